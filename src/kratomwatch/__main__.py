@@ -1,0 +1,5 @@
+import sys
+
+from kratomwatch.cli import main
+
+sys.exit(main())

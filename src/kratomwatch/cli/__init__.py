@@ -1,0 +1,56 @@
+"""The ``kratomwatch`` command line.
+
+Each sub-command lives in its own module named in ``COMMANDS``. A module exposes
+``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking the
+parsed arguments and returning the process exit code. Commands that need the database call
+``kratomwatch.cli.db.setup_django(args)`` themselves, so commands that only use the pure
+clinical core start fast and never touch Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kratomwatch import __version__
+
+COMMANDS: tuple[str, ...] = (
+    "kratomwatch.cli.cmd_demo",
+    "kratomwatch.cli.cmd_serve",
+    "kratomwatch.cli.cmd_migrate",
+    "kratomwatch.cli.cmd_instruments",
+    "kratomwatch.cli.cmd_score",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kratomwatch",
+        description="KratomWatch: clinician-supervised monitoring for people who use kratom.",
+    )
+    parser.add_argument("--version", action="version", version=f"kratomwatch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command module not written yet
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
