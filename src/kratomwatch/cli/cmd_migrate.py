@@ -1,0 +1,23 @@
+"""``kratomwatch migrate``: create or update the database schema."""
+
+from __future__ import annotations
+
+import argparse
+
+from .db import SetupError, add_db_arguments, fail, migrate, setup_django
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("migrate", help="create or update the database schema")
+    add_db_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        where = setup_django(args)
+    except SetupError as exc:
+        return fail(str(exc))
+    migrate(verbosity=1)
+    print(f"Database ready: {where}")
+    return 0

@@ -1,0 +1,33 @@
+"""``kratomwatch serve``: run the app with gunicorn for real use."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .db import SetupError, add_db_arguments, fail, migrate, setup_django
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("serve", help="serve the app with gunicorn (production)")
+    add_db_arguments(parser)
+    parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port (default "
+                        "127.0.0.1:8000)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        return fail(f"--workers must be at least 1 (got {args.workers})")
+    try:
+        setup_django(args)
+    except SetupError as exc:
+        return fail(str(exc))
+    if not args.no_migrate:
+        migrate()
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    os.execv(gunicorn, [gunicorn, "kratomwatch.wsgi:application", "--bind", args.bind,
+                        "--workers", str(args.workers), "--access-logfile", "-"])

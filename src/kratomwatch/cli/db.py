@@ -1,0 +1,74 @@
+"""Shared database options: every CLI command that touches the database uses these."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+
+class SetupError(Exception):
+    """The configuration is unusable; the message says why."""
+
+
+def add_db_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="directory of the SQLite database (default: $KRATOMWATCH_DATA_DIR or "
+        "./kratomwatch-data); ignored when DATABASE_URL is set",
+    )
+
+
+def ensure_demo_secret(data_dir: Path) -> None:
+    """Give a demo a persistent random secret key unless one is configured."""
+    if os.environ.get("KRATOMWATCH_SECRET_KEY"):
+        return
+    path = data_dir / "demo-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    os.environ["KRATOMWATCH_SECRET_KEY"] = path.read_text().strip()
+
+
+def setup_django(args: argparse.Namespace, *, demo_secret: bool = False) -> str:
+    """Configure and start Django from the environment and ``--data-dir``.
+
+    Returns a one-line description of the database in use.
+    """
+    from kratomwatch import config
+
+    if getattr(args, "data_dir", None):
+        os.environ["KRATOMWATCH_DATA_DIR"] = str(Path(args.data_dir).expanduser().resolve())
+    env = config.env_dict()
+    try:
+        choice = config.database_choice(env)
+        data_dir = config.data_dir(env)
+    except config.ConfigError as exc:
+        raise SetupError(str(exc)) from exc
+    if choice.engine == "sqlite" or demo_secret:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    if demo_secret:
+        ensure_demo_secret(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kratomwatch.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        raise SetupError(str(exc)) from exc
+    return choice.describe()
+
+
+def migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def fail(message: str) -> int:
+    print(f"kratomwatch: error: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,79 @@
+"""Who may see and change what. Every view and API operation asks this module, and only it.
+
+- A patient sees only their own record.
+- A clinician sees only patients of their own clinic on whose care team they are.
+- A clinic admin manages the user accounts of their own clinic and sees no clinical data.
+- Nothing crosses clinics. Anything not allowed answers 404, so that the existence of
+  another clinic's records is not revealed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from .models import PatientProfile, Role, User
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def visible_patients(user: User) -> QuerySet[PatientProfile]:
+    """The patients whose clinical record ``user`` may see."""
+    if not user.is_authenticated or not user.is_active or user.clinic_id is None:
+        return PatientProfile.objects.none()
+    if user.role == Role.PATIENT:
+        return PatientProfile.objects.filter(user=user, clinic_id=user.clinic_id)
+    if user.role == Role.CLINICIAN:
+        return PatientProfile.objects.filter(
+            clinic_id=user.clinic_id, careteammembership__clinician=user
+        )
+    return PatientProfile.objects.none()
+
+
+def patient_for(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
+    """The patient with this public id if ``user`` may see them; otherwise 404."""
+    try:
+        return visible_patients(user).get(uuid=patient_uuid)
+    except (PatientProfile.DoesNotExist, ValueError) as exc:
+        raise Http404("No such patient") from exc
+
+
+def own_profile(user: User) -> PatientProfile:
+    """The signed-in patient's own profile; 404 for anyone who is not a patient."""
+    if user.role != Role.PATIENT:
+        raise Http404("Not a patient account")
+    try:
+        return visible_patients(user).get()
+    except PatientProfile.DoesNotExist as exc:
+        raise Http404("No patient profile") from exc
+
+
+def manageable_users(user: User) -> QuerySet[User]:
+    """Accounts a clinic admin may manage: those of their own clinic."""
+    if user.role != Role.CLINIC_ADMIN or user.clinic_id is None or not user.is_active:
+        return User.objects.none()
+    return User.objects.filter(clinic_id=user.clinic_id)
+
+
+def role_required(*roles: Role) -> Callable[[View], View]:
+    """Signed in and holding one of ``roles``; others get 403."""
+
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not isinstance(user, User) or user.role not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

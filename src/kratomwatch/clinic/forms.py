@@ -1,0 +1,95 @@
+"""Forms validate and shape input; the clinical rules they apply live in the domain."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from kratomwatch.domain.doses import UNIT_LABELS, CheckedDose, DoseRejected, Unit, check_dose
+
+from .models import PatientProfile, Product
+from .snapshot import product_spec
+
+DOSE_FIELDS = {"amount", "unit", "taken_at", "product"}
+
+
+class DoseForm(forms.Form):
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.none(),
+        to_field_name="uuid",
+        empty_label="Choose a product",
+        error_messages={"required": "Choose the product you took."},
+    )
+    amount = forms.CharField(
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={"required": "Enter how much you took, e.g. 2.5."},
+    )
+    unit = forms.ChoiceField(
+        choices=[("", "Choose a unit")] + [(u.value, UNIT_LABELS[u]) for u in Unit],
+        error_messages={"required": "Choose a unit: the amount means nothing without one."},
+    )
+    taken_at = forms.DateTimeField(
+        label="Taken at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        error_messages={"required": "Enter when you took it."},
+    )
+    preparation = forms.CharField(
+        max_length=100, required=False, help_text="e.g. toss and wash, tea, capsules"
+    )
+    idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
+    confirm = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, patient: PatientProfile, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.fields["product"].queryset = patient.products.filter(archived=False)  # type: ignore[attr-defined]
+        self.checked: CheckedDose | None = None
+        # Offer every confirmation the domain may ask for; only the pending ones are shown.
+        posted = self.data.getlist("confirm") if hasattr(self.data, "getlist") else []
+        self.fields["confirm"].choices = [(code, code) for code in posted]  # type: ignore[attr-defined]
+        self.pending: list[tuple[str, str]] = []
+
+    @classmethod
+    def blank(cls, patient: PatientProfile) -> DoseForm:
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        last = patient.doses.select_related("product").first()
+        initial: dict[str, Any] = {"idempotency_key": uuid.uuid4().hex, "taken_at": now}
+        if last is not None:
+            initial.update(product=last.product.uuid, unit=last.unit)
+        return cls(patient, initial=initial)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        product = data.get("product")
+        if product is None or any(name in self.errors for name in ("amount", "unit", "taken_at")):
+            return data
+        try:
+            checked = check_dose(
+                amount=data.get("amount"),
+                unit=data.get("unit"),
+                taken_at=data.get("taken_at"),
+                product=product_spec(product),
+                now=timezone.now(),
+                confirmed=data.get("confirm") or (),
+            )
+        except DoseRejected as exc:
+            for error in exc.errors:
+                self.add_error(error.field if error.field in DOSE_FIELDS else None, error.message)
+            return data
+        pending = checked.needs_confirmation(data.get("confirm") or ())
+        if pending:
+            self.pending = [(c.code, c.message) for c in pending]
+            self.fields["confirm"].choices = self.pending  # type: ignore[attr-defined]
+            self.add_error(
+                None,
+                "Please check the highlighted value and tick to confirm it is right. "
+                "Nothing has been saved yet.",
+            )
+            return data
+        self.checked = checked
+        return data

@@ -1,0 +1,120 @@
+"""What clinicians author and what the safety engine produces: plans, findings, notes, audit."""
+
+from django.db import models
+
+from .base import Record
+from .people import PatientProfile, User
+
+
+class PlanKind(models.TextChoices):
+    TITRATION = "titration", "Titration"
+    TAPER = "taper", "Taper"
+    MAINTENANCE = "maintenance", "Maintenance"
+
+
+class Plan(Record):
+    """One version of a patient's plan. A change creates a new version; old ones stay."""
+
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="plans")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=PlanKind.choices)
+    active = models.BooleanField(default=True)
+    max_single_dose_g = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    max_daily_dose_g = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    max_doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    min_hours_between = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    max_weekly_increase_pct = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    review_on = models.DateField(null=True, blank=True)
+    stop_rules = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True, help_text="Taper steps, schedules.")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="unique_plan_version")
+        ]
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class FindingSeverity(models.TextChoices):
+    HIGH = "high", "High"
+    MODERATE = "moderate", "Moderate"
+    LOW = "low", "Low"
+
+
+SEVERITY_RANK = {"high": 3, "moderate": 2, "low": 1}
+
+
+class Finding(Record):
+    """A safety finding stored with its lifecycle; never deleted, re-opened if its cause returns."""
+
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="findings")
+    code = models.CharField(max_length=80)
+    fingerprint = models.CharField(max_length=64, help_text="Code plus what triggered it.")
+    severity = models.CharField(max_length=10, choices=FindingSeverity.choices)
+    category = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    rationale = models.TextField()
+    management = models.TextField(blank=True)
+    patient_message = models.TextField(blank=True)
+    references = models.JSONField(default=list)
+    triggers = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=12, choices=FindingStatus.choices, default=FindingStatus.OPEN
+    )
+    active = models.BooleanField(default=True, help_text="Whether its cause is present now.")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_reason = models.CharField(max_length=300, blank=True)
+    resolved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "fingerprint"], name="unique_finding_fingerprint"
+            )
+        ]
+
+
+class ClinicalNote(Record):
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["-created"]
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who viewed or changed patient data."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=60)
+    object_uuid = models.UUIDField(null=True)
+    patient = models.ForeignKey(
+        PatientProfile, on_delete=models.PROTECT, null=True, related_name="audit_events"
+    )
+    ip = models.GenericIPAddressField(null=True)
+
+    class Meta:
+        ordering = ["-at"]

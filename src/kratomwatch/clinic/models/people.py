@@ -1,0 +1,128 @@
+"""Clinics, users and their roles, patient profiles and care teams."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from kratomwatch.domain.conditions import (
+    CONDITION_LABELS,
+    PHENOTYPE_LABELS,
+    ConditionCode,
+    Gene,
+    Phenotype,
+)
+
+from .base import Record
+
+
+class Clinic(Record):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+class User(AbstractUser):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="users")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+    modified = models.DateTimeField(auto_now=True)
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role == Role.CLINICIAN
+
+    @property
+    def is_clinic_admin(self) -> bool:
+        return self.role == Role.CLINIC_ADMIN
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    INTERSEX = "intersex", "Intersex"
+    UNKNOWN = "unknown", "Not stated"
+
+
+class PatientProfile(Record):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient_profile")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    display_name = models.CharField(max_length=120)
+    year_of_birth = models.PositiveSmallIntegerField(null=True, blank=True)
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    sud_treatment = models.CharField(
+        max_length=200, blank=True,
+        help_text="Current substance-use-disorder treatment, e.g. buprenorphine, methadone.",
+    )
+    care_team = models.ManyToManyField(
+        User, through="CareTeamMembership", related_name="care_patients"
+    )
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class CareTeamMembership(Record):
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE)
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "clinician"], name="unique_care_team_member")
+        ]
+
+
+class PatientCondition(Record):
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="conditions")
+    code = models.CharField(
+        max_length=40, choices=[(c.value, CONDITION_LABELS[c]) for c in ConditionCode]
+    )
+    note = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "code"], name="unique_patient_condition")
+        ]
+
+
+class PharmacogenomicResult(Record):
+    patient = models.ForeignKey(
+        PatientProfile, on_delete=models.CASCADE, related_name="pharmacogenomics"
+    )
+    gene = models.CharField(max_length=10, choices=[(g.value, g.value) for g in Gene])
+    phenotype = models.CharField(
+        max_length=20, choices=[(p.value, PHENOTYPE_LABELS[p]) for p in Phenotype]
+    )
+    tested_on = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+
+
+class MedicationStatement(Record):
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="medications")
+    name_entered = models.CharField(max_length=200)
+    ingredient = models.CharField(
+        max_length=100, blank=True, help_text="Normalized ingredient id when recognized."
+    )
+    dose_text = models.CharField(max_length=200, blank=True)
+    started_on = models.DateField(null=True, blank=True)
+    stopped_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name_entered"]

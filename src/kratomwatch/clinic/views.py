@@ -1,0 +1,122 @@
+"""Plain function views: check access, validate, call one action, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import access
+from .actions import active_plan, audit, do_record_dose
+from .forms import DoseForm
+from .models import SEVERITY_RANK, FindingStatus, Role, User
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.role == Role.PATIENT:
+        return redirect("patient_home")
+    if user.role == Role.CLINICIAN:
+        return redirect("patient_list")
+    if user.role == Role.CLINIC_ADMIN:
+        return redirect("clinic_users")
+    return render(request, "clinic/no_role.html", status=403)
+
+
+@access.role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def patient_home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    patient = access.own_profile(user)
+    if request.method == "POST":
+        form = DoseForm(patient, request.POST)
+        if form.is_valid() and form.checked is not None:
+            entry, created = do_record_dose(
+                patient=patient,
+                entered_by=user,
+                product=form.cleaned_data["product"],
+                checked=form.checked,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                preparation=form.cleaned_data["preparation"],
+                ip=client_ip(request),
+            )
+            if created:
+                messages.success(request, f"Saved: {entry.amount} {entry.unit} of {entry.product}.")
+            else:
+                messages.info(request, "This dose was already saved; it was not added twice.")
+            return redirect("patient_home")
+        status = 400
+    else:
+        form = DoseForm.blank(patient)
+        status = 200
+    context = {
+        "patient": patient,
+        "form": form,
+        "doses": patient.doses.select_related("product")[:20],
+        "plan": active_plan(patient),
+        "messages_for_patient": patient.findings.filter(status=FindingStatus.OPEN, active=True)
+        .exclude(patient_message="")
+        .order_by("-last_seen")[:5],
+        "has_products": patient.products.filter(archived=False).exists(),
+    }
+    return render(request, "clinic/patient_home.html", context, status=status)
+
+
+@access.role_required(Role.CLINICIAN)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    open_q = Q(findings__status=FindingStatus.OPEN)
+    patients = list(
+        access.visible_patients(user).annotate(
+            last_dose=Max("doses__taken_at"),
+            open_high=Count("findings", filter=open_q & Q(findings__severity="high"), distinct=True),
+            open_findings=Count("findings", filter=open_q, distinct=True),
+        )
+    )
+    patients.sort(key=lambda p: (-p.open_high, -p.open_findings, p.display_name))
+    return render(request, "clinic/patient_list.html", {"patients": patients})
+
+
+@access.role_required(Role.CLINICIAN)
+def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
+    user = _user(request)
+    patient = access.patient_for(user, patient_uuid)
+    audit(user, "patient.view", patient=patient, object_type="patient", object_uuid=patient.uuid,
+          ip=client_ip(request))
+    findings = sorted(
+        patient.findings.exclude(status=FindingStatus.RESOLVED),
+        key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), -f.last_seen.timestamp()),
+    )
+    context = {
+        "patient": patient,
+        "conditions": patient.conditions.filter(active=True),
+        "medications": patient.medications.all(),
+        "pharmacogenomics": patient.pharmacogenomics.all(),
+        "products": patient.products.all(),
+        "doses": patient.doses.select_related("product")[:30],
+        "responses": patient.responses.all()[:20],
+        "symptoms": patient.symptoms.all()[:20],
+        "findings": findings,
+        "plan": active_plan(patient),
+    }
+    return render(request, "clinic/patient_detail.html", context)
+
+
+@access.role_required(Role.CLINIC_ADMIN)
+def clinic_users(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    users = access.manageable_users(user).order_by("role", "username")
+    return render(request, "clinic/clinic_users.html", {"users": users, "clinic": user.clinic})

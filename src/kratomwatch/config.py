@@ -1,0 +1,117 @@
+"""Read KratomWatch's configuration from the environment, failing loudly on bad values.
+
+Every setting is documented in ``SETTINGS_DOC`` (rendered into the README's configuration
+table; a test fails when the two disagree). This module imports nothing from Django so the
+CLI can resolve the database location before Django starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEV_SECRET_KEY = "kratomwatch-development-key-not-for-production"  # noqa: S105
+DEFAULT_DATA_DIR = "kratomwatch-data"
+
+SETTINGS_DOC: dict[str, str] = {
+    "DATABASE_URL": "PostgreSQL connection URL (`postgres://user@host:5432/name`). "
+    "When unset, SQLite in the data directory is used.",
+    "KRATOMWATCH_DATA_DIR": f"Directory for the SQLite database and the generated demo secret "
+    f"(default `./{DEFAULT_DATA_DIR}`). Same as the CLI's `--data-dir`.",
+    "KRATOMWATCH_DEBUG": "`true` or `false` (default `false`). Debug mode; never in production.",
+    "KRATOMWATCH_SECRET_KEY": "Secret for sessions and signing. Required unless debug is on; "
+    "the development key is refused outside debug mode.",
+    "KRATOMWATCH_ALLOWED_HOSTS": "Comma-separated host names served (default "
+    "`localhost,127.0.0.1`).",
+    "KRATOMWATCH_TIME_ZONE": "Clinic time zone used for display and daily totals "
+    "(default `UTC`).",
+    "KRATOMWATCH_SECURE_COOKIES": "`true` to mark cookies Secure and send HSTS (behind HTTPS). "
+    "Default `false`.",
+}
+
+
+class ConfigError(Exception):
+    """A setting in the environment has a bad value; the message names it."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false (got {raw!r})")
+
+
+def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        raise ConfigError(f"{name} must list at least one value (got {raw!r})")
+    return items
+
+
+def data_dir(env: Mapping[str, str]) -> Path:
+    raw = env.get("KRATOMWATCH_DATA_DIR", DEFAULT_DATA_DIR)
+    if not raw.strip():
+        raise ConfigError("KRATOMWATCH_DATA_DIR must not be empty")
+    return Path(raw).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class DatabaseChoice:
+    engine: str  # "sqlite" or "postgresql"
+    url: str | None
+    sqlite_path: Path | None
+
+    def describe(self) -> str:
+        if self.engine == "sqlite":
+            return f"SQLite at {self.sqlite_path}"
+        parts = urlsplit(self.url or "")
+        return f"PostgreSQL database {parts.path.lstrip('/')!r} on {parts.hostname}:{parts.port or 5432}"
+
+
+def database_choice(env: Mapping[str, str]) -> DatabaseChoice:
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return DatabaseChoice("sqlite", None, data_dir(env) / "kratomwatch.sqlite3")
+    scheme = urlsplit(url).scheme
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        if not urlsplit(url).path.strip("/"):
+            raise ConfigError("DATABASE_URL must name a database (postgres://host/NAME)")
+        return DatabaseChoice("postgresql", url, None)
+    if scheme == "sqlite":
+        raise ConfigError(
+            "DATABASE_URL is for PostgreSQL; for SQLite leave it unset and use "
+            "KRATOMWATCH_DATA_DIR or --data-dir"
+        )
+    raise ConfigError(f"DATABASE_URL must be a postgres:// URL (got scheme {scheme!r})")
+
+
+def secret_key(env: Mapping[str, str], debug: bool) -> str:
+    key = env.get("KRATOMWATCH_SECRET_KEY", "")
+    if not key:
+        if debug:
+            return DEV_SECRET_KEY
+        raise ConfigError("KRATOMWATCH_SECRET_KEY must be set when KRATOMWATCH_DEBUG is off")
+    if key == DEV_SECRET_KEY and not debug:
+        raise ConfigError("the development secret key is refused when KRATOMWATCH_DEBUG is off")
+    if len(key) < 32:
+        raise ConfigError("KRATOMWATCH_SECRET_KEY must be at least 32 characters")
+    return key
+
+
+def env_dict() -> dict[str, str]:
+    return dict(os.environ)

@@ -1,0 +1,53 @@
+"""The shape of a safety finding, shared by every rule and by the app that stores findings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """As FHIR DetectedIssue.severity."""
+
+    HIGH = "high"
+    MODERATE = "moderate"
+    LOW = "low"
+
+
+SEVERITY_ORDER = {Severity.HIGH: 3, Severity.MODERATE: 2, Severity.LOW: 1}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    category: str
+    title: str
+    rationale: str
+    management: str
+    patient_message: str | None
+    references: tuple[str, ...]
+    triggers: tuple[dict[str, Any], ...] = field(default=())
+    key: str = ""
+    """What distinguishes two findings with the same code (e.g. the day a limit was broken)."""
+
+    def fingerprint(self) -> str:
+        """Stable identity used to deduplicate stored findings across re-screening."""
+        raw = json.dumps([self.code, self.key], sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "category": self.category,
+            "title": self.title,
+            "rationale": self.rationale,
+            "management": self.management,
+            "patient_message": self.patient_message,
+            "references": list(self.references),
+            "triggers": [dict(t) for t in self.triggers],
+        }

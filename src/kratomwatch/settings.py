@@ -1,0 +1,136 @@
+"""Django settings, read from the environment by :mod:`kratomwatch.config`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from kratomwatch import config
+
+_env = config.env_dict()
+try:
+    DEBUG = config.env_bool(_env, "KRATOMWATCH_DEBUG")
+    SECRET_KEY = config.secret_key(_env, DEBUG)
+    ALLOWED_HOSTS = config.env_list(_env, "KRATOMWATCH_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+    _db = config.database_choice(_env)
+    SECURE = config.env_bool(_env, "KRATOMWATCH_SECURE_COOKIES")
+except config.ConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+TIME_ZONE = _env.get("KRATOMWATCH_TIME_ZONE", "UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(f"KRATOMWATCH_TIME_ZONE is not a known time zone: {TIME_ZONE!r}") from exc
+
+BASE_DIR = Path(__file__).resolve().parent
+
+if _db.engine == "sqlite":
+    assert _db.sqlite_path is not None
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(_db.sqlite_path),
+            "OPTIONS": {
+                # WAL lets readers work beside one writer; FULL sync so an acknowledged write
+                # survives a crash; IMMEDIATE transactions avoid lock-upgrade deadlocks.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            # Tests use a file too, so that WAL and synchronous settings are the real ones.
+            "TEST": {"NAME": str(_db.sqlite_path.with_name("test-kratomwatch.sqlite3"))},
+        }
+    }
+else:
+    DATABASES = {"default": dj_database_url.parse(_db.url or "", conn_max_age=60)}
+DATABASE_DESCRIPTION = _db.describe()
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "kratomwatch.clinic",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kratomwatch.urls"
+WSGI_APPLICATION = "kratomwatch.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+AUTH_USER_MODEL = "clinic.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATIC_ROOT = None  # static files are served from the installed package by WhiteNoise
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if SECURE:
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = False  # the reverse proxy terminates TLS
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,80 @@
+"""Doses compared with the clinician's plan limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from kratomwatch.domain.plan_check import DoseEvent, PlanLimits, check_plan
+
+UTC_TZ = UTC
+NY = ZoneInfo("America/New_York")
+
+
+def dose(i: int, at: datetime, grams: str | None) -> DoseEvent:
+    return DoseEvent(id=f"d{i}", taken_at=at, leaf_equivalent_g=None if grams is None else Decimal(grams))
+
+
+def codes(findings: list) -> list[str]:  # type: ignore[type-arg]
+    return sorted(f.code for f in findings)
+
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def test_doses_within_every_limit_raise_nothing() -> None:
+    plan = PlanLimits(1, Decimal("3"), Decimal("6"), 2, Decimal("4"))
+    doses = [dose(1, T0, "3"), dose(2, T0 + timedelta(hours=4), "3")]
+    assert check_plan(plan, doses, UTC_TZ) == []
+
+
+def test_a_single_dose_just_over_the_limit_is_flagged_with_its_trigger() -> None:
+    plan = PlanLimits(2, max_single_dose_g=Decimal("3"))
+    findings = check_plan(plan, [dose(1, T0, "3.001")], UTC_TZ)
+    assert codes(findings) == ["plan.single_dose_exceeded"]
+    assert findings[0].triggers[0]["id"] == "d1"
+    assert "plan version 2" in findings[0].rationale and "3.001" in findings[0].rationale
+    assert findings[0].patient_message
+
+
+def test_the_daily_total_counts_the_patients_local_day() -> None:
+    plan = PlanLimits(1, max_daily_dose_g=Decimal("6"))
+    # 03:00 UTC is still the previous evening in New York.
+    doses = [dose(1, datetime(2026, 11, 3, 3, 0, tzinfo=UTC), "4"),
+             dose(2, datetime(2026, 11, 3, 15, 0, tzinfo=UTC), "4")]
+    assert check_plan(plan, doses, NY) == []
+    flagged = check_plan(plan, doses, UTC_TZ)
+    assert codes(flagged) == ["plan.daily_total_exceeded"]
+    assert "8" in flagged[0].rationale
+
+
+def test_too_many_doses_and_too_close_together() -> None:
+    plan = PlanLimits(1, max_doses_per_day=2, min_hours_between=Decimal("4"))
+    doses = [dose(i, T0 + timedelta(hours=2 * i), "1") for i in range(3)]
+    assert codes(check_plan(plan, doses, UTC_TZ)) == [
+        "plan.dose_count_exceeded", "plan.interval_too_short"]
+
+
+def test_the_interval_is_checked_across_midnight() -> None:
+    plan = PlanLimits(1, min_hours_between=Decimal("4"))
+    doses = [dose(1, datetime(2026, 11, 2, 23, 0, tzinfo=UTC), "1"),
+             dose(2, datetime(2026, 11, 3, 1, 0, tzinfo=UTC), "1")]
+    findings = check_plan(plan, doses, UTC_TZ)
+    assert codes(findings) == ["plan.interval_too_short"]
+    assert findings[0].key == "2026-11-03"
+
+
+def test_doses_of_unknown_amount_are_reported_not_ignored() -> None:
+    plan = PlanLimits(1, max_single_dose_g=Decimal("3"))
+    findings = check_plan(plan, [dose(1, T0, None), dose(2, T0 + timedelta(hours=5), "2")], UTC_TZ)
+    assert codes(findings) == ["plan.unchecked_doses"]
+    assert findings[0].triggers[0]["id"] == "d1"
+
+
+def test_order_of_input_does_not_matter() -> None:
+    plan = PlanLimits(1, Decimal("3"), Decimal("5"), 2, Decimal("4"))
+    doses = [dose(i, T0 + timedelta(hours=3 * i), str(1 + i)) for i in range(4)]
+    forward = [f.to_dict() for f in check_plan(plan, doses, UTC_TZ)]
+    backward = [f.to_dict() for f in check_plan(plan, list(reversed(doses)), UTC_TZ)]
+    assert forward == backward and forward

@@ -1,0 +1,67 @@
+"""Settings come from the environment and fail loudly on bad values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kratomwatch import config
+
+
+def test_sqlite_in_the_data_dir_by_default(tmp_path: Path) -> None:
+    choice = config.database_choice({"KRATOMWATCH_DATA_DIR": str(tmp_path)})
+    assert choice.engine == "sqlite"
+    assert choice.sqlite_path == tmp_path / "kratomwatch.sqlite3"
+
+
+def test_postgres_from_database_url() -> None:
+    choice = config.database_choice({"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/kw"})
+    assert choice.engine == "postgresql"
+    assert "kw" in choice.describe()
+
+
+@pytest.mark.parametrize("url,message", [
+    ("mysql://x/y", "postgres://"),
+    ("sqlite:///x.db", "KRATOMWATCH_DATA_DIR"),
+    ("postgres://127.0.0.1:5432/", "must name a database"),
+])
+def test_bad_database_urls_are_refused(url: str, message: str) -> None:
+    with pytest.raises(config.ConfigError, match=message):
+        config.database_choice({"DATABASE_URL": url})
+
+
+def test_booleans_must_be_booleans() -> None:
+    assert config.env_bool({"X": "TRUE"}, "X") is True
+    assert config.env_bool({"X": "0"}, "X") is False
+    with pytest.raises(config.ConfigError, match="X must be true or false"):
+        config.env_bool({"X": "maybe"}, "X")
+
+
+def test_the_development_key_is_refused_outside_debug() -> None:
+    assert config.secret_key({}, debug=True) == config.DEV_SECRET_KEY
+    with pytest.raises(config.ConfigError, match="must be set"):
+        config.secret_key({}, debug=False)
+    with pytest.raises(config.ConfigError, match="refused"):
+        config.secret_key({"KRATOMWATCH_SECRET_KEY": config.DEV_SECRET_KEY}, debug=False)
+    with pytest.raises(config.ConfigError, match="at least 32"):
+        config.secret_key({"KRATOMWATCH_SECRET_KEY": "short"}, debug=False)
+
+
+def test_django_refuses_to_start_without_a_secret_outside_debug(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRATOMWATCH_")}
+    env.update(KRATOMWATCH_DEBUG="false", KRATOMWATCH_DATA_DIR=str(tmp_path),
+               DJANGO_SETTINGS_MODULE="kratomwatch.settings")
+    out = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "KRATOMWATCH_SECRET_KEY must be set" in out.stderr
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for name in config.SETTINGS_DOC:
+        assert f"`{name}`" in readme, name

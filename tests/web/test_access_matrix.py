@@ -1,0 +1,89 @@
+"""Every page x every member of the triangle: allowed users get 200, everyone else 404/403.
+
+The table below must name every URL of the app; a test fails when a route is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .conftest import Triangle
+
+# url name -> (kwargs builder, users who may GET it). Everyone else is denied.
+ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
+    "home": (lambda t: {}, {"patient", "other_patient", "clinician", "colleague", "outsider",
+                            "admin", "other_admin"}),
+    "patient_home": (lambda t: {}, {"patient", "other_patient"}),
+    "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
+    "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
+    "login": (lambda t: {}, set()),  # public; signed-in users are redirected
+    "logout": (lambda t: {}, set()),  # POST only
+}
+PUBLIC = {"login"}
+
+
+def all_route_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[URLPattern | URLResolver]) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns)
+            elif p.name:
+                names.add(p.name)
+            else:
+                raise AssertionError(f"unnamed route {p.pattern}")
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_route_is_in_the_table() -> None:
+    assert all_route_names() == set(ROUTES)
+
+
+@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - {"logout"}))
+def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) -> None:
+    kwargs_for, _ = ROUTES[name]
+    response = client.get(reverse(name, kwargs=kwargs_for(tri)))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - {"logout", "home"}))
+@pytest.mark.parametrize(
+    "who", ["patient", "other_patient", "clinician", "colleague", "outsider", "admin",
+            "other_admin"]
+)
+def test_access_matrix(client: Client, tri: Triangle, name: str, who: str) -> None:
+    kwargs_for, allowed = ROUTES[name]
+    client.force_login(tri.users()[who])
+    response = client.get(reverse(name, kwargs=kwargs_for(tri)))
+    if who in allowed:
+        assert response.status_code == 200, response.content[:300]
+    else:
+        assert response.status_code in (403, 404)
+
+
+def test_the_patient_page_never_leaks_across_clinics(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.outsider)
+    response = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
+    assert response.status_code == 404
+    assert b"Paul" not in response.content
+
+
+def test_a_malformed_patient_id_is_404(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.clinician)
+    assert client.get("/patients/not-a-uuid/").status_code == 404
+
+
+def test_logout_needs_post(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.clinician)
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("patient_list")).status_code == 302
