@@ -34,7 +34,8 @@ def test_a_single_dose_just_over_the_limit_is_flagged_with_its_trigger() -> None
     findings = check_plan(plan, [dose(1, T0, "3.001")], UTC_TZ)
     assert codes(findings) == ["plan.single_dose_exceeded"]
     assert findings[0].triggers[0]["id"] == "d1"
-    assert "plan version 2" in findings[0].rationale and "3.001" in findings[0].rationale
+    assert "plan version 2" in findings[0].rationale and "3" in findings[0].rationale
+    assert "2026-11-02" in findings[0].rationale
     assert findings[0].patient_message
 
 
@@ -62,7 +63,8 @@ def test_the_interval_is_checked_across_midnight() -> None:
              dose(2, datetime(2026, 11, 3, 1, 0, tzinfo=UTC), "1")]
     findings = check_plan(plan, doses, UTC_TZ)
     assert codes(findings) == ["plan.interval_too_short"]
-    assert findings[0].key == "2026-11-03"
+    assert "2026-11-03" in findings[0].rationale
+    assert findings[0].key == "v1:2026-W45"
 
 
 def test_doses_of_unknown_amount_are_reported_not_ignored() -> None:
@@ -78,3 +80,15 @@ def test_order_of_input_does_not_matter() -> None:
     forward = [f.to_dict() for f in check_plan(plan, doses, UTC_TZ)]
     backward = [f.to_dict() for f in check_plan(plan, list(reversed(doses)), UTC_TZ)]
     assert forward == backward and forward
+
+
+def test_breaches_in_one_week_make_one_finding_naming_each_day() -> None:
+    plan = PlanLimits(3, max_daily_dose_g=Decimal("6"))
+    # Mon 2 Nov to Mon 9 Nov 2026: seven days in ISO week 45, one in week 46.
+    doses = [dose(i, T0 + timedelta(days=i), "7.50") for i in range(8)]
+    findings = check_plan(plan, doses, UTC_TZ)
+    assert [f.key for f in findings] == ["v3:2026-W45", "v3:2026-W46"]
+    first = findings[0]
+    assert "On 7 day(s)" in first.rationale and "2026-11-07" in first.rationale
+    assert "7.5 g" in first.rationale and "6 g" in first.rationale  # tidy numbers
+    assert len(first.triggers) == 7

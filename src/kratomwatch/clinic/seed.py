@@ -100,7 +100,7 @@ STORIES: list[Story] = [
           plan={"max_single_dose_g": Decimal("3"), "max_daily_dose_g": Decimal("6"),
                 "max_doses_per_day": 3, "min_hours_between": Decimal("4")}),
     Story("escalating", "escalating dose with rising withdrawal symptoms", ProductForm.LEAF_POWDER,
-          _line(2.0, 5.0), _line(2.5, 7.0), Unit.G, _const(6.5), withdrawal=_line(1.0, 18.0),
+          _line(2.0, 4.5), _line(2.5, 5.0), Unit.G, _const(6.5), withdrawal=_line(1.0, 18.0),
           side_effect_rate=0.4, conditions=("low_back_pain", "psychiatric"),
           plan={"max_single_dose_g": Decimal("4"), "max_daily_dose_g": Decimal("10"),
                 "max_doses_per_day": 3, "min_hours_between": Decimal("4")}),

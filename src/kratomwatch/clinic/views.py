@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, Q
@@ -12,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from . import access
 from .actions import active_plan, audit, do_record_dose
 from .forms import DoseForm
-from .models import SEVERITY_RANK, FindingStatus, Role, User
+from .models import SEVERITY_RANK, Finding, FindingStatus, Role, User
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -67,12 +69,22 @@ def patient_home(request: HttpRequest) -> HttpResponse:
         "form": form,
         "doses": patient.doses.select_related("product")[:20],
         "plan": active_plan(patient),
-        "messages_for_patient": patient.findings.filter(status=FindingStatus.OPEN, active=True)
-        .exclude(patient_message="")
-        .order_by("-last_seen")[:5],
+        "messages_for_patient": _latest_per_code(
+            patient.findings.filter(status=FindingStatus.OPEN, active=True)
+            .exclude(patient_message="")
+            .order_by("-last_seen")[:50]
+        ),
         "has_products": patient.products.filter(archived=False).exists(),
     }
     return render(request, "clinic/patient_home.html", context, status=status)
+
+
+def _latest_per_code(findings: Iterable[Finding]) -> list[Finding]:
+    """The newest finding of each kind: what the patient needs to know, without repetition."""
+    latest: dict[str, Finding] = {}
+    for finding in findings:
+        latest.setdefault(finding.code, finding)
+    return sorted(latest.values(), key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
 
 
 @access.role_required(Role.CLINICIAN)
