@@ -83,9 +83,10 @@ def test_demo_serves_the_login_page_and_the_logins_work(tmp_path: Path) -> None:
             try:
                 page = urllib.request.urlopen(f"{base}/login/", timeout=5).read().decode()
                 break
-            except OSError:
+            except OSError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(proc.stdout.read() if proc.stdout else "no output")
+                    output = proc.stdout.read() if proc.stdout else "no output"
+                    raise AssertionError(output) from exc
                 time.sleep(0.5)
         assert "Log in" in page
         jar = CookieJar()

@@ -79,10 +79,15 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/patient_home.html", context, status=status)
 
 
+def _most_recent_trigger(finding: Finding) -> str:
+    times = [t.get("taken_at") or "" for t in finding.triggers if isinstance(t, dict)]
+    return max(times, default=finding.last_seen.isoformat())
+
+
 def _latest_per_code(findings: Iterable[Finding]) -> list[Finding]:
     """The newest finding of each kind: what the patient needs to know, without repetition."""
     latest: dict[str, Finding] = {}
-    for finding in findings:
+    for finding in sorted(findings, key=_most_recent_trigger, reverse=True):
         latest.setdefault(finding.code, finding)
     return sorted(latest.values(), key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
 
