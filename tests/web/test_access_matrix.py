@@ -23,23 +23,29 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     "logout": (lambda t: {}, set()),  # POST only
+    # The API's own pages: public, and carrying no patient data.
+    "api:health": (lambda t: {}, set()),
+    "api:openapi-json": (lambda t: {}, set()),
+    "api:openapi-view": (lambda t: {}, set()),
+    "api:api-root": (lambda t: {}, set()),
 }
-PUBLIC = {"login"}
+PUBLIC = {"login", "api:health", "api:openapi-json", "api:openapi-view", "api:api-root"}
 
 
 def all_route_names() -> set[str]:
     names: set[str] = set()
 
-    def walk(patterns: list[URLPattern | URLResolver]) -> None:
+    def walk(patterns: list[URLPattern | URLResolver], namespace: str) -> None:
         for p in patterns:
             if isinstance(p, URLResolver):
-                walk(p.url_patterns)
+                inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                walk(p.url_patterns, inner)
             elif p.name:
-                names.add(p.name)
+                names.add(f"{namespace}{p.name}")
             else:
                 raise AssertionError(f"unnamed route {p.pattern}")
 
-    walk(get_resolver().url_patterns)
+    walk(get_resolver().url_patterns, "")
     return names
 
 
@@ -87,3 +93,27 @@ def test_logout_needs_post(client: Client, tri: Triangle) -> None:
     assert client.get(reverse("logout")).status_code == 405
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(reverse("patient_list")).status_code == 302
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_pages_answer_anonymous_users_without_patient_data(
+    client: Client, tri: Triangle, name: str
+) -> None:
+    response = client.get(reverse(name))
+    expected = 404 if name == "api:api-root" else 200  # the API root has no page of its own
+    assert response.status_code == expected
+    assert b"Paul" not in response.content
+
+
+def test_health_reports_the_database(client: Client, db: None) -> None:
+    body = client.get(reverse("api:health")).json()
+    assert body["status"] == "ok" and body["database"] == "ok"
+
+
+@pytest.mark.parametrize("who", ["clinician", "outsider", "admin", "other_admin"])
+def test_only_patients_may_post_a_dose(client: Client, tri: Triangle, who: str) -> None:
+    client.force_login(tri.users()[who])
+    response = client.post(reverse("patient_home"), {"product": str(tri.product.uuid),
+                                                     "amount": "1", "unit": "g"})
+    assert response.status_code in (403, 404)
+    assert not tri.patient.doses.exists()
