@@ -168,6 +168,15 @@ def test_duplicate_item_ids_and_option_values() -> None:
     assert "duplicate item ids" in text and "duplicate option values" in text
 
 
+def test_optional_item_cannot_count_in_the_total() -> None:
+    raw = definition()
+    raw["items"][1]["required"] = False
+    assert "cannot be optional" in problems_for(raw)
+    raw["items"][1]["scored"] = False
+    raw["scoring"]["bands"] = [{"min": 0, "max": 4, "label": "all"}]
+    assert parse_instrument_text(yaml.safe_dump(raw), "ok.yaml").total_range == (0, 4)
+
+
 def test_prorate_needs_a_limit_and_a_source() -> None:
     raw = definition()
     raw["scoring"] = dict(raw["scoring"], missing={"policy": "prorate", "note": "n"})

@@ -134,6 +134,13 @@ def _check_consistency(raw: Mapping[str, Any], problems: list[str]) -> None:
         check_refs("scoring/total_items", total_items)
     elif not any(item.get("scored", True) for item in raw["items"]):
         problems.append("scoring: no scored items")
+    in_total = set(total_items or [i["id"] for i in raw["items"] if i.get("scored", True)])
+    for item in raw["items"]:
+        if item["id"] in in_total and item.get("required", True) is False:
+            problems.append(
+                f"items/{item['id']}: an item counted in the total cannot be optional "
+                "(use the prorate missing-item policy instead)"
+            )
 
     sub_ids = [sub["id"] for sub in scoring.get("subscales", [])]
     if len(set(sub_ids)) != len(sub_ids):
