@@ -12,9 +12,12 @@ from decimal import Decimal
 
 import pytest
 
+from django.utils import timezone
+
 from kratomwatch.clinic.models import (
     CareTeamMembership,
     Clinic,
+    Finding,
     PatientProfile,
     Product,
     Role,
@@ -40,6 +43,7 @@ class Triangle:
     admin: User
     other_admin: User
     product: Product
+    finding: Finding
 
     def users(self) -> dict[str, User]:
         return {
@@ -81,9 +85,15 @@ def tri(db: None) -> Triangle:
         patient=patient, name="Red Bali powder", form="leaf_powder",
         mitragynine_mg_per_g=Decimal("15"),
     )
+    now = timezone.now()
+    finding = Finding.objects.create(
+        patient=patient, code="interaction.benzodiazepine", fingerprint="f1", severity="high",
+        category="interaction", title="Kratom with a benzodiazepine", rationale="Xanax listed.",
+        first_seen=now, last_seen=now,
+    )
     return Triangle(
         clinic=a, other_clinic=b, patient=patient, clinician=clinician,
         other_patient=other_patient, colleague=colleague, outsider=outsider,
         outsider_patient=outsider_patient, admin=make_user("adam", a, Role.CLINIC_ADMIN),
-        other_admin=make_user("bea", b, Role.CLINIC_ADMIN), product=product,
+        other_admin=make_user("bea", b, Role.CLINIC_ADMIN), product=product, finding=finding,
     )

@@ -21,6 +21,13 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
+    "findings_inbox": (lambda t: {}, {"clinician", "colleague", "outsider"}),
+    # POST only: checked by test_finding_actions_are_for_the_patients_clinician_only.
+    "finding_action": (lambda t: {"patient_uuid": t.patient.uuid,
+                                  "finding_uuid": t.finding.uuid}, set()),
+    "evidence": (lambda t: {}, set()),
+    "evidence_claims": (lambda t: {}, set()),
+    "evidence_rules": (lambda t: {}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     "logout": (lambda t: {}, set()),  # POST only
     # The API's own pages: public, and carrying no patient data.
@@ -29,7 +36,9 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:openapi-view": (lambda t: {}, set()),
     "api:api-root": (lambda t: {}, set()),
 }
-PUBLIC = {"login", "api:health", "api:openapi-json", "api:openapi-view", "api:api-root"}
+PUBLIC = {"login", "api:health", "api:openapi-json", "api:openapi-view", "api:api-root",
+          "evidence", "evidence_claims", "evidence_rules"}
+POST_ONLY = {"logout", "finding_action"}
 
 
 def all_route_names() -> set[str]:
@@ -53,7 +62,7 @@ def test_every_route_is_in_the_table() -> None:
     assert all_route_names() == set(ROUTES)
 
 
-@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - {"logout"}))
+@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - POST_ONLY))
 def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) -> None:
     kwargs_for, _ = ROUTES[name]
     response = client.get(reverse(name, kwargs=kwargs_for(tri)))
@@ -61,7 +70,7 @@ def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) ->
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - {"logout", "home"}))
+@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - {"home"}))
 @pytest.mark.parametrize(
     "who", ["patient", "other_patient", "clinician", "colleague", "outsider", "admin",
             "other_admin"]
@@ -117,3 +126,35 @@ def test_only_patients_may_post_a_dose(client: Client, tri: Triangle, who: str) 
                                                      "amount": "1", "unit": "g"})
     assert response.status_code in (403, 404)
     assert not tri.patient.doses.exists()
+
+
+@pytest.mark.parametrize(
+    "who", ["patient", "other_patient", "clinician", "colleague", "outsider", "admin",
+            "other_admin", "anonymous"]
+)
+def test_finding_actions_are_for_the_patients_clinician_only(
+    client: Client, tri: Triangle, who: str
+) -> None:
+    if who != "anonymous":
+        client.force_login(tri.users()[who])
+    url = reverse("finding_action", kwargs={"patient_uuid": tri.patient.uuid,
+                                            "finding_uuid": tri.finding.uuid})
+    response = client.post(url, {"action": "resolve", "reason": "checked"})
+    tri.finding.refresh_from_db()
+    if who == "clinician":
+        assert response.status_code == 302 and tri.finding.status == "resolved"
+    else:
+        assert response.status_code in (302, 403, 404) and tri.finding.status == "open"
+        if who == "anonymous":
+            assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_finding_cannot_be_reached_through_another_patients_url(
+    client: Client, tri: Triangle
+) -> None:
+    client.force_login(tri.colleague)
+    url = reverse("finding_action", kwargs={"patient_uuid": tri.other_patient.uuid,
+                                            "finding_uuid": tri.finding.uuid})
+    assert client.post(url, {"action": "resolve", "reason": "x"}).status_code == 404
+    tri.finding.refresh_from_db()
+    assert tri.finding.status == "open"

@@ -19,7 +19,8 @@ def add_finding(tri: Triangle, patient: object, severity: str, code: str = "x") 
     return Finding.objects.create(
         patient=patient, code=code, fingerprint=f"{code}-{severity}", severity=severity,
         category="test", title=f"{severity} finding", rationale="because", first_seen=now,
-        last_seen=now, references=["PMID:36924284"],
+        last_seen=now, references=[{"id": "tanna2023", "citation": "Tanna 2023", "pmid": "36924284",
+                                    "url": "https://pubmed.ncbi.nlm.nih.gov/36924284/"}],
     )
 
 
@@ -46,7 +47,7 @@ def test_the_patient_page_shows_record_and_findings(client: Client, tri: Triangl
     html = response.content.decode()
     assert "Xanax 0.5 mg" in html
     assert "Red Bali powder" in html
-    assert "high finding" in html and "PMID:36924284" in html
+    assert "high finding" in html and "PMID 36924284" in html
     assert AuditEvent.objects.filter(action="patient.view", actor=tri.clinician).count() == 1
 
 

@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_migrate",
     "kratomwatch.cli.cmd_instruments",
     "kratomwatch.cli.cmd_score",
+    "kratomwatch.cli.cmd_screen",
 )
 
 

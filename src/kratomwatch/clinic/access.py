@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import PatientProfile, Role, User
+from .models import Finding, PatientProfile, Role, User
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -43,6 +43,17 @@ def patient_for(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
         return visible_patients(user).get(uuid=patient_uuid)
     except (PatientProfile.DoesNotExist, ValueError) as exc:
         raise Http404("No such patient") from exc
+
+
+def finding_for(user: User, patient_uuid: uuid.UUID | str, finding_uuid: uuid.UUID | str) -> Finding:
+    """A finding of a patient ``user`` may see as a clinician; otherwise 404."""
+    if user.role != Role.CLINICIAN:
+        raise Http404("Not a clinician account")
+    patient = patient_for(user, patient_uuid)
+    try:
+        return patient.findings.get(uuid=finding_uuid)
+    except (Finding.DoesNotExist, ValueError) as exc:
+        raise Http404("No such finding") from exc
 
 
 def own_profile(user: User) -> PatientProfile:

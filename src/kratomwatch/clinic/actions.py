@@ -6,16 +6,17 @@ rules live in :mod:`kratomwatch.domain`; these functions persist and orchestrate
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+import logging
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kratomwatch.domain.doses import CheckedDose
 from kratomwatch.domain.findings import Finding as DomainFinding
-from kratomwatch.domain.plan_check import check_plan
+from kratomwatch.domain.findings import Severity
+from kratomwatch.domain.safety import ScreeningResult
+from kratomwatch.domain.safety import screen as run_screen
 
 from .models import (
     AuditEvent,
@@ -28,9 +29,9 @@ from .models import (
     Product,
     User,
 )
-from .snapshot import dose_event, plan_limits
+from .snapshot import patient_snapshot
 
-SCREENING_WINDOW = timedelta(days=35)
+logger = logging.getLogger(__name__)
 
 
 def audit(
@@ -102,38 +103,55 @@ def active_plan(patient: PatientProfile) -> Plan | None:
     return patient.plans.filter(active=True).order_by("-version").first()
 
 
-def screen(patient: PatientProfile, now: datetime) -> list[DomainFinding]:
-    """Run the clinical core's checks on a patient's recent record."""
-    plan = active_plan(patient)
-    if plan is None:
-        return []
-    doses = patient.doses.filter(taken_at__gte=now - SCREENING_WINDOW).only(
-        "uuid", "taken_at", "leaf_equivalent_g"
-    )
-    tz = ZoneInfo(settings.TIME_ZONE)
-    return check_plan(plan_limits(plan), [dose_event(d) for d in doses], tz)
+def screen(patient: PatientProfile, now: datetime) -> ScreeningResult:
+    """Run the safety engine on a patient's record as of ``now``."""
+    return run_screen(patient_snapshot(patient, now))
 
 
 def do_screen_patient(patient_id: int, now: datetime | None = None) -> None:
-    """Re-screen one patient and store the findings with their lifecycle."""
+    """Re-screen one patient and store the findings with their lifecycle.
+
+    If building the snapshot or screening fails, that failure is itself stored as a
+    high-severity finding, so that nobody mistakes "no findings" for "screened".
+    """
     now = now or timezone.now()
     with transaction.atomic():
         patient = PatientProfile.objects.select_for_update().get(pk=patient_id)
-        do_sync_findings(patient, screen(patient, now), now)
+        try:
+            result = screen(patient, now)
+        except Exception as exc:  # noqa: BLE001 - the failure is shown, not swallowed
+            logger.exception("screening failed for patient %s", patient.uuid)
+            result = ScreeningResult(
+                (_screening_failed(f"{type(exc).__name__}: {exc}"),), {}, "unavailable"
+            )
+        do_sync_findings(patient, result, now)
 
 
-def do_sync_findings(patient: PatientProfile, findings: list[DomainFinding], now: datetime) -> None:
+def _screening_failed(reason: str) -> DomainFinding:
+    return DomainFinding(
+        code="screening.failed", severity=Severity.HIGH, category="screening",
+        title="Safety screening could not run",
+        rationale=f"Screening this patient's record failed: {reason}",
+        management="No automatic screening is in effect for this patient: review the record "
+        "manually and report this error to the system administrator.",
+        patient_message=None, references=(), key="failed",
+    )
+
+
+def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: datetime) -> None:
     """Upsert findings by fingerprint; mark absent ones inactive; re-open resolved ones that recur.
 
     Stored findings are never deleted: a finding whose cause is gone stays, inactive, until a
-    clinician acknowledges or resolves it.
+    clinician acknowledges or resolves it. A resolved finding whose cause persists stays
+    resolved; one whose cause went away and came back is opened again.
     """
     stored = {f.fingerprint: f for f in Finding.objects.filter(patient=patient)}
     seen: set[str] = set()
-    for found in findings:
+    for found in result.findings:
         fingerprint = found.fingerprint()
         seen.add(fingerprint)
         values = found.to_dict()
+        values["references"] = [result.references.get(r, {"id": r}) for r in found.references]
         row = stored.get(fingerprint)
         if row is None:
             Finding.objects.create(
@@ -146,12 +164,44 @@ def do_sync_findings(patient: PatientProfile, findings: list[DomainFinding], now
             continue
         for key, value in values.items():
             setattr(row, key, "" if value is None else value)
+        if row.status == FindingStatus.RESOLVED and not row.active:
+            row.status = FindingStatus.OPEN
         row.last_seen = now
         row.active = True
-        if row.status == FindingStatus.RESOLVED:
-            row.status = FindingStatus.OPEN
         row.save()
     for fingerprint, row in stored.items():
         if fingerprint not in seen and row.active:
             row.active = False
             row.save(update_fields=["active", "modified"])
+
+
+class LifecycleError(ValueError):
+    """The requested change of a finding's status is not allowed; the message says why."""
+
+
+def do_acknowledge_finding(finding: Finding, user: User, reason: str, ip: str | None = None) -> None:
+    """Open -> acknowledged, recording who, when and why."""
+    if finding.status != FindingStatus.OPEN:
+        raise LifecycleError(f"Only an open finding can be acknowledged (this one is {finding.status}).")
+    with transaction.atomic():
+        finding.status = FindingStatus.ACKNOWLEDGED
+        finding.acknowledged_by = user
+        finding.acknowledged_at = timezone.now()
+        finding.acknowledged_reason = reason
+        finding.save()
+        audit(user, "finding.acknowledge", patient=finding.patient, object_type="finding",
+              object_uuid=finding.uuid, ip=ip)
+
+
+def do_resolve_finding(finding: Finding, user: User, reason: str, ip: str | None = None) -> None:
+    """Open or acknowledged -> resolved, recording who, when and why."""
+    if finding.status == FindingStatus.RESOLVED:
+        raise LifecycleError("This finding is already resolved.")
+    with transaction.atomic():
+        finding.status = FindingStatus.RESOLVED
+        finding.resolved_by = user
+        finding.resolved_at = timezone.now()
+        finding.resolved_reason = reason
+        finding.save()
+        audit(user, "finding.resolve", patient=finding.patient, object_type="finding",
+              object_uuid=finding.uuid, ip=ip)

@@ -93,3 +93,11 @@ class DoseForm(forms.Form):
             return data
         self.checked = checked
         return data
+
+
+class FindingActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("acknowledge", "Acknowledge"), ("resolve", "Resolve")])
+    reason = forms.CharField(
+        max_length=300, strip=True,
+        error_messages={"required": "Give a reason: it is kept with the finding."},
+    )

@@ -9,11 +9,22 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kratomwatch.domain.evidence import GRADE_LABELS, VERDICT_LABELS, load_library
+from kratomwatch.domain.safety import load_knowledge
 
 from . import access
-from .actions import active_plan, audit, do_record_dose
-from .forms import DoseForm
+from .actions import (
+    LifecycleError,
+    active_plan,
+    audit,
+    do_acknowledge_finding,
+    do_record_dose,
+    do_resolve_finding,
+)
+from .forms import DoseForm, FindingActionForm
 from .models import SEVERITY_RANK, Finding, FindingStatus, Role, User
 
 
@@ -137,3 +148,58 @@ def clinic_users(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     users = access.manageable_users(user).order_by("role", "username")
     return render(request, "clinic/clinic_users.html", {"users": users, "clinic": user.clinic})
+
+
+@access.role_required(Role.CLINICIAN)
+@require_POST
+def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -> HttpResponse:
+    user = _user(request)
+    finding = access.finding_for(user, patient_uuid, finding_uuid)
+    form = FindingActionForm(request.POST)
+    back = reverse("patient_detail", kwargs={"patient_uuid": patient_uuid}) + f"#f-{finding.uuid}"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"{finding.title}: {error}")
+        return redirect(back)
+    act = do_acknowledge_finding if form.cleaned_data["action"] == "acknowledge" else do_resolve_finding
+    try:
+        act(finding, user, form.cleaned_data["reason"], ip=client_ip(request))
+    except LifecycleError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(request, f"{finding.title}: {finding.get_status_display().lower()}.")
+    return redirect(back)
+
+
+@access.role_required(Role.CLINICIAN)
+def findings_inbox(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    findings = (
+        Finding.objects.filter(patient__in=access.visible_patients(user))
+        .exclude(status=FindingStatus.RESOLVED)
+        .select_related("patient")
+        .order_by("-last_seen")
+    )
+    groups: dict[str, list[Finding]] = {"high": [], "moderate": [], "low": []}
+    for finding in findings:
+        groups.setdefault(finding.severity, []).append(finding)
+    return render(request, "clinic/findings_inbox.html", {"groups": groups})
+
+
+def evidence_library(request: HttpRequest) -> HttpResponse:
+    """Public: what is and is not known, statement by statement, with references."""
+    return render(request, "clinic/evidence.html",
+                  {"library": load_library(), "grades": GRADE_LABELS})
+
+
+def evidence_claims(request: HttpRequest) -> HttpResponse:
+    """Public, for patients: common claims about kratom and what the evidence says."""
+    return render(request, "clinic/claims.html",
+                  {"library": load_library(), "verdicts": VERDICT_LABELS})
+
+
+def evidence_rules(request: HttpRequest) -> HttpResponse:
+    """Public: every safety rule, its trigger, evidence level and references."""
+    kb = load_knowledge()
+    return render(request, "clinic/rules.html", {"kb": kb, "grades": GRADE_LABELS})

@@ -32,7 +32,8 @@ class Finding:
     references: tuple[str, ...]
     triggers: tuple[dict[str, Any], ...] = field(default=())
     key: str = ""
-    """What distinguishes two findings with the same code (e.g. the day a limit was broken)."""
+    """What distinguishes two findings with the same code (e.g. the week a limit was broken)."""
+    evidence_level: str | None = None
 
     def fingerprint(self) -> str:
         """Stable identity used to deduplicate stored findings across re-screening."""
@@ -50,4 +51,5 @@ class Finding:
             "patient_message": self.patient_message,
             "references": list(self.references),
             "triggers": [dict(t) for t in self.triggers],
+            "evidence_level": self.evidence_level,
         }

@@ -27,6 +27,10 @@ class Plan(Record):
         max_digits=6, decimal_places=2, null=True, blank=True
     )
     review_on = models.DateField(null=True, blank=True)
+    benefit_review_days = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Days at a stable dose after which lack of benefit is flagged (default 90).",
+    )
     stop_rules = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True, help_text="Taper steps, schedules.")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -66,8 +70,9 @@ class Finding(Record):
     rationale = models.TextField()
     management = models.TextField(blank=True)
     patient_message = models.TextField(blank=True)
-    references = models.JSONField(default=list)
+    references = models.JSONField(default=list, help_text="Resolved citations with links.")
     triggers = models.JSONField(default=list)
+    evidence_level = models.CharField(max_length=40, blank=True)
     status = models.CharField(
         max_length=12, choices=FindingStatus.choices, default=FindingStatus.OPEN
     )

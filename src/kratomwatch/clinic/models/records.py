@@ -66,10 +66,11 @@ class DoseEntry(Record):
     unit = models.CharField(max_length=10, choices=[(u.value, UNIT_LABELS[u]) for u in Unit])
     preparation = models.CharField(max_length=100, blank=True)
     route = models.CharField(max_length=20, default="oral")
-    leaf_equivalent_g = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    mitragynine_mg = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # Exact products of amount and potency: up to 3 + 4 + 4 decimal places.
+    leaf_equivalent_g = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    mitragynine_mg = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
     hydroxymitragynine_mg = models.DecimalField(
-        max_digits=12, decimal_places=4, null=True, blank=True
+        max_digits=20, decimal_places=10, null=True, blank=True
     )
     confirmed_warnings = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, choices=EntrySource.choices, default=EntrySource.WEB)

@@ -1,0 +1,33 @@
+"""Safety screening: rules as data, evaluated against a patient snapshot."""
+
+from .engine import NotRecognized, ScreeningResult, screen
+from .knowledge import Knowledge, KnowledgeError, Reference, Rule, load_knowledge
+from .snapshot import (
+    DoseTaken,
+    Medication,
+    ProductUse,
+    Response,
+    Snapshot,
+    SnapshotError,
+    SymptomReport,
+    snapshot_from_json,
+)
+
+__all__ = [
+    "DoseTaken",
+    "Knowledge",
+    "KnowledgeError",
+    "Medication",
+    "NotRecognized",
+    "ProductUse",
+    "Reference",
+    "Response",
+    "Rule",
+    "ScreeningResult",
+    "Snapshot",
+    "SnapshotError",
+    "SymptomReport",
+    "load_knowledge",
+    "screen",
+    "snapshot_from_json",
+]

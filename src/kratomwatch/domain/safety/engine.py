@@ -1,0 +1,202 @@
+"""The safety engine: a patient snapshot in, findings out. Pure and deterministic.
+
+Every rule of the knowledge base is evaluated by the function for its trigger kind. A rule
+that fires becomes a finding whose rationale names the data that triggered it and whose
+``triggers`` are those input items exactly as given. Names the engine cannot recognize are
+returned as "not recognized — not screened" with suggestions, and also as a finding, so that
+nobody mistakes an unscreened medication for a safe one. If a rule cannot be evaluated, the
+result says so in a finding of its own rather than failing silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..findings import Finding, Severity
+from ..plan_check import check_plan
+from ..substances import Match, recognize
+from .knowledge import Knowledge, KnowledgeError, Rule, load_knowledge
+from .series import Daily
+from .snapshot import Snapshot
+from .triggers import SYMPTOM_DAYS, TRIGGERS, Context
+
+
+@dataclass(frozen=True)
+class NotRecognized:
+    text: str
+    suggestions: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "status": "not recognized — not screened",
+                "suggestions": list(self.suggestions)}
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    findings: tuple[Finding, ...]
+    not_recognized: dict[str, tuple[NotRecognized, ...]]
+    knowledge_version: str
+    references: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        findings = []
+        for finding in self.findings:
+            data = finding.to_dict()
+            data["references"] = [self.references.get(r, {"id": r}) for r in finding.references]
+            findings.append(data)
+        return {
+            "findings": findings,
+            "not_recognized": {k: [n.to_dict() for n in v] for k, v in self.not_recognized.items()},
+            "knowledge_version": self.knowledge_version,
+        }
+
+
+SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MODERATE: 1, Severity.LOW: 2}
+
+
+def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningResult:
+    """Screen one patient. Never raises for clinical content; a broken knowledge base gives a
+    single "screening could not run" finding."""
+    try:
+        kb = knowledge or load_knowledge()
+    except (KnowledgeError, OSError) as exc:
+        # The plan's limits need no knowledge base: check them even so.
+        plan = [] if snapshot.plan is None else check_plan(
+            snapshot.plan, _plan_events(snapshot), snapshot.tz)
+        return ScreeningResult((_cannot_run(str(exc)), *plan), {}, "unavailable")
+    context, unknown = _resolve(snapshot, kb)
+    findings: list[Finding] = []
+    failed: list[str] = []
+    for rule in kb.rules:
+        try:
+            hit = TRIGGERS[rule.kind](rule.trigger, context)
+        except Exception as exc:  # noqa: BLE001 - reported as a finding below
+            failed.append(f"{rule.id} ({type(exc).__name__}: {exc})")
+            continue
+        if hit is not None:
+            findings.append(_finding(rule, hit.because, hit.triggers, hit.key))
+    if snapshot.plan is not None:
+        findings.extend(check_plan(snapshot.plan, _plan_events(snapshot), snapshot.tz))
+    if any(unknown.values()):
+        findings.append(_unrecognized(unknown))
+    if failed:
+        findings.append(_incomplete(failed))
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.category, f.code, f.key))
+    used = {r for f in findings for r in f.references}
+    refs = {r: kb.references[r].to_dict() for r in used if r in kb.references}
+    return ScreeningResult(tuple(findings), unknown, kb.version, refs)
+
+
+def _plan_events(snapshot: Snapshot) -> list[Any]:
+    from ..plan_check import DoseEvent
+
+    return [DoseEvent(f"{d.product}@{d.taken_at.isoformat()}", d.taken_at,
+                      d.exposure.leaf_equivalent_g) for d in snapshot.doses]
+
+
+def _resolve(snapshot: Snapshot, kb: Knowledge) -> tuple[Context, dict[str, tuple[NotRecognized, ...]]]:
+    meds, unknown_meds = [], []
+    for med in snapshot.medications:
+        match = recognize(med.name)
+        if isinstance(match, Match):
+            meds.append((med.name, med.dose, tuple(match.substances)))
+        else:
+            unknown_meds.append(NotRecognized(med.name, tuple(match.suggestions)))
+    conditions, unknown_conditions = [], []
+    for text in snapshot.conditions:
+        entry = kb.match_condition(text)
+        if isinstance(entry, list):
+            unknown_conditions.append(NotRecognized(text, tuple(entry)))
+        else:
+            conditions.append((text, entry.code))
+    symptoms, unknown_symptoms = [], []
+    for report in snapshot.symptoms:
+        if report.reported_at is not None and (
+            (snapshot.as_of - report.reported_at).days >= SYMPTOM_DAYS
+        ):
+            continue
+        found = kb.match_symptom(report.text)
+        if isinstance(found, list):
+            unknown_symptoms.append(NotRecognized(report.text, tuple(found)))
+        else:
+            symptoms.append((report.text, found.id))
+    context = Context(snapshot, kb, tuple(meds), tuple(conditions), tuple(symptoms),
+                      Daily.of(snapshot))
+    unknown = {"medications": tuple(unknown_meds), "conditions": tuple(unknown_conditions),
+               "symptoms": tuple(unknown_symptoms)}
+    return context, unknown
+
+
+def _finding(rule: Rule, because: str, triggers: tuple[dict[str, Any], ...], key: str) -> Finding:
+    evidence = rule.evidence_level.replace("_", " ")
+    return Finding(
+        code=rule.id,
+        severity=Severity(rule.severity),
+        category=rule.category,
+        title=rule.title,
+        rationale=f"{because} {rule.mechanism} {rule.consequence} (Evidence: {evidence}.)",
+        management=rule.management,
+        patient_message=rule.patient_message,
+        references=rule.references,
+        triggers=triggers,
+        key=key,
+        evidence_level=rule.evidence_level,
+    )
+
+
+def _unrecognized(unknown: dict[str, tuple[NotRecognized, ...]]) -> Finding:
+    parts = []
+    triggers = []
+    for kind, items in unknown.items():
+        for item in items:
+            hint = f" (did you mean {', '.join(item.suggestions)}?)" if item.suggestions else ""
+            parts.append(f"{kind[:-1]} “{item.text}”{hint}")
+            triggers.append({"type": kind[:-1], "text": item.text,
+                             "suggestions": list(item.suggestions)})
+    return Finding(
+        code="screening.not_recognized",
+        severity=Severity.MODERATE,
+        category="screening",
+        title="Some entries were not recognized and were not screened",
+        rationale="Not recognized, so not screened for interactions or risks: "
+        + "; ".join(parts) + ".",
+        management="Check the spelling or enter the generic name, so that it can be screened. "
+        "Absence of a finding for these entries does not mean they are safe with kratom.",
+        patient_message=None,
+        references=(),
+        triggers=tuple(triggers),
+        key=",".join(sorted(t["text"].lower() for t in triggers)),
+    )
+
+
+def _incomplete(failed: list[str]) -> Finding:
+    return Finding(
+        code="screening.incomplete",
+        severity=Severity.HIGH,
+        category="screening",
+        title="Safety screening did not complete",
+        rationale="These rules could not be evaluated: " + "; ".join(failed) + ".",
+        management="Screening results are incomplete: review the patient's record manually and "
+        "report this error to the system administrator.",
+        patient_message=None,
+        references=(),
+        triggers=tuple({"type": "rule", "id": f.split(" ")[0]} for f in failed),
+        key="incomplete",
+    )
+
+
+def _cannot_run(reason: str) -> Finding:
+    return Finding(
+        code="screening.failed",
+        severity=Severity.HIGH,
+        category="screening",
+        title="Safety screening could not run",
+        rationale=f"The safety knowledge base could not be loaded: {reason}",
+        management="No automatic screening is in effect for this patient: review their record "
+        "manually and report this error to the system administrator.",
+        patient_message=None,
+        references=(),
+        triggers=(),
+        key="failed",
+    )

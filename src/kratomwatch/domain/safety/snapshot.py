@@ -1,0 +1,238 @@
+"""What the safety engine looks at: one patient's record as plain, immutable data.
+
+The app builds a snapshot from the database; the CLI builds one from JSON with
+:func:`snapshot_from_json`, which rejects bad input with messages naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..doses import DoseRejected, Exposure, normalize, parse_quantity
+from ..plan_check import PlanLimits
+from ..products import ProductForm, ProductSpec
+from ..questionnaires import Score, ScoringError, UnknownInstrumentError, get_instrument, score
+
+
+class SnapshotError(ValueError):
+    """The snapshot is malformed; ``errors`` lists (field path, message)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{path}: {message}" for path, message in errors))
+
+
+@dataclass(frozen=True)
+class Medication:
+    name: str
+    dose: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductUse:
+    name: str
+    spec: ProductSpec
+
+
+@dataclass(frozen=True)
+class DoseTaken:
+    taken_at: datetime
+    amount: Decimal
+    unit: str
+    product: str
+    exposure: Exposure
+
+
+@dataclass(frozen=True)
+class Response:
+    instrument: str
+    taken_at: datetime
+    score: Score
+
+
+@dataclass(frozen=True)
+class SymptomReport:
+    text: str
+    reported_at: datetime | None = None
+    severity: int | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    as_of: datetime
+    tz: tzinfo = UTC
+    medications: tuple[Medication, ...] = ()
+    conditions: tuple[str, ...] = ()
+    symptoms: tuple[SymptomReport, ...] = ()
+    products: tuple[ProductUse, ...] = ()
+    doses: tuple[DoseTaken, ...] = ()
+    responses: tuple[Response, ...] = ()
+    plan: PlanLimits | None = None
+    year_of_birth: int | None = None
+    pharmacogenomics: Mapping[str, str] = field(default_factory=dict)
+    benefit_review_days: int | None = None
+
+
+_POTENCY_FIELDS = (
+    "mitragynine_mg_per_g", "hydroxymitragynine_mg_per_g", "unit_material_mg",
+    "mitragynine_mg_per_unit", "hydroxymitragynine_mg_per_unit", "leaf_g_per_ml",
+    "mitragynine_mg_per_ml", "hydroxymitragynine_mg_per_ml", "extract_ratio",
+)
+
+
+def _time(value: Any, path: str, errors: list[tuple[str, str]]) -> datetime | None:
+    if not isinstance(value, str):
+        errors.append((path, "must be an ISO 8601 date-time with a UTC offset"))
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        errors.append((path, f"is not an ISO 8601 date-time: {value!r}"))
+        return None
+    if parsed.tzinfo is None:
+        errors.append((path, f"has no UTC offset: {value!r} (e.g. 2026-11-24T08:00:00+00:00)"))
+        return None
+    return parsed
+
+
+def _list(data: Mapping[str, Any], key: str, errors: list[tuple[str, str]]) -> Sequence[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        errors.append((key, "must be a list"))
+        return []
+    return value
+
+
+def _product(raw: Any, path: str, errors: list[tuple[str, str]]) -> ProductUse | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        errors.append((path, 'must be an object with "name" and "form"'))
+        return None
+    try:
+        form = ProductForm(raw.get("form"))
+    except ValueError:
+        allowed = ", ".join(f.value for f in ProductForm)
+        errors.append((f"{path}.form", f"must be one of: {allowed}"))
+        return None
+    potency: dict[str, Decimal] = {}
+    for key in _POTENCY_FIELDS:
+        if raw.get(key) is None:
+            continue
+        try:
+            value = Decimal(str(raw[key]))
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or value < 0 or isinstance(raw[key], bool):
+            errors.append((f"{path}.{key}", "must be a number of 0 or more"))
+            continue
+        potency[key] = value
+    return ProductUse(raw["name"], ProductSpec(form=form, **potency))  # type: ignore[arg-type]
+
+
+def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapshot:
+    """Build a snapshot from the CLI's JSON format (see docs/screening.md)."""
+    if not isinstance(data, dict):
+        raise SnapshotError([("", "the snapshot must be a JSON object")])
+    errors: list[tuple[str, str]] = []
+    meds: list[Medication] = []
+    for i, raw in enumerate(_list(data, "medications", errors)):
+        if isinstance(raw, str):
+            meds.append(Medication(raw))
+        elif isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            dose = raw.get("dose")
+            meds.append(Medication(raw["name"], None if dose is None else str(dose)))
+        else:
+            errors.append((f"medications[{i}]", 'must be a string or {"name", "dose"}'))
+    conditions = []
+    for i, raw in enumerate(_list(data, "conditions", errors)):
+        if isinstance(raw, str) and raw.strip():
+            conditions.append(raw)
+        else:
+            errors.append((f"conditions[{i}]", "must be a name, a condition code or an ICD-10 code"))
+    symptoms = []
+    for i, raw in enumerate(_list(data, "symptoms", errors)):
+        if isinstance(raw, str) and raw.strip():
+            symptoms.append(SymptomReport(raw))
+        else:
+            errors.append((f"symptoms[{i}]", "must be a non-empty string"))
+    products = [p for i, raw in enumerate(_list(data, "products", errors))
+                if (p := _product(raw, f"products[{i}]", errors)) is not None]
+    by_name = {p.name: p for p in products}
+    doses = []
+    for i, raw in enumerate(_list(data, "doses", errors)):
+        path = f"doses[{i}]"
+        if not isinstance(raw, dict):
+            errors.append((path, 'must be an object with "taken_at", "amount", "unit", "product"'))
+            continue
+        taken = _time(raw.get("taken_at"), f"{path}.taken_at", errors)
+        product = by_name.get(raw.get("product"))  # type: ignore[arg-type]
+        if product is None:
+            errors.append((f"{path}.product", "must name one of the snapshot's products"))
+        try:
+            quantity = parse_quantity(raw.get("amount"), raw.get("unit"))
+        except DoseRejected as exc:
+            errors.extend((f"{path}.{e.field}", e.message) for e in exc.errors)
+            continue
+        if taken is not None and product is not None:
+            doses.append(DoseTaken(taken, quantity.amount, quantity.unit.value, product.name,
+                                   normalize(quantity, product.spec)))
+    responses = []
+    for i, raw in enumerate(_list(data, "responses", errors)):
+        path = f"responses[{i}]"
+        if not isinstance(raw, dict):
+            errors.append((path, 'must be an object with "instrument", "answers", "taken_at"'))
+            continue
+        taken = _time(raw.get("taken_at"), f"{path}.taken_at", errors)
+        try:
+            instrument = get_instrument(str(raw.get("instrument")))
+            result = score(instrument, raw.get("answers"))  # type: ignore[arg-type]
+        except UnknownInstrumentError as exc:
+            errors.append((f"{path}.instrument", str(exc).strip("'\"")))
+            continue
+        except ScoringError as exc:
+            errors.extend((f"{path}.answers.{item}", message) for item, message in exc.errors)
+            continue
+        if taken is not None:
+            responses.append(Response(instrument.id, taken, result))
+    plan = _plan(data.get("plan"), errors)
+    yob = data.get("year_of_birth")
+    if yob is not None and (not isinstance(yob, int) or isinstance(yob, bool)
+                            or not 1900 <= yob <= now.year):
+        errors.append(("year_of_birth", f"must be a year between 1900 and {now.year}"))
+        yob = None
+    if errors:
+        raise SnapshotError(errors)
+    return Snapshot(
+        as_of=now, tz=tz, medications=tuple(meds), conditions=tuple(conditions),
+        symptoms=tuple(symptoms), products=tuple(products), doses=tuple(doses),
+        responses=tuple(responses), plan=plan, year_of_birth=yob,
+    )
+
+
+def _plan(raw: Any, errors: list[tuple[str, str]]) -> PlanLimits | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors.append(("plan", "must be an object"))
+        return None
+    values: dict[str, Any] = {}
+    for key in ("max_single_dose_g", "max_daily_dose_g", "min_hours_between"):
+        if raw.get(key) is not None:
+            try:
+                value = Decimal(str(raw[key]))
+            except InvalidOperation:
+                value = Decimal("NaN")
+            if not value.is_finite() or value <= 0:
+                errors.append((f"plan.{key}", "must be a number above 0"))
+                continue
+            values[key] = value
+    count = raw.get("max_doses_per_day")
+    if count is not None:
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            errors.append(("plan.max_doses_per_day", "must be a whole number of 1 or more"))
+        else:
+            values["max_doses_per_day"] = count
+    return PlanLimits(version=int(raw.get("version", 1)), **values)

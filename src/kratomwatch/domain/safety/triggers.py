@@ -1,0 +1,304 @@
+"""One function per trigger kind of the rules file. Each returns the triggering input items
+(exactly as given) and a sentence naming them, or nothing when the rule does not apply.
+
+Adding a kind means adding a function here and its shape to rules.schema.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .knowledge import Knowledge
+from .series import Daily, in_window, mean, pct_change, window
+from .snapshot import Snapshot
+
+RECENT_DAYS = 30  # questionnaire responses and product use older than this do not trigger
+SYMPTOM_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Context:
+    snapshot: Snapshot
+    knowledge: Knowledge
+    medications: tuple[tuple[str, str | None, tuple[Any, ...]], ...]  # (name, dose, substances)
+    conditions: tuple[tuple[str, str], ...]  # (as entered, code)
+    symptoms: tuple[tuple[str, str], ...]  # (as entered, symptom id), recent only
+    daily: Daily
+
+    @property
+    def today(self) -> date:
+        return self.snapshot.as_of.astimezone(self.snapshot.tz).date()
+
+
+@dataclass(frozen=True)
+class Hit:
+    triggers: tuple[dict[str, Any], ...]
+    because: str
+    key: str  # what makes this occurrence distinct, for deduplication
+
+
+Trigger = Callable[[Mapping[str, Any], Context], Hit | None]
+
+
+def _fmt(value: Decimal | None, places: str = "0.1") -> str:
+    if value is None:
+        return "unknown"
+    return f"{value.quantize(Decimal(places)).normalize():f}"
+
+
+def substance_class(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    wanted = set(spec["classes"])
+    return _medications(ctx, lambda s: bool(wanted & set(s.classes)), wanted)
+
+
+def substance(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    wanted = set(spec["substances"])
+    return _medications(ctx, lambda s: s.id in wanted, set())
+
+
+def _medications(ctx: Context, pick: Callable[[Any], bool], classes: set[str]) -> Hit | None:
+    hits = []
+    for name, dose, substances in ctx.medications:
+        matched = [s for s in substances if pick(s)]
+        if matched:
+            hits.append((name, dose, matched))
+    if not hits:
+        return None
+    parts = []
+    for name, _, matched in hits:
+        detail = "; ".join(
+            s.name + (f" ({', '.join(sorted(classes & set(s.classes)))})" if classes else "")
+            for s in matched
+        )
+        parts.append(f"{name} [{detail}]")
+    triggers = tuple(
+        {"type": "medication", "name": name, "dose": dose,
+         "ingredients": [s.id for s in matched]}
+        for name, dose, matched in hits
+    )
+    key = ",".join(sorted({s.id for _, _, m in hits for s in m}))
+    return Hit(triggers, "Medication list includes " + ", ".join(parts) + ".", key)
+
+
+def condition(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    wanted = set(spec["conditions"])
+    hits = [(text, code) for text, code in ctx.conditions if code in wanted]
+    if not hits:
+        return None
+    labels = ", ".join(
+        f"{text} ({ctx.knowledge.conditions[code].label})" if text != code
+        else ctx.knowledge.conditions[code].label for text, code in hits
+    )
+    return Hit(tuple({"type": "condition", "name": text, "code": code} for text, code in hits),
+               f"Recorded condition: {labels}.", ",".join(sorted({c for _, c in hits})))
+
+
+def age(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    yob = ctx.snapshot.year_of_birth
+    if yob is None:
+        return None
+    # Only the year of birth is kept, so the age may be one year too high before the birthday.
+    years = ctx.today.year - yob
+    if years < spec["min_years"]:
+        return None
+    return Hit(({"type": "year_of_birth", "value": yob},),
+               f"Born in {yob}: about {years} years old (threshold {spec['min_years']}).",
+               str(spec["min_years"]))
+
+
+def _products_in_use(ctx: Context) -> list[Any]:
+    if not ctx.snapshot.doses:
+        return list(ctx.snapshot.products)
+    since = ctx.snapshot.as_of - timedelta(days=RECENT_DAYS)
+    used = {d.product for d in ctx.snapshot.doses if d.taken_at >= since}
+    return [p for p in ctx.snapshot.products if p.name in used]
+
+
+def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    products = _products_in_use(ctx)
+    if "forms" in spec:
+        forms = set(spec["forms"])
+        hits = [p for p in products if p.spec.form.value in forms]
+        reason = "form"
+    elif spec.get("high_risk"):
+        hits = [p for p in products if p.spec.high_risk]
+        reason = "high-risk (7-OH, enhanced or concentrated 7-OH content)"
+    elif spec.get("potency_unknown"):
+        hits = [p for p in products if _potency_unknown(p.spec)]
+        reason = "potency unknown (no mitragynine or 7-OH content recorded)"
+    else:  # pragma: no cover - the schema allows nothing else
+        return None
+    if not hits:
+        return None
+    names = ", ".join(f"{p.name} ({p.spec.form.value})" for p in hits)
+    return Hit(tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
+               f"Product in use, {reason}: {names}.", ",".join(sorted(p.name for p in hits)))
+
+
+def _potency_unknown(spec: Any) -> bool:
+    return all(
+        getattr(spec, name) is None
+        for name in ("mitragynine_mg_per_g", "hydroxymitragynine_mg_per_g",
+                     "mitragynine_mg_per_unit", "hydroxymitragynine_mg_per_unit",
+                     "mitragynine_mg_per_ml", "hydroxymitragynine_mg_per_ml")
+    )
+
+
+def symptom(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    wanted = set(spec["symptoms"])
+    hits = [(text, sid) for text, sid in ctx.symptoms if sid in wanted]
+    if not hits:
+        return None
+    named = ", ".join(f"“{text}”" for text, _ in hits)
+    return Hit(tuple({"type": "symptom", "text": text, "symptom": sid} for text, sid in hits),
+               f"Reported symptom: {named}.", ",".join(sorted({s for _, s in hits})))
+
+
+def _latest(ctx: Context, instrument: str) -> Any:
+    since = ctx.snapshot.as_of - timedelta(days=RECENT_DAYS)
+    recent = [r for r in ctx.snapshot.responses
+              if r.instrument == instrument and r.taken_at >= since]
+    return max(recent, key=lambda r: r.taken_at) if recent else None
+
+
+def _response_trigger(response: Any) -> dict[str, Any]:
+    return {"type": "response", "instrument": response.instrument,
+            "taken_at": response.taken_at.isoformat(), "total": str(response.score.total),
+            "answers": response.score.to_dict().get("answers")}
+
+
+def questionnaire_item(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    response = _latest(ctx, spec["instrument"])
+    if response is None:
+        return None
+    value = response.score.answers.get(spec["item"])
+    if value is None or value < spec["min"]:
+        return None
+    return Hit((_response_trigger(response),),
+               f"{spec['instrument']} on {response.taken_at.date().isoformat()}: item "
+               f"{spec['item']} answered {value} (threshold {spec['min']}).",
+               f"{spec['instrument']}:{response.taken_at.isoformat()}")
+
+
+def questionnaire_score(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    response = _latest(ctx, spec["instrument"])
+    if response is None:
+        return None
+    total, band = response.score.total, response.score.band
+    if "min_total" in spec:
+        if total is None or total < spec["min_total"]:
+            return None
+        why = f"total {total} (threshold {spec['min_total']})"
+    else:
+        if band not in spec["bands"]:
+            return None
+        why = f"total {total}, band “{band}”"
+    return Hit((_response_trigger(response),),
+               f"{spec['instrument']} on {response.taken_at.date().isoformat()}: {why}.",
+               f"{spec['instrument']}:{response.taken_at.isoformat()}")
+
+
+def dose_frequency(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    span = window(ctx.today, spec["window_days"])
+    counts = [n for d, n in ctx.daily.dose_count.items() if span[0] <= d <= span[1]]
+    if len(counts) < spec["min_days"]:
+        return None
+    per_day = Decimal(sum(counts)) / len(counts)
+    if per_day < Decimal(str(spec["min_doses_per_day"])):
+        return None
+    return Hit(({"type": "dose_series", "from": span[0].isoformat(), "to": span[1].isoformat(),
+                 "dosing_days": len(counts), "doses": sum(counts)},),
+               f"{sum(counts)} doses on {len(counts)} days between {span[0]} and {span[1]}: "
+               f"{_fmt(per_day)} doses per dosing day (threshold {spec['min_doses_per_day']}).",
+               f"{span[1].isocalendar()[0]}-W{span[1].isocalendar()[1]:02d}")
+
+
+def tolerance(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    days = spec["window_days"]
+    recent, before = window(ctx.today, days), window(ctx.today, days, offset=days)
+    need = max(1, days // 2)
+    dose_now, dose_before = in_window(ctx.daily.dose_g, recent), in_window(ctx.daily.dose_g, before)
+    pain_now, pain_before = in_window(ctx.daily.pain, recent), in_window(ctx.daily.pain, before)
+    if min(len(dose_now), len(dose_before), len(pain_now), len(pain_before)) < need:
+        return None
+    d0, d1 = mean(dose_before), mean(dose_now)
+    p0, p1 = mean(pain_before), mean(pain_now)
+    assert d0 is not None and d1 is not None and p0 is not None and p1 is not None
+    dose_rise = pct_change(d0, d1)
+    pain_change = pct_change(p0, p1)
+    improvement = Decimal(0) if pain_change is None else -pain_change
+    if dose_rise is None or dose_rise < Decimal(str(spec["min_dose_increase_pct"])):
+        return None
+    if improvement >= Decimal(str(spec["max_pain_improvement_pct"])):
+        return None
+    return Hit(
+        ({"type": "dose_series", "from": before[0].isoformat(), "to": recent[1].isoformat(),
+          "mean_daily_g_before": _fmt(d0, "0.01"), "mean_daily_g_after": _fmt(d1, "0.01"),
+          "mean_pain_before": _fmt(p0), "mean_pain_after": _fmt(p1)},),
+        f"Mean daily dose rose {_fmt(dose_rise, '1')}% ({_fmt(d0, '0.01')} → {_fmt(d1, '0.01')} g "
+        f"leaf-equivalent, {before[0]}–{before[1]} vs {recent[0]}–{recent[1]}) while mean pain "
+        f"went from {_fmt(p0)} to {_fmt(p1)} (improvement {_fmt(improvement, '1')}%, threshold "
+        f"{spec['max_pain_improvement_pct']}%).",
+        f"{recent[1].isocalendar()[0]}-W{recent[1].isocalendar()[1]:02d}",
+    )
+
+
+def lack_of_benefit(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    period = ctx.snapshot.benefit_review_days or spec["after_days"]
+    baseline = window(ctx.today, 14, offset=period - 14)
+    current = window(ctx.today, 14)
+    p0, p1 = in_window(ctx.daily.pain, baseline), in_window(ctx.daily.pain, current)
+    d0, d1 = in_window(ctx.daily.dose_g, baseline), in_window(ctx.daily.dose_g, current)
+    if min(len(p0), len(p1), len(d0), len(d1)) < 7:
+        return None
+    pain0, pain1, dose0, dose1 = mean(p0), mean(p1), mean(d0), mean(d1)
+    assert pain0 is not None and pain1 is not None and dose0 is not None and dose1 is not None
+    dose_change = pct_change(dose0, dose1)
+    if dose_change is None or abs(dose_change) >= Decimal(str(spec["max_dose_change_pct"])):
+        return None
+    change = pct_change(pain0, pain1)
+    improvement = Decimal(0) if change is None else -change
+    if improvement >= Decimal(str(spec["min_improvement_pct"])):
+        return None
+    return Hit(
+        ({"type": "pain_series", "baseline": [baseline[0].isoformat(), baseline[1].isoformat()],
+          "current": [current[0].isoformat(), current[1].isoformat()],
+          "mean_pain_baseline": _fmt(pain0), "mean_pain_current": _fmt(pain1),
+          "mean_daily_g_baseline": _fmt(dose0, "0.01"),
+          "mean_daily_g_current": _fmt(dose1, "0.01")},),
+        f"Over {period} days at a stable dose ({_fmt(dose0, '0.01')} → {_fmt(dose1, '0.01')} g a "
+        f"day) mean pain went from {_fmt(pain0)} ({baseline[0]}–{baseline[1]}) to {_fmt(pain1)} "
+        f"({current[0]}–{current[1]}): {_fmt(improvement, '1')}% improvement, below "
+        f"{spec['min_improvement_pct']}%.",
+        f"{current[1].isocalendar()[0]}-W{current[1].isocalendar()[1]:02d}",
+    )
+
+
+def pharmacogenomic(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    phenotype = ctx.snapshot.pharmacogenomics.get(spec["gene"])
+    if phenotype is None or phenotype not in spec["phenotypes"]:
+        return None
+    return Hit(({"type": "pharmacogenomic", "gene": spec["gene"], "phenotype": phenotype},),
+               f"{spec['gene']} phenotype: {phenotype} metabolizer.", spec["gene"])
+
+
+TRIGGERS: dict[str, Trigger] = {
+    "substance_class": substance_class,
+    "substance": substance,
+    "condition": condition,
+    "age": age,
+    "product": product,
+    "symptom": symptom,
+    "questionnaire_item": questionnaire_item,
+    "questionnaire_score": questionnaire_score,
+    "dose_frequency": dose_frequency,
+    "tolerance": tolerance,
+    "lack_of_benefit": lack_of_benefit,
+    "pharmacogenomic": pharmacogenomic,
+}
+
+__all__ = ["TRIGGERS", "Context", "Hit"]
