@@ -17,8 +17,13 @@ import yaml
 DATA = Path(__file__).resolve().parents[2] / "src" / "kratomwatch" / "data"
 REFERENCES = DATA / "knowledge" / "references.yaml"
 EVIDENCE = DATA / "knowledge" / "evidence.yaml"
+RULES = DATA / "knowledge" / "rules.yaml"
 REFERENCES_SCHEMA = DATA / "schemas" / "references.schema.json"
 EVIDENCE_SCHEMA = DATA / "schemas" / "evidence.schema.json"
+
+# A reference added for the safety rules (rules.yaml) rather than for the evidence library
+# lists this pseudo-topic in `supports`.
+SAFETY_RULES = "safety_rules"
 
 TOPICS = {
     "pain",
@@ -76,6 +81,10 @@ def _claims() -> list[dict[str, Any]]:
 
 def _reference_ids() -> set[str]:
     return {ref["id"] for ref in _references()}
+
+
+def _cited_by_rules() -> set[str]:
+    return {rid for rule in _load_yaml(RULES)["rules"] for rid in rule["references"]}
 
 
 # --- schemas -------------------------------------------------------------------------------
@@ -155,14 +164,23 @@ def test_dois_and_pmids_are_not_shared_between_entries() -> None:
         assert not [v for v, n in values.items() if n > 1], key
 
 
-def test_every_reference_is_cited_or_supports_something() -> None:
+def test_every_reference_is_cited_by_a_statement_claim_or_safety_rule() -> None:
     cited = {rid for item in _statements() + _claims() for rid in item["references"]}
+    cited |= _cited_by_rules()
+    unused = [ref["id"] for ref in _references() if ref["id"] not in cited]
+    assert not unused
+
+
+def test_references_added_for_the_safety_rules_are_cited_by_a_rule() -> None:
+    cited = _cited_by_rules()
     for ref in _references():
-        assert ref["id"] in cited or ref["supports"], ref["id"]
+        if SAFETY_RULES in ref["supports"]:
+            assert ref["id"] in cited, ref["id"]
 
 
 def test_supports_entries_name_real_topics_statements_or_claims() -> None:
     known = TOPICS | {st["id"] for st in _statements()} | {c["id"] for c in _claims()}
+    known |= {SAFETY_RULES}
     for ref in _references():
         unknown = [s for s in ref["supports"] if s not in known]
         assert not unknown, (ref["id"], unknown)
