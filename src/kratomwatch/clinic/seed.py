@@ -21,6 +21,7 @@ from django.db import transaction
 from kratomwatch.domain.doses import Quantity, Unit, normalize
 from kratomwatch.domain.products import ProductForm
 from kratomwatch.domain.questionnaires import get_instrument, score
+from kratomwatch.domain.substances import Match, recognize
 
 from .actions import do_screen_patient
 from .models import (
@@ -84,6 +85,7 @@ class Story:
     medications: tuple[tuple[str, str], ...] = ()
     conditions: tuple[str, ...] = ("low_back_pain",)
     plan: dict[str, Decimal | int] | None = None
+    gap_hours: tuple[float, float] = (3.0, 6.0)  # hours between doses in a day
 
 
 def _const(v: float) -> Callable[[float], float]:
@@ -94,13 +96,19 @@ def _line(a: float, b: float) -> Callable[[float], float]:
     return lambda t: a + (b - a) * t
 
 
+def _ramp(a: float, b: float, start: float = 0.5) -> Callable[[float], float]:
+    """Flat at ``a`` until ``start``, then rising linearly to ``b``."""
+    return lambda t: a if t < start else a + (b - a) * (t - start) / (1 - start)
+
+
 STORIES: list[Story] = [
     Story("stable_low", "doing well on a stable low dose", ProductForm.LEAF_POWDER,
           _const(2.0), _const(2.0), Unit.G, _line(7.0, 3.8),
           plan={"max_single_dose_g": Decimal("3"), "max_daily_dose_g": Decimal("6"),
-                "max_doses_per_day": 3, "min_hours_between": Decimal("4")}),
+                "max_doses_per_day": 3, "min_hours_between": Decimal("4")},
+          gap_hours=(4.5, 6.5)),
     Story("escalating", "escalating dose with rising withdrawal symptoms", ProductForm.LEAF_POWDER,
-          _line(2.0, 4.5), _line(2.5, 5.0), Unit.G, _const(6.5), withdrawal=_line(1.0, 18.0),
+          _ramp(2.0, 4.5), _ramp(2.5, 5.0), Unit.G, _const(6.5), withdrawal=_line(1.0, 18.0),
           side_effect_rate=0.4, conditions=("low_back_pain", "psychiatric"),
           plan={"max_single_dose_g": Decimal("4"), "max_daily_dose_g": Decimal("10"),
                 "max_doses_per_day": 3, "min_hours_between": Decimal("4")}),
@@ -223,7 +231,10 @@ def _seed_patient(
     for code in story.conditions:
         PatientCondition.objects.create(patient=patient, code=code)
     for name, dose_text in story.medications:
+        match = recognize(name)
+        ingredient = ",".join(match.ids) if isinstance(match, Match) else ""
         MedicationStatement.objects.create(patient=patient, name_entered=name, dose_text=dose_text,
+                                           ingredient=ingredient,
                                            started_on=today - timedelta(days=400))
     if index % 7 == 3:
         PharmacogenomicResult.objects.create(patient=patient, gene="CYP2D6",
@@ -256,7 +267,7 @@ def _seed_days(
             product = products[0]
             amount = _round_amount(rng.gauss(story.dose_amount(t), story.dose_amount(t) * 0.1),
                                    story.unit)
-            hour = min(23.5, hour + rng.uniform(3.0, 6.0) if k else rng.uniform(6.5, 9.5))
+            hour = min(23.5, hour + rng.uniform(*story.gap_hours) if k else rng.uniform(6.5, 9.5))
             taken = datetime.combine(day, time(int(hour), int((hour % 1) * 60)), tz)
             exposure = normalize(Quantity(amount, story.unit), specs[product.pk])
             doses.append(DoseEntry(

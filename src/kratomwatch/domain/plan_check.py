@@ -130,10 +130,10 @@ def check_plan(plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo) -> list
     for name, rule in RULES.items():
         weeks: dict[str, list[_Breach]] = defaultdict(list)
         for breach in breaches[name]:
-            year, week, _ = breach.day.isocalendar()
-            weeks[f"{year}-W{week:02d}"].append(breach)
-        for week, items in sorted(weeks.items()):
-            findings.append(_finding(plan, rule, name, week, items, limits[name]))
+            iso = breach.day.isocalendar()
+            weeks[f"{iso.year}-W{iso.week:02d}"].append(breach)
+        for week_id, items in sorted(weeks.items()):
+            findings.append(_finding(plan, rule, name, week_id, items, limits[name]))
     unknown = [d for d in ordered if d.leaf_equivalent_g is None]
     if unknown and (plan.max_single_dose_g is not None or plan.max_daily_dose_g is not None):
         findings.append(

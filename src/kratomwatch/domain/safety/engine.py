@@ -11,11 +11,12 @@ result says so in a finding of its own rather than failing silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from ..findings import Finding, Severity
-from ..plan_check import check_plan
-from ..substances import Match, recognize
+from ..plan_check import DoseEvent, check_plan
+from ..substances import InvalidQueryError, Match, recognize
 from .knowledge import Knowledge, KnowledgeError, Rule, load_knowledge
 from .series import Daily
 from .snapshot import Snapshot
@@ -53,6 +54,7 @@ class ScreeningResult:
 
 
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MODERATE: 1, Severity.LOW: 2}
+PLAN_WINDOW = timedelta(days=28)
 
 
 def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningResult:
@@ -88,17 +90,21 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
     return ScreeningResult(tuple(findings), unknown, kb.version, refs)
 
 
-def _plan_events(snapshot: Snapshot) -> list[Any]:
-    from ..plan_check import DoseEvent
-
+def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
+    """Doses of the last four weeks: older deviations stay stored but are no longer current."""
+    since = snapshot.as_of - PLAN_WINDOW
     return [DoseEvent(f"{d.product}@{d.taken_at.isoformat()}", d.taken_at,
-                      d.exposure.leaf_equivalent_g) for d in snapshot.doses]
+                      d.exposure.leaf_equivalent_g) for d in snapshot.doses if d.taken_at >= since]
 
 
 def _resolve(snapshot: Snapshot, kb: Knowledge) -> tuple[Context, dict[str, tuple[NotRecognized, ...]]]:
     meds, unknown_meds = [], []
     for med in snapshot.medications:
-        match = recognize(med.name)
+        try:
+            match = recognize(med.name)
+        except InvalidQueryError:
+            unknown_meds.append(NotRecognized(med.name, ()))
+            continue
         if isinstance(match, Match):
             meds.append((med.name, med.dose, tuple(match.substances)))
         else:
@@ -147,9 +153,11 @@ def _finding(rule: Rule, because: str, triggers: tuple[dict[str, Any], ...], key
 
 def _unrecognized(unknown: dict[str, tuple[NotRecognized, ...]]) -> Finding:
     parts = []
-    triggers = []
+    triggers: list[dict[str, Any]] = []
+    names: list[str] = []
     for kind, items in unknown.items():
         for item in items:
+            names.append(item.text.lower())
             hint = f" (did you mean {', '.join(item.suggestions)}?)" if item.suggestions else ""
             parts.append(f"{kind[:-1]} “{item.text}”{hint}")
             triggers.append({"type": kind[:-1], "text": item.text,
@@ -166,7 +174,7 @@ def _unrecognized(unknown: dict[str, tuple[NotRecognized, ...]]) -> Finding:
         patient_message=None,
         references=(),
         triggers=tuple(triggers),
-        key=",".join(sorted(t["text"].lower() for t in triggers)),
+        key=",".join(sorted(names)),
     )
 
 

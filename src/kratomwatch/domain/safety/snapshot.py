@@ -112,7 +112,7 @@ def _product(raw: Any, path: str, errors: list[tuple[str, str]]) -> ProductUse |
         errors.append((path, 'must be an object with "name" and "form"'))
         return None
     try:
-        form = ProductForm(raw.get("form"))
+        form = ProductForm(str(raw.get("form")))
     except ValueError:
         allowed = ", ".join(f.value for f in ProductForm)
         errors.append((f"{path}.form", f"must be one of: {allowed}"))
@@ -129,7 +129,7 @@ def _product(raw: Any, path: str, errors: list[tuple[str, str]]) -> ProductUse |
             errors.append((f"{path}.{key}", "must be a number of 0 or more"))
             continue
         potency[key] = value
-    return ProductUse(raw["name"], ProductSpec(form=form, **potency))  # type: ignore[arg-type]
+    return ProductUse(raw["name"], ProductSpec(form=form, **potency))
 
 
 def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapshot:

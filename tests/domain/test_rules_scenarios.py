@@ -1,0 +1,218 @@
+"""Every shipped rule, in a positive and a negative scenario built from its own trigger.
+
+For medication rules the positive case is tried with the generic name, a brand name and a
+listed misspelling, each inside realistic text ("Xanax 0.5 mg tablets"). A rule added to the
+knowledge base is tested here automatically; a trigger kind without a scenario builder fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from kratomwatch.domain.doses import Exposure
+from kratomwatch.domain.products import ProductForm, ProductSpec
+from kratomwatch.domain.questionnaires import get_instrument, score
+from kratomwatch.domain.safety import (
+    DoseTaken,
+    Medication,
+    ProductUse,
+    Response,
+    Snapshot,
+    SymptomReport,
+    load_knowledge,
+    screen,
+)
+from kratomwatch.domain.safety.knowledge import Rule
+from kratomwatch.domain.substances import load_knowledge as load_substances
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+KB = load_knowledge()
+SUBSTANCES = load_substances()
+RULES = {rule.id: rule for rule in KB.rules}
+LEAF = ProductUse("Leaf", ProductSpec(ProductForm.LEAF_POWDER, mitragynine_mg_per_g=Decimal(15)))
+
+
+def fired(snapshot: Snapshot) -> set[str]:
+    return {f.code for f in screen(snapshot).findings}
+
+
+def _substances_for(rule: Rule) -> list[Any]:
+    if rule.kind == "substance":
+        return [SUBSTANCES.substances[s] for s in rule.trigger["substances"]]
+    wanted = set(rule.trigger["classes"])
+    return [s for s in SUBSTANCES.substances.values() if wanted & s.classes]
+
+
+def _unrelated(rule: Rule) -> Any:
+    hits = {s.id for s in _substances_for(rule)}
+    for candidate in ("loratadine", "levothyroxine", "metformin", "omeprazole", "lisinopril"):
+        sub = SUBSTANCES.substances.get(candidate)
+        if sub is not None and sub.id not in hits:
+            return sub
+    raise AssertionError("no unrelated substance found")
+
+
+def _names(sub: Any) -> Iterator[tuple[str, str]]:
+    yield "generic", f"{sub.name} 10 mg tablets"
+    if sub.brands:
+        yield "brand", f"{sub.brands[0]}"
+    if sub.misspellings:
+        yield "misspelling", sub.misspellings[0]
+
+
+def _daily_pain(at: datetime, pain: int) -> Response:
+    return Response("kw-daily-pain", at, score(get_instrument("kw-daily-pain"),
+                                               [pain, pain, 3, 3, 5]))
+
+
+def _dose(at: datetime, grams: Decimal) -> DoseTaken:
+    return DoseTaken(at, grams, "g", LEAF.name, Exposure(grams, grams * 15, None))
+
+
+def _series(days: int, dose: Any, pain: Any, per_day: int = 1) -> Snapshot:
+    doses, pains = [], []
+    for i in range(days):
+        day = NOW - timedelta(days=days - 1 - i)
+        for k in range(per_day):
+            doses.append(_dose(day - timedelta(hours=k), dose(i)))
+        pains.append(_daily_pain(day, pain(i)))
+    return Snapshot(as_of=NOW, products=(LEAF,), doses=tuple(doses), responses=tuple(pains))
+
+
+def _answers_with_band(instrument: Any, want: bool, bands: set[str] | None,
+                       min_total: int | None) -> list[int]:
+    """Answers whose score meets (or misses) the trigger, by filling items one at a time."""
+    items = instrument.items
+    lowest = [min(o.value for o in item.options) for item in items]
+    highest = [max(o.value for o in item.options) for item in items]
+    for k in range(len(items) + 1):
+        answers = highest[:k] + lowest[k:]
+        result = score(instrument, answers)
+        ok = (result.band in bands) if bands is not None else (result.total >= min_total)
+        if ok is want:
+            return answers
+    raise AssertionError(f"cannot build answers for {instrument.id} want={want}")
+
+
+def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
+    t = rule.trigger
+    kind = rule.kind
+    if kind in ("substance_class", "substance"):
+        subs = _substances_for(rule)
+        assert subs, f"{rule.id}: no substance in the knowledge base triggers it"
+        for sub in subs[:3]:
+            for how, text in _names(sub):
+                yield f"{sub.id} by {how}", Snapshot(as_of=NOW, medications=(Medication(text),)), True
+        yield "unrelated drug", Snapshot(as_of=NOW, medications=(Medication(_unrelated(rule).name),)), False
+    elif kind == "condition":
+        for code in t["conditions"]:
+            yield code, Snapshot(as_of=NOW, conditions=(code,)), True
+            entry = KB.conditions[code]
+            if entry.synonyms:
+                yield f"{code} synonym", Snapshot(as_of=NOW, conditions=(entry.synonyms[0],)), True
+        other = next(c for c in KB.conditions if c not in t["conditions"])
+        yield "other condition", Snapshot(as_of=NOW, conditions=(other,)), False
+    elif kind == "age":
+        yield "older", Snapshot(as_of=NOW, year_of_birth=NOW.year - t["min_years"] - 1), True
+        yield "younger", Snapshot(as_of=NOW, year_of_birth=NOW.year - t["min_years"] + 2), False
+    elif kind == "product":
+        if "forms" in t:
+            for form in t["forms"]:
+                yield form, Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm(form))),)), True
+        elif t.get("high_risk"):
+            yield "7-OH", Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.SEVEN_OH)),)), True
+        else:
+            yield "no potency", Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.LEAF_POWDER)),)), True
+        yield "tested leaf", Snapshot(as_of=NOW, products=(LEAF,)), "forms" in t and "leaf_powder" in t["forms"]
+    elif kind == "symptom":
+        for sid in t["symptoms"]:
+            symptom = KB.symptoms[sid]
+            for text in (symptom.label, *symptom.synonyms[:2]):
+                yield f"{sid}: {text}", Snapshot(as_of=NOW, symptoms=(SymptomReport(text),)), True
+            old = SymptomReport(symptom.label, NOW - timedelta(days=30))
+            yield f"{sid} a month ago", Snapshot(as_of=NOW, symptoms=(old,)), False
+        other = next(s for s in KB.symptoms.values() if s.id not in t["symptoms"])
+        yield "other symptom", Snapshot(as_of=NOW, symptoms=(SymptomReport(other.label),)), False
+    elif kind == "questionnaire_item":
+        instrument = get_instrument(t["instrument"])
+        ids = [item.id for item in instrument.items]
+        lowest = [min(o.value for o in item.options) for item in instrument.items]
+        for value, expect in ((t["min"], True), (t["min"] - 1, False)):
+            answers = list(lowest)
+            answers[ids.index(t["item"])] = value
+            response = Response(instrument.id, NOW - timedelta(days=1), score(instrument, answers))
+            yield f"item={value}", Snapshot(as_of=NOW, responses=(response,)), expect
+    elif kind == "questionnaire_score":
+        instrument = get_instrument(t["instrument"])
+        bands = set(t["bands"]) if "bands" in t else None
+        for expect in (True, False):
+            answers = _answers_with_band(instrument, expect, bands, t.get("min_total"))
+            response = Response(instrument.id, NOW - timedelta(days=1), score(instrument, answers))
+            yield f"meets={expect}", Snapshot(as_of=NOW, responses=(response,)), expect
+    elif kind == "dose_frequency":
+        n = int(Decimal(str(t["min_doses_per_day"])).to_integral_value(rounding="ROUND_CEILING"))
+        days = max(t["min_days"], 1)
+        yield "frequent", _series(days, lambda i: Decimal(1), lambda i: 5, per_day=n), True
+        yield "too few dosing days", _series(days - 1, lambda i: Decimal(1), lambda i: 5, per_day=n), False
+        if n > 1:
+            yield "fewer doses a day", _series(days, lambda i: Decimal(1), lambda i: 5, per_day=n - 1), False
+    elif kind == "tolerance":
+        w = t["window_days"]
+        rise = Decimal(1) + Decimal(str(t["min_dose_increase_pct"])) / 100 + Decimal("0.5")
+        yield "rising, pain flat", _series(2 * w, lambda i: Decimal(2) * (rise if i >= w else 1), lambda i: 6), True
+        yield "steady dose", _series(2 * w, lambda i: Decimal(2), lambda i: 6), False
+        yield "rising, pain better", _series(2 * w, lambda i: Decimal(2) * (rise if i >= w else 1), lambda i: 6 if i < w else 2), False
+    elif kind == "lack_of_benefit":
+        days = t["after_days"] + 10
+        yield "no benefit", _series(days, lambda i: Decimal(4), lambda i: 7), True
+        yield "benefit", _series(days, lambda i: Decimal(4), lambda i: 7 if i < days // 2 else 3), False
+        yield "too short", _series(30, lambda i: Decimal(4), lambda i: 7), False
+    elif kind == "pharmacogenomic":
+        yield "phenotype", Snapshot(as_of=NOW, pharmacogenomics={t["gene"]: t["phenotypes"][0]}), True
+        yield "normal", Snapshot(as_of=NOW, pharmacogenomics={t["gene"]: "indeterminate"}), False
+    else:
+        raise AssertionError(f"no scenario builder for trigger kind {kind!r}")
+
+
+CASES = [(rule_id, name, snap, expect) for rule_id, rule in RULES.items()
+         for name, snap, expect in scenarios(rule)]
+
+
+@pytest.mark.parametrize("rule_id, name, snapshot, expect", CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_rule_scenario(rule_id: str, name: str, snapshot: Snapshot, expect: bool) -> None:
+    assert (rule_id in fired(snapshot)) is expect
+
+
+def test_every_rule_has_a_positive_and_a_negative_scenario() -> None:
+    for rule_id in RULES:
+        outcomes = {expect for r, _, _, expect in CASES if r == rule_id}
+        assert outcomes == {True, False}, rule_id
+
+
+def test_several_risks_at_once() -> None:
+    snap = Snapshot(
+        as_of=NOW,
+        medications=(Medication("Percocet 5/325"), Medication("Xanax XR 1 mg"),
+                     Medication("gabapentin 300mg TID")),
+        conditions=("pregnancy", "G40.909"),
+        symptoms=(SymptomReport("had a fit"),),
+        products=(ProductUse("7-OH tabs", ProductSpec(ProductForm.SEVEN_OH)),),
+        year_of_birth=1950,
+    )
+    result = screen(snap)
+    codes = {f.code for f in result.findings}
+    classes = {c for f in result.findings if f.category == "interaction" for t in f.triggers
+               for c in t.get("ingredients", [])}
+    assert {"oxycodone", "paracetamol", "alprazolam", "gabapentin"} <= classes | {"paracetamol"}
+    by_category = {f.category for f in result.findings}
+    assert {"interaction", "condition", "product", "red_flag"} <= by_category
+    assert any(c.startswith("interaction.benzodiazepine") for c in codes)
+    assert [f.severity for f in result.findings] == sorted(
+        (f.severity for f in result.findings), key=lambda s: {"high": 0, "moderate": 1, "low": 2}[s])
+    assert not result.to_dict()["not_recognized"]["medications"]
