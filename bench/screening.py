@@ -30,14 +30,24 @@ from kratomwatch.domain.safety import (
     screen,
 )
 
-MEDICATIONS = ["Xanax 0.5 mg", "oxycodone 10 mg", "gabapentin 300mg TID", "sertraline 50 mg",
-               "Lisinopril 10mg", "metformin 500 mg", "atorvastatin 20 mg", "omeprazole 20 mg",
-               "cyclobenzaprine 10 mg", "ibuprofen 400 mg"]
+MEDICATIONS = [
+    "Xanax 0.5 mg",
+    "oxycodone 10 mg",
+    "gabapentin 300mg TID",
+    "sertraline 50 mg",
+    "Lisinopril 10mg",
+    "metformin 500 mg",
+    "atorvastatin 20 mg",
+    "omeprazole 20 mg",
+    "cyclobenzaprine 10 mg",
+    "ibuprofen 400 mg",
+]
 
 
 def typical_patient(now: datetime) -> Snapshot:
-    leaf = ProductUse("Red Bali", ProductSpec(ProductForm.LEAF_POWDER,
-                                              mitragynine_mg_per_g=Decimal(15)))
+    leaf = ProductUse(
+        "Red Bali", ProductSpec(ProductForm.LEAF_POWDER, mitragynine_mg_per_g=Decimal(15))
+    )
     caps = ProductUse("Caps", ProductSpec(ProductForm.CAPSULE, unit_material_mg=Decimal(500)))
     daily = get_instrument("kw-daily-pain")
     phq9 = get_instrument("phq9")
@@ -46,18 +56,30 @@ def typical_patient(now: datetime) -> Snapshot:
         day = now - timedelta(days=89 - i)
         for k in range(3):
             grams = Decimal("2.5") + Decimal(i) / 100
-            doses.append(DoseTaken(day - timedelta(hours=4 * k), grams, "g", leaf.name,
-                                   Exposure(grams, grams * 15, None)))
+            doses.append(
+                DoseTaken(
+                    day - timedelta(hours=4 * k),
+                    grams,
+                    "g",
+                    leaf.name,
+                    Exposure(grams, grams * 15, None),
+                )
+            )
         responses.append(Response("kw-daily-pain", day, score(daily, [6, 6, 5, 4, 5])))
         if i % 7 == 0:
             symptoms.append(SymptomReport("constipation", day))
         if i % 30 == 0:
             responses.append(Response("phq9", day, score(phq9, [1, 1, 0, 1, 0, 1, 0, 0, 0])))
     return Snapshot(
-        as_of=now, medications=tuple(Medication(m) for m in MEDICATIONS),
-        conditions=("low_back_pain", "psychiatric"), symptoms=tuple(symptoms),
-        products=(leaf, caps), doses=tuple(doses), responses=tuple(responses),
-        plan=PlanLimits(1, Decimal(4), Decimal(12), 4, Decimal(3)), year_of_birth=1970,
+        as_of=now,
+        medications=tuple(Medication(m) for m in MEDICATIONS),
+        conditions=("low_back_pain", "psychiatric"),
+        symptoms=tuple(symptoms),
+        products=(leaf, caps),
+        doses=tuple(doses),
+        responses=tuple(responses),
+        plan=PlanLimits(1, Decimal(4), Decimal(12), 4, Decimal(3)),
+        year_of_birth=1970,
     )
 
 
@@ -89,8 +111,10 @@ def main() -> None:
     parser.add_argument("--json", metavar="OUT.json")
     args = parser.parse_args()
     figures = measure(args.runs)
-    print(f"{figures['benchmark']}: median {figures['median_ms']} ms, p95 {figures['p95_ms']} ms"
-          f" over {figures['runs']} runs ({figures['findings']} findings)")
+    print(
+        f"{figures['benchmark']}: median {figures['median_ms']} ms, p95 {figures['p95_ms']} ms"
+        f" over {figures['runs']} runs ({figures['findings']} findings)"
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(figures, fh, indent=2)

@@ -24,11 +24,14 @@ def test_postgres_from_database_url() -> None:
     assert "kw" in choice.describe()
 
 
-@pytest.mark.parametrize("url,message", [
-    ("mysql://x/y", "postgres://"),
-    ("sqlite:///x.db", "KRATOMWATCH_DATA_DIR"),
-    ("postgres://127.0.0.1:5432/", "must name a database"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("mysql://x/y", "postgres://"),
+        ("sqlite:///x.db", "KRATOMWATCH_DATA_DIR"),
+        ("postgres://127.0.0.1:5432/", "must name a database"),
+    ],
+)
 def test_bad_database_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(config.ConfigError, match=message):
         config.database_choice({"DATABASE_URL": url})
@@ -53,10 +56,17 @@ def test_the_development_key_is_refused_outside_debug() -> None:
 
 def test_django_refuses_to_start_without_a_secret_outside_debug(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRATOMWATCH_")}
-    env.update(KRATOMWATCH_DEBUG="false", KRATOMWATCH_DATA_DIR=str(tmp_path),
-               DJANGO_SETTINGS_MODULE="kratomwatch.settings")
-    out = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
-                         capture_output=True, text=True)
+    env.update(
+        KRATOMWATCH_DEBUG="false",
+        KRATOMWATCH_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="kratomwatch.settings",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0
     assert "KRATOMWATCH_SECRET_KEY must be set" in out.stderr
 

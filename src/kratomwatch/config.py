@@ -26,8 +26,7 @@ SETTINGS_DOC: dict[str, str] = {
     "the development key is refused outside debug mode.",
     "KRATOMWATCH_ALLOWED_HOSTS": "Comma-separated host names served (default "
     "`localhost,127.0.0.1`).",
-    "KRATOMWATCH_TIME_ZONE": "Clinic time zone used for display and daily totals "
-    "(default `UTC`).",
+    "KRATOMWATCH_TIME_ZONE": "Clinic time zone used for display and daily totals (default `UTC`).",
     "KRATOMWATCH_SECURE_COOKIES": "`true` to mark cookies Secure and send HSTS (behind HTTPS). "
     "Default `false`.",
 }
@@ -80,7 +79,8 @@ class DatabaseChoice:
         if self.engine == "sqlite":
             return f"SQLite at {self.sqlite_path}"
         parts = urlsplit(self.url or "")
-        return f"PostgreSQL database {parts.path.lstrip('/')!r} on {parts.hostname}:{parts.port or 5432}"
+        name = parts.path.lstrip("/")
+        return f"PostgreSQL database {name!r} on {parts.hostname}:{parts.port or 5432}"
 
 
 def database_choice(env: Mapping[str, str]) -> DatabaseChoice:

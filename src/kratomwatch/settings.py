@@ -24,7 +24,9 @@ TIME_ZONE = _env.get("KRATOMWATCH_TIME_ZONE", "UTC")
 try:
     ZoneInfo(TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError) as exc:
-    raise ImproperlyConfigured(f"KRATOMWATCH_TIME_ZONE is not a known time zone: {TIME_ZONE!r}") from exc
+    raise ImproperlyConfigured(
+        f"KRATOMWATCH_TIME_ZONE is not a known time zone: {TIME_ZONE!r}"
+    ) from exc
 
 BASE_DIR = Path(__file__).resolve().parent
 

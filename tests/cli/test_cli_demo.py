@@ -16,15 +16,24 @@ from urllib.parse import urlencode
 import pytest
 
 
-def kratomwatch(*args: str, env: dict[str, str] | None = None,
-                timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kratomwatch", *args], capture_output=True,
-                          text=True, env=env, timeout=timeout)
+def kratomwatch(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 180
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kratomwatch", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KRATOMWATCH_") and k != "DATABASE_URL"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("KRATOMWATCH_") and k != "DATABASE_URL"
+    }
     env.update(extra)
     return env
 
@@ -47,8 +56,10 @@ def test_seed_only_creates_the_database_and_exits(tmp_path: Path) -> None:
 
 
 def test_the_data_dir_also_comes_from_the_environment(tmp_path: Path) -> None:
-    out = kratomwatch("migrate", env=clean_env(KRATOMWATCH_DATA_DIR=str(tmp_path / "env"),
-                                               KRATOMWATCH_SECRET_KEY="s" * 40))
+    out = kratomwatch(
+        "migrate",
+        env=clean_env(KRATOMWATCH_DATA_DIR=str(tmp_path / "env"), KRATOMWATCH_SECRET_KEY="s" * 40),
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "env" / "kratomwatch.sqlite3").exists()
     out = kratomwatch("migrate", env=clean_env(KRATOMWATCH_DATA_DIR=str(tmp_path / "env")))
@@ -73,9 +84,21 @@ def free_port() -> int:
 def test_demo_serves_the_login_page_and_the_logins_work(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kratomwatch", "demo", "--port", str(port), "--data-dir",
-         str(tmp_path)], env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+        [
+            sys.executable,
+            "-m",
+            "kratomwatch",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -93,13 +116,52 @@ def test_demo_serves_the_login_page_and_the_logins_work(tmp_path: Path) -> None:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         form = opener.open(f"{base}/login/").read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-        body = urlencode({"csrfmiddlewaretoken": token, "username": "dr.lee",
-                          "password": "kratomwatch-demo"}).encode()
-        request = urllib.request.Request(f"{base}/login/", data=body,
-                                         headers={"Referer": f"{base}/login/"})
+        body = urlencode(
+            {"csrfmiddlewaretoken": token, "username": "dr.lee", "password": "kratomwatch-demo"}
+        ).encode()
+        request = urllib.request.Request(
+            f"{base}/login/", data=body, headers={"Referer": f"{base}/login/"}
+        )
         landed = opener.open(request)
         assert landed.url.endswith("/patients/")
         assert "My patients" in landed.read().decode()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="uses its own SQLite directory")
+def test_serve_runs_gunicorn_and_answers_health(tmp_path: Path) -> None:
+    port = free_port()
+    env = clean_env(KRATOMWATCH_SECRET_KEY="x" * 40, KRATOMWATCH_DATA_DIR=str(tmp_path))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kratomwatch",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5)
+                break
+            except OSError as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    output = proc.stdout.read() if proc.stdout else "no output"
+                    raise AssertionError(output) from exc
+                time.sleep(0.5)
+        assert b'"status":"ok"' in body.read().replace(b" ", b"")
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -24,15 +24,20 @@ SNAPSHOT = {
         {"taken_at": RECENT, "amount": "5", "unit": "g", "product": "Red Bali"},
         {"taken_at": RECENT, "amount": 1, "unit": "tablet", "product": "7-OH tabs"},
     ],
-    "responses": [{"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1],
-                   "taken_at": RECENT}],
+    "responses": [
+        {"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1], "taken_at": RECENT}
+    ],
     "plan": {"max_single_dose_g": 4},
 }
 
 
 def run(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kratomwatch", "screen", str(path), *extra],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kratomwatch", "screen", str(path), *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
@@ -43,13 +48,25 @@ def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
     result = json.loads(out.stdout)
     assert set(result) == {"findings", "not_recognized", "knowledge_version"}
     codes = {f["code"] for f in result["findings"]}
-    assert {"interaction.benzodiazepine", "interaction.opioid_agonist",
-            "plan.single_dose_exceeded"} <= codes
+    assert {
+        "interaction.benzodiazepine",
+        "interaction.opioid_agonist",
+        "plan.single_dose_exceeded",
+    } <= codes
     categories = {f["category"] for f in result["findings"]}
     assert {"condition", "product", "red_flag", "interaction", "plan"} <= categories
     for finding in result["findings"]:
-        assert set(finding) >= {"code", "severity", "category", "title", "rationale",
-                                "management", "patient_message", "references", "triggers"}
+        assert set(finding) >= {
+            "code",
+            "severity",
+            "category",
+            "title",
+            "rationale",
+            "management",
+            "patient_message",
+            "references",
+            "triggers",
+        }
         for ref in finding["references"]:
             if ref["id"] == "clinician-plan":  # plan deviations cite the clinician's own plan
                 assert finding["category"] == "plan"
@@ -73,15 +90,25 @@ def test_an_empty_snapshot_gives_no_findings(tmp_path: Path, capsys) -> None:  #
 
 def test_invalid_snapshots_exit_non_zero_with_field_messages(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({
-        "medications": [42],
-        "doses": [{"taken_at": "2026-11-01T08:00", "amount": "0", "unit": "kg",
-                   "product": "nope"}],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "medications": [42],
+                "doses": [
+                    {"taken_at": "2026-11-01T08:00", "amount": "0", "unit": "kg", "product": "nope"}
+                ],
+            }
+        )
+    )
     out = run(path, "--json")
     assert out.returncode == 2 and out.stdout == ""
-    for text in ("medications[0]", "doses[0].taken_at", "has no UTC offset",
-                 "doses[0].product", "doses[0].amount"):
+    for text in (
+        "medications[0]",
+        "doses[0].taken_at",
+        "has no UTC offset",
+        "doses[0].product",
+        "doses[0].amount",
+    ):
         assert text in out.stderr, text
 
 

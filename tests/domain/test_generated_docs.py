@@ -21,19 +21,40 @@ def test_generated_docs_are_current(name: str) -> None:
 
 def test_the_screening_doc_names_every_snapshot_field() -> None:
     text = (DOCS / "screening.md").read_text()
-    for field in ("medications", "conditions", "symptoms", "products", "doses", "responses",
-                  "plan", "year_of_birth", *_POTENCY_FIELDS):
+    for field in (
+        "medications",
+        "conditions",
+        "symptoms",
+        "products",
+        "doses",
+        "responses",
+        "plan",
+        "year_of_birth",
+        *_POTENCY_FIELDS,
+    ):
         assert f"`{field}`" in text, field
 
 
 def test_the_library_has_the_required_claims_and_graded_statements() -> None:
     lib = load_library()
     topics = {t.id for t in lib.topics}
-    assert {"pain", "pharmacology", "interactions", "dependence_withdrawal", "adverse_events",
-            "products_regulation"} <= topics
+    assert {
+        "pain",
+        "pharmacology",
+        "interactions",
+        "dependence_withdrawal",
+        "adverse_events",
+        "products_regulation",
+    } <= topics
     claims = " ".join(c.claim.lower() for c in lib.claims)
-    for phrase in ("not addictive", "dopamine", "back pain", "starting dose", "topical",
-                   "side effects"):
+    for phrase in (
+        "not addictive",
+        "dopamine",
+        "back pain",
+        "starting dose",
+        "topical",
+        "side effects",
+    ):
         assert phrase in claims, phrase
     for topic in lib.topics:
         for statement in topic.statements:

@@ -13,7 +13,9 @@ NY = ZoneInfo("America/New_York")
 
 
 def dose(i: int, at: datetime, grams: str | None) -> DoseEvent:
-    return DoseEvent(id=f"d{i}", taken_at=at, leaf_equivalent_g=None if grams is None else Decimal(grams))
+    return DoseEvent(
+        id=f"d{i}", taken_at=at, leaf_equivalent_g=None if grams is None else Decimal(grams)
+    )
 
 
 def codes(findings: list) -> list[str]:  # type: ignore[type-arg]
@@ -42,8 +44,10 @@ def test_a_single_dose_just_over_the_limit_is_flagged_with_its_trigger() -> None
 def test_the_daily_total_counts_the_patients_local_day() -> None:
     plan = PlanLimits(1, max_daily_dose_g=Decimal("6"))
     # 03:00 UTC is still the previous evening in New York.
-    doses = [dose(1, datetime(2026, 11, 3, 3, 0, tzinfo=UTC), "4"),
-             dose(2, datetime(2026, 11, 3, 15, 0, tzinfo=UTC), "4")]
+    doses = [
+        dose(1, datetime(2026, 11, 3, 3, 0, tzinfo=UTC), "4"),
+        dose(2, datetime(2026, 11, 3, 15, 0, tzinfo=UTC), "4"),
+    ]
     assert check_plan(plan, doses, NY) == []
     flagged = check_plan(plan, doses, UTC_TZ)
     assert codes(flagged) == ["plan.daily_total_exceeded"]
@@ -54,13 +58,17 @@ def test_too_many_doses_and_too_close_together() -> None:
     plan = PlanLimits(1, max_doses_per_day=2, min_hours_between=Decimal("4"))
     doses = [dose(i, T0 + timedelta(hours=2 * i), "1") for i in range(3)]
     assert codes(check_plan(plan, doses, UTC_TZ)) == [
-        "plan.dose_count_exceeded", "plan.interval_too_short"]
+        "plan.dose_count_exceeded",
+        "plan.interval_too_short",
+    ]
 
 
 def test_the_interval_is_checked_across_midnight() -> None:
     plan = PlanLimits(1, min_hours_between=Decimal("4"))
-    doses = [dose(1, datetime(2026, 11, 2, 23, 0, tzinfo=UTC), "1"),
-             dose(2, datetime(2026, 11, 3, 1, 0, tzinfo=UTC), "1")]
+    doses = [
+        dose(1, datetime(2026, 11, 2, 23, 0, tzinfo=UTC), "1"),
+        dose(2, datetime(2026, 11, 3, 1, 0, tzinfo=UTC), "1"),
+    ]
     findings = check_plan(plan, doses, UTC_TZ)
     assert codes(findings) == ["plan.interval_too_short"]
     assert "2026-11-03" in findings[0].rationale

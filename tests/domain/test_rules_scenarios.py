@@ -66,8 +66,9 @@ def _names(sub: Any) -> Iterator[tuple[str, str]]:
 
 
 def _daily_pain(at: datetime, pain: int) -> Response:
-    return Response("kw-daily-pain", at, score(get_instrument("kw-daily-pain"),
-                                               [pain, pain, 3, 3, 5]))
+    return Response(
+        "kw-daily-pain", at, score(get_instrument("kw-daily-pain"), [pain, pain, 3, 3, 5])
+    )
 
 
 def _dose(at: datetime, grams: Decimal) -> DoseTaken:
@@ -84,8 +85,9 @@ def _series(days: int, dose: Any, pain: Any, per_day: int = 1) -> Snapshot:
     return Snapshot(as_of=NOW, products=(LEAF,), doses=tuple(doses), responses=tuple(pains))
 
 
-def _answers_with_band(instrument: Any, want: bool, bands: set[str] | None,
-                       min_total: int | None) -> list[int]:
+def _answers_with_band(
+    instrument: Any, want: bool, bands: set[str] | None, min_total: int | None
+) -> list[int]:
     """Answers whose score meets (or misses) the trigger, by filling items one at a time."""
     items = instrument.items
     lowest = [min(o.value for o in item.options) for item in items]
@@ -107,8 +109,16 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
         assert subs, f"{rule.id}: no substance in the knowledge base triggers it"
         for sub in subs[:3]:
             for how, text in _names(sub):
-                yield f"{sub.id} by {how}", Snapshot(as_of=NOW, medications=(Medication(text),)), True
-        yield "unrelated drug", Snapshot(as_of=NOW, medications=(Medication(_unrelated(rule).name),)), False
+                yield (
+                    f"{sub.id} by {how}",
+                    Snapshot(as_of=NOW, medications=(Medication(text),)),
+                    True,
+                )
+        yield (
+            "unrelated drug",
+            Snapshot(as_of=NOW, medications=(Medication(_unrelated(rule).name),)),
+            False,
+        )
     elif kind == "condition":
         for code in t["conditions"]:
             yield code, Snapshot(as_of=NOW, conditions=(code,)), True
@@ -123,12 +133,32 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
     elif kind == "product":
         if "forms" in t:
             for form in t["forms"]:
-                yield form, Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm(form))),)), True
+                yield (
+                    form,
+                    Snapshot(
+                        as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm(form))),)
+                    ),
+                    True,
+                )
         elif t.get("high_risk"):
-            yield "7-OH", Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.SEVEN_OH)),)), True
+            yield (
+                "7-OH",
+                Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.SEVEN_OH)),)),
+                True,
+            )
         else:
-            yield "no potency", Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.LEAF_POWDER)),)), True
-        yield "tested leaf", Snapshot(as_of=NOW, products=(LEAF,)), "forms" in t and "leaf_powder" in t["forms"]
+            yield (
+                "no potency",
+                Snapshot(
+                    as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.LEAF_POWDER)),)
+                ),
+                True,
+            )
+        yield (
+            "tested leaf",
+            Snapshot(as_of=NOW, products=(LEAF,)),
+            "forms" in t and "leaf_powder" in t["forms"],
+        )
     elif kind == "symptom":
         for sid in t["symptoms"]:
             symptom = KB.symptoms[sid]
@@ -158,33 +188,63 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
         n = int(Decimal(str(t["min_doses_per_day"])).to_integral_value(rounding="ROUND_CEILING"))
         days = max(t["min_days"], 1)
         yield "frequent", _series(days, lambda i: Decimal(1), lambda i: 5, per_day=n), True
-        yield "too few dosing days", _series(days - 1, lambda i: Decimal(1), lambda i: 5, per_day=n), False
+        yield (
+            "too few dosing days",
+            _series(days - 1, lambda i: Decimal(1), lambda i: 5, per_day=n),
+            False,
+        )
         if n > 1:
-            yield "fewer doses a day", _series(days, lambda i: Decimal(1), lambda i: 5, per_day=n - 1), False
+            yield (
+                "fewer doses a day",
+                _series(days, lambda i: Decimal(1), lambda i: 5, per_day=n - 1),
+                False,
+            )
     elif kind == "tolerance":
         w = t["window_days"]
         rise = Decimal(1) + Decimal(str(t["min_dose_increase_pct"])) / 100 + Decimal("0.5")
-        yield "rising, pain flat", _series(2 * w, lambda i: Decimal(2) * (rise if i >= w else 1), lambda i: 6), True
+        yield (
+            "rising, pain flat",
+            _series(2 * w, lambda i: Decimal(2) * (rise if i >= w else 1), lambda i: 6),
+            True,
+        )
         yield "steady dose", _series(2 * w, lambda i: Decimal(2), lambda i: 6), False
-        yield "rising, pain better", _series(2 * w, lambda i: Decimal(2) * (rise if i >= w else 1), lambda i: 6 if i < w else 2), False
+        yield (
+            "rising, pain better",
+            _series(
+                2 * w, lambda i: Decimal(2) * (rise if i >= w else 1), lambda i: 6 if i < w else 2
+            ),
+            False,
+        )
     elif kind == "lack_of_benefit":
         days = t["after_days"] + 10
         yield "no benefit", _series(days, lambda i: Decimal(4), lambda i: 7), True
-        yield "benefit", _series(days, lambda i: Decimal(4), lambda i: 7 if i < days // 2 else 3), False
+        yield (
+            "benefit",
+            _series(days, lambda i: Decimal(4), lambda i: 7 if i < days // 2 else 3),
+            False,
+        )
         yield "too short", _series(30, lambda i: Decimal(4), lambda i: 7), False
     elif kind == "pharmacogenomic":
-        yield "phenotype", Snapshot(as_of=NOW, pharmacogenomics={t["gene"]: t["phenotypes"][0]}), True
+        yield (
+            "phenotype",
+            Snapshot(as_of=NOW, pharmacogenomics={t["gene"]: t["phenotypes"][0]}),
+            True,
+        )
         yield "normal", Snapshot(as_of=NOW, pharmacogenomics={t["gene"]: "indeterminate"}), False
     else:
         raise AssertionError(f"no scenario builder for trigger kind {kind!r}")
 
 
-CASES = [(rule_id, name, snap, expect) for rule_id, rule in RULES.items()
-         for name, snap, expect in scenarios(rule)]
+CASES = [
+    (rule_id, name, snap, expect)
+    for rule_id, rule in RULES.items()
+    for name, snap, expect in scenarios(rule)
+]
 
 
-@pytest.mark.parametrize("rule_id, name, snapshot, expect", CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize(
+    "rule_id, name, snapshot, expect", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
 def test_rule_scenario(rule_id: str, name: str, snapshot: Snapshot, expect: bool) -> None:
     assert (rule_id in fired(snapshot)) is expect
 
@@ -198,8 +258,11 @@ def test_every_rule_has_a_positive_and_a_negative_scenario() -> None:
 def test_several_risks_at_once() -> None:
     snap = Snapshot(
         as_of=NOW,
-        medications=(Medication("Percocet 5/325"), Medication("Xanax XR 1 mg"),
-                     Medication("gabapentin 300mg TID")),
+        medications=(
+            Medication("Percocet 5/325"),
+            Medication("Xanax XR 1 mg"),
+            Medication("gabapentin 300mg TID"),
+        ),
         conditions=("pregnancy", "G40.909"),
         symptoms=(SymptomReport("had a fit"),),
         products=(ProductUse("7-OH tabs", ProductSpec(ProductForm.SEVEN_OH)),),
@@ -207,12 +270,18 @@ def test_several_risks_at_once() -> None:
     )
     result = screen(snap)
     codes = {f.code for f in result.findings}
-    classes = {c for f in result.findings if f.category == "interaction" for t in f.triggers
-               for c in t.get("ingredients", [])}
+    classes = {
+        c
+        for f in result.findings
+        if f.category == "interaction"
+        for t in f.triggers
+        for c in t.get("ingredients", [])
+    }
     assert {"oxycodone", "paracetamol", "alprazolam", "gabapentin"} <= classes | {"paracetamol"}
     by_category = {f.category for f in result.findings}
     assert {"interaction", "condition", "product", "red_flag"} <= by_category
     assert any(c.startswith("interaction.benzodiazepine") for c in codes)
     assert [f.severity for f in result.findings] == sorted(
-        (f.severity for f in result.findings), key=lambda s: {"high": 0, "moderate": 1, "low": 2}[s])
+        (f.severity for f in result.findings), key=lambda s: {"high": 0, "moderate": 1, "low": 2}[s]
+    )
     assert not result.to_dict()["not_recognized"]["medications"]

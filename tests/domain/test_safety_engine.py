@@ -29,10 +29,20 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def rule(rule_id: str, trigger: dict[str, Any], severity: str = "moderate") -> Rule:
-    return Rule(id=rule_id, severity=severity, category=rule_id.split(".")[0], title=rule_id,
-                trigger=trigger, mechanism="Mechanism.", consequence="Consequence.",
-                management="Manage.", patient_message="Tell.", evidence_level="case_reports",
-                kratom_specific=True, references=("tanna2023",))
+    return Rule(
+        id=rule_id,
+        severity=severity,
+        category=rule_id.split(".")[0],
+        title=rule_id,
+        trigger=trigger,
+        mechanism="Mechanism.",
+        consequence="Consequence.",
+        management="Manage.",
+        patient_message="Tell.",
+        evidence_level="case_reports",
+        kratom_specific=True,
+        references=("tanna2023",),
+    )
 
 
 def kb_with(*rules: Rule) -> Any:
@@ -48,8 +58,9 @@ def daily_pain(day: datetime, pain: int) -> Response:
     return Response("kw-daily-pain", day, score(instrument, [pain, pain, 3, 3, 5]))
 
 
-LEAF = ProductUse("Red powder", ProductSpec(ProductForm.LEAF_POWDER,
-                                             mitragynine_mg_per_g=Decimal("15")))
+LEAF = ProductUse(
+    "Red powder", ProductSpec(ProductForm.LEAF_POWDER, mitragynine_mg_per_g=Decimal("15"))
+)
 
 
 def leaf_dose(at: datetime, grams: str) -> DoseTaken:
@@ -58,22 +69,33 @@ def leaf_dose(at: datetime, grams: str) -> DoseTaken:
 
 
 def test_a_class_rule_fires_on_a_brand_name_and_names_it() -> None:
-    kb = kb_with(rule("interaction.benzo", {"kind": "substance_class",
-                                             "classes": ["benzodiazepine"]}))
+    kb = kb_with(
+        rule("interaction.benzo", {"kind": "substance_class", "classes": ["benzodiazepine"]})
+    )
     snap = Snapshot(as_of=NOW, medications=(Medication("Xanax 0.5 mg", "twice a day"),))
     result = screen(snap, kb)
     assert codes(result) == ["interaction.benzo"]
     finding = result.findings[0]
     assert "Xanax 0.5 mg" in finding.rationale and "benzodiazepine" in finding.rationale
-    assert finding.triggers == ({"type": "medication", "name": "Xanax 0.5 mg",
-                                 "dose": "twice a day", "ingredients": ["alprazolam"]},)
+    assert finding.triggers == (
+        {
+            "type": "medication",
+            "name": "Xanax 0.5 mg",
+            "dose": "twice a day",
+            "ingredients": ["alprazolam"],
+        },
+    )
     assert result.to_dict()["findings"][0]["references"][0]["pmid"] == "36924284"
 
 
 def test_unknown_names_are_returned_with_suggestions_and_a_finding() -> None:
     kb = kb_with()
-    snap = Snapshot(as_of=NOW, medications=(Medication("zzqx"),),
-                    conditions=("epilepsy", "blorb"), symptoms=(SymptomReport("grumbly toes"),))
+    snap = Snapshot(
+        as_of=NOW,
+        medications=(Medication("zzqx"),),
+        conditions=("epilepsy", "blorb"),
+        symptoms=(SymptomReport("grumbly toes"),),
+    )
     result = screen(snap, kb)
     unknown = result.to_dict()["not_recognized"]
     assert [n["text"] for n in unknown["medications"]] == ["zzqx"]
@@ -84,16 +106,22 @@ def test_unknown_names_are_returned_with_suggestions_and_a_finding() -> None:
 
 
 def test_conditions_match_codes_icd10_and_synonyms() -> None:
-    kb = kb_with(rule("condition.seizure", {"kind": "condition",
-                                             "conditions": ["seizure_disorder"]}))
+    kb = kb_with(
+        rule("condition.seizure", {"kind": "condition", "conditions": ["seizure_disorder"]})
+    )
     for text in ("seizure_disorder", "G40.909", "epilepsy"):
         assert codes(screen(Snapshot(as_of=NOW, conditions=(text,)), kb)) == ["condition.seizure"]
     assert codes(screen(Snapshot(as_of=NOW, conditions=("low_back_pain",)), kb)) == []
 
 
 def test_questionnaire_item_rule_uses_the_latest_recent_response() -> None:
-    kb = kb_with(rule("red_flag.phq9", {"kind": "questionnaire_item", "instrument": "phq9",
-                                         "item": _phq9_item9(), "min": 1}, "high"))
+    kb = kb_with(
+        rule(
+            "red_flag.phq9",
+            {"kind": "questionnaire_item", "instrument": "phq9", "item": _phq9_item9(), "min": 1},
+            "high",
+        )
+    )
     phq9 = get_instrument("phq9")
     positive = Response("phq9", NOW - timedelta(days=2), score(phq9, [0] * 8 + [1]))
     negative = Response("phq9", NOW - timedelta(days=1), score(phq9, [1] * 8 + [0]))
@@ -108,9 +136,17 @@ def _phq9_item9() -> str:
 
 
 def test_tolerance_needs_rising_dose_without_pain_relief() -> None:
-    kb = kb_with(rule("tolerance.rising", {"kind": "tolerance", "window_days": 14,
-                                            "min_dose_increase_pct": 25,
-                                            "max_pain_improvement_pct": 10}))
+    kb = kb_with(
+        rule(
+            "tolerance.rising",
+            {
+                "kind": "tolerance",
+                "window_days": 14,
+                "min_dose_increase_pct": 25,
+                "max_pain_improvement_pct": 10,
+            },
+        )
+    )
     days = [NOW - timedelta(days=27 - i) for i in range(28)]
     rising = tuple(leaf_dose(d, "2" if i < 14 else "3") for i, d in enumerate(days))
     flat_pain = tuple(daily_pain(d, 6) for d in days)
@@ -118,72 +154,117 @@ def test_tolerance_needs_rising_dose_without_pain_relief() -> None:
     hit = screen(Snapshot(as_of=NOW, products=(LEAF,), doses=rising, responses=flat_pain), kb)
     assert codes(hit) == ["tolerance.rising"]
     assert "50%" in hit.findings[0].rationale
-    assert codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=rising,
-                                 responses=better_pain), kb)) == []
+    assert (
+        codes(
+            screen(Snapshot(as_of=NOW, products=(LEAF,), doses=rising, responses=better_pain), kb)
+        )
+        == []
+    )
     steady = tuple(leaf_dose(d, "2") for d in days)
-    assert codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=steady,
-                                 responses=flat_pain), kb)) == []
+    assert (
+        codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=steady, responses=flat_pain), kb))
+        == []
+    )
 
 
 def test_lack_of_benefit_after_a_stable_period() -> None:
-    kb = kb_with(rule("benefit.none", {"kind": "lack_of_benefit", "after_days": 90,
-                                        "min_improvement_pct": 30, "max_dose_change_pct": 20}))
+    kb = kb_with(
+        rule(
+            "benefit.none",
+            {
+                "kind": "lack_of_benefit",
+                "after_days": 90,
+                "min_improvement_pct": 30,
+                "max_dose_change_pct": 20,
+            },
+        )
+    )
     days = [NOW - timedelta(days=99 - i) for i in range(100)]
     doses = tuple(leaf_dose(d, "4") for d in days)
     flat = tuple(daily_pain(d, 7) for d in days)
     helped = tuple(daily_pain(d, 7 if i < 50 else 4) for i, d in enumerate(days))
-    assert codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=doses, responses=flat),
-                        kb)) == ["benefit.none"]
-    assert codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=doses, responses=helped),
-                        kb)) == []
+    assert codes(
+        screen(Snapshot(as_of=NOW, products=(LEAF,), doses=doses, responses=flat), kb)
+    ) == ["benefit.none"]
+    assert (
+        codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=doses, responses=helped), kb))
+        == []
+    )
     short = Snapshot(as_of=NOW, products=(LEAF,), doses=doses[-30:], responses=flat[-30:])
     assert codes(screen(short, kb)) == []  # not enough history: no verdict
 
 
 def test_dose_frequency() -> None:
-    kb = kb_with(rule("dependence.frequent", {"kind": "dose_frequency", "window_days": 14,
-                                               "min_doses_per_day": 4, "min_days": 7}))
+    kb = kb_with(
+        rule(
+            "dependence.frequent",
+            {"kind": "dose_frequency", "window_days": 14, "min_doses_per_day": 4, "min_days": 7},
+        )
+    )
     times = [NOW - timedelta(days=d, hours=h) for d in range(10) for h in (1, 3, 5, 7)]
     doses = tuple(leaf_dose(t, "1") for t in times)
     assert codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=doses), kb)) == [
-        "dependence.frequent"]
+        "dependence.frequent"
+    ]
     assert codes(screen(Snapshot(as_of=NOW, products=(LEAF,), doses=doses[::2]), kb)) == []
 
 
 def test_products_in_use_high_risk_and_unknown_potency() -> None:
-    kb = kb_with(rule("product.seven_oh", {"kind": "product", "high_risk": True}, "high"),
-                 rule("product.unknown", {"kind": "product", "potency_unknown": True}, "low"))
+    kb = kb_with(
+        rule("product.seven_oh", {"kind": "product", "high_risk": True}, "high"),
+        rule("product.unknown", {"kind": "product", "potency_unknown": True}, "low"),
+    )
     seven = ProductUse("7-OH tabs", ProductSpec(ProductForm.SEVEN_OH))
     assert codes(screen(Snapshot(as_of=NOW, products=(seven,)), kb)) == [
-        "product.seven_oh", "product.unknown"]
+        "product.seven_oh",
+        "product.unknown",
+    ]
     assert codes(screen(Snapshot(as_of=NOW, products=(LEAF,)), kb)) == []
-    old = DoseTaken(NOW - timedelta(days=90), Decimal(1), "tablet", seven.name,
-                    Exposure(None, None, Decimal(15)))
+    old = DoseTaken(
+        NOW - timedelta(days=90),
+        Decimal(1),
+        "tablet",
+        seven.name,
+        Exposure(None, None, Decimal(15)),
+    )
     recent = leaf_dose(NOW - timedelta(days=1), "2")
     snap = Snapshot(as_of=NOW, products=(seven, LEAF), doses=(old, recent))
     assert codes(screen(snap, kb)) == []  # the 7-OH product is no longer in use
 
 
 def test_plan_limits_are_checked_when_a_plan_is_given() -> None:
-    snap = Snapshot(as_of=NOW, products=(LEAF,), doses=(leaf_dose(NOW, "5"),),
-                    plan=PlanLimits(1, max_single_dose_g=Decimal("3")))
+    snap = Snapshot(
+        as_of=NOW,
+        products=(LEAF,),
+        doses=(leaf_dose(NOW, "5"),),
+        plan=PlanLimits(1, max_single_dose_g=Decimal("3")),
+    )
     assert codes(screen(snap, kb_with())) == ["plan.single_dose_exceeded"]
 
 
 def test_a_failing_rule_is_reported_not_swallowed() -> None:
-    kb = kb_with(rule("broken.rule", {"kind": "questionnaire_score", "instrument": "phq9"}),
-                 rule("condition.any", {"kind": "condition", "conditions": ["pregnancy"]}))
-    result = screen(Snapshot(as_of=NOW, conditions=("pregnancy",),
-                             responses=(Response("phq9", NOW, score(get_instrument("phq9"),
-                                                                    [0] * 9)),)), kb)
+    kb = kb_with(
+        rule("broken.rule", {"kind": "questionnaire_score", "instrument": "phq9"}),
+        rule("condition.any", {"kind": "condition", "conditions": ["pregnancy"]}),
+    )
+    result = screen(
+        Snapshot(
+            as_of=NOW,
+            conditions=("pregnancy",),
+            responses=(Response("phq9", NOW, score(get_instrument("phq9"), [0] * 9)),),
+        ),
+        kb,
+    )
     assert "screening.incomplete" in codes(result) and "condition.any" in codes(result)
     incomplete = next(f for f in result.findings if f.code == "screening.incomplete")
     assert incomplete.severity == "high" and "broken.rule" in incomplete.rationale
 
 
 def test_findings_are_sorted_by_severity_and_deterministic() -> None:
-    kb = kb_with(rule("a.low", {"kind": "condition", "conditions": ["pregnancy"]}, "low"),
-                 rule("b.high", {"kind": "condition", "conditions": ["pregnancy"]}, "high"))
+    kb = kb_with(
+        rule("a.low", {"kind": "condition", "conditions": ["pregnancy"]}, "low"),
+        rule("b.high", {"kind": "condition", "conditions": ["pregnancy"]}, "high"),
+    )
     snap = Snapshot(as_of=NOW, conditions=("pregnancy",))
     first, second = screen(snap, kb).to_dict(), screen(snap, kb).to_dict()
     assert first == second

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-
 from django.utils import timezone
 
 from kratomwatch.clinic.models import (
@@ -82,18 +81,34 @@ def tri(db: None) -> Triangle:
     other_patient = make_patient("pia", a, colleague)
     outsider_patient = make_patient("otto", b, outsider)
     product = Product.objects.create(
-        patient=patient, name="Red Bali powder", form="leaf_powder",
+        patient=patient,
+        name="Red Bali powder",
+        form="leaf_powder",
         mitragynine_mg_per_g=Decimal("15"),
     )
     now = timezone.now()
     finding = Finding.objects.create(
-        patient=patient, code="interaction.benzodiazepine", fingerprint="f1", severity="high",
-        category="interaction", title="Kratom with a benzodiazepine", rationale="Xanax listed.",
-        first_seen=now, last_seen=now,
+        patient=patient,
+        code="interaction.benzodiazepine",
+        fingerprint="f1",
+        severity="high",
+        category="interaction",
+        title="Kratom with a benzodiazepine",
+        rationale="Xanax listed.",
+        first_seen=now,
+        last_seen=now,
     )
     return Triangle(
-        clinic=a, other_clinic=b, patient=patient, clinician=clinician,
-        other_patient=other_patient, colleague=colleague, outsider=outsider,
-        outsider_patient=outsider_patient, admin=make_user("adam", a, Role.CLINIC_ADMIN),
-        other_admin=make_user("bea", b, Role.CLINIC_ADMIN), product=product, finding=finding,
+        clinic=a,
+        other_clinic=b,
+        patient=patient,
+        clinician=clinician,
+        other_patient=other_patient,
+        colleague=colleague,
+        outsider=outsider,
+        outsider_patient=outsider_patient,
+        admin=make_user("adam", a, Role.CLINIC_ADMIN),
+        other_admin=make_user("bea", b, Role.CLINIC_ADMIN),
+        product=product,
+        finding=finding,
     )

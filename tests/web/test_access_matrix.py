@@ -15,16 +15,20 @@ from .conftest import Triangle
 
 # url name -> (kwargs builder, users who may GET it). Everyone else is denied.
 ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
-    "home": (lambda t: {}, {"patient", "other_patient", "clinician", "colleague", "outsider",
-                            "admin", "other_admin"}),
+    "home": (
+        lambda t: {},
+        {"patient", "other_patient", "clinician", "colleague", "outsider", "admin", "other_admin"},
+    ),
     "patient_home": (lambda t: {}, {"patient", "other_patient"}),
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
     "findings_inbox": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     # POST only: checked by test_finding_actions_are_for_the_patients_clinician_only.
-    "finding_action": (lambda t: {"patient_uuid": t.patient.uuid,
-                                  "finding_uuid": t.finding.uuid}, set()),
+    "finding_action": (
+        lambda t: {"patient_uuid": t.patient.uuid, "finding_uuid": t.finding.uuid},
+        set(),
+    ),
     "evidence": (lambda t: {}, set()),
     "evidence_claims": (lambda t: {}, set()),
     "evidence_rules": (lambda t: {}, set()),
@@ -36,8 +40,16 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:openapi-view": (lambda t: {}, set()),
     "api:api-root": (lambda t: {}, set()),
 }
-PUBLIC = {"login", "api:health", "api:openapi-json", "api:openapi-view", "api:api-root",
-          "evidence", "evidence_claims", "evidence_rules"}
+PUBLIC = {
+    "login",
+    "api:health",
+    "api:openapi-json",
+    "api:openapi-view",
+    "api:api-root",
+    "evidence",
+    "evidence_claims",
+    "evidence_rules",
+}
 POST_ONLY = {"logout", "finding_action"}
 
 
@@ -72,8 +84,8 @@ def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) ->
 
 @pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - {"home"}))
 @pytest.mark.parametrize(
-    "who", ["patient", "other_patient", "clinician", "colleague", "outsider", "admin",
-            "other_admin"]
+    "who",
+    ["patient", "other_patient", "clinician", "colleague", "outsider", "admin", "other_admin"],
 )
 def test_access_matrix(client: Client, tri: Triangle, name: str, who: str) -> None:
     kwargs_for, allowed = ROUTES[name]
@@ -122,23 +134,35 @@ def test_health_reports_the_database(client: Client, db: None) -> None:
 @pytest.mark.parametrize("who", ["clinician", "outsider", "admin", "other_admin"])
 def test_only_patients_may_post_a_dose(client: Client, tri: Triangle, who: str) -> None:
     client.force_login(tri.users()[who])
-    response = client.post(reverse("patient_home"), {"product": str(tri.product.uuid),
-                                                     "amount": "1", "unit": "g"})
+    response = client.post(
+        reverse("patient_home"), {"product": str(tri.product.uuid), "amount": "1", "unit": "g"}
+    )
     assert response.status_code in (403, 404)
     assert not tri.patient.doses.exists()
 
 
 @pytest.mark.parametrize(
-    "who", ["patient", "other_patient", "clinician", "colleague", "outsider", "admin",
-            "other_admin", "anonymous"]
+    "who",
+    [
+        "patient",
+        "other_patient",
+        "clinician",
+        "colleague",
+        "outsider",
+        "admin",
+        "other_admin",
+        "anonymous",
+    ],
 )
 def test_finding_actions_are_for_the_patients_clinician_only(
     client: Client, tri: Triangle, who: str
 ) -> None:
     if who != "anonymous":
         client.force_login(tri.users()[who])
-    url = reverse("finding_action", kwargs={"patient_uuid": tri.patient.uuid,
-                                            "finding_uuid": tri.finding.uuid})
+    url = reverse(
+        "finding_action",
+        kwargs={"patient_uuid": tri.patient.uuid, "finding_uuid": tri.finding.uuid},
+    )
     response = client.post(url, {"action": "resolve", "reason": "checked"})
     tri.finding.refresh_from_db()
     if who == "clinician":
@@ -153,8 +177,10 @@ def test_a_finding_cannot_be_reached_through_another_patients_url(
     client: Client, tri: Triangle
 ) -> None:
     client.force_login(tri.colleague)
-    url = reverse("finding_action", kwargs={"patient_uuid": tri.other_patient.uuid,
-                                            "finding_uuid": tri.finding.uuid})
+    url = reverse(
+        "finding_action",
+        kwargs={"patient_uuid": tri.other_patient.uuid, "finding_uuid": tri.finding.uuid},
+    )
     assert client.post(url, {"action": "resolve", "reason": "x"}).status_code == 404
     tri.finding.refresh_from_db()
     assert tri.finding.status == "open"

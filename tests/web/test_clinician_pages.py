@@ -17,10 +17,23 @@ from .conftest import Triangle, make_patient
 def add_finding(tri: Triangle, patient: object, severity: str, code: str = "x") -> Finding:
     now = timezone.now()
     return Finding.objects.create(
-        patient=patient, code=code, fingerprint=f"{code}-{severity}", severity=severity,
-        category="test", title=f"{severity} finding", rationale="because", first_seen=now,
-        last_seen=now, references=[{"id": "tanna2023", "citation": "Tanna 2023", "pmid": "36924284",
-                                    "url": "https://pubmed.ncbi.nlm.nih.gov/36924284/"}],
+        patient=patient,
+        code=code,
+        fingerprint=f"{code}-{severity}",
+        severity=severity,
+        category="test",
+        title=f"{severity} finding",
+        rationale="because",
+        first_seen=now,
+        last_seen=now,
+        references=[
+            {
+                "id": "tanna2023",
+                "citation": "Tanna 2023",
+                "pmid": "36924284",
+                "url": "https://pubmed.ncbi.nlm.nih.gov/36924284/",
+            }
+        ],
     )
 
 
@@ -38,8 +51,13 @@ def test_the_panel_lists_only_my_patients_ranked_by_findings(client: Client, tri
 def test_the_patient_page_shows_record_and_findings(client: Client, tri: Triangle) -> None:
     MedicationStatement.objects.create(patient=tri.patient, name_entered="Xanax 0.5 mg")
     DoseEntry.objects.create(
-        patient=tri.patient, product=tri.product, taken_at=timezone.now() - timedelta(hours=1),
-        amount=Decimal("2"), unit="g", leaf_equivalent_g=Decimal("2"), idempotency_key="k1",
+        patient=tri.patient,
+        product=tri.product,
+        taken_at=timezone.now() - timedelta(hours=1),
+        amount=Decimal("2"),
+        unit="g",
+        leaf_equivalent_g=Decimal("2"),
+        idempotency_key="k1",
     )
     add_finding(tri, tri.patient, "high", code="interaction.benzodiazepine")
     client.force_login(tri.clinician)
@@ -59,8 +77,9 @@ def test_the_admin_sees_only_their_clinics_users(client: Client, tri: Triangle) 
 
 
 def test_login_with_password_goes_home_by_role(client: Client, tri: Triangle) -> None:
-    response = client.post(reverse("login"), {"username": "paul",
-                                              "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("login"), {"username": "paul", "password": "correct horse battery staple"}
+    )
     assert response.status_code == 302
     assert client.get(reverse("home")).url == reverse("patient_home")
     client.logout()

@@ -14,7 +14,6 @@ from kratomwatch.domain.safety import ScreeningResult
 
 from .conftest import Triangle
 
-
 CODE = "plan.daily_total_exceeded"
 
 
@@ -24,9 +23,15 @@ def result(*findings: DomainFinding) -> ScreeningResult:
 
 def found(key: str = "2026-11-01") -> DomainFinding:
     return DomainFinding(
-        code="plan.daily_total_exceeded", severity=Severity.MODERATE, category="plan",
-        title="Daily total above the plan's limit", rationale="12 g > 10 g", management="Review",
-        patient_message=None, references=("clinician-plan",), key=key,
+        code="plan.daily_total_exceeded",
+        severity=Severity.MODERATE,
+        category="plan",
+        title="Daily total above the plan's limit",
+        rationale="12 g > 10 g",
+        management="Review",
+        patient_message=None,
+        references=("clinician-plan",),
+        key=key,
     )
 
 
@@ -49,7 +54,9 @@ def test_a_finding_whose_cause_is_gone_stays_but_is_inactive(tri: Triangle) -> N
 def test_a_resolved_finding_stays_resolved_while_its_cause_persists(tri: Triangle) -> None:
     now = timezone.now()
     do_sync_findings(tri.patient, result(found()), now)
-    Finding.objects.filter(code=CODE).update(status=FindingStatus.RESOLVED, resolved_reason="discussed")
+    Finding.objects.filter(code=CODE).update(
+        status=FindingStatus.RESOLVED, resolved_reason="discussed"
+    )
     do_sync_findings(tri.patient, result(found()), now)
     assert Finding.objects.get(code=CODE).status == FindingStatus.RESOLVED
 
@@ -57,8 +64,12 @@ def test_a_resolved_finding_stays_resolved_while_its_cause_persists(tri: Triangl
 def test_a_resolved_finding_reopens_when_its_cause_returns(tri: Triangle) -> None:
     now = timezone.now()
     do_sync_findings(tri.patient, result(found()), now)
-    Finding.objects.filter(code=CODE).update(status=FindingStatus.RESOLVED, resolved_by=tri.clinician,
-                           resolved_at=now, resolved_reason="discussed")
+    Finding.objects.filter(code=CODE).update(
+        status=FindingStatus.RESOLVED,
+        resolved_by=tri.clinician,
+        resolved_at=now,
+        resolved_reason="discussed",
+    )
     do_sync_findings(tri.patient, result(), now)
     assert Finding.objects.get(code=CODE).status == FindingStatus.RESOLVED
     do_sync_findings(tri.patient, result(found()), now)

@@ -100,11 +100,17 @@ def test_a_suspicious_amount_needs_confirmation(client: Client, tri: Triangle) -
     assert form.pending, "15 mg of leaf powder must ask for confirmation"
     assert not DoseEntry.objects.exists()
     codes = [code for code, _ in form.pending]
-    response = client.post(reverse("patient_home"), {
-        "product": str(tri.product.uuid), "amount": "15", "unit": "mg",
-        "taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "idempotency_key": key, "confirm": codes,
-    })
+    response = client.post(
+        reverse("patient_home"),
+        {
+            "product": str(tri.product.uuid),
+            "amount": "15",
+            "unit": "mg",
+            "taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "idempotency_key": key,
+            "confirm": codes,
+        },
+    )
     assert response.status_code == 302
     entry = DoseEntry.objects.get()
     assert entry.amount == Decimal("15") and entry.unit == "mg"  # never converted
@@ -123,8 +129,14 @@ def test_another_patients_product_is_refused(client: Client, tri: Triangle) -> N
 def test_a_dose_over_the_plan_is_recorded_flagged_and_told(
     client: Client, tri: Triangle, django_capture_on_commit_callbacks: Any
 ) -> None:
-    Plan.objects.create(patient=tri.patient, version=1, kind=PlanKind.MAINTENANCE,
-                        max_single_dose_g=Decimal("3"), author=tri.clinician, reason="intake")
+    Plan.objects.create(
+        patient=tri.patient,
+        version=1,
+        kind=PlanKind.MAINTENANCE,
+        max_single_dose_g=Decimal("3"),
+        author=tri.clinician,
+        reason="intake",
+    )
     client.force_login(tri.patient.user)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = post_dose(client, tri, amount="5")

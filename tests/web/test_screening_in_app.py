@@ -17,12 +17,14 @@ from kratomwatch.clinic.models import Finding, MedicationStatement, PatientCondi
 from .conftest import Triangle
 
 
-def test_a_benzodiazepine_on_the_list_becomes_a_referenced_finding(tri: Triangle,
-                                                                   client: Client) -> None:
+def test_a_benzodiazepine_on_the_list_becomes_a_referenced_finding(
+    tri: Triangle, client: Client
+) -> None:
     MedicationStatement.objects.create(patient=tri.patient, name_entered="Xanax 0.5 mg")
     do_screen_patient(tri.patient.pk)
-    finding = Finding.objects.get(patient=tri.patient, code="interaction.benzodiazepine",
-                                  fingerprint__regex=r"^[0-9a-f]{32}$")
+    finding = Finding.objects.get(
+        patient=tri.patient, code="interaction.benzodiazepine", fingerprint__regex=r"^[0-9a-f]{32}$"
+    )
     assert finding.severity == "high" and finding.status == "open" and finding.active
     assert "Xanax 0.5 mg" in finding.rationale
     assert finding.evidence_level
@@ -39,7 +41,8 @@ def test_rescreening_does_not_duplicate_and_removal_makes_it_inactive(tri: Trian
     do_screen_patient(tri.patient.pk)
     do_screen_patient(tri.patient.pk)
     rows = Finding.objects.filter(patient=tri.patient, code="interaction.benzodiazepine").exclude(
-        pk=tri.finding.pk)
+        pk=tri.finding.pk
+    )
     assert rows.count() == 1
     med.stopped_on = timezone.localdate() - timedelta(days=1)
     med.save()
@@ -47,10 +50,12 @@ def test_rescreening_does_not_duplicate_and_removal_makes_it_inactive(tri: Trian
     assert rows.get().active is False and rows.get().status == "open"
 
 
-def test_a_red_flag_symptom_tells_the_patient_to_seek_urgent_care(tri: Triangle,
-                                                                  client: Client) -> None:
-    SymptomReport.objects.create(patient=tri.patient, term="had a fit", severity=3,
-                                 reported_at=timezone.now())
+def test_a_red_flag_symptom_tells_the_patient_to_seek_urgent_care(
+    tri: Triangle, client: Client
+) -> None:
+    SymptomReport.objects.create(
+        patient=tri.patient, term="had a fit", severity=3, reported_at=timezone.now()
+    )
     do_screen_patient(tri.patient.pk)
     finding = Finding.objects.get(patient=tri.patient, category="red_flag")
     assert finding.severity == "high"
@@ -67,8 +72,9 @@ def test_unrecognized_medications_are_shown_not_ignored(tri: Triangle) -> None:
     assert "Zzqxium 5 mg" in finding.rationale
 
 
-def test_a_screening_failure_is_itself_a_finding(tri: Triangle,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_screening_failure_is_itself_a_finding(
+    tri: Triangle, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
@@ -81,14 +87,17 @@ def test_a_screening_failure_is_itself_a_finding(tri: Triangle,
 def test_conditions_are_screened(tri: Triangle) -> None:
     PatientCondition.objects.create(patient=tri.patient, code="pregnancy")
     do_screen_patient(tri.patient.pk)
-    assert Finding.objects.filter(patient=tri.patient, category="condition",
-                                  severity="high").exists()
+    assert Finding.objects.filter(
+        patient=tri.patient, category="condition", severity="high"
+    ).exists()
 
 
 def test_acknowledge_then_resolve_records_who_and_why(tri: Triangle, client: Client) -> None:
     client.force_login(tri.clinician)
-    url = reverse("finding_action", kwargs={"patient_uuid": tri.patient.uuid,
-                                            "finding_uuid": tri.finding.uuid})
+    url = reverse(
+        "finding_action",
+        kwargs={"patient_uuid": tri.patient.uuid, "finding_uuid": tri.finding.uuid},
+    )
     assert client.post(url, {"action": "acknowledge", "reason": ""}).status_code == 302
     tri.finding.refresh_from_db()
     assert tri.finding.status == "open"  # a reason is required

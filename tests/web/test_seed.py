@@ -33,12 +33,17 @@ def test_it_makes_clinicians_patients_and_daily_data(demo) -> None:  # type: ign
     assert patients.count() == 8
     for patient in patients:
         assert patient.careteammembership_set.exists()
-        assert QuestionnaireResponse.objects.filter(patient=patient,
-                                                    instrument_id="kw-daily-pain").count() >= 20
+        assert (
+            QuestionnaireResponse.objects.filter(
+                patient=patient, instrument_id="kw-daily-pain"
+            ).count()
+            >= 20
+        )
     assert DoseEntry.objects.filter(patient__clinic=clinic).count() > 8 * 30
     assert SymptomReport.objects.filter(patient__clinic=clinic).exists()
-    forms = set(DoseEntry.objects.filter(patient__clinic=clinic).values_list("product__form",
-                                                                             flat=True))
+    forms = set(
+        DoseEntry.objects.filter(patient__clinic=clinic).values_list("product__form", flat=True)
+    )
     assert {"leaf_powder", "capsule", "seven_oh"} <= forms
 
 
@@ -49,14 +54,22 @@ def test_it_contains_the_required_stories(demo) -> None:  # type: ignore[no-unty
     last = sum(d.leaf_equivalent_g for d in list(escalating)[-20:]) / 20
     assert last > first * Decimal("1.4")
     withdrawal = by_user["patient02"].responses.filter(instrument_id="kw-withdrawal")
-    assert withdrawal.order_by("-taken_at").first().total > withdrawal.order_by("taken_at").first().total
-    meds = set(MedicationStatement.objects.filter(patient=by_user["patient03"])
-               .values_list("name_entered", flat=True))
+    assert (
+        withdrawal.order_by("-taken_at").first().total
+        > withdrawal.order_by("taken_at").first().total
+    )
+    meds = set(
+        MedicationStatement.objects.filter(patient=by_user["patient03"]).values_list(
+            "name_entered", flat=True
+        )
+    )
     assert meds == {"Xanax", "Oxycodone"}
     seven_oh = by_user["patient04"].doses.first()
     assert seven_oh.product.form == "seven_oh" and seven_oh.hydroxymitragynine_mg > 0
-    pains = [r.scores["subscales"]["pain"] for r in
-             by_user["patient05"].responses.filter(instrument_id="kw-daily-pain")]
+    pains = [
+        r.scores["subscales"]["pain"]
+        for r in by_user["patient05"].responses.filter(instrument_id="kw-daily-pain")
+    ]
     assert min(pains) >= 3  # no benefit: pain stays high
 
 
@@ -67,8 +80,12 @@ def test_it_is_reproducible_and_reused(db: None) -> None:
     assert first.created and second.created and not again.created
 
     def shape(slug: str) -> list[tuple[str, str, str]]:
-        return [(str(d.taken_at), str(d.amount), d.unit) for d in
-                DoseEntry.objects.filter(patient__clinic__slug=slug).order_by("taken_at", "amount")]
+        return [
+            (str(d.taken_at), str(d.amount), d.unit)
+            for d in DoseEntry.objects.filter(patient__clinic__slug=slug).order_by(
+                "taken_at", "amount"
+            )
+        ]
 
     assert shape("one") == shape("two") and shape("one")
     assert DoseEntry.objects.filter(patient__clinic__slug="one").count() == len(shape("one"))

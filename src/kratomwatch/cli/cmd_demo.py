@@ -16,8 +16,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_db_arguments(parser)
     parser.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
-    parser.add_argument("--seed-only", action="store_true",
-                        help="create the demo database and exit without serving")
+    parser.add_argument(
+        "--seed-only", action="store_true", help="create the demo database and exit without serving"
+    )
     parser.add_argument("--seed", type=int, default=20261124, help="random seed of the demo data")
     parser.set_defaults(func=run)
 

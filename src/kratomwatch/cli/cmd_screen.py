@@ -59,6 +59,11 @@ def _print_table(result: dict[str, object]) -> None:
     console.print(table)
     for kind, items in result["not_recognized"].items():  # type: ignore[attr-defined]
         for item in items:
-            console.print(f"[bold]{kind}: {item['text']}[/] not recognized — not screened"
-                          + (f" (did you mean {', '.join(item['suggestions'])}?)"
-                             if item["suggestions"] else ""))
+            console.print(
+                f"[bold]{kind}: {item['text']}[/] not recognized — not screened"
+                + (
+                    f" (did you mean {', '.join(item['suggestions'])}?)"
+                    if item["suggestions"]
+                    else ""
+                )
+            )

@@ -12,8 +12,9 @@ from .db import SetupError, add_db_arguments, fail, migrate, setup_django
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("serve", help="serve the app with gunicorn (production)")
     add_db_arguments(parser)
-    parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port (default "
-                        "127.0.0.1:8000)")
+    parser.add_argument(
+        "--bind", default="127.0.0.1:8000", help="address:port (default 127.0.0.1:8000)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     parser.set_defaults(func=run)
@@ -29,5 +30,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_migrate:
         migrate()
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    os.execv(gunicorn, [gunicorn, "kratomwatch.wsgi:application", "--bind", args.bind,
-                        "--workers", str(args.workers), "--access-logfile", "-"])
+    os.execv(  # noqa: S606 - becomes gunicorn; the arguments are ours
+        gunicorn,
+        [
+            gunicorn,
+            "kratomwatch.wsgi:application",
+            "--bind",
+            args.bind,
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "-",
+        ],
+    )

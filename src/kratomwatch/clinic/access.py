@@ -45,7 +45,9 @@ def patient_for(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
         raise Http404("No such patient") from exc
 
 
-def finding_for(user: User, patient_uuid: uuid.UUID | str, finding_uuid: uuid.UUID | str) -> Finding:
+def finding_for(
+    user: User, patient_uuid: uuid.UUID | str, finding_uuid: uuid.UUID | str
+) -> Finding:
     """A finding of a patient ``user`` may see as a clinician; otherwise 404."""
     if user.role != Role.CLINICIAN:
         raise Http404("Not a clinician account")

@@ -89,8 +89,14 @@ def do_record_dose(
                 entered_by=entered_by,
                 idempotency_key=idempotency_key,
             )
-            audit(entered_by, "dose.create", patient=patient, object_type="dose",
-                  object_uuid=entry.uuid, ip=ip)
+            audit(
+                entered_by,
+                "dose.create",
+                patient=patient,
+                object_type="dose",
+                object_uuid=entry.uuid,
+                ip=ip,
+            )
             patient_id = patient.pk
             transaction.on_commit(lambda: do_screen_patient(patient_id))
     except IntegrityError:
@@ -129,12 +135,16 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> None:
 
 def _screening_failed(reason: str) -> DomainFinding:
     return DomainFinding(
-        code="screening.failed", severity=Severity.HIGH, category="screening",
+        code="screening.failed",
+        severity=Severity.HIGH,
+        category="screening",
         title="Safety screening could not run",
         rationale=f"Screening this patient's record failed: {reason}",
         management="No automatic screening is in effect for this patient: review the record "
         "manually and report this error to the system administrator.",
-        patient_message=None, references=(), key="failed",
+        patient_message=None,
+        references=(),
+        key="failed",
     )
 
 
@@ -179,18 +189,28 @@ class LifecycleError(ValueError):
     """The requested change of a finding's status is not allowed; the message says why."""
 
 
-def do_acknowledge_finding(finding: Finding, user: User, reason: str, ip: str | None = None) -> None:
+def do_acknowledge_finding(
+    finding: Finding, user: User, reason: str, ip: str | None = None
+) -> None:
     """Open -> acknowledged, recording who, when and why."""
     if finding.status != FindingStatus.OPEN:
-        raise LifecycleError(f"Only an open finding can be acknowledged (this one is {finding.status}).")
+        raise LifecycleError(
+            f"Only an open finding can be acknowledged (this one is {finding.status})."
+        )
     with transaction.atomic():
         finding.status = FindingStatus.ACKNOWLEDGED
         finding.acknowledged_by = user
         finding.acknowledged_at = timezone.now()
         finding.acknowledged_reason = reason
         finding.save()
-        audit(user, "finding.acknowledge", patient=finding.patient, object_type="finding",
-              object_uuid=finding.uuid, ip=ip)
+        audit(
+            user,
+            "finding.acknowledge",
+            patient=finding.patient,
+            object_type="finding",
+            object_uuid=finding.uuid,
+            ip=ip,
+        )
 
 
 def do_resolve_finding(finding: Finding, user: User, reason: str, ip: str | None = None) -> None:
@@ -203,5 +223,11 @@ def do_resolve_finding(finding: Finding, user: User, reason: str, ip: str | None
         finding.resolved_at = timezone.now()
         finding.resolved_reason = reason
         finding.save()
-        audit(user, "finding.resolve", patient=finding.patient, object_type="finding",
-              object_uuid=finding.uuid, ip=ip)
+        audit(
+            user,
+            "finding.resolve",
+            patient=finding.patient,
+            object_type="finding",
+            object_uuid=finding.uuid,
+            ip=ip,
+        )

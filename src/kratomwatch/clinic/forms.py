@@ -98,6 +98,7 @@ class DoseForm(forms.Form):
 class FindingActionForm(forms.Form):
     action = forms.ChoiceField(choices=[("acknowledge", "Acknowledge"), ("resolve", "Resolve")])
     reason = forms.CharField(
-        max_length=300, strip=True,
+        max_length=300,
+        strip=True,
         error_messages={"required": "Give a reason: it is kept with the finding."},
     )

@@ -54,8 +54,9 @@ def plan_limits(plan: Plan) -> PlanLimits:
 
 
 def dose_event(dose: DoseEntry) -> DoseEvent:
-    return DoseEvent(id=str(dose.uuid), taken_at=dose.taken_at,
-                     leaf_equivalent_g=dose.leaf_equivalent_g)
+    return DoseEvent(
+        id=str(dose.uuid), taken_at=dose.taken_at, leaf_equivalent_g=dose.leaf_equivalent_g
+    )
 
 
 def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
@@ -65,8 +66,13 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
     products = {p.pk: p for p in patient.products.all()}
     specs = {pk: product_spec(p) for pk, p in products.items()}
     doses = tuple(
-        DoseTaken(d.taken_at, d.amount, d.unit, products[d.product_id].name,
-                  Exposure(d.leaf_equivalent_g, d.mitragynine_mg, d.hydroxymitragynine_mg))
+        DoseTaken(
+            d.taken_at,
+            d.amount,
+            d.unit,
+            products[d.product_id].name,
+            Exposure(d.leaf_equivalent_g, d.mitragynine_mg, d.hydroxymitragynine_mg),
+        )
         for d in patient.doses.filter(taken_at__gte=since, taken_at__lte=now).order_by("taken_at")
     )
     responses = []

@@ -110,7 +110,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     patients = list(
         access.visible_patients(user).annotate(
             last_dose=Max("doses__taken_at"),
-            open_high=Count("findings", filter=open_q & Q(findings__severity="high"), distinct=True),
+            open_high=Count(
+                "findings", filter=open_q & Q(findings__severity="high"), distinct=True
+            ),
             open_findings=Count("findings", filter=open_q, distinct=True),
         )
     )
@@ -122,8 +124,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = _user(request)
     patient = access.patient_for(user, patient_uuid)
-    audit(user, "patient.view", patient=patient, object_type="patient", object_uuid=patient.uuid,
-          ip=client_ip(request))
+    audit(
+        user,
+        "patient.view",
+        patient=patient,
+        object_type="patient",
+        object_uuid=patient.uuid,
+        ip=client_ip(request),
+    )
     findings = sorted(
         patient.findings.exclude(status=FindingStatus.RESOLVED),
         key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), -f.last_seen.timestamp()),
@@ -162,7 +170,11 @@ def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -
             for error in errors:
                 messages.error(request, f"{finding.title}: {error}")
         return redirect(back)
-    act = do_acknowledge_finding if form.cleaned_data["action"] == "acknowledge" else do_resolve_finding
+    act = (
+        do_acknowledge_finding
+        if form.cleaned_data["action"] == "acknowledge"
+        else do_resolve_finding
+    )
     try:
         act(finding, user, form.cleaned_data["reason"], ip=client_ip(request))
     except LifecycleError as exc:
@@ -189,14 +201,16 @@ def findings_inbox(request: HttpRequest) -> HttpResponse:
 
 def evidence_library(request: HttpRequest) -> HttpResponse:
     """Public: what is and is not known, statement by statement, with references."""
-    return render(request, "clinic/evidence.html",
-                  {"library": load_library(), "grades": GRADE_LABELS})
+    return render(
+        request, "clinic/evidence.html", {"library": load_library(), "grades": GRADE_LABELS}
+    )
 
 
 def evidence_claims(request: HttpRequest) -> HttpResponse:
     """Public, for patients: common claims about kratom and what the evidence says."""
-    return render(request, "clinic/claims.html",
-                  {"library": load_library(), "verdicts": VERDICT_LABELS})
+    return render(
+        request, "clinic/claims.html", {"library": load_library(), "verdicts": VERDICT_LABELS}
+    )
 
 
 def evidence_rules(request: HttpRequest) -> HttpResponse:

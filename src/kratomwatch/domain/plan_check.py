@@ -55,7 +55,9 @@ class _Rule:
 
 RULES = {
     "single": _Rule(
-        "plan.single_dose_exceeded", Severity.MODERATE, "Single dose above the plan's limit",
+        "plan.single_dose_exceeded",
+        Severity.MODERATE,
+        "Single dose above the plan's limit",
         "On {n} day(s) ({days}) a dose was above the {plan} single-dose limit of {limit} g "
         "leaf-equivalent; the largest was {worst} g.",
         "On {days} a dose was above your plan's limit of {limit} g per dose. It has been "
@@ -63,7 +65,9 @@ RULES = {
         "Review with the patient; consider whether the plan or the support needs to change.",
     ),
     "daily": _Rule(
-        "plan.daily_total_exceeded", Severity.MODERATE, "Daily total above the plan's limit",
+        "plan.daily_total_exceeded",
+        Severity.MODERATE,
+        "Daily total above the plan's limit",
         "On {n} day(s) ({days}) the recorded doses added up to more than the {plan} daily "
         "limit of {limit} g leaf-equivalent; the highest day was {worst} g.",
         "On {days} your doses added up to more than your plan's daily limit of {limit} g "
@@ -71,7 +75,9 @@ RULES = {
         "Review the days' doses with the patient.",
     ),
     "count": _Rule(
-        "plan.dose_count_exceeded", Severity.LOW, "More doses in a day than the plan allows",
+        "plan.dose_count_exceeded",
+        Severity.LOW,
+        "More doses in a day than the plan allows",
         "On {n} day(s) ({days}) more doses were recorded than the {plan} allows ({limit} a "
         "day); the most was {worst}.",
         "On {days} you recorded more doses than your plan allows ({limit} a day).",
@@ -79,11 +85,12 @@ RULES = {
         "withdrawal and dependence.",
     ),
     "interval": _Rule(
-        "plan.interval_too_short", Severity.LOW, "Doses closer together than the plan allows",
+        "plan.interval_too_short",
+        Severity.LOW,
+        "Doses closer together than the plan allows",
         "On {n} day(s) ({days}) doses were less than {limit} h apart ({plan}); the shortest "
         "gap was {worst} h.",
-        "On {days} some doses were less than {limit} hours apart, closer than your plan "
-        "allows.",
+        "On {days} some doses were less than {limit} hours apart, closer than your plan allows.",
         "Review the timing of doses with the patient.",
     ),
 }
@@ -100,7 +107,9 @@ def _trigger(dose: DoseEvent) -> dict[str, str | None]:
         "type": "dose",
         "id": dose.id,
         "taken_at": dose.taken_at.isoformat(),
-        "leaf_equivalent_g": None if dose.leaf_equivalent_g is None else str(dose.leaf_equivalent_g),
+        "leaf_equivalent_g": None
+        if dose.leaf_equivalent_g is None
+        else str(dose.leaf_equivalent_g),
     }
 
 
@@ -158,13 +167,20 @@ def check_plan(plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo) -> list
 
 
 def _finding(
-    plan: PlanLimits, rule: _Rule, name: str, week: str, items: Sequence[_Breach],
+    plan: PlanLimits,
+    rule: _Rule,
+    name: str,
+    week: str,
+    items: Sequence[_Breach],
     limit: Decimal | int | None,
 ) -> Finding:
     worst = min(b.value for b in items) if name == "interval" else max(b.value for b in items)
     days = ", ".join(b.day.isoformat() for b in items)
     values = {
-        "n": len(items), "days": days, "limit": fmt(Decimal(limit or 0)), "worst": fmt(worst),
+        "n": len(items),
+        "days": days,
+        "limit": fmt(Decimal(limit or 0)),
+        "worst": fmt(worst),
         "plan": f"plan version {plan.version}",
     }
     doses = {d.id: d for b in items for d in b.doses}
@@ -196,8 +212,7 @@ def _daily(plan: PlanLimits, day: date, doses: Sequence[DoseEvent]) -> _Breach |
     limit = plan.max_daily_dose_g
     if limit is None:
         return None
-    total = sum((d.leaf_equivalent_g for d in doses if d.leaf_equivalent_g is not None),
-                Decimal(0))
+    total = sum((d.leaf_equivalent_g for d in doses if d.leaf_equivalent_g is not None), Decimal(0))
     return _Breach(day, total, tuple(doses)) if total > limit else None
 
 

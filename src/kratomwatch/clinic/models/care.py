@@ -28,7 +28,8 @@ class Plan(Record):
     )
     review_on = models.DateField(null=True, blank=True)
     benefit_review_days = models.PositiveSmallIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Days at a stable dose after which lack of benefit is flagged (default 90).",
     )
     stop_rules = models.TextField(blank=True)

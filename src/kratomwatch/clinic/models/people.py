@@ -32,8 +32,9 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="users")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     modified = models.DateTimeField(auto_now=True)
 
@@ -64,7 +65,8 @@ class PatientProfile(Record):
     year_of_birth = models.PositiveSmallIntegerField(null=True, blank=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     sud_treatment = models.CharField(
-        max_length=200, blank=True,
+        max_length=200,
+        blank=True,
         help_text="Current substance-use-disorder treatment, e.g. buprenorphine, methadone.",
     )
     care_team = models.ManyToManyField(
@@ -115,7 +117,9 @@ class PharmacogenomicResult(Record):
 
 
 class MedicationStatement(Record):
-    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="medications")
+    patient = models.ForeignKey(
+        PatientProfile, on_delete=models.CASCADE, related_name="medications"
+    )
     name_entered = models.CharField(max_length=200)
     ingredient = models.CharField(
         max_length=100, blank=True, help_text="Normalized ingredient id when recognized."

@@ -25,7 +25,9 @@ class Product(Record):
     potency_source = models.CharField(
         max_length=10, choices=PotencySource.choices, default=PotencySource.UNKNOWN
     )
-    mitragynine_mg_per_g = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    mitragynine_mg_per_g = models.DecimalField(
+        max_digits=9, decimal_places=3, null=True, blank=True
+    )
     hydroxymitragynine_mg_per_g = models.DecimalField(
         max_digits=9, decimal_places=3, null=True, blank=True
     )
@@ -37,7 +39,9 @@ class Product(Record):
         max_digits=9, decimal_places=3, null=True, blank=True
     )
     leaf_g_per_ml = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
-    mitragynine_mg_per_ml = models.DecimalField(max_digits=9, decimal_places=4, null=True, blank=True)
+    mitragynine_mg_per_ml = models.DecimalField(
+        max_digits=9, decimal_places=4, null=True, blank=True
+    )
     hydroxymitragynine_mg_per_ml = models.DecimalField(
         max_digits=9, decimal_places=4, null=True, blank=True
     )
@@ -88,9 +92,7 @@ class DoseEntry(Record):
 
 
 class QuestionnaireResponse(Record):
-    patient = models.ForeignKey(
-        PatientProfile, on_delete=models.CASCADE, related_name="responses"
-    )
+    patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="responses")
     instrument_id = models.CharField(max_length=60)
     instrument_version = models.CharField(max_length=20)
     answers = models.JSONField()

@@ -29,8 +29,11 @@ class NotRecognized:
     suggestions: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "status": "not recognized — not screened",
-                "suggestions": list(self.suggestions)}
+        return {
+            "text": self.text,
+            "status": "not recognized — not screened",
+            "suggestions": list(self.suggestions),
+        }
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,11 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         kb = knowledge or load_knowledge()
     except (KnowledgeError, OSError) as exc:
         # The plan's limits need no knowledge base: check them even so.
-        plan = [] if snapshot.plan is None else check_plan(
-            snapshot.plan, _plan_events(snapshot), snapshot.tz)
+        plan = (
+            []
+            if snapshot.plan is None
+            else check_plan(snapshot.plan, _plan_events(snapshot), snapshot.tz)
+        )
         return ScreeningResult((_cannot_run(str(exc)), *plan), {}, "unavailable")
     context, unknown = _resolve(snapshot, kb)
     findings: list[Finding] = []
@@ -93,11 +99,16 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
 def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
     """Doses of the last four weeks: older deviations stay stored but are no longer current."""
     since = snapshot.as_of - PLAN_WINDOW
-    return [DoseEvent(f"{d.product}@{d.taken_at.isoformat()}", d.taken_at,
-                      d.exposure.leaf_equivalent_g) for d in snapshot.doses if d.taken_at >= since]
+    return [
+        DoseEvent(f"{d.product}@{d.taken_at.isoformat()}", d.taken_at, d.exposure.leaf_equivalent_g)
+        for d in snapshot.doses
+        if d.taken_at >= since
+    ]
 
 
-def _resolve(snapshot: Snapshot, kb: Knowledge) -> tuple[Context, dict[str, tuple[NotRecognized, ...]]]:
+def _resolve(
+    snapshot: Snapshot, kb: Knowledge
+) -> tuple[Context, dict[str, tuple[NotRecognized, ...]]]:
     meds, unknown_meds = [], []
     for med in snapshot.medications:
         try:
@@ -127,10 +138,14 @@ def _resolve(snapshot: Snapshot, kb: Knowledge) -> tuple[Context, dict[str, tupl
             unknown_symptoms.append(NotRecognized(report.text, tuple(found)))
         else:
             symptoms.append((report.text, found.id))
-    context = Context(snapshot, kb, tuple(meds), tuple(conditions), tuple(symptoms),
-                      Daily.of(snapshot))
-    unknown = {"medications": tuple(unknown_meds), "conditions": tuple(unknown_conditions),
-               "symptoms": tuple(unknown_symptoms)}
+    context = Context(
+        snapshot, kb, tuple(meds), tuple(conditions), tuple(symptoms), Daily.of(snapshot)
+    )
+    unknown = {
+        "medications": tuple(unknown_meds),
+        "conditions": tuple(unknown_conditions),
+        "symptoms": tuple(unknown_symptoms),
+    }
     return context, unknown
 
 
@@ -160,15 +175,17 @@ def _unrecognized(unknown: dict[str, tuple[NotRecognized, ...]]) -> Finding:
             names.append(item.text.lower())
             hint = f" (did you mean {', '.join(item.suggestions)}?)" if item.suggestions else ""
             parts.append(f"{kind[:-1]} “{item.text}”{hint}")
-            triggers.append({"type": kind[:-1], "text": item.text,
-                             "suggestions": list(item.suggestions)})
+            triggers.append(
+                {"type": kind[:-1], "text": item.text, "suggestions": list(item.suggestions)}
+            )
     return Finding(
         code="screening.not_recognized",
         severity=Severity.MODERATE,
         category="screening",
         title="Some entries were not recognized and were not screened",
         rationale="Not recognized, so not screened for interactions or risks: "
-        + "; ".join(parts) + ".",
+        + "; ".join(parts)
+        + ".",
         management="Check the spelling or enter the generic name, so that it can be screened. "
         "Absence of a finding for these entries does not mean they are safe with kratom.",
         patient_message=None,

@@ -42,8 +42,13 @@ class Reference:
         return self.url or ""
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"id": self.id, "citation": self.citation, "pmid": self.pmid, "doi": self.doi,
-                "url": self.link() or None}
+        return {
+            "id": self.id,
+            "citation": self.citation,
+            "pmid": self.pmid,
+            "doi": self.doi,
+            "url": self.link() or None,
+        }
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,8 @@ def _validate(name: str, data: Any, schema_name: str) -> None:
 def _references(data: Any) -> dict[str, Reference]:
     refs = {
         PLAN_REFERENCE_ID: Reference(
-            PLAN_REFERENCE_ID, "The patient's active plan, written by their clinician in KratomWatch"
+            PLAN_REFERENCE_ID,
+            "The patient's active plan, written by their clinician in KratomWatch",
         )
     }
     for raw in data.get("references", data) if isinstance(data, dict) else data:
@@ -194,17 +200,24 @@ def load_knowledge() -> Knowledge:
         for s in symptoms_data["symptoms"]
     }
     conditions = {
-        c["code"]: ConditionEntry(c["code"], c["label"], tuple(c.get("synonyms", ())),
-                                  tuple(c.get("icd10", ())))
+        c["code"]: ConditionEntry(
+            c["code"], c["label"], tuple(c.get("synonyms", ())), tuple(c.get("icd10", ()))
+        )
         for c in conditions_data["conditions"]
     }
     rules = []
     for raw in rules_data["rules"]:
         rule = Rule(
-            id=raw["id"], severity=raw["severity"], category=raw["category"], title=raw["title"],
-            trigger=dict(raw["trigger"]), mechanism=raw["mechanism"],
-            consequence=raw["consequence"], management=raw["management"],
-            patient_message=raw.get("patient_message"), evidence_level=raw["evidence_level"],
+            id=raw["id"],
+            severity=raw["severity"],
+            category=raw["category"],
+            title=raw["title"],
+            trigger=dict(raw["trigger"]),
+            mechanism=raw["mechanism"],
+            consequence=raw["consequence"],
+            management=raw["management"],
+            patient_message=raw.get("patient_message"),
+            evidence_level=raw["evidence_level"],
             kratom_specific=bool(raw.get("kratom_specific", False)),
             references=tuple(raw["references"]),
         )
@@ -216,7 +229,11 @@ def load_knowledge() -> Knowledge:
                 raise KnowledgeError(f"rules.yaml: {rule.id}: unknown symptom {symptom!r}")
         rules.append(rule)
     return Knowledge(
-        version=str(rules_data["version"]), rules=tuple(rules), symptoms=symptoms,
-        conditions=conditions, references=references,
-        symptom_index=_symptom_index(symptoms), condition_index=_condition_index(conditions),
+        version=str(rules_data["version"]),
+        rules=tuple(rules),
+        symptoms=symptoms,
+        conditions=conditions,
+        references=references,
+        symptom_index=_symptom_index(symptoms),
+        condition_index=_condition_index(conditions),
     )

@@ -78,9 +78,15 @@ class Snapshot:
 
 
 _POTENCY_FIELDS = (
-    "mitragynine_mg_per_g", "hydroxymitragynine_mg_per_g", "unit_material_mg",
-    "mitragynine_mg_per_unit", "hydroxymitragynine_mg_per_unit", "leaf_g_per_ml",
-    "mitragynine_mg_per_ml", "hydroxymitragynine_mg_per_ml", "extract_ratio",
+    "mitragynine_mg_per_g",
+    "hydroxymitragynine_mg_per_g",
+    "unit_material_mg",
+    "mitragynine_mg_per_unit",
+    "hydroxymitragynine_mg_per_unit",
+    "leaf_g_per_ml",
+    "mitragynine_mg_per_ml",
+    "hydroxymitragynine_mg_per_ml",
+    "extract_ratio",
 )
 
 
@@ -151,15 +157,20 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
         if isinstance(raw, str) and raw.strip():
             conditions.append(raw)
         else:
-            errors.append((f"conditions[{i}]", "must be a name, a condition code or an ICD-10 code"))
+            errors.append(
+                (f"conditions[{i}]", "must be a name, a condition code or an ICD-10 code")
+            )
     symptoms = []
     for i, raw in enumerate(_list(data, "symptoms", errors)):
         if isinstance(raw, str) and raw.strip():
             symptoms.append(SymptomReport(raw))
         else:
             errors.append((f"symptoms[{i}]", "must be a non-empty string"))
-    products = [p for i, raw in enumerate(_list(data, "products", errors))
-                if (p := _product(raw, f"products[{i}]", errors)) is not None]
+    products = [
+        p
+        for i, raw in enumerate(_list(data, "products", errors))
+        if (p := _product(raw, f"products[{i}]", errors)) is not None
+    ]
     by_name = {p.name: p for p in products}
     doses = []
     for i, raw in enumerate(_list(data, "doses", errors)):
@@ -177,8 +188,15 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
             errors.extend((f"{path}.{e.field}", e.message) for e in exc.errors)
             continue
         if taken is not None and product is not None:
-            doses.append(DoseTaken(taken, quantity.amount, quantity.unit.value, product.name,
-                                   normalize(quantity, product.spec)))
+            doses.append(
+                DoseTaken(
+                    taken,
+                    quantity.amount,
+                    quantity.unit.value,
+                    product.name,
+                    normalize(quantity, product.spec),
+                )
+            )
     responses = []
     for i, raw in enumerate(_list(data, "responses", errors)):
         path = f"responses[{i}]"
@@ -199,16 +217,24 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
             responses.append(Response(instrument.id, taken, result))
     plan = _plan(data.get("plan"), errors)
     yob = data.get("year_of_birth")
-    if yob is not None and (not isinstance(yob, int) or isinstance(yob, bool)
-                            or not 1900 <= yob <= now.year):
+    if yob is not None and (
+        not isinstance(yob, int) or isinstance(yob, bool) or not 1900 <= yob <= now.year
+    ):
         errors.append(("year_of_birth", f"must be a year between 1900 and {now.year}"))
         yob = None
     if errors:
         raise SnapshotError(errors)
     return Snapshot(
-        as_of=now, tz=tz, medications=tuple(meds), conditions=tuple(conditions),
-        symptoms=tuple(symptoms), products=tuple(products), doses=tuple(doses),
-        responses=tuple(responses), plan=plan, year_of_birth=yob,
+        as_of=now,
+        tz=tz,
+        medications=tuple(meds),
+        conditions=tuple(conditions),
+        symptoms=tuple(symptoms),
+        products=tuple(products),
+        doses=tuple(doses),
+        responses=tuple(responses),
+        plan=plan,
+        year_of_birth=yob,
     )
 
 

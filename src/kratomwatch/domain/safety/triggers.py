@@ -76,8 +76,7 @@ def _medications(ctx: Context, pick: Callable[[Any], bool], classes: set[str]) -
         )
         parts.append(f"{name} [{detail}]")
     triggers = tuple(
-        {"type": "medication", "name": name, "dose": dose,
-         "ingredients": [s.id for s in matched]}
+        {"type": "medication", "name": name, "dose": dose, "ingredients": [s.id for s in matched]}
         for name, dose, matched in hits
     )
     key = ",".join(sorted({s.id for _, _, m in hits for s in m}))
@@ -90,11 +89,16 @@ def condition(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     if not hits:
         return None
     labels = ", ".join(
-        f"{text} ({ctx.knowledge.conditions[code].label})" if text != code
-        else ctx.knowledge.conditions[code].label for text, code in hits
+        f"{text} ({ctx.knowledge.conditions[code].label})"
+        if text != code
+        else ctx.knowledge.conditions[code].label
+        for text, code in hits
     )
-    return Hit(tuple({"type": "condition", "name": text, "code": code} for text, code in hits),
-               f"Recorded condition: {labels}.", ",".join(sorted({c for _, c in hits})))
+    return Hit(
+        tuple({"type": "condition", "name": text, "code": code} for text, code in hits),
+        f"Recorded condition: {labels}.",
+        ",".join(sorted({c for _, c in hits})),
+    )
 
 
 def age(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -105,9 +109,11 @@ def age(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     years = ctx.today.year - yob
     if years < spec["min_years"]:
         return None
-    return Hit(({"type": "year_of_birth", "value": yob},),
-               f"Born in {yob}: about {years} years old (threshold {spec['min_years']}).",
-               str(spec["min_years"]))
+    return Hit(
+        ({"type": "year_of_birth", "value": yob},),
+        f"Born in {yob}: about {years} years old (threshold {spec['min_years']}).",
+        str(spec["min_years"]),
+    )
 
 
 def _products_in_use(ctx: Context) -> list[Any]:
@@ -135,16 +141,24 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     if not hits:
         return None
     names = ", ".join(f"{p.name} ({p.spec.form.value})" for p in hits)
-    return Hit(tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
-               f"Product in use, {reason}: {names}.", ",".join(sorted(p.name for p in hits)))
+    return Hit(
+        tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
+        f"Product in use, {reason}: {names}.",
+        ",".join(sorted(p.name for p in hits)),
+    )
 
 
 def _potency_unknown(spec: Any) -> bool:
     return all(
         getattr(spec, name) is None
-        for name in ("mitragynine_mg_per_g", "hydroxymitragynine_mg_per_g",
-                     "mitragynine_mg_per_unit", "hydroxymitragynine_mg_per_unit",
-                     "mitragynine_mg_per_ml", "hydroxymitragynine_mg_per_ml")
+        for name in (
+            "mitragynine_mg_per_g",
+            "hydroxymitragynine_mg_per_g",
+            "mitragynine_mg_per_unit",
+            "hydroxymitragynine_mg_per_unit",
+            "mitragynine_mg_per_ml",
+            "hydroxymitragynine_mg_per_ml",
+        )
     )
 
 
@@ -154,21 +168,29 @@ def symptom(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     if not hits:
         return None
     named = ", ".join(f"“{text}”" for text, _ in hits)
-    return Hit(tuple({"type": "symptom", "text": text, "symptom": sid} for text, sid in hits),
-               f"Reported symptom: {named}.", ",".join(sorted({s for _, s in hits})))
+    return Hit(
+        tuple({"type": "symptom", "text": text, "symptom": sid} for text, sid in hits),
+        f"Reported symptom: {named}.",
+        ",".join(sorted({s for _, s in hits})),
+    )
 
 
 def _latest(ctx: Context, instrument: str) -> Any:
     since = ctx.snapshot.as_of - timedelta(days=RECENT_DAYS)
-    recent = [r for r in ctx.snapshot.responses
-              if r.instrument == instrument and r.taken_at >= since]
+    recent = [
+        r for r in ctx.snapshot.responses if r.instrument == instrument and r.taken_at >= since
+    ]
     return max(recent, key=lambda r: r.taken_at) if recent else None
 
 
 def _response_trigger(response: Any) -> dict[str, Any]:
-    return {"type": "response", "instrument": response.instrument,
-            "taken_at": response.taken_at.isoformat(), "total": str(response.score.total),
-            "answers": response.score.to_dict().get("answers")}
+    return {
+        "type": "response",
+        "instrument": response.instrument,
+        "taken_at": response.taken_at.isoformat(),
+        "total": str(response.score.total),
+        "answers": response.score.to_dict().get("answers"),
+    }
 
 
 def questionnaire_item(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -178,10 +200,12 @@ def questionnaire_item(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     value = response.score.answers.get(spec["item"])
     if value is None or value < spec["min"]:
         return None
-    return Hit((_response_trigger(response),),
-               f"{spec['instrument']} on {response.taken_at.date().isoformat()}: item "
-               f"{spec['item']} answered {value} (threshold {spec['min']}).",
-               f"{spec['instrument']}:{response.taken_at.isoformat()}")
+    return Hit(
+        (_response_trigger(response),),
+        f"{spec['instrument']} on {response.taken_at.date().isoformat()}: item "
+        f"{spec['item']} answered {value} (threshold {spec['min']}).",
+        f"{spec['instrument']}:{response.taken_at.isoformat()}",
+    )
 
 
 def questionnaire_score(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -197,9 +221,11 @@ def questionnaire_score(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         if band not in spec["bands"]:
             return None
         why = f"total {total}, band “{band}”"
-    return Hit((_response_trigger(response),),
-               f"{spec['instrument']} on {response.taken_at.date().isoformat()}: {why}.",
-               f"{spec['instrument']}:{response.taken_at.isoformat()}")
+    return Hit(
+        (_response_trigger(response),),
+        f"{spec['instrument']} on {response.taken_at.date().isoformat()}: {why}.",
+        f"{spec['instrument']}:{response.taken_at.isoformat()}",
+    )
 
 
 def dose_frequency(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -210,11 +236,20 @@ def dose_frequency(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     per_day = Decimal(sum(counts)) / len(counts)
     if per_day < Decimal(str(spec["min_doses_per_day"])):
         return None
-    return Hit(({"type": "dose_series", "from": span[0].isoformat(), "to": span[1].isoformat(),
-                 "dosing_days": len(counts), "doses": sum(counts)},),
-               f"{sum(counts)} doses on {len(counts)} days between {span[0]} and {span[1]}: "
-               f"{_fmt(per_day)} doses per dosing day (threshold {spec['min_doses_per_day']}).",
-               f"{span[1].isocalendar()[0]}-W{span[1].isocalendar()[1]:02d}")
+    return Hit(
+        (
+            {
+                "type": "dose_series",
+                "from": span[0].isoformat(),
+                "to": span[1].isoformat(),
+                "dosing_days": len(counts),
+                "doses": sum(counts),
+            },
+        ),
+        f"{sum(counts)} doses on {len(counts)} days between {span[0]} and {span[1]}: "
+        f"{_fmt(per_day)} doses per dosing day (threshold {spec['min_doses_per_day']}).",
+        f"{span[1].isocalendar()[0]}-W{span[1].isocalendar()[1]:02d}",
+    )
 
 
 def tolerance(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -236,9 +271,17 @@ def tolerance(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     if improvement >= Decimal(str(spec["max_pain_improvement_pct"])):
         return None
     return Hit(
-        ({"type": "dose_series", "from": before[0].isoformat(), "to": recent[1].isoformat(),
-          "mean_daily_g_before": _fmt(d0, "0.01"), "mean_daily_g_after": _fmt(d1, "0.01"),
-          "mean_pain_before": _fmt(p0), "mean_pain_after": _fmt(p1)},),
+        (
+            {
+                "type": "dose_series",
+                "from": before[0].isoformat(),
+                "to": recent[1].isoformat(),
+                "mean_daily_g_before": _fmt(d0, "0.01"),
+                "mean_daily_g_after": _fmt(d1, "0.01"),
+                "mean_pain_before": _fmt(p0),
+                "mean_pain_after": _fmt(p1),
+            },
+        ),
         f"Mean daily dose rose {_fmt(dose_rise, '1')}% ({_fmt(d0, '0.01')} → {_fmt(d1, '0.01')} g "
         f"leaf-equivalent, {before[0]}–{before[1]} vs {recent[0]}–{recent[1]}) while mean pain "
         f"went from {_fmt(p0)} to {_fmt(p1)} (improvement {_fmt(improvement, '1')}%, threshold "
@@ -265,11 +308,17 @@ def lack_of_benefit(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     if improvement >= Decimal(str(spec["min_improvement_pct"])):
         return None
     return Hit(
-        ({"type": "pain_series", "baseline": [baseline[0].isoformat(), baseline[1].isoformat()],
-          "current": [current[0].isoformat(), current[1].isoformat()],
-          "mean_pain_baseline": _fmt(pain0), "mean_pain_current": _fmt(pain1),
-          "mean_daily_g_baseline": _fmt(dose0, "0.01"),
-          "mean_daily_g_current": _fmt(dose1, "0.01")},),
+        (
+            {
+                "type": "pain_series",
+                "baseline": [baseline[0].isoformat(), baseline[1].isoformat()],
+                "current": [current[0].isoformat(), current[1].isoformat()],
+                "mean_pain_baseline": _fmt(pain0),
+                "mean_pain_current": _fmt(pain1),
+                "mean_daily_g_baseline": _fmt(dose0, "0.01"),
+                "mean_daily_g_current": _fmt(dose1, "0.01"),
+            },
+        ),
         f"Over {period} days at a stable dose ({_fmt(dose0, '0.01')} → {_fmt(dose1, '0.01')} g a "
         f"day) mean pain went from {_fmt(pain0)} ({baseline[0]}–{baseline[1]}) to {_fmt(pain1)} "
         f"({current[0]}–{current[1]}): {_fmt(improvement, '1')}% improvement, below "
@@ -282,8 +331,11 @@ def pharmacogenomic(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     phenotype = ctx.snapshot.pharmacogenomics.get(spec["gene"])
     if phenotype is None or phenotype not in spec["phenotypes"]:
         return None
-    return Hit(({"type": "pharmacogenomic", "gene": spec["gene"], "phenotype": phenotype},),
-               f"{spec['gene']} phenotype: {phenotype} metabolizer.", spec["gene"])
+    return Hit(
+        ({"type": "pharmacogenomic", "gene": spec["gene"], "phenotype": phenotype},),
+        f"{spec['gene']} phenotype: {phenotype} metabolizer.",
+        spec["gene"],
+    )
 
 
 TRIGGERS: dict[str, Trigger] = {
