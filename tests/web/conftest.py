@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -71,7 +72,13 @@ def make_patient(username: str, clinic: Clinic, clinician: User) -> PatientProfi
 
 
 @pytest.fixture
-def tri(db: None) -> Triangle:
+def tri(db: None, django_capture_on_commit_callbacks: Any) -> Triangle:
+    # Setting up commits in real life: run the screenings it schedules, as a commit would.
+    with django_capture_on_commit_callbacks(execute=True):
+        return _triangle()
+
+
+def _triangle() -> Triangle:
     a = Clinic.objects.create(name="Clinic A", slug="a")
     b = Clinic.objects.create(name="Clinic B", slug="b")
     clinician = make_user("alice", a, Role.CLINICIAN)

@@ -129,14 +129,15 @@ def test_another_patients_product_is_refused(client: Client, tri: Triangle) -> N
 def test_a_dose_over_the_plan_is_recorded_flagged_and_told(
     client: Client, tri: Triangle, django_capture_on_commit_callbacks: Any
 ) -> None:
-    Plan.objects.create(
-        patient=tri.patient,
-        version=1,
-        kind=PlanKind.MAINTENANCE,
-        max_single_dose_g=Decimal("3"),
-        author=tri.clinician,
-        reason="intake",
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the plan is saved and committed
+        Plan.objects.create(
+            patient=tri.patient,
+            version=1,
+            kind=PlanKind.MAINTENANCE,
+            max_single_dose_g=Decimal("3"),
+            author=tri.clinician,
+            reason="intake",
+        )
     client.force_login(tri.patient.user)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = post_dose(client, tri, amount="5")

@@ -97,8 +97,6 @@ def do_record_dose(
                 object_uuid=entry.uuid,
                 ip=ip,
             )
-            patient_id = patient.pk
-            transaction.on_commit(lambda: do_screen_patient(patient_id))
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its entry.
         return DoseEntry.objects.get(patient=patient, idempotency_key=idempotency_key), False

@@ -6,3 +6,8 @@ class ClinicConfig(AppConfig):
     label = "clinic"
     verbose_name = "KratomWatch clinic"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()
