@@ -136,3 +136,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+KRATOMWATCH_BASE_URL = _env.get("KRATOMWATCH_BASE_URL", "http://127.0.0.1:8000")
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+_email = _env.get("KRATOMWATCH_EMAIL_BACKEND", "console")
+if _email not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"KRATOMWATCH_EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)} (got {_email!r})"
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email]
+DEFAULT_FROM_EMAIL = _env.get("KRATOMWATCH_FROM_EMAIL", "kratomwatch@localhost")
+if _email == "smtp":
+    EMAIL_HOST = _env.get("KRATOMWATCH_SMTP_HOST", "")
+    if not EMAIL_HOST:
+        raise ImproperlyConfigured("KRATOMWATCH_SMTP_HOST must be set for the smtp e-mail backend")
+    try:
+        EMAIL_PORT = int(_env.get("KRATOMWATCH_SMTP_PORT", "587"))
+    except ValueError as exc:
+        raise ImproperlyConfigured("KRATOMWATCH_SMTP_PORT must be a number") from exc
+    EMAIL_HOST_USER = _env.get("KRATOMWATCH_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = _env.get("KRATOMWATCH_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = True

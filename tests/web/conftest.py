@@ -16,7 +16,10 @@ from django.utils import timezone
 
 from kratomwatch.clinic.models import (
     CareTeamMembership,
+    CheckIn,
     Clinic,
+    QuestionnaireResponse,
+    QuestionnaireSchedule,
     Finding,
     PatientProfile,
     Product,
@@ -44,6 +47,8 @@ class Triangle:
     other_admin: User
     product: Product
     finding: Finding
+    checkin: CheckIn
+    response: QuestionnaireResponse
 
     def users(self) -> dict[str, User]:
         return {
@@ -105,7 +110,16 @@ def _triangle() -> Triangle:
         first_seen=now,
         last_seen=now,
     )
+    checkin = CheckIn.objects.create(patient=patient, day=now.date(), submitted_at=now,
+                                     idempotency_key="fixture")
+    QuestionnaireSchedule.objects.create(patient=patient, instrument_id="phq9", every_days=14,
+                                         created_by=clinician)
+    response = QuestionnaireResponse.objects.create(
+        patient=patient, instrument_id="gad2", instrument_version="1.0", answers=[0, 1], total=1,
+        taken_at=now, idempotency_key="fixture")
     return Triangle(
+        checkin=checkin,
+        response=response,
         clinic=a,
         other_clinic=b,
         patient=patient,

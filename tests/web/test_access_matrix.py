@@ -20,6 +20,18 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
         {"patient", "other_patient", "clinician", "colleague", "outsider", "admin", "other_admin"},
     ),
     "patient_home": (lambda t: {}, {"patient", "other_patient"}),
+    "checkin": (lambda t: {}, {"patient", "other_patient"}),
+    "checkin_done": (lambda t: {"checkin_uuid": t.checkin.uuid}, {"patient"}),
+    "questionnaire": (lambda t: {"instrument_id": "phq9"}, {"patient"}),  # scheduled for Paul
+    "questionnaire_done": (lambda t: {"response_uuid": t.response.uuid}, {"patient"}),
+    "my_products": (lambda t: {}, {"patient", "other_patient"}),
+    "product_add": (lambda t: {}, {"patient", "other_patient"}),
+    "my_plan": (lambda t: {}, {"patient", "other_patient"}),
+    "trends": (lambda t: {}, {"patient", "other_patient"}),
+    "my_data": (lambda t: {}, {"patient", "other_patient"}),
+    "my_data_csv": (lambda t: {}, {"patient", "other_patient"}),
+    "my_data_pdf": (lambda t: {}, {"patient", "other_patient"}),
+    "request_deletion": (lambda t: {}, set()),  # POST only, below
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
@@ -50,7 +62,7 @@ PUBLIC = {
     "evidence_claims",
     "evidence_rules",
 }
-POST_ONLY = {"logout", "finding_action"}
+POST_ONLY = {"logout", "finding_action", "request_deletion"}
 
 
 def all_route_names() -> set[str]:
@@ -184,3 +196,16 @@ def test_a_finding_cannot_be_reached_through_another_patients_url(
     assert client.post(url, {"action": "resolve", "reason": "x"}).status_code == 404
     tri.finding.refresh_from_db()
     assert tri.finding.status == "open"
+
+
+@pytest.mark.parametrize("who", ["clinician", "outsider", "admin"])
+def test_only_patients_may_ask_for_deletion(client: Client, tri: Triangle, who: str) -> None:
+    client.force_login(tri.users()[who])
+    assert client.post(reverse("request_deletion"), {"reason": "x"}).status_code in (403, 404)
+    assert not tri.patient.deletion_requests.exists()
+
+
+def test_a_check_in_page_of_another_patient_is_404(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.other_patient.user)
+    url = reverse("checkin_done", kwargs={"checkin_uuid": tri.checkin.uuid})
+    assert client.get(url).status_code == 404

@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_instruments",
     "kratomwatch.cli.cmd_score",
     "kratomwatch.cli.cmd_screen",
+    "kratomwatch.cli.cmd_reminders",
 )
 
 

@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.domain.evidence import GRADE_LABELS, VERDICT_LABELS, load_library
@@ -75,32 +76,20 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     else:
         form = DoseForm.blank(patient)
         status = 200
+    from .views_patient import due_questionnaires, open_messages
+
+    today = timezone.localdate()
     context = {
         "patient": patient,
         "form": form,
-        "doses": patient.doses.select_related("product")[:20],
+        "doses": patient.doses.select_related("product")[:10],
         "plan": active_plan(patient),
-        "messages_for_patient": _latest_per_code(
-            patient.findings.filter(status=FindingStatus.OPEN, active=True)
-            .exclude(patient_message="")
-            .order_by("-last_seen")[:50]
-        ),
+        "messages_for_patient": open_messages(patient),
         "has_products": patient.products.filter(archived=False).exists(),
+        "checked_in_today": patient.checkins.filter(day=today).exists(),
+        "due": due_questionnaires(patient),
     }
     return render(request, "clinic/patient_home.html", context, status=status)
-
-
-def _most_recent_trigger(finding: Finding) -> str:
-    times = [t.get("taken_at") or "" for t in finding.triggers if isinstance(t, dict)]
-    return max(times, default=finding.last_seen.isoformat())
-
-
-def _latest_per_code(findings: Iterable[Finding]) -> list[Finding]:
-    """The newest finding of each kind: what the patient needs to know, without repetition."""
-    latest: dict[str, Finding] = {}
-    for finding in sorted(findings, key=_most_recent_trigger, reverse=True):
-        latest.setdefault(finding.code, finding)
-    return sorted(latest.values(), key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
 
 
 @access.role_required(Role.CLINICIAN)

@@ -19,6 +19,7 @@ from .people import (
     Sex,
     User,
 )
+from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
 from .records import (
     DoseEntry,
     EntrySource,
@@ -33,6 +34,10 @@ __all__ = [
     "SEVERITY_RANK",
     "AuditEvent",
     "CareTeamMembership",
+    "CheckIn",
+    "DeletionRequest",
+    "QuestionnaireSchedule",
+    "ReminderLog",
     "Clinic",
     "ClinicalNote",
     "DoseEntry",

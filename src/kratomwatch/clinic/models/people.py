@@ -69,6 +69,9 @@ class PatientProfile(Record):
         blank=True,
         help_text="Current substance-use-disorder treatment, e.g. buprenorphine, methadone.",
     )
+    reminder_time = models.TimeField(
+        null=True, blank=True, help_text="Local time of the daily check-in reminder e-mail."
+    )
     care_team = models.ManyToManyField(
         User, through="CareTeamMembership", related_name="care_patients"
     )

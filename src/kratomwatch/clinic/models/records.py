@@ -47,9 +47,17 @@ class Product(Record):
     )
     extract_ratio = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     archived = models.BooleanField(default=False)
+    idempotency_key = models.CharField(max_length=80, blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="unique_product_idempotency_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -64,6 +72,9 @@ class EntrySource(models.TextChoices):
 
 class DoseEntry(Record):
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="doses")
+    checkin = models.ForeignKey(
+        "CheckIn", on_delete=models.SET_NULL, null=True, blank=True, related_name="doses"
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="doses")
     taken_at = models.DateTimeField(db_index=True)
     amount = models.DecimalField(max_digits=10, decimal_places=3)
@@ -93,6 +104,9 @@ class DoseEntry(Record):
 
 class QuestionnaireResponse(Record):
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="responses")
+    checkin = models.ForeignKey(
+        "CheckIn", on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
     instrument_id = models.CharField(max_length=60)
     instrument_version = models.CharField(max_length=20)
     answers = models.JSONField()
@@ -121,6 +135,9 @@ class Severity(models.IntegerChoices):
 
 class SymptomReport(Record):
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="symptoms")
+    checkin = models.ForeignKey(
+        "CheckIn", on_delete=models.SET_NULL, null=True, blank=True, related_name="symptoms"
+    )
     term = models.CharField(max_length=100)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)
     onset = models.DateTimeField(null=True, blank=True)

@@ -16,3 +16,20 @@ def reference(ref_id: str) -> Any:
 @register.filter
 def label(mapping: dict[str, str], key: str) -> str:
     return mapping.get(key, key)
+
+
+@register.filter
+def severity_field(form: Any, symptom_id: str) -> Any:
+    """The bound severity radio group of a side-effect chip."""
+    return form[f"severity_{symptom_id}"]
+
+
+@register.filter
+def split(text: str) -> list[str]:
+    return text.split()
+
+
+@register.filter
+def field(form: Any, name: str) -> Any:
+    """A bound field by name, for loops over field names."""
+    return form[name]
