@@ -18,11 +18,11 @@ from kratomwatch.clinic.models import (
     CareTeamMembership,
     CheckIn,
     Clinic,
-    QuestionnaireResponse,
-    QuestionnaireSchedule,
     Finding,
     PatientProfile,
     Product,
+    QuestionnaireResponse,
+    QuestionnaireSchedule,
     Role,
     User,
 )
@@ -110,13 +110,21 @@ def _triangle() -> Triangle:
         first_seen=now,
         last_seen=now,
     )
-    checkin = CheckIn.objects.create(patient=patient, day=now.date(), submitted_at=now,
-                                     idempotency_key="fixture")
-    QuestionnaireSchedule.objects.create(patient=patient, instrument_id="phq9", every_days=14,
-                                         created_by=clinician)
+    checkin = CheckIn.objects.create(
+        patient=patient, day=now.date(), submitted_at=now, idempotency_key="fixture"
+    )
+    QuestionnaireSchedule.objects.create(
+        patient=patient, instrument_id="phq9", every_days=14, created_by=clinician
+    )
     response = QuestionnaireResponse.objects.create(
-        patient=patient, instrument_id="gad2", instrument_version="1.0", answers=[0, 1], total=1,
-        taken_at=now, idempotency_key="fixture")
+        patient=patient,
+        instrument_id="gad2",
+        instrument_version="1.0",
+        answers=[0, 1],
+        total=1,
+        taken_at=now,
+        idempotency_key="fixture",
+    )
     return Triangle(
         checkin=checkin,
         response=response,

@@ -21,16 +21,27 @@ from kratomwatch.clinic.models import (
 
 from .conftest import Triangle
 
-RATINGS = {"r-pain_now": "6", "r-pain_average": "5", "r-interference_activity": "4",
-           "r-interference_enjoyment": "3", "r-sleep_quality": "7"}
+RATINGS = {
+    "r-pain_now": "6",
+    "r-pain_average": "5",
+    "r-interference_activity": "4",
+    "r-interference_enjoyment": "3",
+    "r-sleep_quality": "7",
+}
 
 
-def checkin_data(tri: Triangle, doses: list[dict[str, str]] | None = None,
-                 **extra: Any) -> dict[str, Any]:
+def checkin_data(
+    tri: Triangle, doses: list[dict[str, str]] | None = None, **extra: Any
+) -> dict[str, Any]:
     doses = doses if doses is not None else []
-    data: dict[str, Any] = {"idempotency_key": uuid.uuid4().hex, **RATINGS,
-                            "dose-TOTAL_FORMS": str(len(doses)), "dose-INITIAL_FORMS": "0",
-                            "dose-MIN_NUM_FORMS": "0", "dose-MAX_NUM_FORMS": "12"}
+    data: dict[str, Any] = {
+        "idempotency_key": uuid.uuid4().hex,
+        **RATINGS,
+        "dose-TOTAL_FORMS": str(len(doses)),
+        "dose-INITIAL_FORMS": "0",
+        "dose-MIN_NUM_FORMS": "0",
+        "dose-MAX_NUM_FORMS": "12",
+    }
     for i, row in enumerate(doses):
         for key, value in row.items():
             data[f"dose-{i}-{key}"] = value
@@ -52,9 +63,14 @@ def post(client: Client, data: dict[str, Any]) -> Any:
 def test_the_page_offers_ratings_and_last_times_doses(client: Client, tri: Triangle) -> None:
     yesterday = timezone.localtime() - timedelta(days=1)
     for hour in (8, 14):
-        DoseEntry.objects.create(patient=tri.patient, product=tri.product, amount=Decimal("2.5"),
-                                 unit="g", idempotency_key=f"y{hour}",
-                                 taken_at=yesterday.replace(hour=hour, minute=0))
+        DoseEntry.objects.create(
+            patient=tri.patient,
+            product=tri.product,
+            amount=Decimal("2.5"),
+            unit="g",
+            idempotency_key=f"y{hour}",
+            taken_at=yesterday.replace(hour=hour, minute=0),
+        )
     client.force_login(tri.patient.user)
     response = client.get(reverse("checkin"))
     html = response.content.decode()
@@ -65,9 +81,13 @@ def test_the_page_offers_ratings_and_last_times_doses(client: Client, tri: Trian
 
 def test_a_full_check_in_is_stored_together(client: Client, tri: Triangle) -> None:
     client.force_login(tri.patient.user)
-    data = checkin_data(tri, [dose(tri, "2", "08:00"), dose(tri, "1.5", "13:30"),
-                              dose(tri, "9", "20:00", took=False)],
-                        side_effects=["constipation"], severity_constipation="2", note="ok day")
+    data = checkin_data(
+        tri,
+        [dose(tri, "2", "08:00"), dose(tri, "1.5", "13:30"), dose(tri, "9", "20:00", took=False)],
+        side_effects=["constipation"],
+        severity_constipation="2",
+        note="ok day",
+    )
     response = post(client, data)
     assert response.status_code == 302
     entry = CheckIn.objects.get(patient=tri.patient, idempotency_key=data["idempotency_key"])
@@ -86,7 +106,9 @@ def test_a_double_submit_stores_one_check_in(client: Client, tri: Triangle) -> N
     first, second = post(client, data), post(client, data)
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
-    assert CheckIn.objects.filter(patient=tri.patient).exclude(idempotency_key="fixture").count() == 1
+    assert (
+        CheckIn.objects.filter(patient=tri.patient).exclude(idempotency_key="fixture").count() == 1
+    )
     assert DoseEntry.objects.filter(patient=tri.patient).count() == 1
 
 
@@ -99,8 +121,12 @@ def test_a_missing_rating_keeps_everything_typed(client: Client, tri: Triangle) 
     html = response.content.decode()
     assert "Choose one answer" in html and "was not saved" in html
     assert 'value="3.25"' in html and "knee bad" in html and 'value="09:15"' in html
-    assert 'value="6" checked' in html or 'checked value="6"' in html or \
-        'value="6"\n' in html or "checked" in html
+    assert (
+        'value="6" checked' in html
+        or 'checked value="6"' in html
+        or 'value="6"\n' in html
+        or "checked" in html
+    )
     assert not CheckIn.objects.exclude(idempotency_key="fixture").exists()
     assert not DoseEntry.objects.exists()
 
@@ -111,8 +137,9 @@ def test_one_bad_dose_saves_nothing(client: Client, tri: Triangle) -> None:
     assert response.status_code == 400
     assert "amount" in response.content.decode().lower()
     assert not DoseEntry.objects.exists()
-    assert not QuestionnaireResponse.objects.filter(patient=tri.patient,
-                                                    instrument_id="kw-daily-pain").exists()
+    assert not QuestionnaireResponse.objects.filter(
+        patient=tri.patient, instrument_id="kw-daily-pain"
+    ).exists()
 
 
 def test_a_suspicious_dose_asks_for_confirmation(client: Client, tri: Triangle) -> None:
@@ -141,8 +168,9 @@ def test_a_red_flag_shows_urgent_guidance_right_away(
 def test_the_withdrawal_checklist_joins_the_check_in_when_scheduled(
     client: Client, tri: Triangle
 ) -> None:
-    QuestionnaireSchedule.objects.create(patient=tri.patient, instrument_id="kw-withdrawal",
-                                         every_days=1, created_by=tri.clinician)
+    QuestionnaireSchedule.objects.create(
+        patient=tri.patient, instrument_id="kw-withdrawal", every_days=1, created_by=tri.clinician
+    )
     client.force_login(tri.patient.user)
     html = client.get(reverse("checkin")).content.decode()
     assert "not a validated scale" in html

@@ -31,27 +31,45 @@ from .models import (
 )
 
 
-def _response(patient: PatientProfile, user: User, instrument: Instrument,
-              answers: Mapping[str, int | None], taken_at: datetime, key: str,
-              checkin: CheckIn | None = None) -> QuestionnaireResponse:
+def _response(
+    patient: PatientProfile,
+    user: User,
+    instrument: Instrument,
+    answers: Mapping[str, int | None],
+    taken_at: datetime,
+    key: str,
+    checkin: CheckIn | None = None,
+) -> QuestionnaireResponse:
     result = score(instrument, dict(answers))
     data = result.to_dict()
     return QuestionnaireResponse.objects.create(
-        patient=patient, checkin=checkin, instrument_id=instrument.id,
-        instrument_version=instrument.version, answers=[answers[i.id] for i in instrument.items],
+        patient=patient,
+        checkin=checkin,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        answers=[answers[i.id] for i in instrument.items],
         total=None if result.total is None else str(result.total),
-        scores={k: data[k] for k in ("subscales", "band", "flags")}, taken_at=taken_at,
-        completed_by=user, source=EntrySource.WEB, idempotency_key=key,
+        scores={k: data[k] for k in ("subscales", "band", "flags")},
+        taken_at=taken_at,
+        completed_by=user,
+        source=EntrySource.WEB,
+        idempotency_key=key,
     )
 
 
 def do_submit_checkin(
-    *, patient: PatientProfile, user: User, key: str, day: date,
+    *,
+    patient: PatientProfile,
+    user: User,
+    key: str,
+    day: date,
     daily: tuple[Instrument, Mapping[str, int | None]],
     extra: Sequence[tuple[Instrument, Mapping[str, int | None]]] = (),
     doses: Sequence[tuple[Product, CheckedDose]] = (),
-    side_effects: Mapping[str, int] | None = None, red_flags: Sequence[str] = (),
-    note: str = "", ip: str | None = None,
+    side_effects: Mapping[str, int] | None = None,
+    red_flags: Sequence[str] = (),
+    note: str = "",
+    ip: str | None = None,
 ) -> tuple[CheckIn, bool]:
     """Store a whole check-in, or nothing. Returns the check-in and whether it is new."""
     existing = CheckIn.objects.filter(patient=patient, idempotency_key=key).first()
@@ -61,36 +79,59 @@ def do_submit_checkin(
     labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
     try:
         with transaction.atomic():
-            checkin = CheckIn.objects.create(patient=patient, day=day, submitted_at=now,
-                                             note=note, idempotency_key=key)
+            checkin = CheckIn.objects.create(
+                patient=patient, day=day, submitted_at=now, note=note, idempotency_key=key
+            )
             for n, (instrument, answers) in enumerate((daily, *extra)):
                 _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin)
             for n, (product, checked) in enumerate(doses):
                 DoseEntry.objects.create(
-                    patient=patient, checkin=checkin, product=product, taken_at=checked.taken_at,
-                    amount=checked.quantity.amount, unit=checked.quantity.unit.value,
+                    patient=patient,
+                    checkin=checkin,
+                    product=product,
+                    taken_at=checked.taken_at,
+                    amount=checked.quantity.amount,
+                    unit=checked.quantity.unit.value,
                     leaf_equivalent_g=checked.exposure.leaf_equivalent_g,
                     mitragynine_mg=checked.exposure.mitragynine_mg,
                     hydroxymitragynine_mg=checked.exposure.hydroxymitragynine_mg,
-                    confirmed_warnings=sorted(checked.confirmed), source=EntrySource.WEB,
-                    entered_by=user, idempotency_key=f"{key}-d{n}",
+                    confirmed_warnings=sorted(checked.confirmed),
+                    source=EntrySource.WEB,
+                    entered_by=user,
+                    idempotency_key=f"{key}-d{n}",
                 )
             reports = [(sid, sev) for sid, sev in (side_effects or {}).items()]
             reports += [(sid, 3) for sid in red_flags]
             for sid, severity in reports:
-                SymptomReport.objects.create(patient=patient, checkin=checkin,
-                                             term=labels.get(sid, sid), severity=severity,
-                                             reported_at=now, source=EntrySource.WEB)
-            audit(user, "checkin.create", patient=patient, object_type="checkin",
-                  object_uuid=checkin.uuid, ip=ip)
+                SymptomReport.objects.create(
+                    patient=patient,
+                    checkin=checkin,
+                    term=labels.get(sid, sid),
+                    severity=severity,
+                    reported_at=now,
+                    source=EntrySource.WEB,
+                )
+            audit(
+                user,
+                "checkin.create",
+                patient=patient,
+                object_type="checkin",
+                object_uuid=checkin.uuid,
+                ip=ip,
+            )
     except IntegrityError:
         return CheckIn.objects.get(patient=patient, idempotency_key=key), False
     return checkin, True
 
 
 def do_submit_questionnaire(
-    *, patient: PatientProfile, user: User, instrument: Instrument,
-    answers: Mapping[str, int | None], key: str, ip: str | None = None,
+    *,
+    patient: PatientProfile,
+    user: User,
+    instrument: Instrument,
+    answers: Mapping[str, int | None],
+    key: str,
+    ip: str | None = None,
 ) -> tuple[QuestionnaireResponse, bool]:
     existing = QuestionnaireResponse.objects.filter(patient=patient, idempotency_key=key).first()
     if existing is not None:
@@ -98,15 +139,22 @@ def do_submit_questionnaire(
     try:
         with transaction.atomic():
             response = _response(patient, user, instrument, answers, timezone.now(), key)
-            audit(user, "response.create", patient=patient, object_type="response",
-                  object_uuid=response.uuid, ip=ip)
+            audit(
+                user,
+                "response.create",
+                patient=patient,
+                object_type="response",
+                object_uuid=response.uuid,
+                ip=ip,
+            )
     except IntegrityError:
         return QuestionnaireResponse.objects.get(patient=patient, idempotency_key=key), False
     return response, True
 
 
-def do_add_product(*, patient: PatientProfile, user: User, product: Product, key: str,
-                   ip: str | None = None) -> tuple[Product, bool]:
+def do_add_product(
+    *, patient: PatientProfile, user: User, product: Product, key: str, ip: str | None = None
+) -> tuple[Product, bool]:
     existing = Product.objects.filter(patient=patient, idempotency_key=key).first()
     if existing is not None:
         return existing, False
@@ -115,8 +163,14 @@ def do_add_product(*, patient: PatientProfile, user: User, product: Product, key
     try:
         with transaction.atomic():
             product.save()
-            audit(user, "product.create", patient=patient, object_type="product",
-                  object_uuid=product.uuid, ip=ip)
+            audit(
+                user,
+                "product.create",
+                patient=patient,
+                object_type="product",
+                object_uuid=product.uuid,
+                ip=ip,
+            )
     except IntegrityError:
         return Product.objects.get(patient=patient, idempotency_key=key), False
     return product, True
@@ -129,21 +183,34 @@ def do_set_reminder(*, patient: PatientProfile, user: User, at: time | None, ema
         if email and email != user.email:
             user.email = email
             user.save(update_fields=["email", "modified"])
-        audit(user, "reminder.update", patient=patient, object_type="patient",
-              object_uuid=patient.uuid)
+        audit(
+            user,
+            "reminder.update",
+            patient=patient,
+            object_type="patient",
+            object_uuid=patient.uuid,
+        )
 
 
-def do_request_deletion(*, patient: PatientProfile, user: User, reason: str,
-                        ip: str | None = None) -> DeletionRequest:
+def do_request_deletion(
+    *, patient: PatientProfile, user: User, reason: str, ip: str | None = None
+) -> DeletionRequest:
     """Record the request; the clinic handles it under its retention rules."""
     with transaction.atomic():
         open_request = patient.deletion_requests.filter(
-            status=DeletionRequest.Status.REQUESTED).first()
+            status=DeletionRequest.Status.REQUESTED
+        ).first()
         if open_request is not None:
             return open_request
         request = DeletionRequest.objects.create(patient=patient, reason=reason)
-        audit(user, "deletion.request", patient=patient, object_type="deletion_request",
-              object_uuid=request.uuid, ip=ip)
+        audit(
+            user,
+            "deletion.request",
+            patient=patient,
+            object_type="deletion_request",
+            object_uuid=request.uuid,
+            ip=ip,
+        )
         return request
 
 

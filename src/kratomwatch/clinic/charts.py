@@ -73,21 +73,28 @@ def describe(series: Series) -> str:
     if not series.days:
         return "No data in this period."
     text = f"From {series.days[0]:%d %b %Y} to {series.days[-1]:%d %b %Y}: "
-    text += (f"pain recorded on {len(pains)} days, from {min(pains):g} to {max(pains):g}; "
-             if pains else "no pain ratings; ")
-    text += (f"daily dose recorded on {len(doses)} days, from {min(doses):.1f} to "
-             f"{max(doses):.1f} g leaf-equivalent." if doses else "no doses with a known amount.")
+    text += (
+        f"pain recorded on {len(pains)} days, from {min(pains):g} to {max(pains):g}; "
+        if pains
+        else "no pain ratings; "
+    )
+    text += (
+        f"daily dose recorded on {len(doses)} days, from {min(doses):.1f} to "
+        f"{max(doses):.1f} g leaf-equivalent."
+        if doses
+        else "no doses with a known amount."
+    )
     return text
 
 
-def trend_svg(series: Series, title: str) -> str:
-    fig = trend_figure(series)
+def trend_svg(series: Series, title: str, *, width: float = 7.0, height: float = 3.6) -> str:
+    fig = trend_figure(series, width=width, height=height)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     start = svg.index("<svg")
     head_end = svg.index(">", start) + 1
-    a11y = (f'<title>{escape(title)}</title><desc>{escape(describe(series))}</desc>')
+    a11y = f"<title>{escape(title)}</title><desc>{escape(describe(series))}</desc>"
     opening = svg[start:head_end].replace("<svg ", '<svg role="img" class="chart" ', 1)
     return opening + a11y + svg[head_end:]
 

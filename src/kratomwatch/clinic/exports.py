@@ -44,19 +44,27 @@ def patient_pdf(patient: PatientProfile) -> bytes:
         "Products:",
     ]
     for product in patient.products.all():
-        lines.append(f"  {product.name} ({product.get_form_display()})"
-                     + (f", strain label {product.strain_label}" if product.strain_label else ""))
+        lines.append(
+            f"  {product.name} ({product.get_form_display()})"
+            + (f", strain label {product.strain_label}" if product.strain_label else "")
+        )
     lines += ["", "Most recent doses:"]
     for dose in patient.doses.select_related("product")[:40]:
-        lines.append(f"  {timezone.localtime(dose.taken_at):%Y-%m-%d %H:%M}  "
-                     f"{dose.amount.normalize():f} {dose.unit} of {dose.product.name}")
+        lines.append(
+            f"  {timezone.localtime(dose.taken_at):%Y-%m-%d %H:%M}  "
+            f"{dose.amount.normalize():f} {dose.unit} of {dose.product.name}"
+        )
     lines += ["", "Most recent questionnaires:"]
     for response in patient.responses.exclude(instrument_id="kw-daily-pain")[:20]:
         band = response.scores.get("band") or ""
-        lines.append(f"  {timezone.localtime(response.taken_at):%Y-%m-%d}  "
-                     f"{response.instrument_id}: {response.total} {band}")
+        lines.append(
+            f"  {timezone.localtime(response.taken_at):%Y-%m-%d}  "
+            f"{response.instrument_id}: {response.total} {band}"
+        )
     buffer = io.BytesIO()
-    with PdfPages(buffer, metadata={"Title": "KratomWatch: my data", "Creator": "KratomWatch"}) as pdf:
+    with PdfPages(
+        buffer, metadata={"Title": "KratomWatch: my data", "Creator": "KratomWatch"}
+    ) as pdf:
         pdf.savefig(_text_page("My KratomWatch data", lines))
         chart = trend_figure(series, width=A4[0] - 1, height=5)
         chart.suptitle("Pain, interference and daily dose: last 12 weeks")
@@ -65,10 +73,26 @@ def patient_pdf(patient: PatientProfile) -> bytes:
 
 
 CSV_COLUMNS = {
-    "doses.csv": ["taken_at", "product", "form", "amount", "unit", "leaf_equivalent_g",
-                  "mitragynine_mg", "hydroxymitragynine_mg", "source"],
-    "questionnaires.csv": ["taken_at", "instrument", "version", "answers", "total", "band",
-                           "flags"],
+    "doses.csv": [
+        "taken_at",
+        "product",
+        "form",
+        "amount",
+        "unit",
+        "leaf_equivalent_g",
+        "mitragynine_mg",
+        "hydroxymitragynine_mg",
+        "source",
+    ],
+    "questionnaires.csv": [
+        "taken_at",
+        "instrument",
+        "version",
+        "answers",
+        "total",
+        "band",
+        "flags",
+    ],
     "symptoms.csv": ["reported_at", "symptom", "severity"],
     "checkins.csv": ["day", "submitted_at", "note"],
 }
@@ -89,14 +113,31 @@ def patient_csv_zip(patient: PatientProfile) -> bytes:
 
     rows: dict[str, list[list[str]]] = {name: [] for name in CSV_COLUMNS}
     for d in patient.doses.select_related("product").order_by("taken_at"):
-        rows["doses.csv"].append([_iso(d.taken_at), d.product.name, d.product.form,
-                                  _num(d.amount), d.unit, _num(d.leaf_equivalent_g),
-                                  _num(d.mitragynine_mg), _num(d.hydroxymitragynine_mg), d.source])
+        rows["doses.csv"].append(
+            [
+                _iso(d.taken_at),
+                d.product.name,
+                d.product.form,
+                _num(d.amount),
+                d.unit,
+                _num(d.leaf_equivalent_g),
+                _num(d.mitragynine_mg),
+                _num(d.hydroxymitragynine_mg),
+                d.source,
+            ]
+        )
     for r in patient.responses.order_by("taken_at"):
-        rows["questionnaires.csv"].append([
-            _iso(r.taken_at), r.instrument_id, r.instrument_version,
-            " ".join("" if a is None else str(a) for a in r.answers), _num(r.total),
-            r.scores.get("band") or "", " ".join(r.scores.get("flags") or [])])
+        rows["questionnaires.csv"].append(
+            [
+                _iso(r.taken_at),
+                r.instrument_id,
+                r.instrument_version,
+                " ".join("" if a is None else str(a) for a in r.answers),
+                _num(r.total),
+                r.scores.get("band") or "",
+                " ".join(r.scores.get("flags") or []),
+            ]
+        )
     for s in patient.symptoms.order_by("reported_at"):
         rows["symptoms.csv"].append([_iso(s.reported_at), s.term, s.get_severity_display()])
     for c in patient.checkins.order_by("submitted_at"):

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from kratomwatch.domain.doses import (
     ALLOWED_UNITS,
-    UNIT_LABELS,
     CheckedDose,
     DoseRejected,
     Unit,
@@ -76,7 +75,9 @@ class CheckInForm(forms.Form):
         required=False, widget=forms.CheckboxSelectMultiple, label="Any of these?"
     )
     note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         label="Anything else (optional)",
     )
 
@@ -86,35 +87,51 @@ class CheckInForm(forms.Form):
         self.fields["red_flags"].choices = symptom_choices(True)  # type: ignore[attr-defined]
         for sid, _ in self.fields["side_effects"].choices:  # type: ignore[attr-defined]
             self.fields[f"severity_{sid}"] = forms.TypedChoiceField(
-                choices=[("1", "Mild"), ("2", "Moderate"), ("3", "Severe")], coerce=int,
-                required=False, initial="1", widget=forms.RadioSelect,
+                choices=[("1", "Mild"), ("2", "Moderate"), ("3", "Severe")],
+                coerce=int,
+                required=False,
+                initial="1",
+                widget=forms.RadioSelect,
             )
 
     def severities(self) -> dict[str, int]:
-        return {sid: self.cleaned_data.get(f"severity_{sid}") or 1
-                for sid in self.cleaned_data.get("side_effects", [])}
+        return {
+            sid: self.cleaned_data.get(f"severity_{sid}") or 1
+            for sid in self.cleaned_data.get("side_effects", [])
+        }
 
 
 class DoseRowForm(forms.Form):
     """One dose in a check-in. Rows not ticked as taken are ignored."""
 
     took = forms.BooleanField(required=False, label="I took this")
-    product = forms.ModelChoiceField(queryset=Product.objects.none(), to_field_name="uuid",
-                                     required=False, empty_label="Choose a product")
-    amount = forms.CharField(max_length=20, required=False,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal",
-                                                           "autocomplete": "off"}))
-    unit = forms.ChoiceField(choices=[("", "Unit")] + [(u.value, UNIT_LABELS[u]) for u in Unit],
-                             required=False)
-    at = forms.TimeField(required=False, label="Time",
-                         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.none(),
+        to_field_name="uuid",
+        required=False,
+        empty_label="Choose a product",
+    )
+    amount = forms.CharField(
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    # Short unit names fit a phone; each is unambiguous (g, mg, capsule, tablet, ml).
+    unit = forms.ChoiceField(
+        choices=[("", "Unit")] + [(u.value, u.value) for u in Unit], required=False
+    )
+    at = forms.TimeField(
+        required=False, label="Time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
     confirm = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args: Any, patient: PatientProfile, day: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient, self.day = patient, day
         self.fields["product"].queryset = patient.products.filter(archived=False)  # type: ignore[attr-defined]
-        posted = self.data.getlist(self.add_prefix("confirm")) if hasattr(self.data, "getlist") else []
+        posted = (
+            self.data.getlist(self.add_prefix("confirm")) if hasattr(self.data, "getlist") else []
+        )
         self.fields["confirm"].choices = [(c, c) for c in posted]  # type: ignore[attr-defined]
         self.checked: CheckedDose | None = None
         self.pending: list[tuple[str, str]] = []
@@ -123,8 +140,12 @@ class DoseRowForm(forms.Form):
         data = super().clean() or {}
         if not data.get("took"):
             return data
-        missing = {"product": "Choose the product.", "amount": "Enter the amount.",
-                   "unit": "Choose a unit.", "at": "Enter the time you took it."}
+        missing = {
+            "product": "Choose the product.",
+            "amount": "Enter the amount.",
+            "unit": "Choose a unit.",
+            "at": "Enter the time you took it.",
+        }
         for name, message in missing.items():
             if not data.get(name) and name not in self.errors:
                 self.add_error(name, message)
@@ -132,9 +153,14 @@ class DoseRowForm(forms.Form):
             return data
         taken_at = timezone.make_aware(datetime.combine(self.day, data["at"]))
         try:
-            checked = check_dose(amount=data["amount"], unit=data["unit"], taken_at=taken_at,
-                                 product=product_spec(data["product"]), now=timezone.now(),
-                                 confirmed=data.get("confirm") or ())
+            checked = check_dose(
+                amount=data["amount"],
+                unit=data["unit"],
+                taken_at=taken_at,
+                product=product_spec(data["product"]),
+                now=timezone.now(),
+                confirmed=data.get("confirm") or (),
+            )
         except DoseRejected as exc:
             for error in exc.errors:
                 field = {"taken_at": "at"}.get(error.field, error.field)
@@ -162,8 +188,9 @@ class BaseDoseRows(forms.BaseFormSet):  # type: ignore[type-arg]
         return [(f, f.checked) for f in self.forms if f.checked is not None]  # type: ignore[attr-defined]
 
 
-DoseRows = forms.formset_factory(DoseRowForm, formset=BaseDoseRows, extra=0, max_num=12,
-                                 validate_max=True)
+DoseRows = forms.formset_factory(
+    DoseRowForm, formset=BaseDoseRows, extra=0, max_num=12, validate_max=True
+)
 
 
 def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]:
@@ -172,15 +199,27 @@ def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]
     rows: list[dict[str, Any]] = []
     if last is not None:
         last_day = timezone.localtime(last.taken_at).date()
-        previous = patient.doses.select_related("product").filter(
-            taken_at__date=last_day).order_by("taken_at") if last_day < day else []
+        previous = (
+            patient.doses.select_related("product")
+            .filter(taken_at__date=last_day)
+            .order_by("taken_at")
+            if last_day < day
+            else []
+        )
         for dose in list(previous)[:6]:
-            rows.append({"took": False, "product": dose.product.uuid,
-                         "amount": f"{dose.amount.normalize():f}", "unit": dose.unit,
-                         "at": timezone.localtime(dose.taken_at).time().replace(second=0,
-                                                                               microsecond=0)})
-    blank: dict[str, Any] = {"took": False, "at": timezone.localtime().time().replace(
-        second=0, microsecond=0)}
+            rows.append(
+                {
+                    "took": False,
+                    "product": dose.product.uuid,
+                    "amount": f"{dose.amount.normalize():f}",
+                    "unit": dose.unit,
+                    "at": timezone.localtime(dose.taken_at).time().replace(second=0, microsecond=0),
+                }
+            )
+    blank: dict[str, Any] = {
+        "took": False,
+        "at": timezone.localtime().time().replace(second=0, microsecond=0),
+    }
     if last is not None:
         blank.update(product=last.product.uuid, unit=last.unit)
     rows.append(blank)
@@ -197,20 +236,32 @@ POTENCY_UNITS = [("mg/g", "mg per g"), ("%", "% w/w")]
 class ProductCreateForm(forms.ModelForm):  # type: ignore[type-arg]
     """A product with its potency as printed on the label or a lab certificate."""
 
-    mitragynine = forms.CharField(required=False, max_length=20,
-                                  label="Mitragynine content (if known)")
+    mitragynine = forms.CharField(
+        required=False, max_length=20, label="Mitragynine content (if known)"
+    )
     mitragynine_unit = forms.ChoiceField(choices=POTENCY_UNITS, initial="mg/g", required=False)
-    hydroxymitragynine = forms.CharField(required=False, max_length=20,
-                                         label="7-hydroxymitragynine content (if known)")
-    hydroxymitragynine_unit = forms.ChoiceField(choices=POTENCY_UNITS, initial="mg/g",
-                                                required=False)
+    hydroxymitragynine = forms.CharField(
+        required=False, max_length=20, label="7-hydroxymitragynine content (if known)"
+    )
+    hydroxymitragynine_unit = forms.ChoiceField(
+        choices=POTENCY_UNITS, initial="mg/g", required=False
+    )
     idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
 
     class Meta:
         model = Product
-        fields = ["name", "vendor", "form", "strain_label", "batch", "potency_source",
-                  "unit_material_mg", "mitragynine_mg_per_unit", "hydroxymitragynine_mg_per_unit",
-                  "leaf_g_per_ml"]
+        fields = [
+            "name",
+            "vendor",
+            "form",
+            "strain_label",
+            "batch",
+            "potency_source",
+            "unit_material_mg",
+            "mitragynine_mg_per_unit",
+            "hydroxymitragynine_mg_per_unit",
+            "leaf_g_per_ml",
+        ]
         labels = {
             "unit_material_mg": "Weight of one capsule or tablet (mg)",
             "mitragynine_mg_per_unit": "Mitragynine per capsule or tablet (mg)",
@@ -222,7 +273,8 @@ class ProductCreateForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["form"].choices = [("", "Choose the form")] + [  # type: ignore[attr-defined]
-            (f.value, FORM_LABELS[f]) for f in ProductForm]
+            (f.value, FORM_LABELS[f]) for f in ProductForm
+        ]
         self.fields["potency_source"].initial = PotencySource.UNKNOWN
 
     def _mg_per_g(self, field: str) -> Decimal | None:
@@ -248,16 +300,30 @@ class ProductCreateForm(forms.ModelForm):  # type: ignore[type-arg]
         form = data.get("form")
         if form:
             allowed = ALLOWED_UNITS[ProductForm(form)]
-            per_unit = [f for f in ("unit_material_mg", "mitragynine_mg_per_unit",
-                                    "hydroxymitragynine_mg_per_unit") if data.get(f) is not None]
+            per_unit = [
+                f
+                for f in (
+                    "unit_material_mg",
+                    "mitragynine_mg_per_unit",
+                    "hydroxymitragynine_mg_per_unit",
+                )
+                if data.get(f) is not None
+            ]
             if per_unit and Unit.CAPSULE not in allowed and Unit.TABLET not in allowed:
                 for f in per_unit:
-                    self.add_error(f, f"A {FORM_LABELS[ProductForm(form)].lower()} is not taken "
-                                      "in capsules or tablets.")
+                    self.add_error(
+                        f,
+                        f"A {FORM_LABELS[ProductForm(form)].lower()} is not taken "
+                        "in capsules or tablets.",
+                    )
             if data.get("leaf_g_per_ml") is not None and Unit.ML not in allowed:
                 self.add_error("leaf_g_per_ml", "Only teas and liquids are measured in ml.")
-            for name in ("unit_material_mg", "mitragynine_mg_per_unit",
-                         "hydroxymitragynine_mg_per_unit", "leaf_g_per_ml"):
+            for name in (
+                "unit_material_mg",
+                "mitragynine_mg_per_unit",
+                "hydroxymitragynine_mg_per_unit",
+                "leaf_g_per_ml",
+            ):
                 value = data.get(name)
                 if value is not None and value <= 0:
                     self.add_error(name, "Enter a number above 0, or leave it empty if unknown.")
@@ -268,14 +334,16 @@ class ProductCreateForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 REMINDER_CHOICES = [("", "No reminder")] + [
-    (time(h, m).strftime("%H:%M"), time(h, m).strftime("%H:%M")) for h in range(6, 23)
+    (time(h, m).strftime("%H:%M"), time(h, m).strftime("%H:%M"))
+    for h in range(6, 23)
     for m in (0, 30)
 ]
 
 
 class ReminderForm(forms.Form):
-    reminder_time = forms.ChoiceField(choices=REMINDER_CHOICES, required=False,
-                                      label="Daily reminder")
+    reminder_time = forms.ChoiceField(
+        choices=REMINDER_CHOICES, required=False, label="Daily reminder"
+    )
     email = forms.EmailField(required=False, label="Send it to this e-mail address")
 
     def clean(self) -> dict[str, Any]:

@@ -22,21 +22,25 @@ from .models import PatientProfile, ReminderLog
 logger = logging.getLogger(__name__)
 
 SUBJECT = "Your KratomWatch check-in"
-BODY = ("Hello,\n\nThis is your daily reminder to check in on KratomWatch. It takes about a "
-        "minute:\n\n{url}\n\nYou can change or turn off this reminder on the 'Reminders and my "
-        "data' page.\n")
+BODY = (
+    "Hello,\n\nThis is your daily reminder to check in on KratomWatch. It takes about a "
+    "minute:\n\n{url}\n\nYou can change or turn off this reminder on the 'Reminders and my "
+    "data' page.\n"
+)
 
 
 def due_patients(now: datetime) -> list[PatientProfile]:
     local = timezone.localtime(now)
     today = local.date()
-    candidates = (PatientProfile.objects.filter(reminder_time__isnull=False,
-                                                reminder_time__lte=local.time(),
-                                                user__is_active=True)
-                  .exclude(user__email="")
-                  .exclude(checkins__day=today)
-                  .exclude(pk__in=ReminderLog.objects.filter(day=today).values("patient_id"))
-                  .select_related("user"))
+    candidates = (
+        PatientProfile.objects.filter(
+            reminder_time__isnull=False, reminder_time__lte=local.time(), user__is_active=True
+        )
+        .exclude(user__email="")
+        .exclude(checkins__day=today)
+        .exclude(pk__in=ReminderLog.objects.filter(day=today).values("patient_id"))
+        .select_related("user")
+    )
     return list(candidates)
 
 

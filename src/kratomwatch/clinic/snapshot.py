@@ -60,41 +60,58 @@ def dose_event(dose: DoseEntry) -> DoseEvent:
 
 
 def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
-    """Everything the safety engine needs about one patient, as of ``now``."""
+    """Everything the safety engine needs about one patient, as of ``now``.
+
+    Rows are read as tuples rather than model instances: screening runs after every change,
+    so this is on the hot path of each submission.
+    """
     since = now - SCREENING_WINDOW
     today = now.date()
     products = {p.pk: p for p in patient.products.all()}
-    specs = {pk: product_spec(p) for pk, p in products.items()}
+    names = {pk: p.name for pk, p in products.items()}
     doses = tuple(
-        DoseTaken(
-            d.taken_at,
-            d.amount,
-            d.unit,
-            products[d.product_id].name,
-            Exposure(d.leaf_equivalent_g, d.mitragynine_mg, d.hydroxymitragynine_mg),
+        DoseTaken(taken_at, amount, unit, names[product_id], Exposure(leaf, mit, hydroxy))
+        for taken_at, amount, unit, product_id, leaf, mit, hydroxy in patient.doses.filter(
+            taken_at__gte=since, taken_at__lte=now
         )
-        for d in patient.doses.filter(taken_at__gte=since, taken_at__lte=now).order_by("taken_at")
+        .order_by("taken_at")
+        .values_list(
+            "taken_at",
+            "amount",
+            "unit",
+            "product_id",
+            "leaf_equivalent_g",
+            "mitragynine_mg",
+            "hydroxymitragynine_mg",
+        )
     )
     responses = []
-    for r in patient.responses.filter(taken_at__gte=since, taken_at__lte=now):
-        instrument = get_instrument(r.instrument_id)
-        responses.append(Response(r.instrument_id, r.taken_at, score(instrument, r.answers)))
+    rows = patient.responses.filter(taken_at__gte=since, taken_at__lte=now).values_list(
+        "instrument_id", "taken_at", "answers"
+    )
+    for instrument_id, taken_at, answers in rows:
+        responses.append(
+            Response(instrument_id, taken_at, score(get_instrument(instrument_id), answers))
+        )
     plan = patient.plans.filter(active=True).order_by("-version").first()
     meds = patient.medications.filter(Q(stopped_on__isnull=True) | Q(stopped_on__gte=today))
+    symptoms = patient.symptoms.filter(reported_at__gte=since, reported_at__lte=now).values_list(
+        "term", "reported_at", "severity"
+    )
     return Snapshot(
         as_of=now,
         tz=ZoneInfo(settings.TIME_ZONE),
-        medications=tuple(Medication(m.name_entered, m.dose_text or None) for m in meds),
-        conditions=tuple(patient.conditions.filter(active=True).values_list("code", flat=True)),
-        symptoms=tuple(
-            SymptomReport(s.term, s.reported_at, s.severity)
-            for s in patient.symptoms.filter(reported_at__gte=since, reported_at__lte=now)
+        medications=tuple(
+            Medication(name, dose or None)
+            for name, dose in meds.values_list("name_entered", "dose_text")
         ),
-        products=tuple(ProductUse(products[pk].name, spec) for pk, spec in specs.items()),
+        conditions=tuple(patient.conditions.filter(active=True).values_list("code", flat=True)),
+        symptoms=tuple(SymptomReport(term, at, severity) for term, at, severity in symptoms),
+        products=tuple(ProductUse(p.name, product_spec(p)) for p in products.values()),
         doses=doses,
         responses=tuple(responses),
         plan=plan_limits(plan) if plan else None,
         year_of_birth=patient.year_of_birth,
-        pharmacogenomics={g.gene: g.phenotype for g in patient.pharmacogenomics.all()},
+        pharmacogenomics=dict(patient.pharmacogenomics.values_list("gene", "phenotype")),
         benefit_review_days=plan.benefit_review_days if plan else None,
     )

@@ -21,8 +21,9 @@ def daily_series(patient: PatientProfile, first: date, last: date) -> Series:
     mg: dict[date, Decimal] = defaultdict(Decimal)
     unknown_g: set[date] = set()
     unknown_mg: set[date] = set()
-    doses = patient.doses.filter(taken_at__date__gte=first - timedelta(days=1),
-                                 taken_at__date__lte=last + timedelta(days=1))
+    doses = patient.doses.filter(
+        taken_at__date__gte=first - timedelta(days=1), taken_at__date__lte=last + timedelta(days=1)
+    )
     for d in doses.only("taken_at", "leaf_equivalent_g", "mitragynine_mg"):
         day = d.taken_at.astimezone(tz).date()
         if not first <= day <= last:
@@ -37,8 +38,9 @@ def daily_series(patient: PatientProfile, first: date, last: date) -> Series:
             mg[day] += d.mitragynine_mg
     pain: dict[date, float] = {}
     interference: dict[date, float] = {}
-    responses = patient.responses.filter(instrument_id=DAILY, taken_at__date__gte=first,
-                                         taken_at__date__lte=last + timedelta(days=1))
+    responses = patient.responses.filter(
+        instrument_id=DAILY, taken_at__date__gte=first, taken_at__date__lte=last + timedelta(days=1)
+    )
     for r in responses.order_by("taken_at").only("taken_at", "scores"):
         day = r.taken_at.astimezone(tz).date()
         if not first <= day <= last:
@@ -69,24 +71,33 @@ def summary(series: Series) -> list[str]:
     n_days = len(series.days)
     rated = [(d, v) for d, v in zip(series.days, series.pain, strict=True) if v is not None]
     if len(rated) < MIN_DAYS_FOR_TREND:
-        return [f"Not enough check-ins yet to show a trend: {len(rated)} of the last {n_days} "
-                f"days have a pain rating, and at least {MIN_DAYS_FOR_TREND} are needed. "
-                "Keep checking in each day."]
+        return [
+            f"Not enough check-ins yet to show a trend: {len(rated)} of the last {n_days} "
+            f"days have a pain rating, and at least {MIN_DAYS_FOR_TREND} are needed. "
+            "Keep checking in each day."
+        ]
     half = len(rated) // 2
     before, after = _mean([v for _, v in rated[:half]]), _mean([v for _, v in rated[half:]])
     lines = [f"You rated your pain on {len(rated)} of the last {n_days} days."]
     change = after - before
     if abs(change) < 1:
-        lines.append(f"Your average pain stayed about the same ({before:.1f} then {after:.1f} "
-                     "out of 10).")
+        lines.append(
+            f"Your average pain stayed about the same ({before:.1f} then {after:.1f} out of 10)."
+        )
     else:
         word = "lower" if change < 0 else "higher"
-        lines.append(f"Your average pain was {word} in the second half of this period "
-                     f"({before:.1f}, then {after:.1f} out of 10).")
+        lines.append(
+            f"Your average pain was {word} in the second half of this period "
+            f"({before:.1f}, then {after:.1f} out of 10)."
+        )
     doses = [v for v in series.dose_g if v is not None]
     if doses:
-        lines.append(f"On days with doses of known amount you took {_mean(doses):.1f} g "
-                     "leaf-equivalent a day on average.")
-    lines.append("These numbers show what you recorded. They cannot tell whether kratom caused "
-                 "any change: talk it over with your care team.")
+        lines.append(
+            f"On days with doses of known amount you took {_mean(doses):.1f} g "
+            "leaf-equivalent a day on average."
+        )
+    lines.append(
+        "These numbers show what you recorded. They cannot tell whether kratom caused "
+        "any change: talk it over with your care team."
+    )
     return lines

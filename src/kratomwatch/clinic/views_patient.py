@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import time, timedelta
 
 from django.contrib import messages
 from django.db.models import Max
@@ -73,15 +73,19 @@ def due_questionnaires(patient: PatientProfile) -> list[tuple[str, str]]:
 
 
 def withdrawal_in_checkin(patient: PatientProfile) -> bool:
-    return patient.questionnaire_schedules.filter(active=True, instrument_id=WITHDRAWAL,
-                                                  every_days=1).exists()
+    return patient.questionnaire_schedules.filter(
+        active=True, instrument_id=WITHDRAWAL, every_days=1
+    ).exists()
 
 
 def open_messages(patient: PatientProfile) -> list[Finding]:
     """Patient-facing text of open findings, newest first, one per kind."""
     latest: dict[str, Finding] = {}
-    rows = (patient.findings.filter(status=FindingStatus.OPEN, active=True)
-            .exclude(patient_message="").order_by("-last_seen"))
+    rows = (
+        patient.findings.filter(status=FindingStatus.OPEN, active=True)
+        .exclude(patient_message="")
+        .order_by("-last_seen")
+    )
     for finding in rows:
         latest.setdefault(finding.code, finding)
     order = {"high": 0, "moderate": 1, "low": 2}
@@ -100,41 +104,62 @@ def checkin(request: HttpRequest) -> HttpResponse:
         ratings = QuestionnaireForm(daily, request.POST, prefix="r")
         extras = [QuestionnaireForm(i, request.POST, prefix=f"x{n}") for n, i in enumerate(extra)]
         rows = DoseRows(request.POST, prefix="dose", patient=patient, day=today)
-        valid = all([form.is_valid(), ratings.is_valid(), rows.is_valid(),
-                     *(x.is_valid() for x in extras)])
+        valid = all(
+            [form.is_valid(), ratings.is_valid(), rows.is_valid(), *(x.is_valid() for x in extras)]
+        )
         if valid:
             try:
                 entry, created = do_submit_checkin(
-                    patient=patient, user=user, key=form.cleaned_data["idempotency_key"],
-                    day=today, daily=(daily, ratings.answers()),
+                    patient=patient,
+                    user=user,
+                    key=form.cleaned_data["idempotency_key"],
+                    day=today,
+                    daily=(daily, ratings.answers()),
                     extra=[(x.instrument, x.answers()) for x in extras],
                     doses=[(f.cleaned_data["product"], c) for f, c in rows.taken()],
-                    side_effects=form.severities(), red_flags=form.cleaned_data["red_flags"],
-                    note=form.cleaned_data["note"], ip=_ip(request),
+                    side_effects=form.severities(),
+                    red_flags=form.cleaned_data["red_flags"],
+                    note=form.cleaned_data["note"],
+                    ip=_ip(request),
                 )
             except ScoringError as exc:
                 ratings.add_scoring_errors(exc)
             else:
                 if not created:
-                    messages.info(request, "This check-in was already saved; nothing was "
-                                           "added twice.")
+                    messages.info(
+                        request, "This check-in was already saved; nothing was added twice."
+                    )
                 return redirect("checkin_done", checkin_uuid=entry.uuid)
         status = 400
-        messages.error(request, "Your check-in was not saved yet. Please look at the "
-                                "highlighted answers; everything you entered is still here.")
+        messages.error(
+            request,
+            "Your check-in was not saved yet. Please look at the "
+            "highlighted answers; everything you entered is still here.",
+        )
     else:
         form = CheckInForm(initial={"idempotency_key": new_key()})
         ratings = QuestionnaireForm(daily, prefix="r")
         extras = [QuestionnaireForm(i, prefix=f"x{n}") for n, i in enumerate(extra)]
-        rows = DoseRows(prefix="dose", patient=patient, day=today,
-                        initial=dose_rows_initial(patient, today))
+        rows = DoseRows(
+            prefix="dose", patient=patient, day=today, initial=dose_rows_initial(patient, today)
+        )
         status = 200
     has_yesterday = any(f.initial.get("amount") for f in rows.forms)
-    return render(request, "patient/checkin.html", {
-        "patient": patient, "form": form, "ratings": ratings, "extras": extras, "rows": rows,
-        "has_yesterday": has_yesterday, "today": today,
-        "has_products": patient.products.filter(archived=False).exists(),
-    }, status=status)
+    return render(
+        request,
+        "patient/checkin.html",
+        {
+            "patient": patient,
+            "form": form,
+            "ratings": ratings,
+            "extras": extras,
+            "rows": rows,
+            "has_yesterday": has_yesterday,
+            "today": today,
+            "has_products": patient.products.filter(archived=False).exists(),
+        },
+        status=status,
+    )
 
 
 @access.role_required(Role.PATIENT)
@@ -145,19 +170,27 @@ def checkin_done(request: HttpRequest, checkin_uuid: str) -> HttpResponse:
     except (CheckIn.DoesNotExist, ValueError) as exc:
         raise Http404("No such check-in") from exc
     urgent = [f for f in open_messages(patient) if f.category == "red_flag"]
-    return render(request, "patient/checkin_done.html", {
-        "patient": patient, "entry": entry, "urgent": urgent,
-        "others": [f for f in open_messages(patient) if f.category != "red_flag"],
-        "doses": entry.doses.select_related("product"), "symptoms": entry.symptoms.all(),
-    })
+    return render(
+        request,
+        "patient/checkin_done.html",
+        {
+            "patient": patient,
+            "entry": entry,
+            "urgent": urgent,
+            "others": [f for f in open_messages(patient) if f.category != "red_flag"],
+            "doses": entry.doses.select_related("product"),
+            "symptoms": entry.symptoms.all(),
+        },
+    )
 
 
 @access.role_required(Role.PATIENT)
 @require_http_methods(["GET", "POST"])
 def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
     user, patient = _patient(request)
-    if not patient.questionnaire_schedules.filter(active=True,
-                                                  instrument_id=instrument_id).exists():
+    if not patient.questionnaire_schedules.filter(
+        active=True, instrument_id=instrument_id
+    ).exists():
         raise Http404("This questionnaire is not scheduled for you")
     instrument = get_instrument(instrument_id)
     key = request.POST.get("idempotency_key") or new_key()
@@ -166,8 +199,13 @@ def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
         if form.is_valid() and len(key) <= 80:
             try:
                 response, created = do_submit_questionnaire(
-                    patient=patient, user=user, instrument=instrument, answers=form.answers(),
-                    key=key, ip=_ip(request))
+                    patient=patient,
+                    user=user,
+                    instrument=instrument,
+                    answers=form.answers(),
+                    key=key,
+                    ip=_ip(request),
+                )
             except ScoringError as exc:
                 form.add_scoring_errors(exc)
             else:
@@ -178,8 +216,12 @@ def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
     else:
         form = QuestionnaireForm(instrument)
         status = 200
-    return render(request, "patient/questionnaire.html",
-                  {"instrument": instrument, "form": form, "key": key}, status=status)
+    return render(
+        request,
+        "patient/questionnaire.html",
+        {"instrument": instrument, "form": form, "key": key},
+        status=status,
+    )
 
 
 @access.role_required(Role.PATIENT)
@@ -190,16 +232,23 @@ def questionnaire_done(request: HttpRequest, response_uuid: str) -> HttpResponse
     except (QuestionnaireResponse.DoesNotExist, ValueError) as exc:
         raise Http404("No such response") from exc
     urgent = [f for f in open_messages(patient) if f.category == "red_flag"]
-    return render(request, "patient/questionnaire_done.html", {
-        "instrument": get_instrument(response.instrument_id), "response": response,
-        "urgent": urgent})
+    return render(
+        request,
+        "patient/questionnaire_done.html",
+        {
+            "instrument": get_instrument(response.instrument_id),
+            "response": response,
+            "urgent": urgent,
+        },
+    )
 
 
 @access.role_required(Role.PATIENT)
 def products(request: HttpRequest) -> HttpResponse:
     _, patient = _patient(request)
-    return render(request, "patient/products.html",
-                  {"products": patient.products.filter(archived=False)})
+    return render(
+        request, "patient/products.html", {"products": patient.products.filter(archived=False)}
+    )
 
 
 @access.role_required(Role.PATIENT)
@@ -209,9 +258,13 @@ def product_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProductCreateForm(request.POST)
         if form.is_valid():
-            product, created = do_add_product(patient=patient, user=user, product=form.instance,
-                                              key=form.cleaned_data["idempotency_key"],
-                                              ip=_ip(request))
+            product, created = do_add_product(
+                patient=patient,
+                user=user,
+                product=form.instance,
+                key=form.cleaned_data["idempotency_key"],
+                ip=_ip(request),
+            )
             if created:
                 messages.success(request, f"Added {product.name}.")
             else:
@@ -228,9 +281,11 @@ def product_add(request: HttpRequest) -> HttpResponse:
 def my_plan(request: HttpRequest) -> HttpResponse:
     _, patient = _patient(request)
     plan = active_plan(patient)
-    return render(request, "patient/plan.html", {"plan": plan,
-                                                  "steps": (plan.details or {}).get("steps", [])
-                                                  if plan else []})
+    return render(
+        request,
+        "patient/plan.html",
+        {"plan": plan, "steps": (plan.details or {}).get("steps", []) if plan else []},
+    )
 
 
 @access.role_required(Role.PATIENT)
@@ -245,45 +300,74 @@ def trends(request: HttpRequest) -> HttpResponse:
     last = timezone.localdate()
     first = last - timedelta(days=7 * weeks - 1)
     series = daily_series(patient, first, last)
-    svg = trend_svg(series, f"Pain, interference and daily dose over {weeks} weeks")
+    # Drawn narrow so that its labels stay readable on a phone.
+    svg = trend_svg(series, f"Pain, interference and daily dose over {weeks} weeks",
+                    width=4.6, height=4.2)
     mg_days = sum(v is not None and v > 0 for v in series.mitragynine_mg)
-    return render(request, "patient/trends.html", {
-        "weeks": weeks, "svg": svg, "summary": summary(series), "mg_days": mg_days,
-        "mg_total": sum(v for v in series.mitragynine_mg if v is not None) / max(1, mg_days),
-    })
+    return render(
+        request,
+        "patient/trends.html",
+        {
+            "weeks": weeks,
+            "svg": svg,
+            "summary": summary(series),
+            "mg_days": mg_days,
+            "mg_total": sum(v for v in series.mitragynine_mg if v is not None) / max(1, mg_days),
+        },
+    )
 
 
 @access.role_required(Role.PATIENT)
 @require_http_methods(["GET", "POST"])
 def my_data(request: HttpRequest) -> HttpResponse:
     user, patient = _patient(request)
-    reminder = ReminderForm(initial={
-        "reminder_time": patient.reminder_time.strftime("%H:%M") if patient.reminder_time else "",
-        "email": user.email})
+    reminder = ReminderForm(
+        initial={
+            "reminder_time": patient.reminder_time.strftime("%H:%M")
+            if patient.reminder_time
+            else "",
+            "email": user.email,
+        }
+    )
     if request.method == "POST":
         reminder = ReminderForm(request.POST)
         if reminder.is_valid():
             raw = reminder.cleaned_data["reminder_time"]
-            do_set_reminder(patient=patient, user=user,
-                            at=datetime.strptime(raw, "%H:%M").time() if raw else None,
-                            email=reminder.cleaned_data["email"])
-            messages.success(request, f"Reminder set for {raw} every day." if raw
-                             else "Daily reminder turned off.")
+            do_set_reminder(
+                patient=patient,
+                user=user,
+                at=time.fromisoformat(raw) if raw else None,
+                email=reminder.cleaned_data["email"],
+            )
+            messages.success(
+                request,
+                f"Reminder set for {raw} every day." if raw else "Daily reminder turned off.",
+            )
             return redirect("my_data")
-    return render(request, "patient/my_data.html", {
-        "reminder": reminder, "patient": patient,
-        "deletion": patient.deletion_requests.order_by("-created").first(),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "patient/my_data.html",
+        {
+            "reminder": reminder,
+            "patient": patient,
+            "deletion": patient.deletion_requests.order_by("-created").first(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @access.role_required(Role.PATIENT)
 @require_POST
 def request_deletion(request: HttpRequest) -> HttpResponse:
     user, patient = _patient(request)
-    do_request_deletion(patient=patient, user=user,
-                        reason=request.POST.get("reason", "")[:2000], ip=_ip(request))
-    messages.success(request, "Your request was sent to your clinic. They will contact you: "
-                              "some records may have to be kept for a time by law.")
+    do_request_deletion(
+        patient=patient, user=user, reason=request.POST.get("reason", "")[:2000], ip=_ip(request)
+    )
+    messages.success(
+        request,
+        "Your request was sent to your clinic. They will contact you: "
+        "some records may have to be kept for a time by law.",
+    )
     return redirect("my_data")
 
 
@@ -293,8 +377,14 @@ def my_data_csv(request: HttpRequest) -> HttpResponse:
     from .actions import audit
     from .exports import patient_csv_zip
 
-    audit(user, "patient.export_csv", patient=patient, object_type="patient",
-          object_uuid=patient.uuid, ip=_ip(request))
+    audit(
+        user,
+        "patient.export_csv",
+        patient=patient,
+        object_type="patient",
+        object_uuid=patient.uuid,
+        ip=_ip(request),
+    )
     response = HttpResponse(patient_csv_zip(patient), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="kratomwatch-my-data.zip"'
     return response
@@ -306,8 +396,14 @@ def my_data_pdf(request: HttpRequest) -> HttpResponse:
     from .actions import audit
     from .exports import patient_pdf
 
-    audit(user, "patient.export_pdf", patient=patient, object_type="patient",
-          object_uuid=patient.uuid, ip=_ip(request))
+    audit(
+        user,
+        "patient.export_pdf",
+        patient=patient,
+        object_type="patient",
+        object_uuid=patient.uuid,
+        ip=_ip(request),
+    )
     response = HttpResponse(patient_pdf(patient), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="kratomwatch-my-data.pdf"'
     return response

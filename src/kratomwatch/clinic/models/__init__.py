@@ -8,6 +8,7 @@ from .care import (
     Plan,
     PlanKind,
 )
+from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
 from .people import (
     CareTeamMembership,
     Clinic,
@@ -19,7 +20,6 @@ from .people import (
     Sex,
     User,
 )
-from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
 from .records import (
     DoseEntry,
     EntrySource,
