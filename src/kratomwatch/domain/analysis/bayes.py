@@ -107,17 +107,23 @@ class Prewhitened:
         distinct, which = np.unique(gaps, return_inverse=True)
         r = rho[:, None] ** distinct[None, :]  # (G, K)
         one_minus = 1.0 - r * r
-        first = np.outer(Zr[0], Zr[0])  # the first row is kept as it is
-        full = np.repeat(first[None], rho.size, axis=0)
+        c1 = Zr.shape[1]
+        parts = np.empty((3 * distinct.size, c1 * c1))
+        coef = np.empty((rho.size, 3 * distinct.size))
         for k in range(distinct.size):
-            a, b = cur[which == k], prev[which == k]
-            aa, ab, bb = a.T @ a, a.T @ b, b.T @ b
+            sel = which == k
+            a, b = cur[sel], prev[sel]
+            ab = _cross(a, b)
+            parts[3 * k] = _cross(a, a).ravel()
+            parts[3 * k + 1] = (ab + ab.T).ravel()
+            parts[3 * k + 2] = _cross(b, b).ravel()
             w = 1.0 / one_minus[:, k]
-            full += w[:, None, None] * (
-                aa[None]
-                - r[:, k, None, None] * (ab + ab.T)[None]
-                + (r[:, k] ** 2)[:, None, None] * bb[None]
-            )
+            coef[:, 3 * k] = w
+            coef[:, 3 * k + 1] = -w * r[:, k]
+            coef[:, 3 * k + 2] = w * r[:, k] ** 2
+        full = np.einsum("gk,kc->gc", coef, parts).reshape(rho.size, c1, c1) + np.outer(
+            Zr[0], Zr[0]
+        )
         counts = np.bincount(which, minlength=distinct.size)
         c = Xm.shape[1]
         self.rho: Array = rho
@@ -181,10 +187,20 @@ class Prewhitened:
         )
 
 
+def _cross(a: Array, b: Array, rows: int = 48) -> Array:
+    """``a' b`` summed over blocks of rows. Each block is small enough for OpenBLAS to run
+    it on the calling thread: a threaded product of this size costs more in hand-over (and
+    in waiting for a busy core) than it saves."""
+    out = np.zeros((a.shape[1], b.shape[1]))
+    for i in range(0, a.shape[0], rows):
+        out += a[i : i + rows].T @ b[i : i + rows]
+    return out
+
+
 def _logsumexp(x: Array, axis: int | None = None) -> Array:
     top = np.max(x, axis=axis, keepdims=True)
     out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
-    return np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+    return np.asarray(np.squeeze(out, axis=axis) if axis is not None else out.reshape(()))
 
 
 class Mixture:
@@ -245,7 +261,7 @@ class Mixture:
         return Summary(mean, (lo, hi))
 
     def _quantiles(self, loc: Array, sd: Array, probs: Array) -> tuple[float, float]:
-        """Quantiles of the mixture by safeguarded Newton steps on its CDF."""
+        """Two quantiles of the mixture at once, by safeguarded Newton steps on its CDF."""
         w = self.weights
         keep = w > 1e-12 * float(np.max(w))  # negligible components do not move a quantile
         w, loc, sd = w[keep], loc[keep], sd[keep]
@@ -253,31 +269,31 @@ class Mixture:
         log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
         mean = float(np.sum(w * loc))
         spread = float(np.sqrt(np.sum(w * (sd * sd + (loc - mean) ** 2))))
-        out = []
-        for prob in probs:
-            a = float(np.min(loc - 40.0 * sd))
-            b = float(np.max(loc + 40.0 * sd))
-            x = mean + spread * float(special.stdtrit(df, prob))
-            for _ in range(100):
-                z = (x - loc) / sd
-                f = float(np.sum(w * special.stdtr(df, z))) - prob
-                if f < 0:
-                    a = x
-                else:
-                    b = x
-                dens = float(
-                    np.sum(w * np.exp(log_norm - (df + 1) / 2 * np.log1p(z * z / df)) / sd)
-                )
-                step = f / dens if dens > 0 else math.inf
-                nxt = x - step
-                if not a < nxt < b:
-                    nxt = 0.5 * (a + b)
-                if abs(nxt - x) < 1e-10 * (1.0 + spread) or b - a < 1e-12:
-                    x = nxt
-                    break
-                x = nxt
-            out.append(float(x))
-        return out[0], out[1]
+        a = np.full(probs.shape, float(np.min(loc - 40.0 * sd)))
+        b = np.full(probs.shape, float(np.max(loc + 40.0 * sd)))
+        x = mean + spread * np.asarray(special.stdtrit(df, probs), dtype=np.float64)
+        wd = w / sd
+        tol = 1e-10 * (1.0 + spread)
+        for _ in range(100):
+            z = (x[:, None] - loc) / sd
+            f = special.stdtr(df, z) @ w - probs
+            a = np.where(f < 0, x, a)
+            b = np.where(f < 0, b, x)
+            dens = np.exp(log_norm - (df + 1) / 2 * np.log1p(z * z / df)) @ wd
+            with np.errstate(divide="ignore", invalid="ignore"):
+                nxt = x - f / dens
+            bad = ~((nxt > a) & (nxt < b))
+            nxt = np.where(bad, 0.5 * (a + b), nxt)
+            done = float(np.max(np.abs(nxt - x))) < tol
+            x = nxt
+            if done:
+                break
+        return float(x[0]), float(x[1])
+
+    def mean_of(self, c: npt.ArrayLike) -> float:
+        """Posterior mean of ``c' beta``."""
+        loc, _ = self._contrast(c)
+        return float(np.sum(self.weights * loc))
 
     def rho_summary(self) -> Summary:
         """Posterior of rho (discrete on the grid): mean and the 5th/95th percentile points."""

@@ -61,6 +61,7 @@ MIN_SIDE_EFFECT_EACH = 3
 LINEAR_PRIOR = Prior(mean=(5.0, 0.0, 0.0, 0.0), var=(100.0, 1.0, 1.0, 1.0))
 PIECEWISE_PRIOR = Prior(mean=(5.0, 0.0, 0.0, 0.0, 0.0, 0.0), var=(100.0, 1.0, 1.0, 1.0, 1.0, 1.0))
 EMAX_PRIOR = Prior(mean=(5.0, 0.0, 0.0, 0.0), var=(100.0, 1.0, 25.0, 25.0))
+NO_EFFECT_PRIOR = Prior(mean=(5.0, 0.0), var=(100.0, 1.0))
 
 ASSOCIATION_NOTE = (
     "Association, not causation: this is an observational analysis of one person's diary. "
@@ -131,12 +132,15 @@ def validate_days(days: Sequence[DayRecord]) -> list[DayRecord]:
 
 @dataclass(frozen=True)
 class ModelComparison:
-    """Log Bayes factors of the non-linear families against the linear model, the selected
-    model and, for the best non-linear family, the plateau criteria."""
+    """Log Bayes factors (natural log) of the non-linear families against the linear model
+    and of the linear model against no dose effect; the selected model; and, for the better
+    non-linear family (``candidate``), the plateau criteria."""
 
     log_bf_piecewise: float | None
     log_bf_emax: float | None
+    log_bf_linear_vs_none: float | None
     selected: str  # "linear", "piecewise" or "emax"
+    candidate: str | None = None
     prob_benefit_below: float | None = None
     prob_further_benefit: float | None = None
     reason: str = ""
@@ -145,7 +149,9 @@ class ModelComparison:
         return {
             "log_bf_piecewise_vs_linear": _r(self.log_bf_piecewise),
             "log_bf_emax_vs_linear": _r(self.log_bf_emax),
+            "log_bf_linear_vs_no_effect": _r(self.log_bf_linear_vs_none),
             "selected": self.selected,
+            "nonlinear_candidate": self.candidate,
             "prob_benefit_below_plateau": _r(self.prob_benefit_below),
             "prob_further_benefit_beyond_plateau": _r(self.prob_further_benefit),
             "reason": self.reason,
@@ -267,10 +273,15 @@ def _r(x: float | None, digits: int = 3) -> float | None:
     return None if x is None else round(x, digits)
 
 
-def _window_note(n: int, window: tuple[date, date] | None, what: str) -> str:
-    if window is None:
-        return f"n = {n} days: no usable days in the diary."
-    return f"n = {n} days ({window[0].isoformat()} to {window[1].isoformat()}) with {what}."
+def _window_note(
+    n: int, window: tuple[date, date] | None, what: str, records: Sequence[DayRecord]
+) -> str:
+    if window is not None:
+        return f"n = {n} days ({window[0].isoformat()} to {window[1].isoformat()}) with {what}."
+    if records:
+        first, last = records[0].day.isoformat(), records[-1].day.isoformat()
+        return f"n = 0 days with {what} (diary dates {first} to {last})."
+    return f"n = 0 days with {what} (the diary is empty)."
 
 
 @dataclass(frozen=True)
@@ -283,7 +294,8 @@ class _Rows:
 
 
 def _usable_rows(days: Sequence[DayRecord], outcome: str, unit: DoseUnit) -> _Rows:
-    doses = {r.day: r.dose / unit.per for r in days if r.dose is not None}
+    per = unit.per
+    doses = {r.day: r.dose / per for r in days if r.dose is not None}
     picked: list[tuple[date, float, float, float]] = []
     for rec in days:
         value = getattr(rec, outcome)
@@ -292,7 +304,7 @@ def _usable_rows(days: Sequence[DayRecord], outcome: str, unit: DoseUnit) -> _Ro
         previous = doses.get(rec.day - timedelta(days=1))
         if previous is None:
             continue
-        picked.append((rec.day, float(value), rec.dose / unit.per, previous))
+        picked.append((rec.day, float(value), rec.dose / per, previous))
     if not picked:
         empty = np.zeros(0)
         return _Rows([], empty, empty, empty, empty)
@@ -325,7 +337,7 @@ def analyse_dose_response(
     n = len(rows.days)
     window = (rows.days[0], rows.days[-1]) if n else None
     what = f"{outcome}, that day's dose and the previous day's dose recorded"
-    base_notes = [ASSOCIATION_NOTE, _window_note(n, window, what)]
+    base_notes = [ASSOCIATION_NOTE, _window_note(n, window, what, records)]
     unit = dose_unit.label
 
     def insufficient(reason: str) -> DoseResponseResult:
@@ -348,13 +360,13 @@ def analyse_dose_response(
     dbar = float(np.mean(rows.dose))
     trend = (rows.t - rows.t.mean()) / 30.0
     base = [np.ones(n), trend, rows.dose - dbar, rows.prev - dbar]
-    candidates = _plateau_candidates(rows.dose) if assess_plateau else np.zeros(0)
+    kappas = _breakpoints(rows.dose) if assess_plateau else np.zeros(0)
+    ed50s = _ed50_grid(rows.dose) if kappas.size else np.zeros(0)
     extra: list[Array] = []
-    for kappa in candidates:
+    for kappa in kappas:
         h, hp = np.maximum(rows.dose - kappa, 0.0), np.maximum(rows.prev - kappa, 0.0)
         extra += [h - h.mean(), hp - hp.mean()]
-    for kappa in candidates:
-        ed50 = kappa / 9.0  # 90% of the maximum effect is reached at kappa
+    for ed50 in ed50s:
         f, fp = rows.dose / (rows.dose + ed50), rows.prev / (rows.prev + ed50)
         extra += [f - f.mean(), fp - fp.mean()]
     X = np.column_stack(base + extra)
@@ -372,15 +384,19 @@ def analyse_dose_response(
     c_frac[2:] = spread + BENEFIT_FRACTION * (lo - dbar)
     p_fraction = linear.prob_le(c_frac, 0.0)
     c_base = np.array([1.0, 0.0, lo - dbar, lo - dbar])
-    baseline = linear.summary(c_base).mean
+    baseline = linear.mean_of(c_base)
 
     plateau, comparison = (
-        _plateau(pw, linear, candidates, rows, dbar)
-        if candidates.size
+        _plateau(pw, linear, kappas, ed50s, rows.dose, hi)
+        if kappas.size
         else (
             None,
             ModelComparison(
-                None, None, "linear", reason="not assessed: too few distinct doses on each side"
+                None,
+                None,
+                None,
+                "linear",
+                reason="not assessed: too few days on each side of the candidate doses",
             ),
         )
     )
@@ -422,7 +438,9 @@ def analyse_dose_response(
     )
 
 
-def _plateau_candidates(dose: Array) -> Array:
+def _breakpoints(dose: Array) -> Array:
+    """Candidate breakpoints: 12 quantiles from the 15th to the 85th percentile of daily
+    dose, each with at least 5 usable days on either side."""
     grid = np.unique(np.round(np.quantile(dose, np.linspace(0.15, 0.85, PLATEAU_CANDIDATES)), 6))
     keep = [
         k
@@ -432,6 +450,14 @@ def _plateau_candidates(dose: Array) -> Array:
     return np.asarray(keep, dtype=np.float64)
 
 
+def _ed50_grid(dose: Array) -> Array:
+    """Candidate ED50s: 12 log-spaced values whose 90%-of-maximum dose (9 x ED50) runs from
+    the 15th percentile of daily dose to 9 times the highest dose (near-linear curves)."""
+    low = max(float(np.quantile(dose, 0.15)), 1e-3) / 9.0
+    high = max(float(np.max(dose)), 9.0 * low)
+    return np.geomspace(low, high, PLATEAU_CANDIDATES)
+
+
 def _weighted_median(values: Array, weights: Array) -> float:
     order = np.argsort(values)
     cum = np.cumsum(weights[order]) / np.sum(weights)
@@ -439,54 +465,63 @@ def _weighted_median(values: Array, weights: Array) -> float:
 
 
 def _plateau(
-    pw: Prewhitened, linear: Mixture, kappas: Array, rows: _Rows, dbar: float
+    pw: Prewhitened, linear: Mixture, kappas: Array, ed50s: Array, dose: Array, p90: float
 ) -> tuple[float | None, ModelComparison]:
-    k = kappas.size
-    piece_cols = [[0, 1, 2, 3, 4 + 2 * j, 5 + 2 * j] for j in range(k)]
-    emax_cols = [[0, 1, 4 + 2 * k + 2 * j, 5 + 2 * k + 2 * j] for j in range(k)]
-    piece = pw.fit_family(piece_cols, PIECEWISE_PRIOR)
-    emax = pw.fit_family(emax_cols, EMAX_PRIOR)
+    """Compare the linear model with a no-dose-effect model and with the piecewise-linear
+    and Emax families (uniform priors over their grids); report a plateau only when the
+    criteria in docs/analysis.md are all met."""
+    k, e = kappas.size, ed50s.size
+    none = pw.fit([0, 1], NO_EFFECT_PRIOR)
+    piece = pw.fit_family([[0, 1, 2, 3, 4 + 2 * j, 5 + 2 * j] for j in range(k)], PIECEWISE_PRIOR)
+    emax = pw.fit_family(
+        [[0, 1, 4 + 2 * k + 2 * j, 5 + 2 * k + 2 * j] for j in range(e)], EMAX_PRIOR
+    )
     bf_piece = piece.log_ml - linear.log_ml
     bf_emax = emax.log_ml - linear.log_ml
-    top = float(np.max(rows.dose))
+    bf_linear_none = linear.log_ml - none.log_ml
+    top = float(np.max(dose))
     if bf_piece >= bf_emax:
-        name, family, log_bf = "piecewise", piece, bf_piece
-        below = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
-        beyond = np.zeros((k, 6))
+        name, family = "piecewise", piece
+        plateaus = kappas
+        below = np.array([0.0, 0.0, 1.0, 1.0, 0.0, 0.0])  # slope below the breakpoint
+        beyond = np.zeros((k, 6))  # change from the breakpoint to the highest dose
         beyond[:, 2:] = (top - kappas)[:, None]
     else:
-        name, family, log_bf = "emax", emax, bf_emax
-        below = np.array([0.0, 0.0, 1.0, 1.0])
-        ed50 = kappas / 9.0
-        gain = top / (top + ed50) - kappas / (kappas + ed50)
-        beyond = np.zeros((k, 4))
+        name, family = "emax", emax
+        plateaus = 9.0 * ed50s  # 90% of the maximum effect
+        below = np.array([0.0, 0.0, 1.0, 1.0])  # maximum effect
+        gain = np.maximum(top / (top + ed50s) - 0.9, 0.0)
+        beyond = np.zeros((e, 4))
         beyond[:, 2:] = gain[:, None]
-    p_below = family.prob_le(below, 0.0)  # P(benefit below the plateau: slope/Emax < 0)
+    log_bf = family.log_ml - max(linear.log_ml, none.log_ml)
+    p_below = family.prob_le(below, 0.0)
     p_further = family.prob_le(beyond, -BENEFIT_POINTS)
-    comparison = ModelComparison(bf_piece, bf_emax, "linear", p_below, p_further)
-    threshold = math.log(PLATEAU_BAYES_FACTOR)
-    if log_bf < threshold:
-        reason = (
-            f"the linear model is not clearly worse: best non-linear ({name}) Bayes factor "
-            f"{math.exp(min(log_bf, 50.0)):.2g} < {PLATEAU_BAYES_FACTOR:g}"
+    plateau = _weighted_median(plateaus, family.model_weights)
+
+    def result(selected: str, reason: str) -> ModelComparison:
+        return ModelComparison(
+            bf_piece, bf_emax, bf_linear_none, selected, name, p_below, p_further, reason
         )
-    elif p_below < PLATEAU_MIN_PROB_BENEFIT_BELOW:
-        reason = f"the {name} model does not show a clear benefit below a plateau"
-    elif p_further >= PLATEAU_MAX_PROB_FURTHER:
-        reason = f"a further benefit beyond the {name} plateau cannot be ruled out"
-    else:
-        plateau = _weighted_median(kappas, family.model_weights)
-        return plateau, ModelComparison(
-            bf_piece, bf_emax, name, p_below, p_further, reason="criteria met"
+
+    if log_bf < math.log(PLATEAU_BAYES_FACTOR):
+        bf = math.exp(min(log_bf, 50.0))
+        return None, result(
+            "linear",
+            f"no non-linear model is clearly better: the best ({name}) has a Bayes factor of "
+            f"{bf:.2g} against the better of the linear and no-effect models, below "
+            f"{PLATEAU_BAYES_FACTOR:g}",
         )
-    return None, ModelComparison(
-        comparison.log_bf_piecewise,
-        comparison.log_bf_emax,
-        "linear",
-        p_below,
-        p_further,
-        reason=reason,
-    )
+    if p_below < PLATEAU_MIN_PROB_BENEFIT_BELOW:
+        return None, result(name, f"the {name} model does not show a clear benefit below a plateau")
+    if plateau > p90:
+        return None, result(
+            name, f"the {name} model's plateau lies beyond the 90th percentile of recorded doses"
+        )
+    if p_further >= PLATEAU_MAX_PROB_FURTHER:
+        return None, result(
+            name, f"a further benefit of 1 point or more beyond the {name} plateau is possible"
+        )
+    return plateau, result(name, "criteria met")
 
 
 def analyse_side_effects(
@@ -503,7 +538,10 @@ def analyse_side_effects(
     n = len(picked)
     window = (picked[0][0], picked[-1][0]) if picked else None
     unit = dose_unit.label
-    notes = [ASSOCIATION_NOTE, _window_note(n, window, "a dose and a side-effect answer")]
+    notes = [
+        ASSOCIATION_NOTE,
+        _window_note(n, window, "a dose and a side-effect answer", records),
+    ]
     if n < MIN_SIDE_EFFECT_DAYS:
         notes.append(
             f"Insufficient data: {n} days; at least {MIN_SIDE_EFFECT_DAYS} days with a dose "
