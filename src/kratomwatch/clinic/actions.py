@@ -155,32 +155,58 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     """
     stored = {f.fingerprint: f for f in Finding.objects.filter(patient=patient)}
     seen: set[str] = set()
+    created: list[Finding] = []
+    changed: list[Finding] = []
     for found in result.findings:
         fingerprint = found.fingerprint()
         seen.add(fingerprint)
-        values = found.to_dict()
+        values = {k: ("" if v is None else v) for k, v in found.to_dict().items()}
         values["references"] = [result.references.get(r, {"id": r}) for r in found.references]
         row = stored.get(fingerprint)
         if row is None:
-            Finding.objects.create(
-                patient=patient,
-                fingerprint=fingerprint,
-                first_seen=now,
-                last_seen=now,
-                **{k: ("" if v is None else v) for k, v in values.items()},
+            created.append(
+                Finding(
+                    patient=patient,
+                    fingerprint=fingerprint,
+                    first_seen=now,
+                    last_seen=now,
+                    **values,
+                )
             )
             continue
         for key, value in values.items():
-            setattr(row, key, "" if value is None else value)
+            setattr(row, key, value)
         if row.status == FindingStatus.RESOLVED and not row.active:
             row.status = FindingStatus.OPEN
         row.last_seen = now
         row.active = True
-        row.save()
+        row.modified = now
+        changed.append(row)
     for fingerprint, row in stored.items():
         if fingerprint not in seen and row.active:
             row.active = False
-            row.save(update_fields=["active", "modified"])
+            row.modified = now
+            changed.append(row)
+    # Two statements whatever the number of findings: screening runs on every submission.
+    Finding.objects.bulk_create(created)
+    if changed:
+        Finding.objects.bulk_update(
+            changed, [*SYNCED_FIELDS, "status", "last_seen", "active", "modified"]
+        )
+
+
+SYNCED_FIELDS = (
+    "code",
+    "severity",
+    "category",
+    "title",
+    "rationale",
+    "management",
+    "patient_message",
+    "references",
+    "triggers",
+    "evidence_level",
+)
 
 
 class LifecycleError(ValueError):

@@ -145,10 +145,19 @@ def checkin(request: HttpRequest) -> HttpResponse:
         )
         status = 200
     has_yesterday = any(f.initial.get("amount") for f in rows.forms)
+    posted = request.POST if request.method == "POST" else None
     return render(
         request,
         "patient/checkin.html",
         {
+            # Chips are written out in the template (faster than one widget each).
+            "side_effects": form.fields["side_effects"].choices,  # type: ignore[attr-defined]
+            "red_flags": form.fields["red_flags"].choices,  # type: ignore[attr-defined]
+            "chosen_effects": set(posted.getlist("side_effects")) if posted else set(),
+            "chosen_flags": set(posted.getlist("red_flags")) if posted else set(),
+            "severities": {k[9:]: v for k, v in posted.items() if k.startswith("severity_")}
+            if posted
+            else {},
             "patient": patient,
             "form": form,
             "ratings": ratings,
@@ -301,8 +310,9 @@ def trends(request: HttpRequest) -> HttpResponse:
     first = last - timedelta(days=7 * weeks - 1)
     series = daily_series(patient, first, last)
     # Drawn narrow so that its labels stay readable on a phone.
-    svg = trend_svg(series, f"Pain, interference and daily dose over {weeks} weeks",
-                    width=4.6, height=4.2)
+    svg = trend_svg(
+        series, f"Pain, interference and daily dose over {weeks} weeks", width=4.6, height=4.2
+    )
     mg_days = sum(v is not None and v > 0 for v in series.mitragynine_mg)
     return render(
         request,

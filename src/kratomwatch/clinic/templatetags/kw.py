@@ -33,3 +33,8 @@ def split(text: str) -> list[str]:
 def field(form: Any, name: str) -> Any:
     """A bound field by name, for loops over field names."""
     return form[name]
+
+
+@register.filter
+def get(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key)
