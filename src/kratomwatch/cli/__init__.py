@@ -26,6 +26,10 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_reminders",
     "kratomwatch.cli.cmd_analyze",
     "kratomwatch.cli.cmd_nof1",
+    "kratomwatch.cli.cmd_export_fhir",
+    "kratomwatch.cli.cmd_import_fhir",
+    "kratomwatch.cli.cmd_export_csv",
+    "kratomwatch.cli.cmd_import_csv",
 )
 
 

@@ -1,8 +1,8 @@
 """Code systems and the few external codes KratomWatch uses in FHIR resources.
 
 External codes are listed here only when the mapping is certain and has been checked
-against the code system's own publication (see docs/interoperability.md for how each was
-verified). Everything else is coded in a KratomWatch code system, whose URIs are below.
+against a published listing of the code system (docs/interoperability.md says where).
+Everything else is coded in a KratomWatch code system, whose URIs are below.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ PROVENANCE_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-parti
 MINVALUE_EXT = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAXVALUE_EXT = "http://hl7.org/fhir/StructureDefinition/maxValue"
 
-#: LOINC codes of questionnaire totals, verified on loinc.org (see docs/interoperability.md).
+#: LOINC codes of questionnaire totals, checked on loinc.org (see docs/interoperability.md).
 #: Instrument id -> (LOINC code, LOINC long common name).
 LOINC_TOTALS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {

@@ -6,8 +6,8 @@ Data (references are relative, ``Patient/<id>``). Resource ids are the records' 
 UUIDs; resources derived from a record (the Observation of a questionnaire total) get a
 name-based UUID derived from it, so a second export gives the same ids.
 
-Every resource is validated by its ``fhir.resources`` model before it is written, and what
-is written is the model's own serialisation. The mapping is documented in
+Every resource is validated by its ``fhir.resources`` model before it is written; numbers
+are plain JSON numbers and times carry their UTC offset. The mapping is documented in
 docs/interoperability.md.
 """
 
@@ -99,10 +99,15 @@ class ExportError(Exception):
 
 
 def validated(resource: Resource) -> Resource:
-    """The resource as serialised by its R4B model; raises if it does not validate."""
-    model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-    out: Resource = model.model_dump(mode="json")
-    return out
+    """``resource`` itself, once its R4B model has accepted it; raises if it does not."""
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    return resource
+
+
+def number(value: Decimal | int | float | str) -> int | float:
+    """A JSON number for a FHIR decimal: an int when whole, else a float."""
+    exact = Decimal(str(value))
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
 
 
 def fhir_time(value: datetime) -> str:
@@ -147,15 +152,12 @@ class Exporter:
         return self.ref(resource["resourceType"], resource["id"])
 
 
-def user_ref(user: User | None, patient: PatientProfile) -> Resource | None:
+def user_ref(ex: Exporter, user: User | None, patient: PatientProfile) -> Resource | None:
     """The patient as a literal reference; anyone else as a logical Practitioner reference."""
     if user is None:
         return None
     if user.pk == patient.user_id:
-        return {
-            "type": "Patient",
-            "identifier": {"system": C.SID_PATIENT, "value": str(patient.uuid)},
-        }
+        return ex.ref("Patient", patient.uuid)
     return {
         "type": "Practitioner",
         "identifier": {"system": C.SID_USER, "value": str(user.uuid)},
@@ -185,7 +187,7 @@ def patient_resource(ex: Exporter, patient: PatientProfile) -> Resource:
         "meta": _meta(patient.modified),
         "identifier": [{"system": C.SID_PATIENT, "value": str(patient.uuid)}],
         "active": patient.user.is_active,
-        "name": [{"text": patient.display_name}],
+        "name": [{"text": patient.display_name}] if patient.display_name else None,
         "gender": _GENDER.get(Sex(patient.sex), "unknown"),
         "managingOrganization": {
             "type": "Organization",
@@ -195,7 +197,7 @@ def patient_resource(ex: Exporter, patient: PatientProfile) -> Resource:
     }
     if patient.year_of_birth:
         resource["birthDate"] = f"{patient.year_of_birth:04d}"
-    return resource
+    return {k: v for k, v in resource.items() if v is not None}
 
 
 def condition_resource(ex: Exporter, patient: PatientProfile, row: PatientCondition) -> Resource:
@@ -313,7 +315,7 @@ def _dose_summary(doses: list[DoseEntry]) -> tuple[str, Resource | None, str]:
                 f" (unknown for {unknown} doses)." if unknown else "."
             )
     quantity = {
-        "value": typical,
+        "value": number(typical),
         "unit": unit,
         "system": C.UCUM,
         "code": C.UCUM_UNITS[unit],
@@ -438,7 +440,7 @@ def response_resource(
             continue
         entry: Resource = {"linkId": item_id}
         definition = None
-        if instrument is not None:
+        if instrument is not None and item_id in instrument.item_ids:
             definition = instrument.item(item_id)
             if free:
                 entry["text"] = definition.text
@@ -461,18 +463,16 @@ def response_resource(
         "source": ex.ref("Patient", patient.uuid),
         "item": items,
     }
-    if row.completed_by_id is not None:
-        if row.completed_by_id == patient.user_id:
-            resource["author"] = ex.ref("Patient", patient.uuid)
-        else:
-            resource["author"] = user_ref(row.completed_by, patient)
+    author = user_ref(ex, row.completed_by, patient)
+    if author is not None:
+        resource["author"] = author
     if not items:
         del resource["item"]
     return resource
 
 
 def _score_quantity(value: Any) -> Resource:
-    return {"value": Decimal(str(value)), "unit": "{score}", "system": C.UCUM, "code": "{score}"}
+    return {"value": number(value), "unit": "{score}", "system": C.UCUM, "code": "{score}"}
 
 
 def observation_resource(
@@ -571,7 +571,7 @@ def detected_issue_resource(ex: Exporter, patient: PatientProfile, row: Finding)
             "action": C.concept(reason or display, C.coding(C.CS_FINDING_ACTION, action, display)),
             "date": fhir_time(at),
         }
-        author = user_ref(by, patient)
+        author = user_ref(ex, by, patient)
         if author is not None:
             entry["author"] = author
         mitigation.append(entry)
@@ -592,8 +592,9 @@ def detected_issue_resource(ex: Exporter, patient: PatientProfile, row: Finding)
         "patient": ex.ref("Patient", patient.uuid),
         "identifiedDateTime": fhir_time(row.first_seen),
         "author": device_ref("safety screening"),
-        "detail": row.rationale,
     }
+    if row.rationale:
+        resource["detail"] = row.rationale
     if links:
         resource["reference"] = links[0]
     if evidence:
@@ -622,9 +623,19 @@ def care_plan_resource(
             "description": sentence,
         }
         if name == "max_single_dose_g":
-            detail["quantity"] = {"value": value, "unit": "g", "system": C.UCUM, "code": "g"}
+            detail["quantity"] = {
+                "value": number(value),
+                "unit": "g",
+                "system": C.UCUM,
+                "code": "g",
+            }
         elif name == "max_daily_dose_g":
-            detail["dailyAmount"] = {"value": value, "unit": "g", "system": C.UCUM, "code": "g"}
+            detail["dailyAmount"] = {
+                "value": number(value),
+                "unit": "g",
+                "system": C.UCUM,
+                "code": "g",
+            }
         activities.append({"detail": detail})
     if plan.benefit_review_days:
         lines.append(f"Benefit review after {plan.benefit_review_days} days at a stable dose")
@@ -648,7 +659,7 @@ def care_plan_resource(
         "created": fhir_time(plan.created),
         "note": [{"text": f"Reason: {plan.reason}"}],
     }
-    author = user_ref(plan.author, patient)
+    author = user_ref(ex, plan.author, patient)
     if author is not None:
         resource["author"] = author
     if previous is not None:

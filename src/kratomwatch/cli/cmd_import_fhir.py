@@ -1,0 +1,109 @@
+"""``kratomwatch import-fhir --patient UUID BUNDLE.json [--apply]``: add an EHR's
+medications and conditions to a patient's record.
+
+Without ``--apply`` this is a dry run: it prints what would be added, what is already
+present, what is not recognized (with suggestions) and what is skipped, and writes nothing.
+An invalid bundle exits with status 2 and names every problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .db import SetupError, add_db_arguments, fail, setup_django
+
+_OUTCOME = {
+    "add": ("would add", "added"),
+    "present": ("already present", "already present"),
+    "not_recognized": ("not recognized", "not recognized"),
+    "skipped": ("skipped", "skipped"),
+}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "import-fhir",
+        help="import medications and conditions from a FHIR Bundle (dry run by default)",
+        description="Match the MedicationStatement and Condition resources of a FHIR R4 "
+        "Bundle (JSON) against the KratomWatch vocabularies and add the new ones to the "
+        "patient's record. Dry run unless --apply is given; with --apply everything is "
+        "added in one transaction.",
+    )
+    add_db_arguments(parser)
+    parser.add_argument("bundle", metavar="BUNDLE.json", help="the FHIR Bundle to import")
+    parser.add_argument("--patient", required=True, metavar="UUID", help="the patient's id")
+    parser.add_argument("--apply", action="store_true", help="write the additions")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        setup_django(args)
+    except SetupError as exc:
+        return fail(str(exc))
+    from django.db import DatabaseError
+
+    from kratomwatch.interop import cli_support as cs
+    from kratomwatch.interop.fhir_import import (
+        BundleError,
+        do_import_fhir,
+        load_bundle_file,
+        plan_import,
+    )
+
+    try:
+        patient = cs.get_patient(args.patient)
+        data = load_bundle_file(Path(args.bundle))
+        if args.apply:
+            report = do_import_fhir(patient, data)
+        else:
+            report = plan_import(patient, data)
+    except (cs.NotFound, BundleError) as exc:
+        return fail(str(exc))
+    except DatabaseError as exc:
+        return fail(cs.database_problem(exc))
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    _print_report(report, patient_id=str(patient.uuid))
+    return 0
+
+
+def _print_report(report: Any, patient_id: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"FHIR import for patient {patient_id}")
+    for column in ("entry", "kind", "in the bundle", "outcome", "KratomWatch"):
+        table.add_column(column)
+    for item in report.items:
+        if item.outcome in ("add", "present"):
+            note = f"{item.matched} ({item.code})"
+            if item.reactivate:
+                note += ", reactivated" if report.applied else ", reactivates it"
+        elif item.suggestions:
+            note = "did you mean " + " or ".join(item.suggestions) + "?"
+        else:
+            note = item.reason
+        table.add_row(
+            str(item.entry),
+            item.kind,
+            item.text,
+            _OUTCOME[item.outcome][1 if report.applied else 0],
+            note,
+        )
+    console.print(table)
+    counts = report.summary()
+    ignored = sum(report.ignored.values())
+    console.print(
+        f"{counts['add']} {'added' if report.applied else 'to add'}, "
+        f"{counts['present']} already present, {counts['not_recognized']} not recognized, "
+        f"{counts['skipped']} skipped; {ignored} other resources ignored."
+    )
+    if not report.applied:
+        console.print("Dry run: nothing was written. Run again with --apply to add them.")
