@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -100,3 +100,31 @@ def test_breaches_in_one_week_make_one_finding_naming_each_day() -> None:
     assert "On 7 day(s)" in first.rationale and "2026-11-07" in first.rationale
     assert "7.5 g" in first.rationale and "6 g" in first.rationale  # tidy numbers
     assert len(first.triggers) == 7
+
+
+def test_taper_steps_set_the_daily_limit_from_their_first_day() -> None:
+    steps = ((date(2026, 11, 2), Decimal("8")), (date(2026, 11, 9), Decimal("6")))
+    plan = PlanLimits(4, max_daily_dose_g=Decimal("10"), steps=steps)
+    assert plan.daily_limit(date(2026, 11, 1)) == Decimal("10")
+    assert plan.daily_limit(date(2026, 11, 8)) == Decimal("8")
+    assert plan.daily_limit(date(2026, 11, 20)) == Decimal("6")
+    seven = [
+        dose(1, datetime(2026, 11, 8, 9, tzinfo=UTC), "7"),
+        dose(2, datetime(2026, 11, 10, 9, tzinfo=UTC), "7"),
+    ]
+    findings = check_plan(plan, seven, UTC_TZ)
+    assert [f.code for f in findings] == ["plan.daily_total_exceeded"]
+    assert "2026-11-10" in findings[0].rationale and "2026-11-08" not in findings[0].rationale
+    assert "limit of 6 g" in findings[0].rationale
+
+
+def test_a_weekly_increase_above_the_limit_is_flagged() -> None:
+    plan = PlanLimits(1, max_weekly_increase_pct=Decimal("10"))
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    doses = [dose(i, start + timedelta(days=i), "2" if i < 7 else "2.5") for i in range(14)]
+    findings = check_plan(plan, doses, UTC_TZ)
+    assert [f.code for f in findings] == ["plan.weekly_increase_exceeded"]
+    assert "up 25%" in findings[0].rationale
+    gentle = [dose(i, start + timedelta(days=i), "2" if i < 7 else "2.2") for i in range(14)]
+    assert check_plan(plan, gentle, UTC_TZ) == []
+    assert check_plan(plan, doses[:10], UTC_TZ) == []  # too few days to compare

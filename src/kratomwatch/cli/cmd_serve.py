@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         return fail(f"--workers must be at least 1 (got {args.workers})")
     try:
-        setup_django(args)
+        setup_django(args, serves_http=True)
     except SetupError as exc:
         return fail(str(exc))
     if not args.no_migrate:

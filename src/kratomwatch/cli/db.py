@@ -33,9 +33,14 @@ def ensure_demo_secret(data_dir: Path) -> None:
     os.environ["KRATOMWATCH_SECRET_KEY"] = path.read_text().strip()
 
 
-def setup_django(args: argparse.Namespace, *, demo_secret: bool = False) -> str:
+def setup_django(
+    args: argparse.Namespace, *, demo_secret: bool = False, serves_http: bool = False
+) -> str:
     """Configure and start Django from the environment and ``--data-dir``.
 
+    Commands that do not serve HTTP sign nothing a browser keeps, so without a configured
+    secret key they run with a random one for this process only. A server (``serve``) needs
+    ``KRATOMWATCH_SECRET_KEY``; the demo keeps a generated key in its data directory.
     Returns a one-line description of the database in use.
     """
     from kratomwatch import config
@@ -52,6 +57,8 @@ def setup_django(args: argparse.Namespace, *, demo_secret: bool = False) -> str:
         data_dir.mkdir(parents=True, exist_ok=True)
     if demo_secret:
         ensure_demo_secret(data_dir)
+    elif not serves_http and not os.environ.get("KRATOMWATCH_SECRET_KEY"):
+        os.environ["KRATOMWATCH_SECRET_KEY"] = secrets.token_urlsafe(48)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kratomwatch.settings")
     import django
     from django.core.exceptions import ImproperlyConfigured

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -44,12 +45,18 @@ def product_spec(product: Product) -> ProductSpec:
 
 
 def plan_limits(plan: Plan) -> PlanLimits:
+    steps = tuple(
+        (date.fromisoformat(step["start"]), Decimal(str(step["daily_g"])))
+        for step in (plan.details or {}).get("steps", [])
+    )
     return PlanLimits(
         version=plan.version,
         max_single_dose_g=plan.max_single_dose_g,
         max_daily_dose_g=plan.max_daily_dose_g,
         max_doses_per_day=plan.max_doses_per_day,
         min_hours_between=plan.min_hours_between,
+        max_weekly_increase_pct=plan.max_weekly_increase_pct,
+        steps=steps,
     )
 
 

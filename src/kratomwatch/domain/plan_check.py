@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from .findings import Finding, Severity
@@ -27,6 +27,14 @@ class PlanLimits:
     max_daily_dose_g: Decimal | None = None
     max_doses_per_day: int | None = None
     min_hours_between: Decimal | None = None
+    max_weekly_increase_pct: Decimal | None = None
+    steps: tuple[tuple[date, Decimal], ...] = ()
+    """Taper or titration steps: (first day, daily limit in g), in force until the next step."""
+
+    def daily_limit(self, day: date) -> Decimal | None:
+        """The daily limit on ``day``: the step in force, else the plan's maximum."""
+        current = [limit for start, limit in sorted(self.steps) if start <= day]
+        return current[-1] if current else self.max_daily_dose_g
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class _Breach:
     day: date
     value: Decimal  # the day's worst value for this rule
     doses: tuple[DoseEvent, ...]
+    limit: Decimal | None = None  # the limit in force that day, when it varies (taper steps)
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,7 @@ def check_plan(plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo) -> list
             if found is not None:
                 breaches[name].append(found)
     breaches["interval"].extend(_interval(plan, ordered, tz))
+    weekly = _weekly_increase(plan, by_day)
     limits = {
         "single": plan.max_single_dose_g,
         "daily": plan.max_daily_dose_g,
@@ -143,6 +153,8 @@ def check_plan(plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo) -> list
             weeks[f"{iso.year}-W{iso.week:02d}"].append(breach)
         for week_id, items in sorted(weeks.items()):
             findings.append(_finding(plan, rule, name, week_id, items, limits[name]))
+    if weekly is not None:
+        findings.append(weekly)
     unknown = [d for d in ordered if d.leaf_equivalent_g is None]
     if unknown and (plan.max_single_dose_g is not None or plan.max_daily_dose_g is not None):
         findings.append(
@@ -174,7 +186,10 @@ def _finding(
     items: Sequence[_Breach],
     limit: Decimal | int | None,
 ) -> Finding:
-    worst = min(b.value for b in items) if name == "interval" else max(b.value for b in items)
+    worst_breach = (min if name == "interval" else max)(items, key=lambda b: b.value)
+    worst = worst_breach.value
+    if worst_breach.limit is not None:
+        limit = worst_breach.limit
     days = ", ".join(b.day.isoformat() for b in items)
     values = {
         "n": len(items),
@@ -209,11 +224,55 @@ def _single(plan: PlanLimits, day: date, doses: Sequence[DoseEvent]) -> _Breach 
 
 
 def _daily(plan: PlanLimits, day: date, doses: Sequence[DoseEvent]) -> _Breach | None:
-    limit = plan.max_daily_dose_g
+    limit = plan.daily_limit(day)
     if limit is None:
         return None
     total = sum((d.leaf_equivalent_g for d in doses if d.leaf_equivalent_g is not None), Decimal(0))
-    return _Breach(day, total, tuple(doses)) if total > limit else None
+    return _Breach(day, total, tuple(doses), limit) if total > limit else None
+
+
+def _weekly_increase(plan: PlanLimits, by_day: dict[date, list[DoseEvent]]) -> Finding | None:
+    """Mean daily dose of the last 7 days against the 7 days before, ending on the last dose."""
+    limit = plan.max_weekly_increase_pct
+    if limit is None or not by_day:
+        return None
+    end = max(by_day)
+    recent = [end - timedelta(days=i) for i in range(7)]
+    before = [end - timedelta(days=7 + i) for i in range(7)]
+
+    def total(days: list[date]) -> tuple[Decimal, int]:
+        doses = [d for day in days for d in by_day.get(day, [])]
+        known = [d.leaf_equivalent_g for d in doses if d.leaf_equivalent_g is not None]
+        return sum(known, Decimal(0)), sum(1 for day in days if by_day.get(day))
+
+    now_g, now_days = total(recent)
+    then_g, then_days = total(before)
+    if now_days < 4 or then_days < 4 or then_g == 0:
+        return None
+    rise = (now_g - then_g) / then_g * 100
+    if rise <= limit:
+        return None
+    iso = end.isocalendar()
+    doses = tuple(d for day in recent for d in by_day.get(day, []))
+    return Finding(
+        code="plan.weekly_increase_exceeded",
+        severity=Severity.MODERATE,
+        category="plan",
+        title="Weekly increase above the plan's limit",
+        rationale=(
+            f"Total dose in the 7 days to {end.isoformat()} was {fmt(now_g)} g leaf-equivalent "
+            f"against {fmt(then_g)} g the week before: up {fmt(rise)}%, more than the "
+            f"{fmt(limit)}% a week that plan version {plan.version} allows."
+        ),
+        management="Review the escalation with the patient before any further increase.",
+        patient_message=(
+            f"Your doses this week went up by more than your plan allows ({fmt(limit)}% a "
+            "week). Your care team will see this."
+        ),
+        references=(PLAN_REFERENCE,),
+        triggers=tuple(_trigger(d) for d in doses),
+        key=f"v{plan.version}:{iso.year}-W{iso.week:02d}",
+    )
 
 
 def _count(plan: PlanLimits, day: date, doses: Sequence[DoseEvent]) -> _Breach | None:

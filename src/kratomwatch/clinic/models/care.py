@@ -19,6 +19,7 @@ class Plan(Record):
     version = models.PositiveIntegerField()
     kind = models.CharField(max_length=12, choices=PlanKind.choices)
     active = models.BooleanField(default=True)
+    starting_dose_g = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     max_single_dose_g = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     max_daily_dose_g = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     max_doses_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
