@@ -147,6 +147,16 @@ def test_a_clear_plateau_is_found_near_the_true_breakpoint() -> None:
     assert all(r.comparison and r.comparison.selected != "linear" for r in results if r.plateau)
 
 
+def test_an_emax_plateau_is_found_near_its_90_percent_point() -> None:
+    """Pain = 8 - 4 d / (d + 0.3): 90% of the maximum benefit is reached at 2.7 g."""
+    results = [
+        analyse_dose_response(d) for d in _shaped(6, 30, 180, lambda d: 8 - 4.0 * d / (d + 0.3))
+    ]
+    found = [r.plateau for r in results if r.plateau is not None]
+    assert len(found) >= 0.7 * len(results)
+    assert abs(float(np.median(found)) - 2.7) < 0.6
+
+
 def test_insufficient_data_below_the_minimum() -> None:
     short = diaries(seed=1, reps=1, n=27)[0]
     result = analyse_dose_response(short)
