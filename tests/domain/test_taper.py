@@ -28,7 +28,7 @@ def test_a_ten_percent_taper_with_a_half_gram_floor() -> None:
     assert steps[-1].daily_g == 0
     # Below 5 g, 10 % is less than the 0.5 g minimum step, so steps are 0.5 g.
     small = [s.daily_g for s in steps if s.daily_g < 5]
-    assert all(a - b >= Decimal("0.5") or b == 0 for a, b in zip(small, small[1:]))
+    assert all(a - b >= Decimal("0.5") or b == 0 for a, b in zip(small, small[1:], strict=False))
 
 
 @given(
@@ -45,7 +45,7 @@ def test_steps_always_fall_and_end_at_zero(daily: Decimal, pct: int, min_step: D
         start=START,
     )
     values = [daily] + [s.daily_g for s in steps]
-    assert all(b < a for a, b in zip(values, values[1:]))
+    assert all(b < a for a, b in zip(values, values[1:], strict=False))
     assert values[-1] == 0
 
 

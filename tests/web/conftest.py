@@ -19,6 +19,7 @@ from kratomwatch.clinic.models import (
     CheckIn,
     Clinic,
     Finding,
+    MedicationStatement,
     PatientProfile,
     Product,
     QuestionnaireResponse,
@@ -48,6 +49,7 @@ class Triangle:
     product: Product
     finding: Finding
     checkin: CheckIn
+    med: MedicationStatement
     response: QuestionnaireResponse
 
     def users(self) -> dict[str, User]:
@@ -125,7 +127,9 @@ def _triangle() -> Triangle:
         taken_at=now,
         idempotency_key="fixture",
     )
+    med = MedicationStatement.objects.create(patient=patient, name_entered="sertraline 50 mg")
     return Triangle(
+        med=med,
         checkin=checkin,
         response=response,
         clinic=a,

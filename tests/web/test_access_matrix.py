@@ -11,6 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from kratomwatch.clinic.actions_admin import invitation_uid
+
 from .conftest import Triangle
 
 # url name -> (kwargs builder, users who may GET it). Everyone else is denied.
@@ -35,7 +37,26 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
+    "clinic_invite": (lambda t: {}, {"admin", "other_admin"}),
+    "clinic_user": (lambda t: {"user_uuid": t.patient.user.uuid}, {"admin"}),
+    # POST only: checked by test_account_changes_are_for_the_clinics_admin_only.
+    "clinic_care_team": (lambda t: {"user_uuid": t.patient.user.uuid}, set()),
+    "clinic_user_active": (lambda t: {"user_uuid": t.patient.user.uuid}, set()),
+    "clinic_reinvite": (lambda t: {"user_uuid": t.patient.user.uuid}, set()),
+    # Public: an invitation's one-time link; a wrong token shows "this link does not work".
+    "invite_accept": (
+        lambda t: {"uidb64": invitation_uid(t.patient.user), "token": "not-a-token"},
+        set(),
+    ),
     "findings_inbox": (lambda t: {}, {"clinician", "colleague", "outsider"}),
+    "plan_edit": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    # POST only: checked by test_record_edits_are_for_the_patients_clinician_only.
+    "medication_add": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "medication_stop": (lambda t: {"patient_uuid": t.patient.uuid, "med_uuid": t.med.uuid}, set()),
+    "condition_set": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "pharmacogenomic_set": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "note_add": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "bulk_acknowledge": (lambda t: {}, set()),
     # POST only: checked by test_finding_actions_are_for_the_patients_clinician_only.
     "finding_action": (
         lambda t: {"patient_uuid": t.patient.uuid, "finding_uuid": t.finding.uuid},
@@ -61,8 +82,20 @@ PUBLIC = {
     "evidence",
     "evidence_claims",
     "evidence_rules",
+    "invite_accept",
 }
-POST_ONLY = {"logout", "finding_action", "request_deletion"}
+POST_ONLY = {
+    "logout",
+    "finding_action",
+    "request_deletion",
+    "medication_add",
+    "medication_stop",
+    "condition_set",
+    "pharmacogenomic_set",
+    "note_add",
+    "bulk_acknowledge",
+}
+POST_ONLY |= {"clinic_care_team", "clinic_user_active", "clinic_reinvite"}
 
 
 def all_route_names() -> set[str]:
@@ -132,7 +165,7 @@ def test_logout_needs_post(client: Client, tri: Triangle) -> None:
 def test_public_pages_answer_anonymous_users_without_patient_data(
     client: Client, tri: Triangle, name: str
 ) -> None:
-    response = client.get(reverse(name))
+    response = client.get(reverse(name, kwargs=ROUTES[name][0](tri)))
     expected = 404 if name == "api:api-root" else 200  # the API root has no page of its own
     assert response.status_code == expected
     assert b"Paul" not in response.content
@@ -209,3 +242,118 @@ def test_a_check_in_page_of_another_patient_is_404(client: Client, tri: Triangle
     client.force_login(tri.other_patient.user)
     url = reverse("checkin_done", kwargs={"checkin_uuid": tri.checkin.uuid})
     assert client.get(url).status_code == 404
+
+
+EDITS = {
+    "medication_add": {"name": "Xanax", "dose_text": "1 mg"},
+    "medication_stop": {},
+    "condition_set": {"code": "pregnancy", "active": "1"},
+    "pharmacogenomic_set": {"gene": "CYP2D6", "phenotype": "poor"},
+    "note_add": {"text": "Seen today"},
+}
+
+
+def _record_state(t: Triangle) -> tuple[int, int, int, int, object]:
+    t.med.refresh_from_db()
+    return (
+        t.patient.medications.count(),
+        t.patient.conditions.count(),
+        t.patient.pharmacogenomics.count(),
+        t.patient.notes.count(),
+        t.med.stopped_on,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+@pytest.mark.parametrize(
+    "who",
+    [
+        "patient",
+        "other_patient",
+        "clinician",
+        "colleague",
+        "outsider",
+        "admin",
+        "other_admin",
+        "anonymous",
+    ],
+)
+def test_record_edits_are_for_the_patients_clinician_only(
+    client: Client, tri: Triangle, name: str, who: str
+) -> None:
+    if who != "anonymous":
+        client.force_login(tri.users()[who])
+    before = _record_state(tri)
+    kwargs_for, _ = ROUTES[name]
+    response = client.post(reverse(name, kwargs=kwargs_for(tri)), EDITS[name])
+    after = _record_state(tri)
+    if who == "clinician":
+        assert response.status_code == 302 and after != before
+    else:
+        assert response.status_code in (302, 403, 404) and after == before
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("who", ["clinician", "colleague", "outsider", "patient", "admin"])
+def test_bulk_acknowledge_only_reaches_my_patients_low_findings(
+    client: Client, tri: Triangle, who: str
+) -> None:
+    tri.finding.severity = "low"
+    tri.finding.save()
+    client.force_login(tri.users()[who])
+    client.post(
+        reverse("bulk_acknowledge"), {"finding": [str(tri.finding.uuid)], "reason": "reviewed"}
+    )
+    tri.finding.refresh_from_db()
+    assert (tri.finding.status == "acknowledged") is (who == "clinician")
+
+
+ACCOUNT_CHANGES: dict[str, dict[str, str]] = {
+    "clinic_care_team": {"action": "remove", "clinician": "alice"},
+    "clinic_user_active": {"active": "0"},
+    "clinic_reinvite": {},
+}
+
+
+def _account_state(t: Triangle) -> tuple[bool, bool, str]:
+    t.patient.user.refresh_from_db()
+    on_team = t.patient.care_team.filter(pk=t.clinician.pk).exists()
+    return on_team, t.patient.user.is_active, t.patient.user.password
+
+
+@pytest.mark.parametrize("name", sorted(ACCOUNT_CHANGES))
+@pytest.mark.parametrize(
+    "who",
+    [
+        "patient",
+        "other_patient",
+        "clinician",
+        "colleague",
+        "outsider",
+        "admin",
+        "other_admin",
+        "anonymous",
+    ],
+)
+def test_account_changes_are_for_the_clinics_admin_only(
+    client: Client, tri: Triangle, name: str, who: str
+) -> None:
+    # A second clinician on Paul's team, and no password yet: each change is allowed to Adam.
+    tri.patient.care_team.add(tri.colleague)
+    tri.patient.user.set_unusable_password()
+    tri.patient.user.save()
+    if who != "anonymous":
+        client.force_login(tri.users()[who])
+    data = dict(ACCOUNT_CHANGES[name])
+    if "clinician" in data:
+        data["clinician"] = str(tri.clinician.uuid)
+    before = _account_state(tri)
+    response = client.post(reverse(name, kwargs={"user_uuid": tri.patient.user.uuid}), data)
+    after = _account_state(tri)
+    if who == "admin":
+        assert response.status_code == 302 and after != before
+    else:
+        assert response.status_code in (302, 403, 404) and after == before
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("login"))

@@ -42,7 +42,7 @@ def test_the_panel_lists_only_my_patients_ranked_by_findings(client: Client, tri
     add_finding(tri, tri.patient, "high")
     client.force_login(tri.clinician)
     response = client.get(reverse("patient_list"))
-    names = [p.display_name for p in response.context["patients"]]
+    names = [r.patient.display_name for r in response.context["rows"]]
     assert names == ["Paul", quiet.display_name]
     html = response.content.decode()
     assert "Pia" not in html and "Otto" not in html

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_patient
+from . import views, views_admin, views_clinician, views_patient
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,7 +25,30 @@ urlpatterns = [
     path("me/data/delete/", views_patient.request_deletion, name="request_deletion"),
     path("me/data/export.zip", views_patient.my_data_csv, name="my_data_csv"),
     path("me/data/export.pdf", views_patient.my_data_pdf, name="my_data_pdf"),
-    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/", views_clinician.panel, name="patient_list"),
+    path("patients/<uuid:patient_uuid>/plan/", views_clinician.plan_edit, name="plan_edit"),
+    path(
+        "patients/<uuid:patient_uuid>/medications/",
+        views_clinician.medication_add,
+        name="medication_add",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/medications/<uuid:med_uuid>/stop/",
+        views_clinician.medication_stop,
+        name="medication_stop",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/conditions/",
+        views_clinician.condition_set,
+        name="condition_set",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/pharmacogenomics/",
+        views_clinician.pharmacogenomic_set,
+        name="pharmacogenomic_set",
+    ),
+    path("patients/<uuid:patient_uuid>/notes/", views_clinician.note_add, name="note_add"),
+    path("findings/acknowledge/", views_clinician.bulk_acknowledge, name="bulk_acknowledge"),
     path("patients/<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
     path(
         "patients/<uuid:patient_uuid>/findings/<uuid:finding_uuid>/",
@@ -33,7 +56,25 @@ urlpatterns = [
         name="finding_action",
     ),
     path("findings/", views.findings_inbox, name="findings_inbox"),
-    path("clinic/users/", views.clinic_users, name="clinic_users"),
+    path("clinic/users/", views_admin.clinic_users, name="clinic_users"),
+    path("clinic/users/invite/", views_admin.invite, name="clinic_invite"),
+    path("clinic/users/<uuid:user_uuid>/", views_admin.user_detail, name="clinic_user"),
+    path(
+        "clinic/users/<uuid:user_uuid>/care-team/",
+        views_admin.care_team,
+        name="clinic_care_team",
+    ),
+    path(
+        "clinic/users/<uuid:user_uuid>/active/",
+        views_admin.set_active,
+        name="clinic_user_active",
+    ),
+    path(
+        "clinic/users/<uuid:user_uuid>/invitation/",
+        views_admin.reinvite,
+        name="clinic_reinvite",
+    ),
+    path("invite/<uidb64>/<token>/", views_admin.invite_accept, name="invite_accept"),
     path("evidence/", views.evidence_library, name="evidence"),
     path("evidence/claims/", views.evidence_claims, name="evidence_claims"),
     path("evidence/rules/", views.evidence_rules, name="evidence_rules"),

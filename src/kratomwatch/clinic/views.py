@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -91,23 +90,6 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 
 
 @access.role_required(Role.CLINICIAN)
-def patient_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    open_q = Q(findings__status=FindingStatus.OPEN)
-    patients = list(
-        access.visible_patients(user).annotate(
-            last_dose=Max("doses__taken_at"),
-            open_high=Count(
-                "findings", filter=open_q & Q(findings__severity="high"), distinct=True
-            ),
-            open_findings=Count("findings", filter=open_q, distinct=True),
-        )
-    )
-    patients.sort(key=lambda p: (-p.open_high, -p.open_findings, p.display_name))
-    return render(request, "clinic/patient_list.html", {"patients": patients})
-
-
-@access.role_required(Role.CLINICIAN)
 def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = _user(request)
     patient = access.patient_for(user, patient_uuid)
@@ -123,10 +105,25 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         patient.findings.exclude(status=FindingStatus.RESOLVED),
         key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), -f.last_seen.timestamp()),
     )
+    from kratomwatch.domain.conditions import (
+        CONDITION_LABELS,
+        PHENOTYPE_LABELS,
+        ConditionCode,
+        Gene,
+    )
+
+    from .views_clinician import timeline_context
+
     context = {
+        **timeline_context(patient),
+        "condition_choices": [(c.value, CONDITION_LABELS[c]) for c in ConditionCode],
+        "genes": [g.value for g in Gene],
+        "phenotypes": list(PHENOTYPE_LABELS.items()),
+        "notes": patient.notes.select_related("author")[:10],
+        "schedules": patient.questionnaire_schedules.filter(active=True),
         "patient": patient,
         "conditions": patient.conditions.filter(active=True),
-        "medications": patient.medications.all(),
+        "medications": patient.medications.filter(stopped_on__isnull=True),
         "pharmacogenomics": patient.pharmacogenomics.all(),
         "products": patient.products.all(),
         "doses": patient.doses.select_related("product")[:30],

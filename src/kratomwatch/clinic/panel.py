@@ -1,0 +1,153 @@
+"""The clinician's panel: patients ranked by open findings, with two-week trends.
+
+A fixed number of grouped queries whatever the number of patients (tested), merged in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
+
+from .models import (
+    CheckIn,
+    DoseEntry,
+    Finding,
+    FindingStatus,
+    PatientProfile,
+    QuestionnaireResponse,
+)
+
+DAILY = "kw-daily-pain"
+
+
+@dataclass
+class Row:
+    patient: PatientProfile
+    high: int = 0
+    moderate: int = 0
+    low: int = 0
+    oldest_open: datetime | None = None
+    last_checkin: datetime | None = None
+    checkin_days: int = 0
+    pain_now: Decimal | None = None
+    pain_before: Decimal | None = None
+    dose_now: Decimal | None = None
+    dose_before: Decimal | None = None
+    categories: set[str] = field(default_factory=set)
+
+    @property
+    def open_total(self) -> int:
+        return self.high + self.moderate + self.low
+
+    @property
+    def adherence_pct(self) -> int:
+        return round(100 * self.checkin_days / 14)
+
+    @staticmethod
+    def trend(now: Decimal | None, before: Decimal | None, tolerance: Decimal) -> str:
+        if now is None or before is None:
+            return "—"
+        if now > before + tolerance:
+            return "up"
+        if now < before - tolerance:
+            return "down"
+        return "steady"
+
+    @property
+    def pain_trend(self) -> str:
+        return self.trend(self.pain_now, self.pain_before, Decimal("0.5"))
+
+    @property
+    def dose_trend(self) -> str:
+        base = self.dose_before or Decimal(0)
+        return self.trend(self.dose_now, self.dose_before, max(Decimal("0.5"), base / 10))
+
+
+def filtered(patients: QuerySet[PatientProfile], params: Any) -> QuerySet[PatientProfile]:
+    q = (params.get("q") or "").strip()
+    if q:
+        patients = patients.filter(Q(display_name__icontains=q) | Q(user__username__icontains=q))
+    if params.get("condition"):
+        patients = patients.filter(conditions__code=params["condition"], conditions__active=True)
+    if params.get("form"):
+        patients = patients.filter(products__form=params["form"], products__archived=False)
+    if params.get("category"):
+        patients = patients.filter(
+            findings__category=params["category"], findings__status=FindingStatus.OPEN
+        )
+    return patients.distinct()
+
+
+def panel_rows(patients: QuerySet[PatientProfile], now: datetime | None = None) -> list[Row]:
+    now = now or timezone.now()
+    week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
+    rows = {p.pk: Row(p) for p in patients.select_related("user")}
+    ids = list(rows)
+    open_findings = (
+        Finding.objects.filter(patient_id__in=ids, status=FindingStatus.OPEN)
+        .values("patient_id", "severity")
+        .annotate(n=Count("id"), oldest=Min("first_seen"))
+    )
+    for f in open_findings:
+        row = rows[f["patient_id"]]
+        setattr(row, f["severity"], f["n"])
+        if row.oldest_open is None or f["oldest"] < row.oldest_open:
+            row.oldest_open = f["oldest"]
+    for f in (
+        Finding.objects.filter(patient_id__in=ids, status=FindingStatus.OPEN)
+        .values_list("patient_id", "category")
+        .distinct()
+    ):
+        rows[f[0]].categories.add(f[1])
+    pain = (
+        QuestionnaireResponse.objects.filter(
+            patient_id__in=ids, instrument_id=DAILY, taken_at__gte=two_weeks_ago
+        )
+        .values("patient_id")
+        .annotate(
+            now=Avg("total", filter=Q(taken_at__gte=week_ago)),
+            before=Avg("total", filter=Q(taken_at__lt=week_ago)),
+            days=Count("taken_at__date", distinct=True),
+            last=Max("taken_at"),
+        )
+    )
+    for p in pain:
+        row = rows[p["patient_id"]]
+        row.pain_now, row.pain_before = p["now"], p["before"]
+        row.checkin_days, row.last_checkin = p["days"], p["last"]
+    for c in (
+        CheckIn.objects.filter(patient_id__in=ids)
+        .values("patient_id")
+        .annotate(last=Max("submitted_at"))
+    ):
+        row = rows[c["patient_id"]]
+        if row.last_checkin is None or c["last"] > row.last_checkin:
+            row.last_checkin = c["last"]
+    doses = (
+        DoseEntry.objects.filter(patient_id__in=ids, taken_at__gte=two_weeks_ago)
+        .values("patient_id")
+        .annotate(
+            now=Sum("leaf_equivalent_g", filter=Q(taken_at__gte=week_ago)),
+            before=Sum("leaf_equivalent_g", filter=Q(taken_at__lt=week_ago)),
+        )
+    )
+    for d in doses:
+        row = rows[d["patient_id"]]
+        row.dose_now = None if d["now"] is None else Decimal(d["now"]) / 7
+        row.dose_before = None if d["before"] is None else Decimal(d["before"]) / 7
+    far_future = now + timedelta(days=3650)
+    return sorted(
+        rows.values(),
+        key=lambda r: (
+            -r.high,
+            -r.moderate,
+            -r.low,
+            r.oldest_open or far_future,
+            r.patient.display_name,
+        ),
+    )
