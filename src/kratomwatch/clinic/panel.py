@@ -32,6 +32,7 @@ class Row:
     moderate: int = 0
     low: int = 0
     oldest_open: datetime | None = None
+    oldest_by_severity: dict[str, datetime] = field(default_factory=dict)
     last_checkin: datetime | None = None
     checkin_days: int = 0
     pain_now: Decimal | None = None
@@ -96,6 +97,7 @@ def panel_rows(patients: QuerySet[PatientProfile], now: datetime | None = None) 
     for f in open_findings:
         row = rows[f["patient_id"]]
         setattr(row, f["severity"], f["n"])
+        row.oldest_by_severity[f["severity"]] = f["oldest"]
         if row.oldest_open is None or f["oldest"] < row.oldest_open:
             row.oldest_open = f["oldest"]
     for f in (
