@@ -143,13 +143,17 @@ def panel_rows(patients: QuerySet[PatientProfile], now: datetime | None = None) 
         row.dose_now = None if d["now"] is None else Decimal(d["now"]) / 7
         row.dose_before = None if d["before"] is None else Decimal(d["before"]) / 7
     far_future = now + timedelta(days=3650)
-    return sorted(
-        rows.values(),
-        key=lambda r: (
-            -r.high,
-            -r.moderate,
-            -r.low,
-            r.oldest_open or far_future,
-            r.patient.display_name,
-        ),
-    )
+
+    def rank(r: Row) -> tuple[int, datetime, int, str]:
+        """Most severe open finding first; among equals, the one waiting longest."""
+        for level, severity in enumerate(("high", "moderate", "low")):
+            if severity in r.oldest_by_severity:
+                return (
+                    level,
+                    r.oldest_by_severity[severity],
+                    -r.open_total,
+                    r.patient.display_name,
+                )
+        return (3, far_future, 0, r.patient.display_name)
+
+    return sorted(rows.values(), key=rank)
