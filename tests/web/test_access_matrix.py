@@ -36,6 +36,8 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "request_deletion": (lambda t: {}, set()),  # POST only, below
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "visit_report": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
     "clinic_invite": (lambda t: {}, {"admin", "other_admin"}),
     "clinic_user": (lambda t: {"user_uuid": t.patient.user.uuid}, {"admin"}),
@@ -94,8 +96,10 @@ POST_ONLY = {
     "pharmacogenomic_set",
     "note_add",
     "bulk_acknowledge",
+    "clinic_care_team",
+    "clinic_user_active",
+    "clinic_reinvite",
 }
-POST_ONLY |= {"clinic_care_team", "clinic_user_active", "clinic_reinvite"}
 
 
 def all_route_names() -> set[str]:

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Finding, PatientProfile, Role, User
+from .models import Clinic, Finding, PatientProfile, Role, User
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -73,6 +73,41 @@ def manageable_users(user: User) -> QuerySet[User]:
     if user.role != Role.CLINIC_ADMIN or user.clinic_id is None or not user.is_active:
         return User.objects.none()
     return User.objects.filter(clinic_id=user.clinic_id)
+
+
+def managed_clinic(user: User) -> Clinic:
+    """The clinic whose accounts ``user`` manages as an active clinic admin; otherwise 404."""
+    if user.role != Role.CLINIC_ADMIN or user.clinic is None or not user.is_active:
+        raise Http404("Not a clinic admin account")
+    return user.clinic
+
+
+def managed_user(user: User, user_uuid: uuid.UUID | str) -> User:
+    """An account of the admin's own clinic with this public id; otherwise 404."""
+    try:
+        return manageable_users(user).get(uuid=user_uuid)
+    except (User.DoesNotExist, ValueError) as exc:
+        raise Http404("No such user") from exc
+
+
+def managed_patient(user: User, user_uuid: uuid.UUID | str) -> PatientProfile:
+    """The patient profile of a patient account the admin manages; otherwise 404."""
+    target = managed_user(user, user_uuid)
+    try:
+        return PatientProfile.objects.select_related("user").get(
+            user=target, clinic_id=target.clinic_id
+        )
+    except PatientProfile.DoesNotExist as exc:
+        raise Http404("Not a patient account") from exc
+
+
+def care_team_clinicians(user: User) -> QuerySet[User]:
+    """Clinicians an admin may name on a care team: those of their own clinic.
+
+    Deactivated ones are included so that they can be taken off a team; the forms refuse
+    to add them.
+    """
+    return manageable_users(user).filter(role=Role.CLINICIAN)
 
 
 def role_required(*roles: Role) -> Callable[[View], View]:
