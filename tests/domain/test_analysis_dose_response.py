@@ -67,6 +67,20 @@ def test_too_little_dose_variation_is_insufficient() -> None:
     assert any("too little dose variation" in n for n in r.notes)
 
 
+def test_doses_alternating_between_days_do_not_identify_a_sustained_effect() -> None:
+    """2 g and 6 g on alternate days: today's plus yesterday's dose is always 8 g, so the
+    data say nothing about a sustained difference; the result says so instead of
+    repeating the prior."""
+    rng = np.random.default_rng(0)
+    days = [
+        DayRecord(START + timedelta(days=i), float(rng.integers(3, 8)), 2.0 if i % 2 else 6.0)
+        for i in range(60)
+    ]
+    r = analyse_dose_response(days)
+    assert not r.sufficient and r.effect is None and r.prob_benefit_points is None
+    assert any("does not separate the effect of dose" in n for n in r.notes)
+
+
 def test_an_empty_diary_is_insufficient_not_an_error() -> None:
     r = analyse_dose_response([])
     assert not r.sufficient and r.n_days == 0 and r.window is None

@@ -184,6 +184,7 @@ class Prewhitened:
             scale=(b_n / a_n)[:, :, None, None] * inv,
             df=2.0 * a_n,
             sigma2_mean=b_n / (a_n - 1.0),
+            unscaled=np.asarray(inv, dtype=np.float64),
         )
 
 
@@ -215,6 +216,7 @@ class Mixture:
         scale: Array,
         df: float,
         sigma2_mean: Array,
+        unscaled: Array | None = None,
     ) -> None:
         self.rho = rho
         self.log_ml_components = log_ml  # (M, G)
@@ -222,6 +224,8 @@ class Mixture:
         self.scale = scale  # (M, G, p, p)
         self.df = df
         self.sigma2_mean = sigma2_mean  # (M, G)
+        #: posterior covariance of beta divided by sigma^2 (M, G, p, p)
+        self.unscaled = unscaled
         total = _logsumexp(log_ml)
         self.weights: Array = np.exp(log_ml - total)  # (M, G), sums to 1
         m, g = log_ml.shape
@@ -303,6 +307,16 @@ class Mixture:
         lo = self.rho[int(np.searchsorted(cum, tail))]
         hi = self.rho[min(int(np.searchsorted(cum, 1.0 - tail)), self.rho.size - 1)]
         return Summary(float(np.sum(w * self.rho)), (float(lo), float(hi)))
+
+    def sd_ratio(self, c: npt.ArrayLike, prior: Prior) -> float:
+        """How much the data narrowed ``c' beta``: posterior SD over prior SD given sigma
+        (1 = the data say nothing about it; averaged over the posterior of rho)."""
+        if self.unscaled is None:
+            raise ValueError("no unscaled covariance stored")
+        cv = np.asarray(c, dtype=np.float64)
+        prior_var = float(np.sum(cv * cv * np.asarray(prior.var)))
+        post_var = np.einsum("p,mgpq,q->mg", cv, self.unscaled, cv)
+        return float(np.sum(self.weights * np.sqrt(post_var / prior_var)))
 
     def sigma_mean(self) -> float:
         """Posterior mean of sigma^2 (stationary residual variance), as an SD."""

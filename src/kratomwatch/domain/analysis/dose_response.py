@@ -35,6 +35,9 @@ MIN_DAYS = 28
 #: The 10th-90th percentile range of daily dose must be at least this (1 g leaf-equivalent,
 #: or 10 mg mitragynine); less is "too little dose variation".
 MIN_DOSE_SPREAD = 1.0
+#: The data must narrow the sustained effect to at most half its prior SD (given sigma);
+#: otherwise the estimate would mostly repeat the prior.
+MAX_SD_RATIO = 0.5
 #: A clinically important benefit: at least 1 point on 0-10 ...
 BENEFIT_POINTS = 1.0
 #: ... or, separately, at least 30% of the baseline.
@@ -374,6 +377,14 @@ def analyse_dose_response(
     linear = pw.fit([0, 1, 2, 3], LINEAR_PRIOR)
 
     c_effect = np.array([0.0, 0.0, 1.0, 1.0])
+    ratio = linear.sd_ratio(c_effect, LINEAR_PRIOR)
+    if ratio > MAX_SD_RATIO:
+        return insufficient(
+            "Insufficient data: the diary does not separate the effect of dose from "
+            f"day-to-day variation (the effect's posterior SD is {ratio:.2f} of its prior SD; "
+            f"at most {MAX_SD_RATIO:g} is needed). This happens when consecutive days' doses "
+            "move in opposite directions or vary too little."
+        )
     effect = linear.summary(c_effect)
     spread = hi - lo
     # benefit >= 1 point over the typical range: effect * spread <= -1
