@@ -47,7 +47,7 @@ class Row:
 
     @property
     def adherence_pct(self) -> int:
-        return round(100 * self.checkin_days / 14)
+        return min(100, round(100 * self.checkin_days / 14))
 
     @staticmethod
     def trend(now: Decimal | None, before: Decimal | None, tolerance: Decimal) -> str:

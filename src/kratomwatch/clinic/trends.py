@@ -24,28 +24,30 @@ def daily_series(patient: PatientProfile, first: date, last: date) -> Series:
     doses = patient.doses.filter(
         taken_at__date__gte=first - timedelta(days=1), taken_at__date__lte=last + timedelta(days=1)
     )
-    for d in doses.only("taken_at", "leaf_equivalent_g", "mitragynine_mg"):
-        day = d.taken_at.astimezone(tz).date()
+    for taken_at, leaf_g, mit_mg in doses.values_list(
+        "taken_at", "leaf_equivalent_g", "mitragynine_mg"
+    ):
+        day = taken_at.astimezone(tz).date()
         if not first <= day <= last:
             continue
-        if d.leaf_equivalent_g is None:
+        if leaf_g is None:
             unknown_g.add(day)
         else:
-            dose_g[day] += d.leaf_equivalent_g
-        if d.mitragynine_mg is None:
+            dose_g[day] += leaf_g
+        if mit_mg is None:
             unknown_mg.add(day)
         else:
-            mg[day] += d.mitragynine_mg
+            mg[day] += mit_mg
     pain: dict[date, float] = {}
     interference: dict[date, float] = {}
     responses = patient.responses.filter(
         instrument_id=DAILY, taken_at__date__gte=first, taken_at__date__lte=last + timedelta(days=1)
     )
-    for r in responses.order_by("taken_at").only("taken_at", "scores"):
-        day = r.taken_at.astimezone(tz).date()
+    for taken_at, scores in responses.order_by("taken_at").values_list("taken_at", "scores"):
+        day = taken_at.astimezone(tz).date()
         if not first <= day <= last:
             continue
-        subscales = r.scores.get("subscales", {})
+        subscales = scores.get("subscales", {})
         if subscales.get("pain") is not None:
             pain[day] = float(subscales["pain"])
         if subscales.get("interference") is not None:

@@ -135,13 +135,6 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     return render(request, "clinic/patient_detail.html", context)
 
 
-@access.role_required(Role.CLINIC_ADMIN)
-def clinic_users(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    users = access.manageable_users(user).order_by("role", "username")
-    return render(request, "clinic/clinic_users.html", {"users": users, "clinic": user.clinic})
-
-
 @access.role_required(Role.CLINICIAN)
 @require_POST
 def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -> HttpResponse:

@@ -32,6 +32,7 @@ from .forms_plan import SCHEDULABLE, PlanForm, TaperHelperForm, parse_steps
 from .models import Finding, MedicationStatement, PatientProfile, Role, User
 from .panel import filtered, panel_rows
 
+PANEL_PAGE = 50  # the most urgent first; the rest on request
 CATEGORIES = [
     "interaction",
     "condition",
@@ -58,8 +59,11 @@ def _ip(request: HttpRequest) -> str | None:
 def panel(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     rows = panel_rows(filtered(access.visible_patients(user), request.GET))
+    show_all = request.GET.get("show") == "all"
     context = {
-        "rows": rows,
+        "rows": rows if show_all else rows[:PANEL_PAGE],
+        "total": len(rows),
+        "hidden": 0 if show_all else max(0, len(rows) - PANEL_PAGE),
         "params": request.GET,
         "conditions": [(c.value, CONDITION_LABELS[c]) for c in ConditionCode],
         "forms": [(f.value, FORM_LABELS[f]) for f in ProductForm],

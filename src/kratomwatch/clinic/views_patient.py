@@ -311,7 +311,7 @@ def trends(request: HttpRequest) -> HttpResponse:
     series = daily_series(patient, first, last)
     # Drawn narrow so that its labels stay readable on a phone.
     svg = trend_svg(
-        series, f"Pain, interference and daily dose over {weeks} weeks", width=4.6, height=4.2
+        series, f"Pain, interference and daily dose over {weeks} weeks", width=360, height=300
     )
     mg_days = sum(v is not None and v > 0 for v in series.mitragynine_mg)
     return render(
