@@ -13,7 +13,6 @@ import json
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,9 +29,7 @@ def run(patients: int, days: int, runs: int) -> dict[str, object]:
     from kratomwatch.clinic.seed import seed_demo_clinic
 
     started = time.perf_counter()
-    summary = seed_demo_clinic(
-        patients=patients, days=days, slug="bench", screen=True, today=date.today()
-    )  # noqa: DTZ011
+    summary = seed_demo_clinic(patients=patients, days=days, slug="bench", screen=True)
     seeded_s = time.perf_counter() - started
     clinician = User.objects.get(username="bench-dr.lee")
     for patient in PatientProfile.objects.filter(clinic=summary.clinic):
