@@ -29,8 +29,7 @@ SETTINGS_DOC: dict[str, str] = {
     "KRATOMWATCH_TIME_ZONE": "Clinic time zone used for display and daily totals (default `UTC`).",
     "KRATOMWATCH_BASE_URL": "Public address of the app, used in reminder e-mails "
     "(default `http://127.0.0.1:8000`).",
-    "KRATOMWATCH_EMAIL_BACKEND": "`console` (default: print e-mails), `smtp`, or `locmem` "
-    "(tests).",
+    "KRATOMWATCH_EMAIL_BACKEND": "`console` (default: print e-mails), `smtp`, or `locmem` (tests).",
     "KRATOMWATCH_SMTP_HOST": "SMTP server for `smtp` (with `KRATOMWATCH_SMTP_PORT`, "
     "`KRATOMWATCH_SMTP_USER`, `KRATOMWATCH_SMTP_PASSWORD`; STARTTLS is used).",
     "KRATOMWATCH_FROM_EMAIL": "Sender address of e-mails (default `kratomwatch@localhost`).",

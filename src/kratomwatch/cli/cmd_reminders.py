@@ -8,8 +8,9 @@ from .db import SetupError, add_db_arguments, fail, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("send-reminders",
-                            help="send due daily check-in reminders (exactly once a day)")
+    parser = sub.add_parser(
+        "send-reminders", help="send due daily check-in reminders (exactly once a day)"
+    )
     add_db_arguments(parser)
     parser.set_defaults(func=run)
 

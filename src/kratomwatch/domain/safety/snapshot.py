@@ -245,8 +245,12 @@ def _plan(raw: Any, errors: list[tuple[str, str]]) -> PlanLimits | None:
         errors.append(("plan", "must be an object"))
         return None
     values: dict[str, Any] = {}
-    for key in ("max_single_dose_g", "max_daily_dose_g", "min_hours_between",
-                "max_weekly_increase_pct"):
+    for key in (
+        "max_single_dose_g",
+        "max_daily_dose_g",
+        "min_hours_between",
+        "max_weekly_increase_pct",
+    ):
         if raw.get(key) is not None:
             try:
                 value = Decimal(str(raw[key]))
