@@ -78,6 +78,22 @@ def test_the_panel_query_count_does_not_grow_with_patients(client: Client, db: N
     assert count_for("small", 4) == count_for("large", 16)
 
 
+def test_the_patient_page_query_count_does_not_grow_with_data(client: Client, db: None) -> None:
+    def count_for(slug: str, patients: int, days: int) -> int:
+        summary = seed_demo_clinic(
+            patients=patients, days=days, today=date(2026, 11, 20), slug=slug, screen=True
+        )
+        user = summary.clinic.users.filter(role="clinician").first()
+        patient = summary.clinic.patients.filter(careteammembership__clinician=user).first()
+        client.force_login(user)
+        url = reverse("patient_detail", kwargs={"patient_uuid": patient.uuid})
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    assert count_for("small", 3, 10) == count_for("large", 12, 40)
+
+
 def plan_post(**extra: str) -> dict[str, str]:
     data = {
         "kind": "taper",

@@ -87,7 +87,7 @@ def filtered(patients: QuerySet[PatientProfile], params: Any) -> QuerySet[Patien
 def panel_rows(patients: QuerySet[PatientProfile], now: datetime | None = None) -> list[Row]:
     now = now or timezone.now()
     week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
-    rows = {p.pk: Row(p) for p in patients.select_related("user")}
+    rows = {p.pk: Row(p) for p in patients.only("id", "uuid", "display_name")}
     ids = list(rows)
     open_findings = (
         Finding.objects.filter(patient_id__in=ids, status=FindingStatus.OPEN)
