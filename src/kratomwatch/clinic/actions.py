@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from kratomwatch.domain.doses import CheckedDose
 from kratomwatch.domain.findings import Finding as DomainFinding
-from kratomwatch.domain.findings import Severity
 from kratomwatch.domain.safety import ScreeningResult
 from kratomwatch.domain.safety import screen as run_screen
+from kratomwatch.domain.safety.engine import cannot_run
 
+from .audit_chain import append as append_audit_event
 from .models import (
-    AuditEvent,
     DoseEntry,
     EntrySource,
     Finding,
@@ -43,7 +43,8 @@ def audit(
     object_uuid: object = None,
     ip: str | None = None,
 ) -> None:
-    AuditEvent.objects.create(
+    """Append an event to the hash-chained audit trail (see :mod:`.audit_chain`)."""
+    append_audit_event(
         actor=actor,
         action=action,
         patient=patient,
@@ -132,18 +133,7 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> None:
 
 
 def _screening_failed(reason: str) -> DomainFinding:
-    return DomainFinding(
-        code="screening.failed",
-        severity=Severity.HIGH,
-        category="screening",
-        title="Safety screening could not run",
-        rationale=f"Screening this patient's record failed: {reason}",
-        management="No automatic screening is in effect for this patient: review the record "
-        "manually and report this error to the system administrator.",
-        patient_message=None,
-        references=(),
-        key="failed",
-    )
+    return cannot_run(f"screening this patient's record failed: {reason}")
 
 
 def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: datetime) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kratomwatch.domain.substances import Match, recognize
 
-from .actions import LifecycleError, audit
+from .actions import LifecycleError, audit, do_acknowledge_finding
 from .models import (
     ClinicalNote,
     Finding,
@@ -161,24 +161,11 @@ def do_bulk_acknowledge(
             "Only low-severity findings can be acknowledged together; "
             "review moderate and high ones one by one."
         )
-    now = timezone.now()
     with transaction.atomic():
         count = 0
         for finding in findings:
             if finding.status != FindingStatus.OPEN:
                 continue
-            finding.status = FindingStatus.ACKNOWLEDGED
-            finding.acknowledged_by = user
-            finding.acknowledged_at = now
-            finding.acknowledged_reason = reason
-            finding.save()
-            audit(
-                user,
-                "finding.acknowledge",
-                patient=finding.patient,
-                object_type="finding",
-                object_uuid=finding.uuid,
-                ip=ip,
-            )
+            do_acknowledge_finding(finding, user, reason, ip=ip)
             count += 1
     return count

@@ -72,7 +72,9 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
             if snapshot.plan is None
             else check_plan(snapshot.plan, _plan_events(snapshot), snapshot.tz)
         )
-        return ScreeningResult((_cannot_run(str(exc)), *plan), {}, "unavailable")
+        return ScreeningResult(
+            (cannot_run(f"the knowledge base could not be loaded: {exc}"), *plan), {}, "unavailable"
+        )
     context, unknown = _resolve(snapshot, kb)
     findings: list[Finding] = []
     failed: list[str] = []
@@ -211,13 +213,14 @@ def _incomplete(failed: list[str]) -> Finding:
     )
 
 
-def _cannot_run(reason: str) -> Finding:
+def cannot_run(reason: str) -> Finding:
+    """The finding that says no automatic screening is in effect, and why."""
     return Finding(
         code="screening.failed",
         severity=Severity.HIGH,
         category="screening",
         title="Safety screening could not run",
-        rationale=f"The safety knowledge base could not be loaded: {reason}",
+        rationale=f"Safety screening could not run: {reason}",
         management="No automatic screening is in effect for this patient: review their record "
         "manually and report this error to the system administrator.",
         patient_message=None,
