@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_admin, views_clinician, views_patient
+from . import views, views_admin, views_clinician, views_patient, views_report
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -50,6 +50,12 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/notes/", views_clinician.note_add, name="note_add"),
     path("findings/acknowledge/", views_clinician.bulk_acknowledge, name="bulk_acknowledge"),
     path("patients/<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
+    path(
+        "patients/<uuid:patient_uuid>/report.pdf",
+        views_report.visit_report_pdf,
+        name="visit_report_pdf",
+    ),
+    path("patients/<uuid:patient_uuid>/report/", views_report.visit_report, name="visit_report"),
     path(
         "patients/<uuid:patient_uuid>/findings/<uuid:finding_uuid>/",
         views.finding_action,

@@ -1,0 +1,57 @@
+"""The clinician's visit report: a two-page PDF and the same content as a printable page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import access
+from .actions import audit
+from .charts import trend_svg
+from .models import PatientProfile, Role, User
+from .report import FOOTER, VisitReport, build_report, report_pdf
+from .views import _user, client_ip
+
+
+def _report(request: HttpRequest, patient_uuid: str, action: str) -> VisitReport:
+    user: User = _user(request)
+    patient: PatientProfile = access.patient_for(user, patient_uuid)
+    audit(
+        user,
+        action,
+        patient=patient,
+        object_type="patient",
+        object_uuid=patient.uuid,
+        ip=client_ip(request),
+    )
+    return build_report(patient)
+
+
+@access.role_required(Role.CLINICIAN)
+@require_GET
+@never_cache
+def visit_report_pdf(request: HttpRequest, patient_uuid: str) -> HttpResponse:
+    report = _report(request, patient_uuid, "report.pdf")
+    response = HttpResponse(report_pdf(report), content_type="application/pdf")
+    # The file name carries no name: downloads folders are not private.
+    name = f"kratomwatch-visit-report-{str(patient_uuid)[:8]}-{report.today.isoformat()}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@access.role_required(Role.CLINICIAN)
+@require_GET
+@never_cache
+def visit_report(request: HttpRequest, patient_uuid: str) -> HttpResponse:
+    report = _report(request, patient_uuid, "report.view")
+    svg = trend_svg(
+        report.series,
+        f"Pain, interference and daily dose of {report.patient_name}, last 12 weeks",
+    )
+    return render(
+        request,
+        "report/visit_report.html",
+        {"report": report, "patient_uuid": patient_uuid, "svg": svg, "footer": FOOTER},
+    )
