@@ -33,6 +33,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "my_data": (lambda t: {}, {"patient", "other_patient"}),
     "my_data_csv": (lambda t: {}, {"patient", "other_patient"}),
     "my_data_pdf": (lambda t: {}, {"patient", "other_patient"}),
+    "record_views": (lambda t: {}, {"patient", "other_patient"}),
     "request_deletion": (lambda t: {}, set()),  # POST only, below
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),

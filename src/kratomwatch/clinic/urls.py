@@ -25,6 +25,7 @@ urlpatterns = [
     path("me/data/delete/", views_patient.request_deletion, name="request_deletion"),
     path("me/data/export.zip", views_patient.my_data_csv, name="my_data_csv"),
     path("me/data/export.pdf", views_patient.my_data_pdf, name="my_data_pdf"),
+    path("me/record-views/", views_patient.record_views, name="record_views"),
     path("patients/", views_clinician.panel, name="patient_list"),
     path("patients/<uuid:patient_uuid>/plan/", views_clinician.plan_edit, name="plan_edit"),
     path(

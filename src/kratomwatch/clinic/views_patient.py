@@ -417,3 +417,26 @@ def my_data_pdf(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(patient_pdf(patient), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="kratomwatch-my-data.pdf"'
     return response
+
+
+@access.role_required(Role.PATIENT)
+def record_views(request: HttpRequest) -> HttpResponse:
+    """Who viewed or exported my record, and when: from the audit trail, newest first."""
+    user, patient = _patient(request)
+    from django.core.paginator import Paginator
+
+    from .audit_chain import VIEW_ACTIONS
+    from .audit_chain import record_views as views_of
+
+    page = Paginator(views_of(patient), 50).get_page(request.GET.get("page"))
+    rows = []
+    for event in page:
+        actor = event.actor
+        if actor is None:
+            who, role = "Clinic staff, on the server's command line", "—"
+        elif actor.pk == user.pk:
+            who, role = "You", actor.get_role_display()
+        else:
+            who, role = actor.get_full_name() or actor.username, actor.get_role_display()
+        rows.append({"at": event.at, "who": who, "role": role, "what": VIEW_ACTIONS[event.action]})
+    return render(request, "patient/record_views.html", {"page": page, "rows": rows})

@@ -1,6 +1,9 @@
 """What clinicians author and what the safety engine produces: plans, findings, notes, audit."""
 
+from typing import Any
+
 from django.db import models
+from django.utils import timezone
 
 from .base import Record
 from .people import PatientProfile, User
@@ -110,10 +113,28 @@ class ClinicalNote(Record):
         ordering = ["-created"]
 
 
-class AuditEvent(models.Model):
-    """Append-only record of who viewed or changed patient data."""
+class AuditEventImmutable(Exception):
+    """Audit events are append-only: an event cannot be changed or deleted."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: object) -> int:
+        raise AuditEventImmutable("audit events are append-only: they cannot be updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditEventImmutable("audit events are append-only: they cannot be deleted")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who viewed or changed patient data.
+
+    Events form a hash chain (see :mod:`kratomwatch.clinic.audit_chain`): ``seq`` numbers
+    them 1, 2, 3, …; ``hash`` is the SHA-256 of the event's fields and ``prev_hash``, the
+    hash of the event before. Only ``audit_chain.append`` writes them.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=60)
@@ -122,9 +143,23 @@ class AuditEvent(models.Model):
         PatientProfile, on_delete=models.PROTECT, null=True, related_name="audit_events"
     )
     ip = models.GenericIPAddressField(null=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-seq"]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditEventImmutable("audit events are append-only: they cannot be changed")
+        if not self.hash:
+            raise AuditEventImmutable("audit events are written by audit_chain.append only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditEventImmutable("audit events are append-only: they cannot be deleted")
