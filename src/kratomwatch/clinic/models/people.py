@@ -19,6 +19,9 @@ from .base import Record
 class Clinic(Record):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Clinicians and admins must use an authenticator app."
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -133,3 +136,12 @@ class MedicationStatement(Record):
 
     class Meta:
         ordering = ["name_entered"]
+
+
+class TOTPDevice(Record):
+    """An authenticator app registered by a clinician or admin (RFC 6238, 30 s steps)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    confirmed = models.BooleanField(default=False)
+    last_step = models.BigIntegerField(default=0, help_text="Refuses a code used before.")
