@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from kratomwatch.clinic.actions_admin import invitation_uid
 
 from .conftest import Triangle
+from .test_trials import make_trial
 
 # url name -> (kwargs builder, users who may GET it). Everyone else is denied.
 ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
@@ -30,6 +31,10 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "product_add": (lambda t: {}, {"patient", "other_patient"}),
     "my_plan": (lambda t: {}, {"patient", "other_patient"}),
     "trends": (lambda t: {}, {"patient", "other_patient"}),
+    "my_dose_response": (lambda t: {}, {"patient", "other_patient"}),
+    "my_trial": (lambda t: {}, {"patient", "other_patient"}),
+    # POST only: checked by test_trials.py (test_only_the_patient_answers_for_their_trial).
+    "trial_adherence": (lambda t: {}, set()),
     "my_data": (lambda t: {}, {"patient", "other_patient"}),
     "my_data_csv": (lambda t: {}, {"patient", "other_patient"}),
     "my_data_pdf": (lambda t: {}, {"patient", "other_patient"}),
@@ -39,6 +44,18 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "patient_dose_response": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "trial_design": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "trial_detail": (
+        lambda t: {"patient_uuid": t.patient.uuid, "trial_uuid": make_trial(t).uuid},
+        {"clinician"},
+    ),
+    # POST only: checked by test_trials.py (test_only_the_patients_clinician_confirms_or_stops).
+    "trial_confirm": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "trial_stop": (
+        lambda t: {"patient_uuid": t.patient.uuid, "trial_uuid": make_trial(t).uuid},
+        set(),
+    ),
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
     "clinic_invite": (lambda t: {}, {"admin", "other_admin"}),
     "clinic_user": (lambda t: {"user_uuid": t.patient.user.uuid}, {"admin"}),
@@ -97,6 +114,9 @@ POST_ONLY = {
     "pharmacogenomic_set",
     "note_add",
     "bulk_acknowledge",
+    "trial_confirm",
+    "trial_stop",
+    "trial_adherence",
     "clinic_care_team",
     "clinic_user_active",
     "clinic_reinvite",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_admin, views_clinician, views_patient, views_report
+from . import views, views_admin, views_clinician, views_patient, views_report, views_trials
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,9 @@ urlpatterns = [
     path("me/products/add/", views_patient.product_add, name="product_add"),
     path("me/plan/", views_patient.my_plan, name="my_plan"),
     path("me/trends/", views_patient.trends, name="trends"),
+    path("me/trends/dose-response/", views_trials.my_dose_response, name="my_dose_response"),
+    path("me/trial/", views_trials.my_trial, name="my_trial"),
+    path("me/trial/answer/", views_trials.trial_adherence, name="trial_adherence"),
     path("me/data/", views_patient.my_data, name="my_data"),
     path("me/data/delete/", views_patient.request_deletion, name="request_deletion"),
     path("me/data/export.zip", views_patient.my_data_csv, name="my_data_csv"),
@@ -51,6 +54,27 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/notes/", views_clinician.note_add, name="note_add"),
     path("findings/acknowledge/", views_clinician.bulk_acknowledge, name="bulk_acknowledge"),
     path("patients/<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
+    path(
+        "patients/<uuid:patient_uuid>/dose-response/",
+        views_trials.patient_dose_response,
+        name="patient_dose_response",
+    ),
+    path("patients/<uuid:patient_uuid>/trials/", views_trials.trial_design, name="trial_design"),
+    path(
+        "patients/<uuid:patient_uuid>/trials/confirm/",
+        views_trials.trial_confirm,
+        name="trial_confirm",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/trials/<uuid:trial_uuid>/",
+        views_trials.trial_detail,
+        name="trial_detail",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/trials/<uuid:trial_uuid>/stop/",
+        views_trials.trial_stop,
+        name="trial_stop",
+    ),
     path(
         "patients/<uuid:patient_uuid>/report.pdf",
         views_report.visit_report_pdf,

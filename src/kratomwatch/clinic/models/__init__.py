@@ -29,6 +29,7 @@ from .records import (
     Severity,
     SymptomReport,
 )
+from .trials import NofOneTrial, TrialDay, TrialStatus
 
 __all__ = [
     "SEVERITY_RANK",
@@ -46,6 +47,7 @@ __all__ = [
     "FindingSeverity",
     "FindingStatus",
     "MedicationStatement",
+    "NofOneTrial",
     "PatientCondition",
     "PatientProfile",
     "PharmacogenomicResult",
@@ -58,5 +60,7 @@ __all__ = [
     "Severity",
     "Sex",
     "SymptomReport",
+    "TrialDay",
+    "TrialStatus",
     "User",
 ]
