@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from datetime import date, datetime, time, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -289,11 +291,19 @@ def test_the_printable_view_has_the_same_sections(client: Client, tri: Triangle)
         "Conditions",
         "Products",
         "not a recommendation of any dose",
-        "@media print",
+        'href="/static/kratomwatch/report.css"',
         reverse("visit_report_pdf", kwargs={"patient_uuid": tri.patient.uuid}),
     ):
         assert text in html, text
-    assert '<svg role="img"' in html and "<title>" in html
+    # The timeline is the standard SVG chart, as an image (no inline styles under the CSP).
+    src = re.search(
+        r'<img class="chart" src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)"', html
+    )
+    assert src is not None and "Pain, interference and daily dose" in src.group(2)
+    svg = base64.b64decode(src.group(1)).decode()
+    assert svg.startswith('<svg role="img"') and "<title>" in svg
+    css = finders.find("kratomwatch/report.css")
+    assert css is not None and "@media print" in Path(str(css)).read_text()
     assert AuditEvent.objects.filter(action="report.view", patient=tri.patient).count() == 1
 
 
