@@ -34,6 +34,13 @@ def fast_passwords(settings: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def lockout_only_where_tested(settings: Any, request: pytest.FixtureRequest) -> None:
+    """``client.login()`` has no request for the lockout to look at; tests of the lockout
+    itself (marked ``axes``) log in through the page as a browser does."""
+    settings.AXES_ENABLED = request.node.get_closest_marker("axes") is not None
+
+
 @dataclass
 class Triangle:
     clinic: Clinic

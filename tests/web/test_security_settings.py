@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
 from .conftest import Triangle
 
 
+@pytest.mark.axes
 def test_five_wrong_passwords_lock_the_account_from_that_address(client: Client,
                                                                 tri: Triangle) -> None:
     url = reverse("login")
@@ -29,6 +31,7 @@ def test_five_wrong_passwords_lock_the_account_from_that_address(client: Client,
     assert response.status_code == 302
 
 
+@pytest.mark.axes
 def test_a_success_before_the_limit_resets_the_count(client: Client, tri: Triangle) -> None:
     url = reverse("login")
     for _ in range(4):

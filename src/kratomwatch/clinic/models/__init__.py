@@ -18,6 +18,7 @@ from .people import (
     PharmacogenomicResult,
     Role,
     Sex,
+    TOTPDevice,
     User,
 )
 from .records import (
@@ -60,6 +61,7 @@ __all__ = [
     "Severity",
     "Sex",
     "SymptomReport",
+    "TOTPDevice",
     "TrialDay",
     "TrialStatus",
     "User",
