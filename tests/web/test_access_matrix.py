@@ -86,6 +86,8 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence_claims": (lambda t: {}, set()),
     "evidence_rules": (lambda t: {}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
+    # The code step after a password: see tests/web/test_two_factor.py.
+    "two_factor": (lambda t: {}, set()),
     "logout": (lambda t: {}, set()),  # POST only
     # The API's own pages: public, and carrying no patient data.
     "api:health": (lambda t: {}, set()),
@@ -106,6 +108,7 @@ PUBLIC = {
 }
 POST_ONLY = {
     "logout",
+    "two_factor",  # needs a password step first: tests/web/test_two_factor.py
     "finding_action",
     "request_deletion",
     "medication_add",
