@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_import_fhir",
     "kratomwatch.cli.cmd_export_csv",
     "kratomwatch.cli.cmd_import_csv",
+    "kratomwatch.cli.cmd_backup",
     "kratomwatch.cli.cmd_audit",
 )
 

@@ -1,0 +1,1 @@
+"""Operations on a KratomWatch installation as a whole: backups and restores."""
