@@ -10,10 +10,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG = ROOT / "docs" / "safety" / "hazard-log.yaml"
-REQUIRED = {"A dangerous combination is missed", "A dose is recorded in the wrong unit",
-            "Data are recorded against, or shown for, the wrong patient",
-            "Alert fatigue hides an important finding", "The knowledge base is outdated or wrong",
-            "Screening fails silently", "An analysis misleads"}
+REQUIRED = {
+    "A dangerous combination is missed",
+    "A dose is recorded in the wrong unit",
+    "Data are recorded against, or shown for, the wrong patient",
+    "Alert fatigue hides an important finding",
+    "The knowledge base is outdated or wrong",
+    "Screening fails silently",
+    "An analysis misleads",
+}
 
 
 @cache
@@ -21,11 +26,16 @@ def defined_tests(path: Path) -> frozenset[str]:
     tree = ast.parse(path.read_text())
     names = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
+        ):
             names.add(node.name)
         if isinstance(node, ast.ClassDef):
-            names |= {f"{node.name}::{f.name}" for f in node.body
-                      if isinstance(f, ast.FunctionDef) and f.name.startswith("test")}
+            names |= {
+                f"{node.name}::{f.name}"
+                for f in node.body
+                if isinstance(f, ast.FunctionDef) and f.name.startswith("test")
+            }
     return frozenset(names)
 
 

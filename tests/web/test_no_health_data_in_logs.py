@@ -19,15 +19,28 @@ SECRETS = ("Zolpidem-7731", "knee pain after the walk 4417", "Red Bali powder")
 
 
 def test_submissions_errors_and_failures_log_no_health_data(
-    client: Client, tri: Triangle, caplog: pytest.LogCaptureFixture,
-    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch,
+    client: Client,
+    tri: Triangle,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client.force_login(tri.patient.user)
-    data = {"idempotency_key": uuid.uuid4().hex, "r-pain_now": "6", "note": SECRETS[1],
-            "dose-TOTAL_FORMS": "1", "dose-INITIAL_FORMS": "0", "dose-MIN_NUM_FORMS": "0",
-            "dose-MAX_NUM_FORMS": "12", "dose-0-took": "on", "dose-0-product":
-            str(tri.product.uuid), "dose-0-amount": "-3", "dose-0-unit": "g", "dose-0-at": "08:00"}
+    data = {
+        "idempotency_key": uuid.uuid4().hex,
+        "r-pain_now": "6",
+        "note": SECRETS[1],
+        "dose-TOTAL_FORMS": "1",
+        "dose-INITIAL_FORMS": "0",
+        "dose-MIN_NUM_FORMS": "0",
+        "dose-MAX_NUM_FORMS": "12",
+        "dose-0-took": "on",
+        "dose-0-product": str(tri.product.uuid),
+        "dose-0-amount": "-3",
+        "dose-0-unit": "g",
+        "dose-0-at": "08:00",
+    }
     assert client.post(reverse("checkin"), data).status_code == 400  # logged as a bad request
 
     def broken(*args: Any, **kwargs: Any) -> Any:
