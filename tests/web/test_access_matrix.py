@@ -85,6 +85,10 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence": (lambda t: {}, set()),
     "evidence_claims": (lambda t: {}, set()),
     "evidence_rules": (lambda t: {}, set()),
+    "deletion_requests": (lambda t: {}, {"admin", "other_admin"}),
+    # POST only: tests/web/test_erasure.py::test_only_the_clinics_admin_handles_a_request
+    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"},
+                        set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     # The code step after a password: see tests/web/test_two_factor.py.
     "two_factor": (lambda t: {}, set()),
@@ -108,6 +112,7 @@ PUBLIC = {
 }
 POST_ONLY = {
     "logout",
+    "handle_deletion",
     "two_factor",  # needs a password step first: tests/web/test_two_factor.py
     "finding_action",
     "request_deletion",

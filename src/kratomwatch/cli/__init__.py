@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_score",
     "kratomwatch.cli.cmd_screen",
     "kratomwatch.cli.cmd_reminders",
+    "kratomwatch.cli.cmd_purge",
     "kratomwatch.cli.cmd_analyze",
     "kratomwatch.cli.cmd_nof1",
     "kratomwatch.cli.cmd_export_fhir",

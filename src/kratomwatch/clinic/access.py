@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Clinic, Finding, PatientProfile, Role, User
+from .models import Clinic, DeletionRequest, Finding, PatientProfile, Role, User
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -125,3 +125,18 @@ def role_required(*roles: Role) -> Callable[[View], View]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def deletion_requests(user: User) -> QuerySet[DeletionRequest]:
+    """Deletion requests of the patients of the clinic an admin manages."""
+    clinic = managed_clinic(user)
+    return DeletionRequest.objects.filter(patient__clinic=clinic)
+
+
+def deletion_request_for(user: User, request_uuid: uuid.UUID | str) -> DeletionRequest:
+    try:
+        return deletion_requests(user).select_related("patient__clinic", "patient__user").get(
+            uuid=request_uuid
+        )
+    except (DeletionRequest.DoesNotExist, ValueError) as exc:
+        raise Http404("No such request") from exc

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import views, views_admin, views_clinician, views_patient, views_report, views_trials
+from . import (
+    views,
+    views_admin,
+    views_clinician,
+    views_erasure,
+    views_patient,
+    views_report,
+    views_trials,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -88,6 +96,14 @@ urlpatterns = [
     ),
     path("findings/", views.findings_inbox, name="findings_inbox"),
     path("clinic/users/", views_admin.clinic_users, name="clinic_users"),
+    path(
+        "clinic/deletion-requests/", views_erasure.deletion_requests, name="deletion_requests"
+    ),
+    path(
+        "clinic/deletion-requests/<uuid:request_uuid>/handle/",
+        views_erasure.handle_deletion,
+        name="handle_deletion",
+    ),
     path("clinic/users/invite/", views_admin.invite, name="clinic_invite"),
     path("clinic/users/<uuid:user_uuid>/", views_admin.user_detail, name="clinic_user"),
     path(

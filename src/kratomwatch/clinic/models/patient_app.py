@@ -62,14 +62,16 @@ class ReminderLog(models.Model):
 class DeletionRequest(Record):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
-        DONE = "done", "Done"
+        ANONYMIZED = "anonymized", "Identity removed; records kept until the retention date"
+        DONE = "done", "Erased"
         DECLINED = "declined", "Declined (retention rules)"
 
     patient = models.ForeignKey(
         PatientProfile, on_delete=models.CASCADE, related_name="deletion_requests"
     )
     reason = models.TextField(blank=True, max_length=2000)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REQUESTED)
+    retain_until = models.DateField(null=True, blank=True)
     handled_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -22,6 +22,11 @@ class Clinic(Record):
     require_two_factor = models.BooleanField(
         default=False, help_text="Clinicians and admins must use an authenticator app."
     )
+    retention_years = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="Years clinical records are kept after the last entry, as the clinic's law "
+        "requires; a deletion request erases them only after that.",
+    )
 
     def __str__(self) -> str:
         return self.name
