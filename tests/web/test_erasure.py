@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.test import Client
 from django.urls import reverse
@@ -102,8 +103,13 @@ def test_a_handled_request_is_not_handled_twice(client: Client, tri: Triangle) -
     assert "already handled" in response.content.decode()
 
 
-def test_the_purge_command_runs(tri: Triangle) -> None:
-    from kratomwatch.cli import cmd_purge
+def test_the_purge_command_erases_what_has_expired(tri: Triangle, capsys: Any) -> None:
+    from kratomwatch.cli import main
 
-    assert "register" in dir(cmd_purge)
-    assert purge_expired() == 0
+    request = ask(tri)
+    request.status, request.retain_until = "anonymized", timezone.localdate()
+    request.save()
+    assert main(["purge-expired"]) == 0
+    assert "records of 1 patient(s)" in capsys.readouterr().out
+    request.refresh_from_db()
+    assert request.status == "done"
