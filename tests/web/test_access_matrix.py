@@ -98,6 +98,21 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:openapi-json": (lambda t: {}, set()),
     "api:openapi-view": (lambda t: {}, set()),
     "api:api-root": (lambda t: {}, set()),
+    # Token-only API operations: a session is not accepted (401 below); the triangle with
+    # tokens is in tests/api/test_api_access.py.
+    "api:list_patients": (lambda t: {}, set()),
+    "api:get_patient": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:list_products": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:list_doses": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:record_dose": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:list_findings": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:acknowledge_finding": (lambda t: {"finding_uuid": t.finding.uuid}, set()),
+}
+API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
+    "api:health",
+    "api:openapi-json",
+    "api:openapi-view",
+    "api:api-root",
 }
 PUBLIC = {
     "login",
@@ -152,7 +167,7 @@ def test_every_route_is_in_the_table() -> None:
     assert all_route_names() == set(ROUTES)
 
 
-@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - POST_ONLY))
+@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - API_TOKEN_ONLY))
 def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) -> None:
     kwargs_for, _ = ROUTES[name]
     response = client.get(reverse(name, kwargs=kwargs_for(tri)))
@@ -160,7 +175,9 @@ def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) ->
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - {"home"}))
+@pytest.mark.parametrize(
+    "name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - API_TOKEN_ONLY - {"home"})
+)
 @pytest.mark.parametrize(
     "who",
     ["patient", "other_patient", "clinician", "colleague", "outsider", "admin", "other_admin"],
@@ -173,6 +190,24 @@ def test_access_matrix(client: Client, tri: Triangle, name: str, who: str) -> No
         assert response.status_code == 200, response.content[:300]
     else:
         assert response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("name", sorted(API_TOKEN_ONLY))
+@pytest.mark.parametrize("who", ["anonymous", "patient", "clinician", "admin"])
+def test_api_operations_need_a_token_not_a_session(
+    client: Client, tri: Triangle, name: str, who: str
+) -> None:
+    if who != "anonymous":
+        client.force_login(tri.users()[who])
+    url = reverse(name, kwargs=ROUTES[name][0](tri))
+    for response in (client.get(url), client.post(url, {}, content_type="application/json")):
+        assert response.status_code in (401, 405)
+        if response.status_code == 401:
+            assert response["Content-Type"] == "application/problem+json"
+            assert b"Paul" not in response.content
+    assert not tri.patient.doses.exists()
+    tri.finding.refresh_from_db()
+    assert tri.finding.status == "open"
 
 
 def test_the_patient_page_never_leaks_across_clinics(client: Client, tri: Triangle) -> None:

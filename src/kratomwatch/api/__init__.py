@@ -1,8 +1,12 @@
 """The JSON API (django-ninja), with its OpenAPI document at /api/openapi.json and docs at
 /api/docs. Operations are added per resource; access is decided by kratomwatch.clinic.access.
+See docs/api.md: bearer tokens (auth.py), problem+json errors (problems.py), cursor
+pagination (pagination.py), idempotent POSTs and the per-token rate limit.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest
@@ -10,7 +14,24 @@ from ninja import NinjaAPI, Schema, Status
 
 from kratomwatch import __version__
 
-api = NinjaAPI(title="KratomWatch API", version=__version__, urls_namespace="api")
+from . import problems
+
+
+class KratomWatchAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Error replies are documented as ``application/problem+json``, as they are sent."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status).startswith(("4", "5")) and "application/json" in content:
+                        content[problems.CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
+api = KratomWatchAPI(title="KratomWatch API", version=__version__, urls_namespace="api")
+problems.register(api)
 
 
 class Health(Schema):
@@ -30,3 +51,10 @@ def health(request: HttpRequest) -> Status:
         return Status(
             503, Health(status="unavailable", database="unreachable", version=__version__)
         )
+
+
+from .routes_findings import router as findings_router  # noqa: E402
+from .routes_patients import router as patients_router  # noqa: E402
+
+api.add_router("/", patients_router)
+api.add_router("/", findings_router)

@@ -30,10 +30,13 @@ from .records import (
     Severity,
     SymptomReport,
 )
+from .tokens import ApiIdempotentReply, ApiToken, TokenScope
 from .trials import NofOneTrial, TrialDay, TrialStatus
 
 __all__ = [
     "SEVERITY_RANK",
+    "ApiIdempotentReply",
+    "ApiToken",
     "AuditEvent",
     "CareTeamMembership",
     "CheckIn",
@@ -62,6 +65,7 @@ __all__ = [
     "Sex",
     "SymptomReport",
     "TOTPDevice",
+    "TokenScope",
     "TrialDay",
     "TrialStatus",
     "User",

@@ -1,0 +1,133 @@
+"""Personal access tokens: creation, revocation, bearer authentication and the rate limit.
+
+A token is sent as ``Authorization: Bearer kw_<secret>``. Only the SHA-256 of the secret is
+stored. Expired, revoked and unknown tokens, and tokens of deactivated accounts, are refused
+with 401. Operations that change data need a token with scope ``write`` (403 otherwise).
+
+The rate limit (``KRATOMWATCH_API_RATE_LIMIT`` requests per minute per token, 120 by
+default) is counted on the token's row in the database: app servers keep no state of their
+own, so a count in one server's memory would not be a limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer
+
+from kratomwatch.clinic.models import ApiToken, TokenScope, User
+
+from .problems import Problem
+
+TOKEN_PREFIX = "kw_"  # noqa: S105 - a marker, not a secret
+DEFAULT_RATE_LIMIT = 120  # requests per minute per token
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret: str  # the full ``kw_…`` value: shown once, never stored
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    user: User,
+    name: str,
+    *,
+    scope: str = TokenScope.READ,
+    expires_in: timedelta | None = timedelta(days=90),
+    now: datetime | None = None,
+) -> NewToken:
+    """A new token for ``user``; its secret is in the result and nowhere else."""
+    if scope not in TokenScope.values:
+        raise ValueError(f"unknown scope {scope!r}")
+    now = now or timezone.now()
+    secret = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[:8],
+        token_hash=hash_secret(secret),
+        scope=scope,
+        expires_at=None if expires_in is None else now + expires_in,
+    )
+    return NewToken(token=token, secret=TOKEN_PREFIX + secret)
+
+
+def revoke_token(token: ApiToken, now: datetime | None = None) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = now or timezone.now()
+        token.save(update_fields=["revoked_at", "modified"])
+
+
+def token_for(value: str, now: datetime | None = None) -> ApiToken | None:
+    """The live token with this ``kw_…`` value, or ``None``."""
+    if not value.startswith(TOKEN_PREFIX) or len(value) > 200:
+        return None
+    now = now or timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=hash_secret(value[len(TOKEN_PREFIX) :]))
+        .first()
+    )
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    return token
+
+
+def rate_limit() -> int:
+    return int(getattr(settings, "KRATOMWATCH_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+
+
+def count_request(token: ApiToken, now: datetime | None = None) -> None:
+    """Count one request in the token's current minute; 429 once over the limit."""
+    now = now or timezone.now()
+    window = now.replace(second=0, microsecond=0)
+    rows = ApiToken.objects.filter(pk=token.pk)
+    if not rows.filter(window_start=window).update(
+        window_count=F("window_count") + 1, last_used_at=now
+    ):
+        rows.update(window_start=window, window_count=1, last_used_at=now)
+    count = rows.values_list("window_count", flat=True).get()
+    if count > rate_limit():
+        retry = max(1, 60 - now.second)
+        raise Problem(
+            429,
+            f"At most {rate_limit()} requests a minute per token: retry in {retry} s.",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+class TokenAuth(HttpBearer):
+    """Bearer token auth; ``write=True`` also requires the token's scope to be ``write``."""
+
+    def __init__(self, *, write: bool = False) -> None:
+        super().__init__()
+        self.write = write
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = token_for(token)
+        if found is None:
+            return None
+        count_request(found)
+        if self.write and found.scope != TokenScope.WRITE:
+            raise Problem(403, "This operation needs a token with scope 'write'.")
+        request.user = found.user
+        return found
+
+
+read_auth = TokenAuth()
+write_auth = TokenAuth(write=True)

@@ -1,0 +1,93 @@
+"""Safety findings: clinicians read and acknowledge those of the patients on their care teams."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest
+from ninja import Header, Query, Router, Status
+
+from kratomwatch.clinic import access
+from kratomwatch.clinic.actions import LifecycleError, do_acknowledge_finding
+from kratomwatch.clinic.models import ApiIdempotentReply, Finding, Role
+
+from .auth import read_auth, write_auth
+from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .problems import Problem
+from .routes_patients import ERRORS, _user, idempotency_key
+from .schemas import AcknowledgeIn, FindingOut, FindingPage
+
+router = Router(tags=["findings"])
+
+
+@router.get(
+    "/patients/{patient_uuid}/findings", response={200: FindingPage, **ERRORS}, auth=read_auth
+)
+def list_findings(
+    request: HttpRequest,
+    patient_uuid: UUID,
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+) -> dict[str, Any]:
+    """The patient's findings, for their clinicians (404 for everyone else)."""
+    user = _user(request)
+    patient = access.patient_for(user, patient_uuid)
+    if user.role != Role.CLINICIAN:  # the same rule as access.finding_for
+        raise Http404("Not a clinician account")
+    return paginate(request, patient.findings.all(), cursor, limit)
+
+
+def _finding(request: HttpRequest, finding_uuid: UUID) -> Finding:
+    user = _user(request)
+    found = (
+        Finding.objects.filter(patient__in=access.visible_patients(user), uuid=finding_uuid)
+        .select_related("patient")
+        .first()
+    )
+    if found is None:
+        raise Http404("No such finding")
+    return access.finding_for(user, found.patient.uuid, finding_uuid)
+
+
+@router.post(
+    "/findings/{finding_uuid}/acknowledge",
+    response={200: FindingOut, **ERRORS},
+    auth=write_auth,
+)
+def acknowledge_finding(
+    request: HttpRequest,
+    finding_uuid: UUID,
+    payload: AcknowledgeIn,
+    key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="Required. The same key answers with the reply first given to it.",
+    ),
+) -> Any:
+    """Open -> acknowledged, with the reason kept on the finding (409 if not open)."""
+    user = _user(request)
+    finding = _finding(request, finding_uuid)
+    operation = f"acknowledge:{finding.uuid}"
+    stored_key = idempotency_key(key)
+    earlier = ApiIdempotentReply.objects.filter(user=user, operation=operation, key=stored_key)
+    reply = earlier.first()
+    if reply is not None:
+        return Status(reply.status, reply.body)
+    reason = payload.reason.strip()
+    if not reason:
+        raise Problem(422, "Give a reason: it is kept with the finding.", errors=[])
+    try:
+        do_acknowledge_finding(finding, user, reason, ip=request.META.get("REMOTE_ADDR"))
+    except LifecycleError as exc:
+        raise Problem(409, str(exc), slug="finding-not-open") from exc
+    body = FindingOut.from_orm(finding).model_dump(mode="json")
+    try:
+        with transaction.atomic():
+            ApiIdempotentReply.objects.create(
+                user=user, operation=operation, key=stored_key, status=200, body=body
+            )
+    except IntegrityError:
+        pass  # a concurrent retry stored the same reply
+    return Status(200, body)

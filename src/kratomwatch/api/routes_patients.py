@@ -1,0 +1,191 @@
+"""Patients, their products and their doses. Access is decided by kratomwatch.clinic.access."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Header, Query, Router, Status
+
+from kratomwatch.clinic import access
+from kratomwatch.clinic.actions import do_record_dose
+from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Role, User
+from kratomwatch.clinic.snapshot import product_spec
+from kratomwatch.domain.doses import DoseRejected, FieldError, check_dose
+
+from .auth import read_auth, write_auth
+from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .problems import Problem
+from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut, ProductPage
+
+router = Router(tags=["patients"])
+ERRORS: dict[int, Any] = {s: ProblemOut for s in (400, 401, 403, 404, 409, 422, 429)}
+MAX_KEY = 76  # the stored key is "api:" + this, at most 80 characters
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def idempotency_key(value: str | None) -> str:
+    """The ``Idempotency-Key`` header every POST must carry."""
+    key = (value or "").strip()
+    if not key:
+        raise Problem(
+            400, "Send an Idempotency-Key header with every POST.", slug="no-idempotency-key"
+        )
+    if len(key) > MAX_KEY or not key.isprintable() or not key.isascii():
+        raise Problem(
+            400,
+            f"The Idempotency-Key must be printable ASCII of at most {MAX_KEY} characters.",
+            slug="bad-idempotency-key",
+        )
+    return key
+
+
+def dose_out(entry: DoseEntry) -> dict[str, Any]:
+    def text(value: Decimal | None) -> str | None:
+        return None if value is None else format(value.normalize(), "f")
+
+    return {
+        "uuid": entry.uuid,
+        "product": entry.product.uuid,
+        "taken_at": entry.taken_at,
+        "amount": text(entry.amount),
+        "unit": entry.unit,
+        "leaf_equivalent_g": text(entry.leaf_equivalent_g),
+        "mitragynine_mg": text(entry.mitragynine_mg),
+        "hydroxymitragynine_mg": text(entry.hydroxymitragynine_mg),
+        "confirmed_warnings": list(entry.confirmed_warnings or []),
+        "source": entry.source,
+        "created": entry.created,
+    }
+
+
+@router.get("/patients", response={200: PatientPage, **ERRORS}, auth=read_auth)
+def list_patients(
+    request: HttpRequest,
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+) -> dict[str, Any]:
+    """Clinicians: the patients on their care teams. Patients: themselves."""
+    return paginate(request, access.visible_patients(_user(request)), cursor, limit)
+
+
+@router.get("/patients/{patient_uuid}", response={200: PatientOut, **ERRORS}, auth=read_auth)
+def get_patient(request: HttpRequest, patient_uuid: UUID) -> PatientProfile:
+    return access.patient_for(_user(request), patient_uuid)
+
+
+@router.get(
+    "/patients/{patient_uuid}/products", response={200: ProductPage, **ERRORS}, auth=read_auth
+)
+def list_products(
+    request: HttpRequest,
+    patient_uuid: UUID,
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+) -> dict[str, Any]:
+    patient = access.patient_for(_user(request), patient_uuid)
+    return paginate(request, patient.products.all(), cursor, limit)
+
+
+@router.get("/patients/{patient_uuid}/doses", response={200: DosePage, **ERRORS}, auth=read_auth)
+def list_doses(
+    request: HttpRequest,
+    patient_uuid: UUID,
+    cursor: str | None = Query(None, max_length=200),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+) -> dict[str, Any]:
+    """Doses in the order they were recorded (by ``created``)."""
+    patient = access.patient_for(_user(request), patient_uuid)
+    page = paginate(request, patient.doses.select_related("product"), cursor, limit)
+    page["items"] = [dose_out(entry) for entry in page["items"]]
+    return page
+
+
+def _same_dose(entry: DoseEntry, payload: DoseIn) -> bool:
+    try:
+        when = datetime.fromisoformat(payload.taken_at.strip())
+    except ValueError:
+        return False
+    return (
+        entry.product.uuid == payload.product
+        and entry.amount == payload.amount
+        and entry.unit == payload.unit.strip().lower()
+        and entry.taken_at == when
+    )
+
+
+@router.post(
+    "/patients/{patient_uuid}/doses",
+    response={200: DoseOut, 201: DoseOut, **ERRORS},
+    auth=write_auth,
+)
+def record_dose(
+    request: HttpRequest,
+    patient_uuid: UUID,
+    payload: DoseIn,
+    key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="Required. The same key answers with the dose first recorded under it.",
+    ),
+) -> Status:
+    """A patient records one of their own doses (201); a retry with the same key gets 200."""
+    user = _user(request)
+    patient = access.patient_for(user, patient_uuid)
+    if user.role != Role.PATIENT:
+        raise Problem(403, "Only the patient records their doses.")
+    stored_key = "api:" + idempotency_key(key)
+    existing = patient.doses.select_related("product").filter(idempotency_key=stored_key).first()
+    if existing is not None:
+        if not _same_dose(existing, payload):
+            raise Problem(
+                409,
+                "This Idempotency-Key was used for a different dose: use a new key.",
+                slug="idempotency-key-reused",
+            )
+        return Status(200, dose_out(existing))
+    product = patient.products.filter(uuid=payload.product, archived=False).first()
+    if product is None:
+        raise Problem(
+            422,
+            "The request has invalid fields.",
+            errors=[FieldError("product", "No such product on this record.", "product_unknown")],
+        )
+    try:
+        checked = check_dose(
+            amount=payload.amount,
+            unit=payload.unit,
+            taken_at=payload.taken_at,
+            product=product_spec(product),
+            now=timezone.now(),
+            confirmed=payload.confirm,
+        )
+    except DoseRejected as exc:
+        raise Problem(422, "The dose was not recorded.", errors=exc.errors) from exc
+    pending = checked.needs_confirmation()
+    if pending:
+        raise Problem(
+            422,
+            "Confirm the unusual values by sending their codes in 'confirm'; nothing was saved.",
+            slug="confirmation-required",
+            errors=[FieldError(c.field, c.message, c.code) for c in pending],
+        )
+    entry, created = do_record_dose(
+        patient=patient,
+        entered_by=user,
+        product=product,
+        checked=checked,
+        idempotency_key=stored_key,
+        source=EntrySource.API,
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    return Status(201 if created else 200, dose_out(entry))

@@ -1,0 +1,107 @@
+"""Request and response documents of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+    code: str
+
+
+class ProblemOut(Schema):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldErrorOut] | None = None
+
+
+class PatientOut(Schema):
+    uuid: UUID
+    display_name: str
+    created: datetime
+
+
+class ProductOut(Schema):
+    uuid: UUID
+    name: str
+    vendor: str
+    form: str
+    archived: bool
+    created: datetime
+
+
+class DoseOut(Schema):
+    uuid: UUID
+    product: UUID
+    taken_at: datetime
+    amount: str
+    unit: str
+    leaf_equivalent_g: str | None
+    mitragynine_mg: str | None
+    hydroxymitragynine_mg: str | None
+    confirmed_warnings: list[str]
+    source: str
+    created: datetime
+
+
+class DoseIn(Schema):
+    product: UUID
+    amount: Decimal = Field(description="Amount of product, in `unit`; a dot as decimal point.")
+    unit: str = Field(description="g, mg, capsule, tablet or ml.", max_length=20)
+    taken_at: str = Field(
+        description="When it was taken: ISO 8601 with a UTC offset, e.g. 2026-01-05T08:30+01:00.",
+        max_length=64,
+    )
+    confirm: list[str] = Field(
+        default_factory=list,
+        description="Codes of the confirmations given for unusual but possible values.",
+    )
+
+
+class FindingOut(Schema):
+    uuid: UUID
+    code: str
+    severity: str
+    category: str
+    title: str
+    rationale: str
+    management: str
+    status: str
+    active: bool
+    first_seen: datetime
+    last_seen: datetime
+    acknowledged_at: datetime | None
+    acknowledged_reason: str
+    created: datetime
+
+
+class AcknowledgeIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class PatientPage(Schema):
+    items: list[PatientOut]
+    next: str | None
+
+
+class ProductPage(Schema):
+    items: list[ProductOut]
+    next: str | None
+
+
+class DosePage(Schema):
+    items: list[DoseOut]
+    next: str | None
+
+
+class FindingPage(Schema):
+    items: list[FindingOut]
+    next: str | None
