@@ -66,6 +66,7 @@ def test_production_settings_pass_the_deployment_checks(tmp_path: Path) -> None:
                KRATOMWATCH_ALLOWED_HOSTS="kratomwatch.example.org",
                DJANGO_SETTINGS_MODULE="kratomwatch.settings")
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' Playwright fixture
     out = subprocess.run([sys.executable, "-m", "django", "check", "--deploy",
                           "--fail-level", "WARNING"], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
