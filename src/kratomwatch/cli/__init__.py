@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_screen",
     "kratomwatch.cli.cmd_reminders",
     "kratomwatch.cli.cmd_purge",
+    "kratomwatch.cli.cmd_token",
     "kratomwatch.cli.cmd_analyze",
     "kratomwatch.cli.cmd_nof1",
     "kratomwatch.cli.cmd_export_fhir",
