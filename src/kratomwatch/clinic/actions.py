@@ -146,7 +146,8 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     stored = {f.fingerprint: f for f in Finding.objects.filter(patient=patient)}
     seen: set[str] = set()
     created: list[Finding] = []
-    changed: list[Finding] = []
+    changed: list[Finding] = []  # content, status or activity changed: rewritten
+    still: list[int] = []  # the same finding seen again: only last_seen moves
     for found in result.findings:
         fingerprint = found.fingerprint()
         seen.add(fingerprint)
@@ -164,9 +165,13 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
                 )
             )
             continue
+        reopen = row.status == FindingStatus.RESOLVED and not row.active
+        if row.active and not reopen and all(getattr(row, k) == v for k, v in values.items()):
+            still.append(row.pk)
+            continue
         for key, value in values.items():
             setattr(row, key, value)
-        if row.status == FindingStatus.RESOLVED and not row.active:
+        if reopen:
             row.status = FindingStatus.OPEN
         row.last_seen = now
         row.active = True
@@ -177,8 +182,11 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
             row.active = False
             row.modified = now
             changed.append(row)
-    # Two statements whatever the number of findings: screening runs on every submission.
+    # A fixed number of statements whatever the number of findings: screening runs on every
+    # submission.
     Finding.objects.bulk_create(created)
+    if still:
+        Finding.objects.filter(pk__in=still).update(last_seen=now)
     if changed:
         Finding.objects.bulk_update(
             changed, [*SYNCED_FIELDS, "status", "last_seen", "active", "modified"]
