@@ -18,10 +18,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -65,6 +66,10 @@ EXPORT_COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("year_of_birth", "year of birth (no full date is stored)"),
         ("sex", "female, male, intersex or unknown"),
         ("clinic", "clinic slug"),
+        ("username", "patient's user name"),
+        ("first_name", "first name of the patient's account"),
+        ("last_name", "last name of the patient's account"),
+        ("sud_treatment", "current substance-use-disorder treatment, as entered"),
     ),
     "doses": (
         ("patient_id", "patient's public id"),
@@ -112,6 +117,7 @@ EXPORT_COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("flags", "safety flags raised (;)"),
         ("subscales", "subscale scores as id=value (;)"),
         ("source", "web, api, import or seed"),
+        ("answers", "the answers as stored, in JSON"),
     ),
     "symptoms": (
         ("patient_id", "patient's public id"),
@@ -140,6 +146,46 @@ EXPORT_COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("resolved_reason", "reason given when resolved"),
         ("rationale", "why it was raised"),
         ("references", "evidence links, separated by spaces"),
+    ),
+    "products": (
+        ("patient_id", "patient's public id"),
+        ("product_id", "product's public id"),
+        ("name", "product name as the patient entered it"),
+        ("vendor", "vendor, as entered"),
+        ("strain_label", "strain on the label, as entered"),
+        ("form", "product form code, e.g. leaf_powder"),
+        ("batch", "batch, as entered"),
+        ("potency_source", "unknown, label or lab"),
+        ("mitragynine_mg_per_g", "mitragynine in mg per g (empty when unknown)"),
+        ("hydroxymitragynine_mg_per_g", "7-hydroxymitragynine in mg per g"),
+        ("unit_material_mg", "material per capsule or tablet in mg"),
+        ("mitragynine_mg_per_unit", "mitragynine in mg per capsule or tablet"),
+        ("hydroxymitragynine_mg_per_unit", "7-hydroxymitragynine in mg per capsule or tablet"),
+        ("leaf_g_per_ml", "leaf-equivalent in g per ml"),
+        ("mitragynine_mg_per_ml", "mitragynine in mg per ml"),
+        ("hydroxymitragynine_mg_per_ml", "7-hydroxymitragynine in mg per ml"),
+        ("extract_ratio", "extract ratio, e.g. 10 for 10:1"),
+        ("archived", "true once archived"),
+    ),
+    "conditions": (
+        ("patient_id", "patient's public id"),
+        ("condition_id", "condition's public id"),
+        ("code", "KratomWatch condition code, e.g. low_back_pain"),
+        ("note", "the clinician's note"),
+        ("active", "true while the condition is current"),
+    ),
+    "medications": (
+        ("patient_id", "patient's public id"),
+        ("medication_id", "medication's public id"),
+        ("name_entered", "medication name as entered"),
+        ("ingredient", "recognised ingredient ids (,)"),
+        ("dose_text", "dose as entered"),
+        ("started_on", "date started (ISO 8601)"),
+        ("stopped_on", "date stopped (ISO 8601)"),
+    ),
+    "care_team": (
+        ("patient_id", "patient's public id"),
+        ("clinician", "user name of a clinician on the patient's care team"),
     ),
 }
 
@@ -188,6 +234,10 @@ def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
             str(patient.year_of_birth or ""),
             patient.sex,
             patient.clinic.slug,
+            patient.user.username,
+            _text(patient.user.first_name),
+            _text(patient.user.last_name),
+            _text(patient.sud_treatment),
         ]
     )
     for dose in patient.doses.select_related("product").order_by("taken_at", "pk"):
@@ -233,6 +283,7 @@ def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
                 ";".join(str(f) for f in scores.get("flags") or []),
                 ";".join(f"{k}={_num(v)}" for k, v in subscales.items() if v is not None),
                 response.source,
+                json.dumps(response.answers, separators=(",", ":"), sort_keys=True),
             ]
         )
     for symptom in patient.symptoms.order_by("reported_at", "pk"):
@@ -250,7 +301,64 @@ def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
         )
     for finding in patient.findings.order_by("first_seen", "pk"):
         rows["findings"].append(_finding_row(pid, finding))
+    for product in patient.products.order_by("pk"):
+        rows["products"].append(
+            [
+                pid,
+                str(product.uuid),
+                _text(product.name),
+                _text(product.vendor),
+                _text(product.strain_label),
+                product.form,
+                _text(product.batch),
+                product.potency_source,
+                *(_num(getattr(product, name)) for name in PRODUCT_POTENCY),
+                "true" if product.archived else "false",
+            ]
+        )
+    for condition in patient.conditions.order_by("code", "pk"):
+        rows["conditions"].append(
+            [
+                pid,
+                str(condition.uuid),
+                condition.code,
+                _text(condition.note),
+                "true" if condition.active else "false",
+            ]
+        )
+    for medication in patient.medications.order_by("name_entered", "pk"):
+        rows["medications"].append(
+            [
+                pid,
+                str(medication.uuid),
+                _text(medication.name_entered),
+                medication.ingredient,
+                _text(medication.dose_text),
+                _date(medication.started_on),
+                _date(medication.stopped_on),
+            ]
+        )
+    for username in sorted(patient.care_team.values_list("username", flat=True)):
+        rows["care_team"].append([pid, username])
     return rows
+
+
+#: Potency fields of a product, in the order of their columns in ``products.csv``.
+PRODUCT_POTENCY: tuple[str, ...] = (
+    "mitragynine_mg_per_g",
+    "hydroxymitragynine_mg_per_g",
+    "unit_material_mg",
+    "mitragynine_mg_per_unit",
+    "hydroxymitragynine_mg_per_unit",
+    "leaf_g_per_ml",
+    "mitragynine_mg_per_ml",
+    "hydroxymitragynine_mg_per_ml",
+    "extract_ratio",
+)
+
+
+def _date(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
 
 
 def _instrument(instrument_id: str) -> Instrument | None:
