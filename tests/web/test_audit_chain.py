@@ -441,7 +441,7 @@ def test_the_patient_sees_who_viewed_their_record(client: Client, tri: Triangle)
     html = response.content.decode()
     rows = _rows(html)
     assert [r[1:] for r in rows] == [
-        ["You", "Patient", VIEW_ACTIONS["patient.export_csv"]],
+        ["You", "Patient", VIEW_ACTIONS["csv.export"]],
         ["Clinic staff, on the server's command line", "—", VIEW_ACTIONS["csv.export"]],
         ["Alice Ng", "Clinician", VIEW_ACTIONS["report.pdf"]],
         ["Alice Ng", "Clinician", VIEW_ACTIONS["patient.view"]],

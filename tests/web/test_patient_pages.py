@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 import zipfile
@@ -168,16 +169,22 @@ def test_my_data_downloads(client: Client, tri: Triangle) -> None:
     )
     client.force_login(tri.patient.user)
     archive = zipfile.ZipFile(io.BytesIO(client.get(reverse("my_data_csv")).content))
-    assert set(archive.namelist()) == {
+    assert {
         "doses.csv",
-        "questionnaires.csv",
+        "daily_ratings.csv",
+        "questionnaire_scores.csv",
         "symptoms.csv",
+        "products.csv",
+        "medications.csv",
         "checkins.csv",
-    }
-    doses = archive.read("doses.csv").decode().splitlines()
-    assert doses[0].startswith("taken_at,product,form,amount,unit")
-    assert ",Red Bali powder,leaf_powder,2.5,g,2.5," in doses[1]
-    assert "+00:00" in doses[1] or "-" in doses[1].split(",")[0][19:]  # explicit offset
+    } <= set(archive.namelist())
+    doses = list(csv.DictReader(io.StringIO(archive.read("doses.csv").decode())))
+    assert len(doses) == 1
+    assert doses[0]["product_name"] == "Red Bali powder" and doses[0]["amount"] == "2.5"
+    assert doses[0]["unit"] == "g"
+    assert doses[0]["taken_at"][19] in "+-Z"  # an explicit UTC offset
+    patients = list(csv.DictReader(io.StringIO(archive.read("patients.csv").decode())))
+    assert [p["display_name"] for p in patients] == ["Paul"]  # nobody else's data
     response = client.get(reverse("my_data_pdf"))
     assert response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)

@@ -11,7 +11,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from .charts import trend_figure
-from .models import PatientProfile
+from .models import PatientProfile, User
 from .trends import daily_series, summary
 
 A4 = (8.27, 11.69)
@@ -72,82 +72,28 @@ def patient_pdf(patient: PatientProfile) -> bytes:
     return buffer.getvalue()
 
 
-CSV_COLUMNS = {
-    "doses.csv": [
-        "taken_at",
-        "product",
-        "form",
-        "amount",
-        "unit",
-        "leaf_equivalent_g",
-        "mitragynine_mg",
-        "hydroxymitragynine_mg",
-        "source",
-    ],
-    "questionnaires.csv": [
-        "taken_at",
-        "instrument",
-        "version",
-        "answers",
-        "total",
-        "band",
-        "flags",
-    ],
-    "symptoms.csv": ["reported_at", "symptom", "severity"],
-    "checkins.csv": ["day", "submitted_at", "note"],
-}
-
-
-def _iso(value: object) -> str:
-    return "" if value is None else timezone.localtime(value).isoformat()  # type: ignore[arg-type]
-
-
-def _num(value: object) -> str:
-    return "" if value is None else f"{value.normalize():f}"  # type: ignore[attr-defined]
-
-
-def patient_csv_zip(patient: PatientProfile) -> bytes:
-    """One CSV per kind of record, ISO 8601 times with UTC offsets, units in their own column."""
+def patient_csv_zip(patient: PatientProfile, actor: User | None = None) -> bytes:
+    """Everything recorded about the patient: the documented CSV export of
+    kratomwatch.interop (see docs/interoperability.md) plus their check-in notes, zipped."""
     import csv
+    import tempfile
     import zipfile
+    from pathlib import Path
 
-    rows: dict[str, list[list[str]]] = {name: [] for name in CSV_COLUMNS}
-    for d in patient.doses.select_related("product").order_by("taken_at"):
-        rows["doses.csv"].append(
-            [
-                _iso(d.taken_at),
-                d.product.name,
-                d.product.form,
-                _num(d.amount),
-                d.unit,
-                _num(d.leaf_equivalent_g),
-                _num(d.mitragynine_mg),
-                _num(d.hydroxymitragynine_mg),
-                d.source,
-            ]
-        )
-    for r in patient.responses.order_by("taken_at"):
-        rows["questionnaires.csv"].append(
-            [
-                _iso(r.taken_at),
-                r.instrument_id,
-                r.instrument_version,
-                " ".join("" if a is None else str(a) for a in r.answers),
-                _num(r.total),
-                r.scores.get("band") or "",
-                " ".join(r.scores.get("flags") or []),
-            ]
-        )
-    for s in patient.symptoms.order_by("reported_at"):
-        rows["symptoms.csv"].append([_iso(s.reported_at), s.term, s.get_severity_display()])
-    for c in patient.checkins.order_by("submitted_at"):
-        rows["checkins.csv"].append([c.day.isoformat(), _iso(c.submitted_at), c.note])
+    from kratomwatch.interop.csv_io import export_csv
+
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, columns in CSV_COLUMNS.items():
-            text = io.StringIO()
-            writer = csv.writer(text)
-            writer.writerow(columns)
-            writer.writerows(rows[name])
-            archive.writestr(name, text.getvalue())
+    with tempfile.TemporaryDirectory(prefix="kratomwatch-export-") as tmp:
+        folder = Path(tmp)
+        export_csv([patient], folder, actor=actor)
+        with (folder / "checkins.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["day", "submitted_at", "note"])
+            for c in patient.checkins.order_by("submitted_at"):
+                writer.writerow(
+                    [c.day.isoformat(), timezone.localtime(c.submitted_at).isoformat(), c.note]
+                )
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.glob("*.csv")):
+                archive.write(path, path.name)
     return buffer.getvalue()

@@ -384,18 +384,10 @@ def request_deletion(request: HttpRequest) -> HttpResponse:
 @access.role_required(Role.PATIENT)
 def my_data_csv(request: HttpRequest) -> HttpResponse:
     user, patient = _patient(request)
-    from .actions import audit
     from .exports import patient_csv_zip
 
-    audit(
-        user,
-        "patient.export_csv",
-        patient=patient,
-        object_type="patient",
-        object_uuid=patient.uuid,
-        ip=_ip(request),
-    )
-    response = HttpResponse(patient_csv_zip(patient), content_type="application/zip")
+    # The export itself writes the audit event (csv.export) with the patient as the actor.
+    response = HttpResponse(patient_csv_zip(patient, actor=user), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="kratomwatch-my-data.zip"'
     return response
 
