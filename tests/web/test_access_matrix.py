@@ -107,6 +107,12 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:record_dose": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_findings": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:acknowledge_finding": (lambda t: {"finding_uuid": t.finding.uuid}, set()),
+    # Token access to these is tested in tests/api/test_api_records.py.
+    "api:list_checkins": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:list_responses": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:record_response": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:list_symptoms": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:list_plans": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
 }
 API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
     "api:health",

@@ -55,6 +55,8 @@ def health(request: HttpRequest) -> Status:
 
 from .routes_findings import router as findings_router  # noqa: E402
 from .routes_patients import router as patients_router  # noqa: E402
+from .routes_records import router as records_router  # noqa: E402
 
 api.add_router("/", patients_router)
 api.add_router("/", findings_router)
+api.add_router("/", records_router)

@@ -105,3 +105,76 @@ class DosePage(Schema):
 class FindingPage(Schema):
     items: list[FindingOut]
     next: str | None
+
+
+class ResponseOut(Schema):
+    uuid: UUID
+    instrument_id: str
+    instrument_version: str
+    answers: list[int | None]
+    total: str | None
+    band: str | None
+    flags: list[str]
+    taken_at: datetime
+    created: datetime
+
+
+class ResponseIn(Schema):
+    instrument_id: str = Field(max_length=60)
+    answers: list[int | None] = Field(
+        max_length=60, description="Answers in item order; null for an optional item left out."
+    )
+
+
+class SymptomOut(Schema):
+    uuid: UUID
+    term: str
+    severity: int
+    reported_at: datetime
+    created: datetime
+
+
+class CheckInOut(Schema):
+    uuid: UUID
+    day: str
+    submitted_at: datetime
+    note: str
+    created: datetime
+
+
+class PlanOut(Schema):
+    uuid: UUID
+    version: int
+    kind: str
+    active: bool
+    starting_dose_g: str | None
+    max_single_dose_g: str | None
+    max_daily_dose_g: str | None
+    max_doses_per_day: int | None
+    min_hours_between: str | None
+    max_weekly_increase_pct: str | None
+    review_on: str | None
+    stop_rules: str
+    steps: list[dict[str, str]]
+    reason: str
+    created: datetime
+
+
+class ResponsePage(Schema):
+    items: list[ResponseOut]
+    next: str | None
+
+
+class SymptomPage(Schema):
+    items: list[SymptomOut]
+    next: str | None
+
+
+class CheckInPage(Schema):
+    items: list[CheckInOut]
+    next: str | None
+
+
+class PlanPage(Schema):
+    items: list[PlanOut]
+    next: str | None

@@ -1,0 +1,209 @@
+"""A patient's check-ins, questionnaire responses, symptoms and plans.
+
+Read by the patient and their clinicians; questionnaire responses are recorded by the patient.
+Access is decided by kratomwatch.clinic.access.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Header, Query, Router, Status
+
+from kratomwatch.clinic import access
+from kratomwatch.clinic.actions_patient import do_submit_questionnaire
+from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse, Role
+from kratomwatch.domain.doses import FieldError
+from kratomwatch.domain.questionnaires import ScoringError, UnknownInstrumentError, get_instrument
+
+from .auth import read_auth, write_auth
+from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .problems import Problem
+from .routes_patients import ERRORS, _user, idempotency_key
+from .schemas import (
+    CheckInPage,
+    PlanPage,
+    ResponseIn,
+    ResponseOut,
+    ResponsePage,
+    SymptomPage,
+)
+
+router = Router(tags=["records"])
+
+
+def _text(value: Decimal | str | None) -> str | None:
+    return None if value is None else format(Decimal(str(value)).normalize(), "f")
+
+
+def response_out(r: QuestionnaireResponse) -> dict[str, Any]:
+    return {
+        "uuid": r.uuid,
+        "instrument_id": r.instrument_id,
+        "instrument_version": r.instrument_version,
+        "answers": list(r.answers),
+        "total": _text(r.total),
+        "band": (r.scores or {}).get("band"),
+        "flags": list((r.scores or {}).get("flags") or []),
+        "taken_at": r.taken_at,
+        "created": r.created,
+    }
+
+
+def checkin_out(c: CheckIn) -> dict[str, Any]:
+    return {
+        "uuid": c.uuid,
+        "day": c.day.isoformat(),
+        "submitted_at": c.submitted_at,
+        "note": c.note,
+        "created": c.created,
+    }
+
+
+def plan_out(p: Plan) -> dict[str, Any]:
+    return {
+        "uuid": p.uuid,
+        "version": p.version,
+        "kind": p.kind,
+        "active": p.active,
+        "starting_dose_g": _text(p.starting_dose_g),
+        "max_single_dose_g": _text(p.max_single_dose_g),
+        "max_daily_dose_g": _text(p.max_daily_dose_g),
+        "max_doses_per_day": p.max_doses_per_day,
+        "min_hours_between": _text(p.min_hours_between),
+        "max_weekly_increase_pct": _text(p.max_weekly_increase_pct),
+        "review_on": p.review_on.isoformat() if p.review_on else None,
+        "stop_rules": p.stop_rules,
+        "steps": list((p.details or {}).get("steps", [])),
+        "reason": p.reason,
+        "created": p.created,
+    }
+
+
+Cursor = Query(None, max_length=200)
+Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+@router.get(
+    "/patients/{patient_uuid}/checkins", response={200: CheckInPage, **ERRORS}, auth=read_auth
+)
+def list_checkins(
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
+) -> dict[str, Any]:
+    patient = access.patient_for(_user(request), patient_uuid)
+    page = paginate(request, patient.checkins.all(), cursor, limit)
+    page["items"] = [checkin_out(c) for c in page["items"]]
+    return page
+
+
+@router.get(
+    "/patients/{patient_uuid}/responses", response={200: ResponsePage, **ERRORS}, auth=read_auth
+)
+def list_responses(
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
+) -> dict[str, Any]:
+    patient = access.patient_for(_user(request), patient_uuid)
+    page = paginate(request, patient.responses.all(), cursor, limit)
+    page["items"] = [response_out(r) for r in page["items"]]
+    return page
+
+
+@router.post(
+    "/patients/{patient_uuid}/responses",
+    response={200: ResponseOut, 201: ResponseOut, **ERRORS},
+    auth=write_auth,
+)
+def record_response(
+    request: HttpRequest,
+    patient_uuid: UUID,
+    payload: ResponseIn,
+    key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="Required. The same key answers with the first response recorded under it.",
+    ),
+) -> Status:
+    """A patient records their answers to a questionnaire (scored by the clinical core)."""
+    user = _user(request)
+    patient = access.patient_for(user, patient_uuid)
+    if user.role != Role.PATIENT:
+        raise Problem(403, "Only the patient records their own answers.")
+    stored_key = "api:" + idempotency_key(key)
+    try:
+        instrument = get_instrument(payload.instrument_id)
+    except UnknownInstrumentError as exc:
+        raise Problem(
+            422,
+            "The request has invalid fields.",
+            errors=[FieldError("instrument_id", str(exc).strip("'\""), "instrument_unknown")],
+        ) from exc
+    if len(payload.answers) != len(instrument.items):
+        raise Problem(
+            422,
+            "The answers were not recorded.",
+            errors=[
+                FieldError(
+                    "answers",
+                    f"{instrument.id} has {len(instrument.items)} items; "
+                    f"{len(payload.answers)} answers were sent.",
+                    "wrong_count",
+                )
+            ],
+        )
+    answers = {
+        item.id: value for item, value in zip(instrument.items, payload.answers, strict=True)
+    }
+    existing = patient.responses.filter(idempotency_key=stored_key).first()
+    if existing is not None:
+        if existing.instrument_id != instrument.id or list(existing.answers) != list(
+            payload.answers
+        ):
+            raise Problem(
+                409,
+                "This Idempotency-Key was used for different answers: use a new key.",
+                slug="idempotency-key-reused",
+            )
+        return Status(200, response_out(existing))
+    try:
+        response, created = do_submit_questionnaire(
+            patient=patient,
+            user=user,
+            instrument=instrument,
+            answers=answers,
+            key=stored_key,
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    except ScoringError as exc:
+        raise Problem(
+            422,
+            "The answers were not recorded.",
+            errors=[
+                FieldError(f"answers.{item}", message, "invalid_answer")
+                for item, message in exc.errors
+            ],
+        ) from exc
+    return Status(201 if created else 200, response_out(response))
+
+
+@router.get(
+    "/patients/{patient_uuid}/symptoms", response={200: SymptomPage, **ERRORS}, auth=read_auth
+)
+def list_symptoms(
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
+) -> dict[str, Any]:
+    patient = access.patient_for(_user(request), patient_uuid)
+    return paginate(request, patient.symptoms.all(), cursor, limit)
+
+
+@router.get("/patients/{patient_uuid}/plans", response={200: PlanPage, **ERRORS}, auth=read_auth)
+def list_plans(
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
+) -> dict[str, Any]:
+    """Every version of the patient's plan; ``active`` marks the one in effect."""
+    patient = access.patient_for(_user(request), patient_uuid)
+    page = paginate(request, patient.plans.all(), cursor, limit)
+    page["items"] = [plan_out(p) for p in page["items"]]
+    return page
