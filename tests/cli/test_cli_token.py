@@ -23,7 +23,8 @@ def test_create_list_and_revoke(capsys: Any, client: Client) -> None:
     assert main(["token", "list", "--user", "doc"]) == 0
     listing = capsys.readouterr().out
     assert f"kw_{token.prefix}" in listing and secret not in listing
-    assert main(["token", "revoke", "--user", "doc", token.prefix]) == 0
+    # As listed (kw_…): a prefix may begin with "-", which would read as an option alone.
+    assert main(["token", "revoke", "--user", "doc", f"kw_{token.prefix}"]) == 0
     assert client.get("/api/patients", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
 
 

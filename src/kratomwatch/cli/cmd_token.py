@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing.add_argument("--user", required=True, metavar="USERNAME")
     revoke = actions.add_parser("revoke", help="revoke a token by its prefix")
     revoke.add_argument("--user", required=True, metavar="USERNAME")
-    revoke.add_argument("prefix", help="the 8 characters after kw_")
+    revoke.add_argument("prefix", help="the token's start as listed, e.g. kw_AbCd1234")
     for p in (create, listing, revoke):
         add_db_arguments(p)
     parser.set_defaults(func=run)
