@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +49,14 @@ def checkin_data(
     return data
 
 
-def dose(tri: Triangle, amount: str = "2", at: str = "08:00", took: bool = True) -> dict[str, str]:
+def earlier(hour: int, minute: int = 0) -> str:
+    """A time of day today that is not in the future, whenever the test runs."""
+    now = timezone.localtime().time().replace(second=0, microsecond=0)
+    return min(time(hour, minute), now).strftime("%H:%M")
+
+
+def dose(tri: Triangle, amount: str = "2", at: str = "", took: bool = True) -> dict[str, str]:
+    at = at or earlier(8)
     row = {"product": str(tri.product.uuid), "amount": amount, "unit": "g", "at": at}
     if took:
         row["took"] = "on"
@@ -83,7 +90,11 @@ def test_a_full_check_in_is_stored_together(client: Client, tri: Triangle) -> No
     client.force_login(tri.patient.user)
     data = checkin_data(
         tri,
-        [dose(tri, "2", "08:00"), dose(tri, "1.5", "13:30"), dose(tri, "9", "20:00", took=False)],
+        [
+            dose(tri, "2", earlier(8, 0)),
+            dose(tri, "1.5", earlier(13, 30)),
+            dose(tri, "9", earlier(20, 0), took=False),
+        ],
         side_effects=["constipation"],
         severity_constipation="2",
         note="ok day",
@@ -114,13 +125,14 @@ def test_a_double_submit_stores_one_check_in(client: Client, tri: Triangle) -> N
 
 def test_a_missing_rating_keeps_everything_typed(client: Client, tri: Triangle) -> None:
     client.force_login(tri.patient.user)
-    data = checkin_data(tri, [dose(tri, "3.25", "09:15")], note="knee bad")
+    typed_at = earlier(9, 15)
+    data = checkin_data(tri, [dose(tri, "3.25", typed_at)], note="knee bad")
     del data["r-sleep_quality"]
     response = post(client, data)
     assert response.status_code == 400
     html = response.content.decode()
     assert "Choose one answer" in html and "was not saved" in html
-    assert 'value="3.25"' in html and "knee bad" in html and 'value="09:15"' in html
+    assert 'value="3.25"' in html and "knee bad" in html and f'value="{typed_at}"' in html
     assert (
         'value="6" checked' in html
         or 'checked value="6"' in html
@@ -133,7 +145,7 @@ def test_a_missing_rating_keeps_everything_typed(client: Client, tri: Triangle) 
 
 def test_one_bad_dose_saves_nothing(client: Client, tri: Triangle) -> None:
     client.force_login(tri.patient.user)
-    response = post(client, checkin_data(tri, [dose(tri, "2"), dose(tri, "-1", "12:00")]))
+    response = post(client, checkin_data(tri, [dose(tri, "2"), dose(tri, "-1", earlier(12, 0))]))
     assert response.status_code == 400
     assert "amount" in response.content.decode().lower()
     assert not DoseEntry.objects.exists()

@@ -197,6 +197,7 @@ def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]
     """Yesterday's doses (the repeat suggestion), then one blank row with the last product."""
     last = patient.doses.select_related("product").first()
     rows: list[dict[str, Any]] = []
+    now = timezone.localtime().time().replace(second=0, microsecond=0)
     if last is not None:
         last_day = timezone.localtime(last.taken_at).date()
         previous = (
@@ -213,13 +214,15 @@ def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]
                     "product": dose.product.uuid,
                     "amount": f"{dose.amount.normalize():f}",
                     "unit": dose.unit,
-                    "at": timezone.localtime(dose.taken_at).time().replace(second=0, microsecond=0),
+                    # Today at the same time, but never later than now: a dose taken
+                    # "at 14:00" cannot be recorded at 09:00 for the afternoon to come.
+                    "at": min(
+                        timezone.localtime(dose.taken_at).time().replace(second=0, microsecond=0),
+                        now,
+                    ),
                 }
             )
-    blank: dict[str, Any] = {
-        "took": False,
-        "at": timezone.localtime().time().replace(second=0, microsecond=0),
-    }
+    blank: dict[str, Any] = {"took": False, "at": now}
     if last is not None:
         blank.update(product=last.product.uuid, unit=last.unit)
     rows.append(blank)
