@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -212,10 +211,3 @@ def do_request_deletion(
             ip=ip,
         )
         return request
-
-
-def latest_by_instrument(patient: PatientProfile) -> dict[str, Any]:
-    latest: dict[str, Any] = {}
-    for response in patient.responses.order_by("-taken_at").only("instrument_id", "taken_at"):
-        latest.setdefault(response.instrument_id, response.taken_at)
-    return latest

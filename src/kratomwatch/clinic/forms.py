@@ -13,7 +13,31 @@ from kratomwatch.domain.doses import UNIT_LABELS, CheckedDose, DoseRejected, Uni
 from .models import PatientProfile, Product
 from .snapshot import product_spec
 
-DOSE_FIELDS = {"amount", "unit", "taken_at", "product"}
+
+def check_dose_on_form(
+    form: forms.Form, *, prompt: str, field_map: dict[str, str] | None = None, **dose: Any
+) -> CheckedDose | None:
+    """Run the clinical core's dose check for a form.
+
+    Rejections go on the fields they name (renamed by ``field_map`` where the form calls a
+    field differently); unconfirmed unusual values set ``form.pending`` and ``prompt``, and
+    nothing is accepted until the person ticks them. Returns the checked dose, or None.
+    """
+    confirmed = form.cleaned_data.get("confirm") or ()
+    try:
+        checked = check_dose(confirmed=confirmed, now=timezone.now(), **dose)
+    except DoseRejected as exc:
+        for error in exc.errors:
+            name = (field_map or {}).get(error.field, error.field)
+            form.add_error(name if name in form.fields else None, error.message)
+        return None
+    pending = checked.needs_confirmation(confirmed)
+    if pending:
+        form.pending = [(c.code, c.message) for c in pending]  # type: ignore[attr-defined]
+        form.fields["confirm"].choices = form.pending  # type: ignore[attr-defined]
+        form.add_error(None, prompt)
+        return None
+    return checked
 
 
 class DoseForm(forms.Form):
@@ -68,30 +92,15 @@ class DoseForm(forms.Form):
         product = data.get("product")
         if product is None or any(name in self.errors for name in ("amount", "unit", "taken_at")):
             return data
-        try:
-            checked = check_dose(
-                amount=data.get("amount"),
-                unit=data.get("unit"),
-                taken_at=data.get("taken_at"),
-                product=product_spec(product),
-                now=timezone.now(),
-                confirmed=data.get("confirm") or (),
-            )
-        except DoseRejected as exc:
-            for error in exc.errors:
-                self.add_error(error.field if error.field in DOSE_FIELDS else None, error.message)
-            return data
-        pending = checked.needs_confirmation(data.get("confirm") or ())
-        if pending:
-            self.pending = [(c.code, c.message) for c in pending]
-            self.fields["confirm"].choices = self.pending  # type: ignore[attr-defined]
-            self.add_error(
-                None,
-                "Please check the highlighted value and tick to confirm it is right. "
-                "Nothing has been saved yet.",
-            )
-            return data
-        self.checked = checked
+        self.checked = check_dose_on_form(
+            self,
+            amount=data.get("amount"),
+            unit=data.get("unit"),
+            taken_at=data.get("taken_at"),
+            product=product_spec(product),
+            prompt="Please check the highlighted value and tick to confirm it is right. "
+            "Nothing has been saved yet.",
+        )
         return data
 
 

@@ -17,14 +17,13 @@ from django.utils import timezone
 from kratomwatch.domain.doses import (
     ALLOWED_UNITS,
     CheckedDose,
-    DoseRejected,
     Unit,
-    check_dose,
 )
 from kratomwatch.domain.products import FORM_LABELS, ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import Instrument, ScoringError
 from kratomwatch.domain.safety import load_knowledge
 
+from .forms import check_dose_on_form
 from .models import PatientProfile, PotencySource, Product
 from .snapshot import product_spec
 
@@ -152,27 +151,15 @@ class DoseRowForm(forms.Form):
         if self.errors:
             return data
         taken_at = timezone.make_aware(datetime.combine(self.day, data["at"]))
-        try:
-            checked = check_dose(
-                amount=data["amount"],
-                unit=data["unit"],
-                taken_at=taken_at,
-                product=product_spec(data["product"]),
-                now=timezone.now(),
-                confirmed=data.get("confirm") or (),
-            )
-        except DoseRejected as exc:
-            for error in exc.errors:
-                field = {"taken_at": "at"}.get(error.field, error.field)
-                self.add_error(field if field in self.fields else None, error.message)
-            return data
-        pending = checked.needs_confirmation(data.get("confirm") or ())
-        if pending:
-            self.pending = [(c.code, c.message) for c in pending]
-            self.fields["confirm"].choices = self.pending  # type: ignore[attr-defined]
-            self.add_error(None, "Please check this dose and tick to confirm it is right.")
-            return data
-        self.checked = checked
+        self.checked = check_dose_on_form(
+            self,
+            amount=data["amount"],
+            unit=data["unit"],
+            taken_at=taken_at,
+            product=product_spec(data["product"]),
+            field_map={"taken_at": "at"},
+            prompt="Please check this dose and tick to confirm it is right.",
+        )
         return data
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from kratomwatch.domain.doses import Exposure
-from kratomwatch.domain.plan_check import DoseEvent, PlanLimits
+from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import get_instrument, score
 from kratomwatch.domain.safety import (
@@ -22,7 +22,7 @@ from kratomwatch.domain.safety import (
     SymptomReport,
 )
 
-from .models import DoseEntry, PatientProfile, Plan, Product
+from .models import PatientProfile, Plan, Product
 
 #: How far back screening looks: long enough for the lack-of-benefit rule (90 days plus a
 #: two-week baseline) with room to spare.
@@ -57,12 +57,6 @@ def plan_limits(plan: Plan) -> PlanLimits:
         min_hours_between=plan.min_hours_between,
         max_weekly_increase_pct=plan.max_weekly_increase_pct,
         steps=steps,
-    )
-
-
-def dose_event(dose: DoseEntry) -> DoseEvent:
-    return DoseEvent(
-        id=str(dose.uuid), taken_at=dose.taken_at, leaf_equivalent_g=dose.leaf_equivalent_g
     )
 
 
