@@ -11,7 +11,7 @@ from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions import LifecycleError, do_acknowledge_finding
-from kratomwatch.clinic.models import ApiIdempotentReply, Finding, Role
+from kratomwatch.clinic.models import ApiIdempotentReply, Finding
 
 from .auth import read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -32,11 +32,7 @@ def list_findings(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> dict[str, Any]:
     """The patient's findings, for their clinicians (404 for everyone else)."""
-    user = _user(request)
-    patient = access.patient_for(user, patient_uuid)
-    if user.role != Role.CLINICIAN:  # the same rule as access.finding_for
-        raise Http404("Not a clinician account")
-    return paginate(request, patient.findings.all(), cursor, limit)
+    return paginate(request, access.findings_of(_user(request), patient_uuid), cursor, limit)
 
 
 def _finding(request: HttpRequest, finding_uuid: UUID) -> Finding:

@@ -45,15 +45,19 @@ def patient_for(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
         raise Http404("No such patient") from exc
 
 
+def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:
+    """A patient's findings, for the clinicians on their care team only; otherwise 404."""
+    if user.role != Role.CLINICIAN:
+        raise Http404("Not a clinician account")
+    return patient_for(user, patient_uuid).findings.all()
+
+
 def finding_for(
     user: User, patient_uuid: uuid.UUID | str, finding_uuid: uuid.UUID | str
 ) -> Finding:
     """A finding of a patient ``user`` may see as a clinician; otherwise 404."""
-    if user.role != Role.CLINICIAN:
-        raise Http404("Not a clinician account")
-    patient = patient_for(user, patient_uuid)
     try:
-        return patient.findings.get(uuid=finding_uuid)
+        return findings_of(user, patient_uuid).get(uuid=finding_uuid)
     except (Finding.DoesNotExist, ValueError) as exc:
         raise Http404("No such finding") from exc
 
@@ -135,8 +139,10 @@ def deletion_requests(user: User) -> QuerySet[DeletionRequest]:
 
 def deletion_request_for(user: User, request_uuid: uuid.UUID | str) -> DeletionRequest:
     try:
-        return deletion_requests(user).select_related("patient__clinic", "patient__user").get(
-            uuid=request_uuid
+        return (
+            deletion_requests(user)
+            .select_related("patient__clinic", "patient__user")
+            .get(uuid=request_uuid)
         )
     except (DeletionRequest.DoesNotExist, ValueError) as exc:
         raise Http404("No such request") from exc
