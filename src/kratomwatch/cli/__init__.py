@@ -34,6 +34,9 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_import_csv",
     "kratomwatch.cli.cmd_backup",
     "kratomwatch.cli.cmd_audit",
+    "kratomwatch.cli.cmd_synth",
+    "kratomwatch.cli.cmd_screen_worker",
+    "kratomwatch.cli.cmd_cohort",
 )
 
 

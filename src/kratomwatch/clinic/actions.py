@@ -10,6 +10,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kratomwatch.domain.doses import CheckedDose
@@ -119,17 +120,44 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> None:
     If building the snapshot or screening fails, that failure is itself stored as a
     high-severity finding, so that nobody mistakes "no findings" for "screened".
     """
-    now = now or timezone.now()
     with transaction.atomic():
         patient = PatientProfile.objects.select_for_update().get(pk=patient_id)
-        try:
-            result = screen(patient, now)
-        except Exception as exc:  # noqa: BLE001 - the failure is shown, not swallowed
-            logger.exception("screening failed for patient %s", patient.uuid)
-            result = ScreeningResult(
-                (_screening_failed(f"{type(exc).__name__}: {exc}"),), {}, "unavailable"
-            )
-        do_sync_findings(patient, result, now)
+        screen_locked(patient, now or timezone.now())
+
+
+def do_screen_if_due(patient_id: int, now: datetime | None = None) -> bool:
+    """Screen the patient if still due and nobody else is screening them. Returns whether."""
+    with transaction.atomic():
+        patient = (
+            PatientProfile.objects.select_for_update(skip_locked=True)
+            .filter(pk=patient_id, screening_due_at__isnull=False)
+            .first()
+        )
+        if patient is None:
+            return False
+        screen_locked(patient, now or timezone.now())
+        return True
+
+
+def screen_now_if_due(patients: QuerySet[PatientProfile]) -> None:
+    """Screen those of ``patients`` still waiting in the screening queue, before showing them."""
+    for pk in patients.filter(screening_due_at__isnull=False).values_list("pk", flat=True):
+        do_screen_patient(pk)
+
+
+def screen_locked(patient: PatientProfile, now: datetime) -> None:
+    """Screen a patient whose row this transaction has locked; clears the due mark."""
+    try:
+        result = screen(patient, now)
+    except Exception as exc:  # noqa: BLE001 - the failure is shown, not swallowed
+        logger.exception("screening failed for patient %s", patient.uuid)
+        result = ScreeningResult(
+            (_screening_failed(f"{type(exc).__name__}: {exc}"),), {}, "unavailable"
+        )
+    do_sync_findings(patient, result, now)
+    if patient.screening_due_at is not None:
+        PatientProfile.objects.filter(pk=patient.pk).update(screening_due_at=None)
+        patient.screening_due_at = None
 
 
 def _screening_failed(reason: str) -> DomainFinding:
@@ -151,8 +179,7 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     for found in result.findings:
         fingerprint = found.fingerprint()
         seen.add(fingerprint)
-        values = {k: ("" if v is None else v) for k, v in found.to_dict().items()}
-        values["references"] = [result.references.get(r, {"id": r}) for r in found.references]
+        values = finding_values(found, result)
         row = stored.get(fingerprint)
         if row is None:
             created.append(
@@ -191,6 +218,13 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
         Finding.objects.bulk_update(
             changed, [*SYNCED_FIELDS, "status", "last_seen", "active", "modified"]
         )
+
+
+def finding_values(found: DomainFinding, result: ScreeningResult) -> dict[str, object]:
+    """The stored fields of a finding from the engine, its references resolved."""
+    values: dict[str, object] = {k: ("" if v is None else v) for k, v in found.to_dict().items()}
+    values["references"] = [result.references.get(r, {"id": r}) for r in found.references]
+    return values
 
 
 SYNCED_FIELDS = (
