@@ -6,6 +6,7 @@ pagination (pagination.py), idempotent POSTs and the per-token rate limit.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -13,8 +14,11 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
 
 from kratomwatch import __version__
+from kratomwatch.clinic.models import ApiToken
 
 from . import problems
+from .auth import read_auth
+from .schemas import ProblemOut
 
 
 class KratomWatchAPI(NinjaAPI):
@@ -51,6 +55,29 @@ def health(request: HttpRequest) -> Status:
         return Status(
             503, Health(status="unavailable", database="unreachable", version=__version__)
         )
+
+
+class Me(Schema):
+    username: str
+    role: str
+    clinic: str | None
+    token_scope: str
+    token_expires_at: datetime | None
+
+
+@api.get("/me", response={200: Me, 401: ProblemOut, 429: ProblemOut},
+         auth=read_auth, tags=["operations"])  # fmt: skip
+def me(request: HttpRequest) -> Me:
+    """Who the token belongs to, its scope and expiry: a cheap check that a token works."""
+    token: ApiToken = request.auth  # type: ignore[attr-defined]
+    user = token.user
+    return Me(
+        username=user.username,
+        role=user.role,
+        clinic=user.clinic.slug if user.clinic_id else None,
+        token_scope=token.scope,
+        token_expires_at=token.expires_at,
+    )
 
 
 from .routes_findings import router as findings_router  # noqa: E402

@@ -77,7 +77,7 @@ def token_for(value: str, now: datetime | None = None) -> ApiToken | None:
         return None
     now = now or timezone.now()
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user__clinic")
         .filter(token_hash=hash_secret(value[len(TOKEN_PREFIX) :]))
         .first()
     )

@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest
 from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions import LifecycleError, do_acknowledge_finding
-from kratomwatch.clinic.models import ApiIdempotentReply, Finding
+from kratomwatch.clinic.actions import LifecycleError, do_acknowledge_finding, screen_now_if_due
+from kratomwatch.clinic.models import ApiIdempotentReply, Finding, PatientProfile
 
 from .auth import read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -31,8 +31,13 @@ def list_findings(
     cursor: str | None = Query(None, max_length=200),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
 ) -> dict[str, Any]:
-    """The patient's findings, for their clinicians (404 for everyone else)."""
-    return paginate(request, access.findings_of(_user(request), patient_uuid), cursor, limit)
+    """The patient's findings, for their clinicians (404 for everyone else).
+
+    A record still waiting in the screening queue is screened first, so the answer is current.
+    """
+    findings = access.findings_of(_user(request), patient_uuid)
+    screen_now_if_due(PatientProfile.objects.filter(uuid=patient_uuid))
+    return paginate(request, findings, cursor, limit)
 
 
 def _finding(request: HttpRequest, finding_uuid: UUID) -> Finding:

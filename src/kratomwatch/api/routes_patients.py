@@ -14,6 +14,7 @@ from ninja import Header, Query, Router, Status
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions import do_record_dose
 from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Role, User
+from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.clinic.snapshot import product_spec
 from kratomwatch.domain.doses import DoseRejected, FieldError, check_dose
 
@@ -179,13 +180,14 @@ def record_dose(
             slug="confirmation-required",
             errors=[FieldError(c.field, c.message, c.code) for c in pending],
         )
-    entry, created = do_record_dose(
-        patient=patient,
-        entered_by=user,
-        product=product,
-        checked=checked,
-        idempotency_key=stored_key,
-        source=EntrySource.API,
-        ip=request.META.get("REMOTE_ADDR"),
-    )
+    with deferred_screening():  # screened by the screening queue within seconds
+        entry, created = do_record_dose(
+            patient=patient,
+            entered_by=user,
+            product=product,
+            checked=checked,
+            idempotency_key=stored_key,
+            source=EntrySource.API,
+            ip=request.META.get("REMOTE_ADDR"),
+        )
     return Status(201 if created else 200, dose_out(entry))

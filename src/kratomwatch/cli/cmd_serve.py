@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         [
             gunicorn,
             "kratomwatch.wsgi:application",
+            "--config",
+            "python:kratomwatch.gunicorn_conf",
             "--bind",
             args.bind,
             "--workers",

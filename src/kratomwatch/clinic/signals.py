@@ -2,15 +2,23 @@
 
 Whatever the path of a change (web form, API, import, admin), saving or deleting one of the
 screened records schedules one screening of that patient after the transaction commits.
-Bulk inserts send no signals; their callers screen explicitly (see seed.py).
+Bulk inserts send no signals; their callers screen explicitly (see seed.py). Inside
+:func:`deferred_screening`, the patient is only marked due and the screening queue
+(:mod:`.screening_queue`) screens it within seconds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from .models import (
     DoseEntry,
@@ -35,21 +43,63 @@ SCREENED = (
 )
 
 
+_deferred: ContextVar[bool] = ContextVar("kratomwatch_deferred_screening", default=False)
+
+
+@contextmanager
+def deferred_screening() -> Iterator[None]:
+    """Changes made inside are screened by the screening queue rather than right after commit.
+
+    For high-volume writes (the dose API): the change marks the patient as due in the same
+    transaction, and a screening worker (:mod:`.screening_queue`) screens each due patient
+    once, however many changes arrived meanwhile.
+    """
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+
+
 def schedule_screening(patient_id: int) -> None:
-    """One screening per patient per transaction. Callbacks of a rolled-back transaction or
-    savepoint are dropped by Django, so nothing is left pending after a rollback."""
+    """Mark the patient due for screening and screen once after commit, once per transaction.
+
+    The mark is written in the changing transaction, so a change is never committed without
+    it; the screening clears it. Callbacks of a rolled-back transaction or savepoint are
+    dropped by Django, and the mark is rolled back with them.
+    """
+    deferred = _deferred.get()
     for entry in connection.run_on_commit:
-        if getattr(entry[1], "kratomwatch_patient_id", None) == patient_id:
+        callback = entry[1]
+        if getattr(callback, "kratomwatch_patient_id", None) == patient_id:
+            if not deferred:
+                callback.kratomwatch_deferred = False
             return
+    mark_due(patient_id)
 
     def run() -> None:
         from .actions import do_screen_patient
 
         run.kratomwatch_patient_id = None  # type: ignore[attr-defined]  # done: not pending
-        do_screen_patient(patient_id)
+        if not run.kratomwatch_deferred:  # type: ignore[attr-defined]
+            do_screen_patient(patient_id)
 
     run.kratomwatch_patient_id = patient_id  # type: ignore[attr-defined]
+    run.kratomwatch_deferred = deferred  # type: ignore[attr-defined]
     transaction.on_commit(run)
+
+
+def mark_due(patient_id: int) -> None:
+    """Record that the patient waits for screening (keeping the earliest time).
+
+    Always a write, so it takes the patient's row lock: a screening in progress either
+    finishes first (and this change is screened again later) or waits for this commit.
+    """
+    from .models import PatientProfile
+
+    PatientProfile.objects.filter(pk=patient_id).update(
+        screening_due_at=Coalesce(F("screening_due_at"), Value(timezone.now()))
+    )
 
 
 def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:

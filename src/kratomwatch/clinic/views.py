@@ -21,9 +21,10 @@ from .actions import (
     do_acknowledge_finding,
     do_record_dose,
     do_resolve_finding,
+    screen_now_if_due,
 )
 from .forms import DoseForm, FindingActionForm
-from .models import SEVERITY_RANK, Finding, FindingStatus, Role, User
+from .models import SEVERITY_RANK, Finding, FindingStatus, PatientProfile, Role, User
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -93,6 +94,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = _user(request)
     patient = access.patient_for(user, patient_uuid)
+    screen_now_if_due(PatientProfile.objects.filter(pk=patient.pk))  # findings shown are current
     audit(
         user,
         "patient.view",

@@ -80,6 +80,12 @@ class PatientProfile(Record):
     reminder_time = models.TimeField(
         null=True, blank=True, help_text="Local time of the daily check-in reminder e-mail."
     )
+    screening_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Set when a screened input changed and the record waits for screening.",
+    )
     care_team = models.ManyToManyField(
         User, through="CareTeamMembership", related_name="care_patients"
     )

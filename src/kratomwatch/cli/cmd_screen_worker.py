@@ -1,0 +1,51 @@
+"""``kratomwatch screen-worker``: screen patients waiting in the screening queue."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from .db import SetupError, add_db_arguments, fail, setup_django
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "screen-worker",
+        help="screen patients waiting in the screening queue (runs until stopped)",
+        description="Screen every patient whose record changed without being screened yet "
+        "(for example through the dose API), then keep doing so every --interval seconds. "
+        "Each app server started by 'kratomwatch serve' does this already; a separate "
+        "worker adds capacity. Several workers may run at once.",
+    )
+    add_db_arguments(parser)
+    parser.add_argument(
+        "--interval", type=float, default=2.0, help="seconds between rounds (default 2)"
+    )
+    parser.add_argument("--once", action="store_true", help="one round, then exit")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.interval <= 0:
+        return fail(f"--interval must be positive (got {args.interval})")
+    try:
+        setup_django(args)
+    except SetupError as exc:
+        return fail(str(exc))
+    from kratomwatch.clinic.screening_queue import ScreeningWorker, backlog
+
+    worker = ScreeningWorker(args.interval)
+    while True:
+        screened = worker.round()
+        waiting, oldest = backlog()
+        print(
+            f"screened {screened} patients; {waiting} waiting"
+            + (f", oldest for {oldest.total_seconds():.0f} s" if waiting else ""),
+            flush=True,
+        )
+        if args.once:
+            return 0
+        try:
+            time.sleep(args.interval)
+        except KeyboardInterrupt:
+            return 0

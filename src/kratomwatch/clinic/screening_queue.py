@@ -1,0 +1,85 @@
+"""The screening queue: patients marked due are screened once, by whichever server is free.
+
+Most changes are screened right after they commit. Changes made under
+:func:`.signals.deferred_screening` (the dose API) only mark the patient due
+(``PatientProfile.screening_due_at``, written in the changing transaction). Every app server
+runs a :class:`ScreeningWorker` thread that screens due patients every few seconds; on
+PostgreSQL, rows being screened by one server are skipped by the others (``SKIP LOCKED``).
+The queue lives in the database, so app servers keep no state of their own, and many
+changes to one patient between two rounds cost one screening. ``kratomwatch screen-worker``
+runs the same loop as a separate process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from django.db import close_old_connections, connection
+from django.db.models import Min
+from django.utils import timezone
+
+from .actions import do_screen_if_due
+from .models import PatientProfile
+
+logger = logging.getLogger(__name__)
+
+#: Seconds between two rounds of the worker.
+DEFAULT_INTERVAL = 2.0
+#: Patients taken per database round trip.
+BATCH = 50
+
+
+def screen_due(limit: int | None = None, now: datetime | None = None) -> int:
+    """Screen patients marked due, oldest mark first. Returns how many were screened."""
+    done = 0
+    while limit is None or done < limit:
+        size = BATCH if limit is None else min(BATCH, limit - done)
+        ids = list(
+            PatientProfile.objects.filter(screening_due_at__isnull=False)
+            .order_by("screening_due_at")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not ids:
+            break
+        screened = sum(do_screen_if_due(pk, now) for pk in ids)
+        done += screened
+        if screened == 0:  # all taken by other workers meanwhile
+            break
+    return done
+
+
+def backlog(now: datetime | None = None) -> tuple[int, timedelta]:
+    """How many patients wait for screening, and how long the oldest has waited."""
+    now = now or timezone.now()
+    due = PatientProfile.objects.filter(screening_due_at__isnull=False)
+    oldest = due.aggregate(oldest=Min("screening_due_at"))["oldest"]
+    return due.count(), (now - oldest) if oldest else timedelta(0)
+
+
+class ScreeningWorker(threading.Thread):
+    """Screens due patients every ``interval`` seconds until :meth:`stop` is called."""
+
+    def __init__(self, interval: float = DEFAULT_INTERVAL) -> None:
+        super().__init__(name="kratomwatch-screening", daemon=True)
+        self.interval = interval
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self.round()
+        connection.close()
+
+    def round(self) -> int:
+        close_old_connections()
+        try:
+            return screen_due()
+        except Exception:  # noqa: BLE001 - keep screening; the next round retries
+            logger.exception("screening round failed")
+            return 0
+        finally:
+            close_old_connections()
+
+    def stop(self) -> None:
+        self._stopped.set()
