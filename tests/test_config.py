@@ -75,3 +75,16 @@ def test_every_setting_is_in_the_readme() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     for name in config.SETTINGS_DOC:
         assert f"`{name}`" in readme, name
+
+
+def test_the_api_rate_limit_is_a_positive_whole_number() -> None:
+    from kratomwatch import config
+
+    assert config.env_int({}, "KRATOMWATCH_API_RATE_LIMIT", 120) == 120
+    assert (
+        config.env_int({"KRATOMWATCH_API_RATE_LIMIT": " 600 "}, "KRATOMWATCH_API_RATE_LIMIT", 120)
+        == 600
+    )
+    for bad in ("many", "0", "-5", "1.5"):
+        with pytest.raises(config.ConfigError, match="KRATOMWATCH_API_RATE_LIMIT"):
+            config.env_int({"KRATOMWATCH_API_RATE_LIMIT": bad}, "KRATOMWATCH_API_RATE_LIMIT", 120)

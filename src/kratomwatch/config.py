@@ -35,6 +35,8 @@ SETTINGS_DOC: dict[str, str] = {
     "KRATOMWATCH_FROM_EMAIL": "Sender address of e-mails (default `kratomwatch@localhost`).",
     "KRATOMWATCH_SECURE_COOKIES": "`true` to mark cookies Secure and send HSTS (behind HTTPS). "
     "Default `false`.",
+    "KRATOMWATCH_API_RATE_LIMIT": "API requests per minute per token (default `120`), counted in "
+    "the database so that it holds across app servers.",
 }
 
 
@@ -56,6 +58,19 @@ def env_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} must be true or false (got {raw!r})")
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum} (got {value})")
+    return value
 
 
 def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:

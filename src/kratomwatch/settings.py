@@ -17,6 +17,7 @@ try:
     ALLOWED_HOSTS = config.env_list(_env, "KRATOMWATCH_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
     _db = config.database_choice(_env)
     SECURE = config.env_bool(_env, "KRATOMWATCH_SECURE_COOKIES")
+    KRATOMWATCH_API_RATE_LIMIT = config.env_int(_env, "KRATOMWATCH_API_RATE_LIMIT", 120)
 except config.ConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 

@@ -97,18 +97,21 @@ def count_request(token: ApiToken, now: datetime | None = None) -> None:
     now = now or timezone.now()
     window = now.replace(second=0, microsecond=0)
     rows = ApiToken.objects.filter(pk=token.pk)
-    if not rows.filter(window_start=window).update(
+    # One statement on the common path: counted only while under the limit.
+    if rows.filter(window_start=window, window_count__lt=rate_limit()).update(
         window_count=F("window_count") + 1, last_used_at=now
     ):
-        rows.update(window_start=window, window_count=1, last_used_at=now)
-    count = rows.values_list("window_count", flat=True).get()
-    if count > rate_limit():
-        retry = max(1, 60 - now.second)
-        raise Problem(
-            429,
-            f"At most {rate_limit()} requests a minute per token: retry in {retry} s.",
-            headers={"Retry-After": str(retry)},
-        )
+        return
+    if rows.exclude(window_start=window).update(
+        window_start=window, window_count=1, last_used_at=now
+    ):
+        return
+    retry = max(1, 60 - now.second)  # this minute's allowance is used up
+    raise Problem(
+        429,
+        f"At most {rate_limit()} requests a minute per token: retry in {retry} s.",
+        headers={"Retry-After": str(retry)},
+    )
 
 
 class TokenAuth(HttpBearer):

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_db_arguments(parser)
     parser.add_argument(
-        "--interval", type=float, default=2.0, help="seconds between rounds (default 2)"
+        "--interval", type=float, default=3.0, help="seconds between rounds (default 3)"
     )
     parser.add_argument("--once", action="store_true", help="one round, then exit")
     parser.set_defaults(func=run)

@@ -70,9 +70,7 @@ def do_record_dose(
     """Store a checked dose once per idempotency key. Returns the entry and whether it is new."""
     if product.patient_id != patient.pk:
         raise ValueError("product belongs to another patient")
-    existing = DoseEntry.objects.filter(patient=patient, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
+    # A repeated key is caught by the unique constraint: no look-up on the common path.
     try:
         with transaction.atomic():
             entry = DoseEntry.objects.create(
@@ -100,7 +98,7 @@ def do_record_dose(
                 ip=ip,
             )
     except IntegrityError:
-        # A concurrent retry with the same key won the race: answer with its entry.
+        # A retry with the same key (perhaps concurrent): answer with the first entry.
         return DoseEntry.objects.get(patient=patient, idempotency_key=idempotency_key), False
     return entry, True
 

@@ -25,29 +25,21 @@ from .models import PatientProfile
 
 logger = logging.getLogger(__name__)
 
-#: Seconds between two rounds of the worker.
-DEFAULT_INTERVAL = 2.0
-#: Patients taken per database round trip.
-BATCH = 50
+#: Seconds between two rounds of the worker: how long a queued change waits at most, when
+#: the servers keep up.
+DEFAULT_INTERVAL = 3.0
 
 
-def screen_due(limit: int | None = None, now: datetime | None = None) -> int:
-    """Screen patients marked due, oldest mark first. Returns how many were screened."""
-    done = 0
-    while limit is None or done < limit:
-        size = BATCH if limit is None else min(BATCH, limit - done)
-        ids = list(
-            PatientProfile.objects.filter(screening_due_at__isnull=False)
-            .order_by("screening_due_at")
-            .values_list("pk", flat=True)[:size]
-        )
-        if not ids:
-            break
-        screened = sum(do_screen_if_due(pk, now) for pk in ids)
-        done += screened
-        if screened == 0:  # all taken by other workers meanwhile
-            break
-    return done
+def screen_due(limit: int = 1000, now: datetime | None = None) -> int:
+    """One pass over the patients marked due now, oldest mark first; returns how many were
+    screened. Changes arriving during the pass wait for the next one, so that a patient who
+    keeps changing is screened once per pass rather than continuously."""
+    ids = list(
+        PatientProfile.objects.filter(screening_due_at__isnull=False)
+        .order_by("screening_due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(do_screen_if_due(pk, now) for pk in ids)
 
 
 def backlog(now: datetime | None = None) -> tuple[int, timedelta]:
