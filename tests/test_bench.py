@@ -20,3 +20,37 @@ def test_the_screening_benchmark_runs_on_a_typical_patient() -> None:
     figures = load("screening").measure(runs=3)
     assert figures["runs"] == 3 and figures["doses"] == 270
     assert figures["findings"] > 0 and figures["median_ms"] > 0
+
+
+def test_the_benchmark_suite_runs_end_to_end(tmp_path: Path) -> None:
+    """bench/run.py on a tiny clinic: every measure, the load test and the JSON figures."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "figures.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--size", "40x30", "--duration", "2",
+         "--runs", "3", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, COLUMNS="120"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "dose/trivial throughput" in result.stdout
+    figures = json.loads(out.read_text())
+    expected = (
+        "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    )
+    assert figures["database"] == expected
+    (size,) = figures["sizes"]
+    assert (size["patients"], size["days"]) == (40, 30)
+    assert size["rows"]["patient"] == 40 and size["rows"]["dose"] > 40 * 30
+    for measure in ("checkin_submit", "dose_api_post", "panel_page", "patient_page",
+                    "visit_report_pdf", "screening", "analysis", "cohort_statistics"):  # fmt: skip
+        timing = size["latency"][measure]
+        assert timing["runs"] >= 3 and 0 < timing["median_ms"] <= timing["p95_ms"]
+    load = size["load"]
+    for endpoint in ("me", "dose"):
+        assert load[endpoint]["rps"] > 0 and load[endpoint]["errors"] == 0
+    assert load["ratio"] == round(load["dose"]["rps"] / load["me"]["rps"], 3)
+    assert 0 < load["worker_rss_mb"] <= load["worker_peak_rss_mb"]

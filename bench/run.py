@@ -1,0 +1,556 @@
+"""KratomWatch's benchmark suite: one command, a table of medians and p95, figures as JSON.
+
+Usage:
+    python bench/run.py --quick --json OUT.json     # one size, a few minutes
+    python bench/run.py --json OUT.json             # three sizes: the figures in the docs
+
+For each size, a fresh database is filled by ``kratomwatch synth`` (SQLite in a temporary
+directory, or a new PostgreSQL database next to the one DATABASE_URL names), then:
+
+* server time of single requests, through Django's test client (the whole request stack:
+  middleware, view, templates, database, screening on commit): the patient's check-in
+  submit, the dose API POST, the clinician's panel (500 patients) and patient page, the visit
+  report PDF; and of safety screening and the personal dose-response analysis of one patient;
+* cohort statistics over the whole clinic;
+* throughput under load: ``kratomwatch serve`` (gunicorn, --workers N) on 127.0.0.1, loaded
+  by wrk (Debian package ``wrk``) from a separate process: a trivial authenticated JSON
+  endpoint (GET /api/me) and the dose API (POST, a new Idempotency-Key each time), in the
+  same run with the same server and workers; then the workers' resident memory, and how long
+  the screening queue takes to drain after the dose load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK_SIZES = [(500, 365)]
+FULL_SIZES = [(1000, 90), (1000, 365), (10000, 365)]
+SECRET = "bench-only-" + "x" * 40  # noqa: S105 - a throwaway key for a throwaway database
+
+
+# --------------------------------------------------------------------------------------
+# The parent: one child process per size, then the table.
+# --------------------------------------------------------------------------------------
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one size, fewer runs (minutes)")
+    parser.add_argument("--json", metavar="OUT.json", help="write the figures here")
+    parser.add_argument(
+        "--size",
+        action="append",
+        metavar="PATIENTSxDAYS",
+        help="size(s) to run instead of the defaults, e.g. --size 2000x365",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--duration", type=int, help="seconds of each load test")
+    parser.add_argument("--runs", type=int, help="timed requests per measurement")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(json.loads(args.child))
+    if shutil.which("wrk") is None:
+        print(
+            "bench/run.py: the load test needs wrk: install it with "
+            "'sudo apt-get install wrk' (Debian/Ubuntu).",
+            file=sys.stderr,
+        )
+        return 2
+    sizes = [_size(s) for s in args.size] if args.size else (
+        QUICK_SIZES if args.quick else FULL_SIZES
+    )  # fmt: skip
+    options = {
+        "workers": args.workers,
+        "duration": args.duration or (8 if args.quick else 30),
+        "runs": args.runs or (20 if args.quick else 60),
+    }
+    started = time.perf_counter()
+    results = []
+    for patients, days in sizes:
+        results.append(run_size(patients, days, options))
+    figures = {
+        "machine": machine(),
+        "database": results[0]["database"],
+        "mode": "quick" if args.quick else "full",
+        "options": options,
+        "sizes": results,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print_table(figures)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"figures written to {args.json}")
+    return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    patients, _, days = text.lower().partition("x")
+    return int(patients), int(days)
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def run_size(patients: int, days: int, options: dict[str, Any]) -> dict[str, Any]:
+    """Run one size in a child process with its own fresh database."""
+    env = dict(os.environ, KRATOMWATCH_SECRET_KEY=SECRET, KRATOMWATCH_API_RATE_LIMIT="100000000")
+    base = os.environ.get("DATABASE_URL", "")
+    tmp = Path(tempfile.mkdtemp(prefix="kw-bench-"))
+    dropper = None
+    if base.startswith("postgres"):
+        name = f"kw_bench_{patients}x{days}_{os.getpid()}"
+        env["DATABASE_URL"] = _pg_create(base, name)
+        dropper = (base, name)
+    else:
+        env.pop("DATABASE_URL", None)
+        env["KRATOMWATCH_DATA_DIR"] = str(tmp)
+    out = tmp / "figures.json"
+    spec = {"patients": patients, "days": days, "out": str(out), **options}
+    print(f"== {patients} patients x {days} days", flush=True)
+    try:
+        subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], env=env, check=True)
+        return dict(json.loads(out.read_text()))
+    finally:
+        if dropper:
+            _pg_drop(*dropper)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pg_create(base: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+
+
+def _pg_drop(base: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+ROWS = [
+    ("check-in submit (2 doses)", "checkin_submit"),
+    ("dose API POST", "dose_api_post"),
+    ("panel page (500 patients)", "panel_page"),
+    ("patient page (whole record)", "patient_page"),
+    ("visit report PDF", "visit_report_pdf"),
+    ("screening one patient", "screening"),
+    ("dose-response analysis", "analysis"),
+    ("cohort statistics (clinic)", "cohort_statistics"),
+]
+
+
+def print_table(figures: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    m = figures["machine"]
+    console.print(
+        f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}; "
+        f"database: {figures['database']}"
+    )
+    for size in figures["sizes"]:
+        title = f"{size['patients']} patients x {size['days']} days "
+        title += f"(synth {size['synth_seconds']} s, {size['rows_total']:,} rows)"
+        table = Table(title=title)
+        for column in ("measure", "median ms", "p95 ms", "runs"):
+            table.add_column(column, justify="left" if column == "measure" else "right")
+        for label, key in ROWS:
+            t = size["latency"].get(key)
+            if t:
+                table.add_row(label, f"{t['median_ms']:.1f}", f"{t['p95_ms']:.1f}", str(t["runs"]))
+        console.print(table)
+        load = size["load"]
+        title = f"Under load: gunicorn, {load['workers']} workers, wrk "
+        title += f"{load['connections']} connections, {load['duration_s']} s each"
+        table = Table(title=title)
+        for column in ("endpoint", "requests/s", "p50 ms", "p99 ms", "errors"):
+            table.add_column(column, justify="left" if column == "endpoint" else "right")
+        for key, label in (("me", "GET /api/me (trivial)"), ("dose", "POST dose API")):
+            r = load[key]
+            table.add_row(
+                label, f"{r['rps']:.0f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
+                str(r["errors"]),
+            )  # fmt: skip
+        console.print(table)
+        console.print(
+            f"dose/trivial throughput: {load['ratio']:.0%}; worker memory peak "
+            f"{load['worker_peak_rss_mb']:.0f} MB (now {load['worker_rss_mb']:.0f} MB); "
+            f"screening queue drained {load['queue_drain_s']:.1f} s after the dose load "
+            f"({load['queue_after_load']} patients were waiting)"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# The child: one size, one database.
+# --------------------------------------------------------------------------------------
+def child(spec: dict[str, Any]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kratomwatch.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    from kratomwatch.clinic.synth import synthesize
+
+    started = time.perf_counter()
+    summary = synthesize(patients=spec["patients"], days=spec["days"], seed=1, slug="bench")
+    synth_s = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"   synth: {synth_s:.1f} s, {sum(summary.rows.values()):,} rows", flush=True)
+    fixtures = Fixtures(summary.clinic)
+    latency = measure_latency(fixtures, spec["runs"])
+    print("   single requests timed", flush=True)
+    load = measure_load(fixtures, spec)
+    figures = {
+        "patients": spec["patients"],
+        "days": spec["days"],
+        "database": connection.vendor,
+        "synth_seconds": round(synth_s, 1),
+        "rows": summary.rows,
+        "rows_total": sum(summary.rows.values()),
+        "latency": latency,
+        "load": load,
+    }
+    Path(spec["out"]).write_text(json.dumps(figures))
+    return 0
+
+
+class Fixtures:
+    """Accounts, tokens and ids the measurements use."""
+
+    def __init__(self, clinic: Any) -> None:
+        from kratomwatch.api.auth import create_token
+        from kratomwatch.clinic.models import PatientProfile, TokenScope, User
+
+        self.clinic = clinic
+        self.clinician = User.objects.get(username="bench-dr01")
+        leaf = (
+            PatientProfile.objects.filter(
+                clinic=clinic, products__form__in=["leaf_powder", "crushed_leaf"]
+            )
+            .select_related("user")
+            .order_by("pk")
+            .distinct()[:50]
+        )
+        self.patients = []
+        for patient in leaf:
+            product = patient.products.get()
+            secret = create_token(patient.user, "bench", scope=TokenScope.WRITE).secret
+            self.patients.append((patient, product, secret))
+        self.clinician_patients = list(
+            self.clinician.care_patients.order_by("pk").values_list("uuid", flat=True)[:20]
+        )
+        self.me_token = self.patients[0][2]
+
+
+def _timed(fn: Any, runs: int) -> dict[str, Any]:
+    fn(0)  # warm up
+    times = []
+    for i in range(1, runs + 1):
+        start = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - start) * 1000)
+    return summary_ms(times)
+
+
+def summary_ms(times: list[float]) -> dict[str, Any]:
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "runs": len(times),
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(p95, 2),
+        "max_ms": round(ordered[-1], 2),
+    }
+
+
+def measure_latency(fx: Fixtures, runs: int) -> dict[str, Any]:
+    import uuid
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from kratomwatch.clinic.actions import do_screen_patient
+    from kratomwatch.clinic.analysis_app import dose_response
+    from kratomwatch.clinic.cohort import cohort_statistics
+
+    clinician = Client(HTTP_HOST="localhost")
+    clinician.force_login(fx.clinician)
+    patients = []
+    for patient, product, secret in fx.patients:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(patient.user)
+        patients.append((patient, product, secret, client))
+    now = timezone.now()
+
+    def checkin(i: int) -> None:
+        patient, product, _, client = patients[i % len(patients)]
+        local = timezone.localtime()
+        data = {
+            "idempotency_key": uuid.uuid4().hex,
+            "r-pain_now": "5",
+            "r-pain_average": "5",
+            "r-interference_activity": "4",
+            "r-interference_enjoyment": "3",
+            "r-sleep_quality": "6",
+            "dose-TOTAL_FORMS": "2",
+            "dose-INITIAL_FORMS": "0",
+            "dose-MIN_NUM_FORMS": "0",
+            "dose-MAX_NUM_FORMS": "12",
+        }
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        for k in range(2):
+            at = midnight + (local - midnight) * (k + 1) / 3
+            data.update({
+                f"dose-{k}-took": "on", f"dose-{k}-product": str(product.uuid),
+                f"dose-{k}-amount": "2", f"dose-{k}-unit": "g",
+                f"dose-{k}-at": at.strftime("%H:%M"),
+            })  # fmt: skip
+        response = client.post("/me/checkin/", data)
+        assert response.status_code == 302, response.content[:300]
+
+    def dose_api(i: int) -> None:
+        patient, product, secret, client = patients[i % len(patients)]
+        body = {
+            "product": str(product.uuid),
+            "amount": "2",
+            "unit": "g",
+            "taken_at": (now - timedelta(hours=30, seconds=i)).isoformat(),
+        }
+        response = client.post(
+            f"/api/patients/{patient.uuid}/doses",
+            body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {secret}", "Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert response.status_code == 201, response.content[:300]
+
+    def get(path: str) -> Any:
+        def fetch(i: int) -> None:
+            response = clinician.get(
+                path.format(fx.clinician_patients[i % len(fx.clinician_patients)])
+            )
+            assert response.status_code == 200, path
+
+        return fetch
+
+    def screening(i: int) -> None:
+        do_screen_patient(patients[i % len(patients)][0].pk)
+
+    def analysis(i: int) -> None:
+        dose_response(patients[i % len(patients)][0])
+
+    def cohort(i: int) -> None:
+        cohort_statistics(fx.clinic)
+
+    return {
+        "checkin_submit": _timed(checkin, runs),
+        "dose_api_post": _timed(dose_api, runs),
+        "panel_page": _timed(get("/patients/"), runs),
+        "patient_page": _timed(get("/patients/{}/"), runs),
+        "visit_report_pdf": _timed(get("/patients/{}/report.pdf"), max(5, runs // 3)),
+        "screening": _timed(screening, runs),
+        "analysis": _timed(analysis, runs),
+        "cohort_statistics": _timed(cohort, 5),
+    }
+
+
+WRK_SCRIPT = """
+local targets = {%s}
+local counter = 0
+local thread_id = 0
+local threads = {}
+setup = function(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+init = function(args)
+  thread_id = id
+end
+request = function()
+  counter = counter + 1
+  local t = targets[(counter %% #targets) + 1]
+  local body = '{"product": "' .. t[3] .. '", "amount": "2", "unit": "g", "taken_at": "%s"}'
+  return wrk.format("POST", "/api/patients/" .. t[1] .. "/doses", {
+    ["Authorization"] = "Bearer " .. t[2],
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = "wrk-%s-" .. thread_id .. "-" .. counter,
+  }, body)
+end
+"""
+
+
+def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.db import close_old_connections
+    from django.utils import timezone
+
+    from kratomwatch.clinic.screening_queue import backlog, screen_due
+
+    workers, duration = spec["workers"], spec["duration"]
+    connections = max(4, 4 * workers)
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kratomwatch"), "serve", "--no-migrate",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(base, server)
+        me = _wrk(base + "/api/me", duration, connections,
+                  headers={"Authorization": f"Bearer {fx.me_token}"})  # fmt: skip
+        targets = ", ".join(
+            f'{{"{p.uuid}", "{secret}", "{product.uuid}"}}' for p, product, secret in fx.patients
+        )
+        taken = (timezone.now() - timedelta(hours=30)).isoformat()
+        script = Path(tempfile.mkdtemp(prefix="kw-wrk-")) / "dose.lua"
+        script.write_text(WRK_SCRIPT % (targets, taken, os.getpid()))
+        dose = _wrk(base + "/", duration, connections, script=script)
+        close_old_connections()
+        waiting, _ = backlog()
+        started = time.perf_counter()
+        while backlog()[0]:  # the servers' screening threads drain the queue
+            if time.perf_counter() - started > 300:
+                break
+            time.sleep(0.2)
+        drain_s = time.perf_counter() - started
+        screen_due()  # whatever is left (should be nothing)
+        rss, peak = _worker_memory(server.pid)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+    return {
+        "workers": workers,
+        "connections": connections,
+        "duration_s": duration,
+        "me": me,
+        "dose": dose,
+        "ratio": round(dose["rps"] / me["rps"], 3) if me["rps"] else 0.0,
+        "worker_rss_mb": rss,
+        "worker_peak_rss_mb": peak,
+        "queue_after_load": waiting,
+        "queue_drain_s": round(drain_s, 1),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_up(base: str, server: subprocess.Popen[bytes]) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server stopped: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            with urllib.request.urlopen(base + "/api/health", timeout=2) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("the server did not answer /api/health within 60 s")
+
+
+def _wrk(url: str, duration: int, connections: int, *, headers: dict[str, str] | None = None,
+         script: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    return _parse_wrk(output)
+
+
+def _parse_wrk(output: str) -> dict[str, Any]:
+    def ms(text: str) -> float:
+        for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+            if text.endswith(unit):
+                return float(text[: -len(unit)]) * factor
+        return float(text)
+
+    figures: dict[str, Any] = {"errors": 0}
+    for line in output.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            figures["rps"] = float(words[1])
+        elif len(words) == 2 and words[0] in ("50%", "99%"):
+            figures[f"p{words[0][:-1]}_ms"] = round(ms(words[1]), 2)
+        elif "requests in" in line:
+            figures["requests"] = int(words[0])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            figures["errors"] += int(words[-1])
+        elif line.strip().startswith("Socket errors:"):
+            figures["errors"] += sum(int(w.rstrip(",")) for w in words[3::2])
+    return figures
+
+
+def _worker_memory(master: int) -> tuple[float, float]:
+    """Largest resident set of the gunicorn workers now and at their peak, in MB."""
+    rss, peak = 0.0, 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            status = (stat.parent / "status").read_text() if parent == master else ""
+        except (OSError, IndexError, ValueError):
+            continue
+        if not status:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        rss = max(rss, int(fields["VmRSS"].split()[0]) / 1024)
+        peak = max(peak, int(fields["VmHWM"].split()[0]) / 1024)
+    return round(rss, 1), round(peak, 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
