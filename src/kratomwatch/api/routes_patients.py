@@ -145,15 +145,6 @@ def record_dose(
     if user.role != Role.PATIENT:
         raise Problem(403, "Only the patient records their doses.")
     stored_key = "api:" + idempotency_key(key)
-    existing = patient.doses.select_related("product").filter(idempotency_key=stored_key).first()
-    if existing is not None:
-        if not _same_dose(existing, payload):
-            raise Problem(
-                409,
-                "This Idempotency-Key was used for a different dose: use a new key.",
-                slug="idempotency-key-reused",
-            )
-        return Status(200, dose_out(existing))
     product = patient.products.filter(uuid=payload.product, archived=False).first()
     if product is None:
         raise Problem(
@@ -189,5 +180,11 @@ def record_dose(
             idempotency_key=stored_key,
             source=EntrySource.API,
             ip=request.META.get("REMOTE_ADDR"),
+        )
+    if not created and not _same_dose(entry, payload):
+        raise Problem(
+            409,
+            "This Idempotency-Key was used for a different dose: use a new key.",
+            slug="idempotency-key-reused",
         )
     return Status(201 if created else 200, dose_out(entry))

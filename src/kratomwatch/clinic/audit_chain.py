@@ -154,7 +154,8 @@ def append(
     that may still be rolled back; a rolled-back event leaves no gap in ``seq``.
     """
     object_text = _uuid_text(object_uuid)
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint is needed: a failure here fails it all.
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
