@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -96,15 +96,25 @@ def count_request(token: ApiToken, now: datetime | None = None) -> None:
     """Count one request in the token's current minute; 429 once over the limit."""
     now = now or timezone.now()
     window = now.replace(second=0, microsecond=0)
-    rows = ApiToken.objects.filter(pk=token.pk)
-    # One statement on the common path: counted only while under the limit.
-    if rows.filter(window_start=window, window_count__lt=rate_limit()).update(
-        window_count=F("window_count") + 1, last_used_at=now
-    ):
-        return
-    if rows.exclude(window_start=window).update(
-        window_start=window, window_count=1, last_used_at=now
-    ):
+    limit = rate_limit()
+    # One statement counts the request, or starts a new minute at 1, while under the limit;
+    # concurrent requests queue on the row's lock and each sees the others' counts.
+    counted = (
+        ApiToken.objects.filter(pk=token.pk)
+        .filter(
+            Q(window_start=window, window_count__lt=limit)
+            | ~Q(window_start=window)
+            | Q(window_start__isnull=True)
+        )
+        .update(
+            window_count=Case(
+                When(window_start=window, then=F("window_count") + 1), default=Value(1)
+            ),
+            window_start=window,
+            last_used_at=now,
+        )
+    )
+    if counted:
         return
     retry = max(1, 60 - now.second)  # this minute's allowance is used up
     raise Problem(
