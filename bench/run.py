@@ -233,9 +233,6 @@ def child(spec: dict[str, Any]) -> int:
     started = time.perf_counter()
     summary = synthesize(patients=spec["patients"], days=spec["days"], seed=1, slug="bench")
     synth_s = time.perf_counter() - started
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
     print(f"   synth: {synth_s:.1f} s, {sum(summary.rows.values()):,} rows", flush=True)
     fixtures = Fixtures(summary.clinic)
     latency = measure_latency(fixtures, spec["runs"])

@@ -87,7 +87,8 @@ class BulkLoader:
             raw.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)  # noqa: S608
 
     def finish(self) -> None:
-        """Move PostgreSQL's identity sequences past the keys assigned here."""
+        """Move PostgreSQL's identity sequences past the keys assigned here, and refresh the
+        planner's statistics of the tables filled (autovacuum may be slow to, or off)."""
         if self.vendor != "postgresql":
             return
         with connection.cursor() as cursor:
@@ -95,3 +96,4 @@ class BulkLoader:
                 highest = f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"'  # noqa: S608
                 sql = f"SELECT setval(pg_get_serial_sequence(%s, 'id'), ({highest}), false)"
                 cursor.execute(sql, [f'"{table}"'])
+            cursor.execute("ANALYZE")
