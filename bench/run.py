@@ -57,6 +57,7 @@ def main() -> int:
         help="size(s) to run instead of the defaults, e.g. --size 2000x365",
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
     parser.add_argument("--duration", type=int, help="seconds of each load test")
     parser.add_argument("--runs", type=int, help="timed requests per measurement")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -75,6 +76,7 @@ def main() -> int:
     )  # fmt: skip
     options = {
         "workers": args.workers,
+        "threads": args.threads,
         "duration": args.duration or (8 if args.quick else 30),
         "runs": args.runs or (20 if args.quick else 60),
     }
@@ -196,7 +198,7 @@ def print_table(figures: dict[str, Any]) -> None:
                 table.add_row(label, f"{t['median_ms']:.1f}", f"{t['p95_ms']:.1f}", str(t["runs"]))
         console.print(table)
         load = size["load"]
-        title = f"Under load: gunicorn, {load['workers']} workers, wrk "
+        title = f"Under load: gunicorn, {load['workers']} workers x {load['threads']} threads, wrk "
         title += f"{load['connections']} connections, {load['duration_s']} s each"
         table = Table(title=title)
         for column in ("endpoint", "requests/s", "p50 ms", "p99 ms", "errors"):
@@ -426,12 +428,12 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
 
     from kratomwatch.clinic.screening_queue import backlog, screen_due
 
-    workers, duration = spec["workers"], spec["duration"]
+    workers, threads, duration = spec["workers"], spec["threads"], spec["duration"]
     connections = max(4, 4 * workers)
     port = _free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "kratomwatch"), "serve", "--no-migrate",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -464,6 +466,7 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
             os.killpg(server.pid, signal.SIGKILL)
     return {
         "workers": workers,
+        "threads": threads,
         "connections": connections,
         "duration_s": duration,
         "me": me,

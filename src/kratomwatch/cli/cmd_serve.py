@@ -16,6 +16,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--bind", default="127.0.0.1:8000", help="address:port (default 127.0.0.1:8000)"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (default 1); more let a worker go on while a request waits "
+        "for the database",
+    )
     parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     parser.set_defaults(func=run)
 
@@ -23,6 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         return fail(f"--workers must be at least 1 (got {args.workers})")
+    if args.threads < 1:
+        return fail(f"--threads must be at least 1 (got {args.threads})")
     try:
         setup_django(args, serves_http=True)
     except SetupError as exc:
@@ -41,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
             args.bind,
             "--workers",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "--access-logfile",
             "-",
         ],
