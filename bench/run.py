@@ -439,15 +439,23 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_up(base, server)
+        # Warm up every worker (imports, caches, database connections) before measuring.
+        _wrk(base + "/api/me", 2, connections, headers={"Authorization": f"Bearer {fx.me_token}"})
         me = _wrk(base + "/api/me", duration, connections,
                   headers={"Authorization": f"Bearer {fx.me_token}"})  # fmt: skip
         targets = ", ".join(
             f'{{"{p.uuid}", "{secret}", "{product.uuid}"}}' for p, product, secret in fx.patients
         )
         taken = (timezone.now() - timedelta(hours=30)).isoformat()
-        script = Path(tempfile.mkdtemp(prefix="kw-wrk-")) / "dose.lua"
-        script.write_text(WRK_SCRIPT % (targets, taken, os.getpid()))
-        dose = _wrk(base + "/", duration, connections, script=script)
+        folder = Path(tempfile.mkdtemp(prefix="kw-wrk-"))
+        scripts = []
+        for run in ("warm", "measured"):  # every request a new key: no replayed answers
+            scripts.append(folder / f"dose-{run}.lua")
+            scripts[-1].write_text(WRK_SCRIPT % (targets, taken, f"{os.getpid()}-{run}"))
+        _wrk(base + "/", 2, connections, script=scripts[0])
+        close_old_connections()
+        screen_due()  # start the measured load with an empty queue
+        dose = _wrk(base + "/", duration, connections, script=scripts[1])
         close_old_connections()
         waiting, _ = backlog()
         started = time.perf_counter()

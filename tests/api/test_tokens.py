@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 from kratomwatch.api.auth import create_token, revoke_token
 from kratomwatch.clinic.models import ApiToken, TokenScope
 
-from .conftest import Triangle
+from .conftest import Api, Triangle
 
 URL = "/api/patients"
 
@@ -103,3 +104,17 @@ def test_a_read_token_cannot_write(client: Client, tri: Triangle) -> None:
     assert response.status_code == 403
     assert response["Content-Type"] == "application/problem+json"
     assert not tri.patient.doses.exists()
+
+
+def test_me_tells_whose_token_it_is(api_as: Callable[..., Api], tri: Triangle) -> None:
+    answer = api_as("clinician", scope=TokenScope.READ).get("/api/me")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "username": tri.clinician.username,
+        "role": "clinician",
+        "clinic": tri.clinic.slug,
+        "token_scope": "read",
+        "token_expires_at": answer.json()["token_expires_at"],
+    }
+    assert answer.json()["token_expires_at"] is not None
+    assert api_as("anonymous").get("/api/me").status_code == 401

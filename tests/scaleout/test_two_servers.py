@@ -509,3 +509,29 @@ def test_both_servers_serve_the_static_files_from_the_installed_package(
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
             assert response.read() == source.read_bytes()
+
+
+def test_doses_sent_through_the_api_are_screened_by_the_servers(
+    servers: tuple[Server, Server], clinic: Clinic
+) -> None:
+    """The API only queues screening; the servers' screening threads then do it, once."""
+    a, b = servers
+    secret = write_token(clinic)
+    started = timezone.now()
+    answers = post_at_once(
+        # 4 g at once is above the first patient's plan (at most 3 g a dose).
+        [(server, dose(clinic, "4", 60 + i), f"queued-{i}") for i, server in enumerate([a, b, a])],
+        clinic.doses_path,
+        secret,
+    )
+    assert [status for status, _ in answers] == [201, 201, 201], answers
+    profile = PatientProfile.objects.filter(pk=clinic.patient.pk)
+    deadline = time.monotonic() + 30
+    while profile.values_list("screening_due_at", flat=True).get() is not None:
+        assert time.monotonic() < deadline, "the servers did not screen the queued patient"
+        time.sleep(0.2)
+    # Screened after the doses arrived: the plan was exceeded, and every finding still present
+    # was seen again.
+    findings = clinic.patient.findings.filter(active=True)
+    assert findings.filter(code="plan.single_dose_exceeded").exists()
+    assert all(f.last_seen >= started for f in findings)

@@ -100,6 +100,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:api-root": (lambda t: {}, set()),
     # Token-only API operations: a session is not accepted (401 below); the triangle with
     # tokens is in tests/api/test_api_access.py.
+    "api:me": (lambda t: {}, set()),
     "api:list_patients": (lambda t: {}, set()),
     "api:get_patient": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_products": (lambda t: {"patient_uuid": t.patient.uuid}, set()),

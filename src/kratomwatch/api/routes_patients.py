@@ -141,11 +141,10 @@ def record_dose(
 ) -> Status:
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = _user(request)
-    patient = access.patient_for(user, patient_uuid)
+    patient, product = access.product_of(user, patient_uuid, payload.product)
     if user.role != Role.PATIENT:
         raise Problem(403, "Only the patient records their doses.")
     stored_key = "api:" + idempotency_key(key)
-    product = patient.products.filter(uuid=payload.product, archived=False).first()
     if product is None:
         raise Problem(
             422,

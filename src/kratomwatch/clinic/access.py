@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Clinic, DeletionRequest, Finding, PatientProfile, Role, User
+from .models import Clinic, DeletionRequest, Finding, PatientProfile, Product, Role, User
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -43,6 +43,26 @@ def patient_for(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
         return visible_patients(user).get(uuid=patient_uuid)
     except (PatientProfile.DoesNotExist, ValueError) as exc:
         raise Http404("No such patient") from exc
+
+
+def product_of(
+    user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
+) -> tuple[PatientProfile, Product | None]:
+    """The patient (404 if ``user`` may not see them) and their live product with this id, or
+    ``None`` if they have no such product; one query when both exist."""
+    product = (
+        Product.objects.select_related("patient")
+        .filter(
+            uuid=product_uuid,
+            archived=False,
+            patient__in=visible_patients(user),
+            patient__uuid=patient_uuid,
+        )
+        .first()
+    )
+    if product is not None:
+        return product.patient, product
+    return patient_for(user, patient_uuid), None
 
 
 def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:
