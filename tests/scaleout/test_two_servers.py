@@ -294,6 +294,14 @@ def write_token(clinic: Clinic) -> str:
     return create_token(clinic.patient.user, "scale-out test", scope=TokenScope.WRITE).secret
 
 
+@pytest.mark.django_db  # this mark also has pytest-django create the test database when the
+# module runs on its own: it creates one only for runs with a test that asks for the database.
+def test_the_servers_are_given_the_test_database() -> None:
+    name = connection.settings_dict["NAME"]
+    assert name.startswith("test_")
+    assert urlsplit(database_url()).path == f"/{name}"
+
+
 def test_a_dose_written_through_one_server_is_read_through_the_other(
     servers: tuple[Server, Server], clinic: Clinic
 ) -> None:
