@@ -1,6 +1,7 @@
 """The clinician's panel: patients ranked by open findings, with two-week trends.
 
-A fixed number of grouped queries whatever the number of patients (tested), merged in Python.
+A fixed number of grouped queries whatever the number of patients (tested), merged in Python;
+the trend columns are computed only for the rows shown.
 """
 
 from __future__ import annotations
@@ -84,9 +85,15 @@ def filtered(patients: QuerySet[PatientProfile], params: Any) -> QuerySet[Patien
     return patients.distinct()
 
 
-def panel_rows(patients: QuerySet[PatientProfile], now: datetime | None = None) -> list[Row]:
+def panel_rows(
+    patients: QuerySet[PatientProfile], now: datetime | None = None, shown: int | None = None
+) -> list[Row]:
+    """Every patient, ranked; the two-week columns filled for the first ``shown`` (or all).
+
+    The ranking needs only the open findings, so the heavier queries of the trend columns run
+    for the rows on the page, not for a whole panel of hundreds.
+    """
     now = now or timezone.now()
-    week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
     rows = {p.pk: Row(p) for p in patients.only("id", "uuid", "display_name")}
     ids = list(rows)
     open_findings = (
@@ -106,6 +113,29 @@ def panel_rows(patients: QuerySet[PatientProfile], now: datetime | None = None) 
         .distinct()
     ):
         rows[f[0]].categories.add(f[1])
+    far_future = now + timedelta(days=3650)
+
+    def rank(r: Row) -> tuple[int, datetime, int, str]:
+        """Most severe open finding first; among equals, the one waiting longest."""
+        for level, severity in enumerate(("high", "moderate", "low")):
+            if severity in r.oldest_by_severity:
+                return (
+                    level,
+                    r.oldest_by_severity[severity],
+                    -r.open_total,
+                    r.patient.display_name,
+                )
+        return (3, far_future, 0, r.patient.display_name)
+
+    ranked = sorted(rows.values(), key=rank)
+    _fill_trends({r.patient.pk: r for r in ranked[:shown]}, now)
+    return ranked
+
+
+def _fill_trends(rows: dict[int, Row], now: datetime) -> None:
+    """Check-ins, pain and dose over the last two weeks, for these rows."""
+    week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
+    ids = list(rows)
     pain = (
         QuestionnaireResponse.objects.filter(
             patient_id__in=ids, instrument_id=DAILY, taken_at__gte=two_weeks_ago
@@ -142,18 +172,3 @@ def panel_rows(patients: QuerySet[PatientProfile], now: datetime | None = None) 
         row = rows[d["patient_id"]]
         row.dose_now = None if d["now"] is None else Decimal(d["now"]) / 7
         row.dose_before = None if d["before"] is None else Decimal(d["before"]) / 7
-    far_future = now + timedelta(days=3650)
-
-    def rank(r: Row) -> tuple[int, datetime, int, str]:
-        """Most severe open finding first; among equals, the one waiting longest."""
-        for level, severity in enumerate(("high", "moderate", "low")):
-            if severity in r.oldest_by_severity:
-                return (
-                    level,
-                    r.oldest_by_severity[severity],
-                    -r.open_total,
-                    r.patient.display_name,
-                )
-        return (3, far_future, 0, r.patient.display_name)
-
-    return sorted(rows.values(), key=rank)

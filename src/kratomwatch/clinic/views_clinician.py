@@ -58,8 +58,11 @@ def _ip(request: HttpRequest) -> str | None:
 @access.role_required(Role.CLINICIAN)
 def panel(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    rows = panel_rows(filtered(access.visible_patients(user), request.GET))
     show_all = request.GET.get("show") == "all"
+    rows = panel_rows(
+        filtered(access.visible_patients(user), request.GET),
+        shown=None if show_all else PANEL_PAGE,
+    )
     context = {
         "rows": rows if show_all else rows[:PANEL_PAGE],
         "total": len(rows),
