@@ -54,3 +54,15 @@ def test_the_benchmark_suite_runs_end_to_end(tmp_path: Path) -> None:
         assert load[endpoint]["rps"] > 0 and load[endpoint]["errors"] == 0
     assert load["ratio"] == round(load["dose"]["rps"] / load["me"]["rps"], 3)
     assert 0 < load["worker_rss_mb"] <= load["worker_peak_rss_mb"]
+
+
+def test_the_figures_in_the_docs_are_those_of_the_recorded_runs() -> None:
+    """docs/performance.md shows exactly what bench/report.py makes of docs/bench/*.json."""
+    report = load("report")
+    docs = BENCH.parent / "docs"
+    runs = sorted((docs / "bench").glob("full-*.json"))
+    assert [p.name for p in runs] == ["full-postgresql.json", "full-sqlite.json"]
+    expected = report.report(report.load([str(p) for p in reversed(runs)]))
+    text = (docs / "performance.md").read_text()
+    section = text.split(report.BEGIN, 1)[1].split(report.END, 1)[0]
+    assert section == "\n" + expected, "run bench/report.py --write docs/performance.md ..."

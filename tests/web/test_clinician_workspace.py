@@ -48,6 +48,30 @@ def test_the_panel_ranks_by_severity_then_age(client: Client, tri: Triangle) -> 
     assert order == ["Olive", "Nora", "Paul", "Mo"]
 
 
+def test_the_panel_fills_the_two_week_columns_for_the_rows_shown(tri: Triangle) -> None:
+    from kratomwatch.clinic.access import visible_patients
+    from kratomwatch.clinic.panel import panel_rows
+
+    quiet = make_patient("quinn", tri.clinic, tri.clinician)  # no finding: ranked last
+    for patient in (tri.patient, quiet):
+        product = Product.objects.create(patient=patient, name="Leaf", form="leaf_powder")
+        DoseEntry.objects.create(
+            patient=patient,
+            product=product,
+            taken_at=timezone.now() - timedelta(days=1),
+            amount=Decimal("2"),
+            unit="g",
+            leaf_equivalent_g=Decimal("2"),
+            idempotency_key=f"k-{patient.pk}",
+        )
+    first, last = panel_rows(visible_patients(tri.clinician), shown=1)
+    assert (first.patient, last.patient) == (tri.patient, quiet)
+    assert first.dose_now == Decimal("2") / 7
+    assert last.dose_now is None  # not on the page: not computed
+    _, last = panel_rows(visible_patients(tri.clinician))
+    assert last.dose_now == Decimal("2") / 7
+
+
 def test_the_panel_filters_and_answers_htmx_with_rows_only(client: Client, tri: Triangle) -> None:
     other = make_patient("fiona", tri.clinic, tri.clinician)
     PatientCondition.objects.create(patient=other, code="fibromyalgia")
