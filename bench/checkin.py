@@ -39,10 +39,41 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
+def checkin_form(product_uuid: str, amount: str, unit: str) -> dict[str, str]:
+    """A check-in with ratings and two doses earlier today, under a fresh idempotency key."""
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    data = {
+        "idempotency_key": uuid.uuid4().hex,
+        "r-pain_now": "5",
+        "r-pain_average": "5",
+        "r-interference_activity": "4",
+        "r-interference_enjoyment": "3",
+        "r-sleep_quality": "6",
+        "dose-TOTAL_FORMS": "2",
+        "dose-INITIAL_FORMS": "0",
+        "dose-MIN_NUM_FORMS": "0",
+        "dose-MAX_NUM_FORMS": "12",
+    }
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for k in range(2):
+        at = midnight + (now - midnight) * (k + 1) / 3
+        data.update(
+            {
+                f"dose-{k}-took": "on",
+                f"dose-{k}-product": product_uuid,
+                f"dose-{k}-amount": amount,
+                f"dose-{k}-unit": unit,
+                f"dose-{k}-at": at.strftime("%H:%M"),
+            }
+        )
+    return data
+
+
 def run(runs: int) -> dict[str, object]:
     setup()
     from django.test import Client
-    from django.utils import timezone
 
     from kratomwatch.clinic.models import User
     from kratomwatch.clinic.seed import seed_demo_clinic
@@ -63,30 +94,7 @@ def run(runs: int) -> dict[str, object]:
         response = client.get("/me/checkin/")
         get_ms.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200
-        now = timezone.localtime()
-        data = {
-            "idempotency_key": uuid.uuid4().hex,
-            "r-pain_now": "5",
-            "r-pain_average": "5",
-            "r-interference_activity": "4",
-            "r-interference_enjoyment": "3",
-            "r-sleep_quality": "6",
-            "dose-TOTAL_FORMS": "2",
-            "dose-INITIAL_FORMS": "0",
-            "dose-MIN_NUM_FORMS": "0",
-            "dose-MAX_NUM_FORMS": "12",
-        }
-        for k in range(2):
-            at = now.replace(hour=0, minute=0) + (now - now.replace(hour=0, minute=0)) * (k + 1) / 3
-            data.update(
-                {
-                    f"dose-{k}-took": "on",
-                    f"dose-{k}-product": str(last.product.uuid),
-                    f"dose-{k}-amount": str(last.amount),
-                    f"dose-{k}-unit": last.unit,
-                    f"dose-{k}-at": at.strftime("%H:%M"),
-                }
-            )
+        data = checkin_form(str(last.product.uuid), str(last.amount), last.unit)
         start = time.perf_counter()
         response = client.post("/me/checkin/", data)
         post_ms.append((time.perf_counter() - start) * 1000)

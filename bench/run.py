@@ -39,6 +39,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkin import checkin_form  # noqa: E402
+
 QUICK_SIZES = [(500, 365)]
 FULL_SIZES = [(1000, 90), (1000, 365), (10000, 365)]
 SECRET = "bench-only-" + "x" * 40  # noqa: S105 - a throwaway key for a throwaway database
@@ -331,29 +334,8 @@ def measure_latency(fx: Fixtures, runs: int) -> dict[str, Any]:
     now = timezone.now()
 
     def checkin(i: int) -> None:
-        patient, product, _, client = patients[i % len(patients)]
-        local = timezone.localtime()
-        data = {
-            "idempotency_key": uuid.uuid4().hex,
-            "r-pain_now": "5",
-            "r-pain_average": "5",
-            "r-interference_activity": "4",
-            "r-interference_enjoyment": "3",
-            "r-sleep_quality": "6",
-            "dose-TOTAL_FORMS": "2",
-            "dose-INITIAL_FORMS": "0",
-            "dose-MIN_NUM_FORMS": "0",
-            "dose-MAX_NUM_FORMS": "12",
-        }
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        for k in range(2):
-            at = midnight + (local - midnight) * (k + 1) / 3
-            data.update({
-                f"dose-{k}-took": "on", f"dose-{k}-product": str(product.uuid),
-                f"dose-{k}-amount": "2", f"dose-{k}-unit": "g",
-                f"dose-{k}-at": at.strftime("%H:%M"),
-            })  # fmt: skip
-        response = client.post("/me/checkin/", data)
+        _, product, _, client = patients[i % len(patients)]
+        response = client.post("/me/checkin/", checkin_form(str(product.uuid), "2", "g"))
         assert response.status_code == 302, response.content[:300]
 
     def dose_api(i: int) -> None:
