@@ -41,20 +41,19 @@ def _exceeded(t: Triangle) -> bool:
     return Finding.objects.filter(patient=t.patient, code=EXCEEDED, active=True).exists()
 
 
-def _post_doses(api: Api, t: Triangle, n: int, capture: Any) -> None:
-    with capture(execute=True):
-        for i in range(n):
-            body = dose(t, confirm=["dose_high", "sooner_than_usual", "above_plan_single"])
-            response = api.post(f"/api/patients/{t.patient.uuid}/doses", body, key=f"q{i}")
-            assert response.status_code == 201, response.content
+def _post_doses(api: Api, t: Triangle, n: int) -> None:
+    for i in range(n):
+        body = dose(t, confirm=["dose_high", "sooner_than_usual", "above_plan_single"])
+        response = api.post(f"/api/patients/{t.patient.uuid}/doses", body, key=f"q{i}")
+        assert response.status_code == 201, response.content
 
 
 def test_an_api_dose_is_queued_then_screened_once(
-    api_as: Callable[..., Api], tri: Triangle, django_capture_on_commit_callbacks: Any
+    api_as: Callable[..., Api], tri: Triangle
 ) -> None:
     _strict_plan(tri)
     assert _due(tri) is None  # screened on commit
-    _post_doses(api_as("patient"), tri, 3, django_capture_on_commit_callbacks)
+    _post_doses(api_as("patient"), tri, 3)
     assert _due(tri) is not None
     assert not _exceeded(tri)  # not screened inside the request
     waiting, oldest = backlog()
@@ -66,38 +65,36 @@ def test_an_api_dose_is_queued_then_screened_once(
 
 
 def test_a_change_outside_the_api_is_screened_at_once(
-    tri: Triangle, django_capture_on_commit_callbacks: Any
+    tri: Triangle,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        _strict_plan(tri)
-        tri.patient.doses.create(
-            product=tri.product,
-            taken_at=timezone.now(),
-            amount=Decimal("2"),
-            unit="g",
-            leaf_equivalent_g=Decimal("2"),
-            idempotency_key="web-1",
-        )
+    _strict_plan(tri)
+    tri.patient.doses.create(
+        product=tri.product,
+        taken_at=timezone.now(),
+        amount=Decimal("2"),
+        unit="g",
+        leaf_equivalent_g=Decimal("2"),
+        idempotency_key="web-1",
+    )
     assert _exceeded(tri)
     assert _due(tri) is None
     assert screen_due() == 0
 
 
 def test_a_rolled_back_change_leaves_no_mark(
-    tri: Triangle, django_capture_on_commit_callbacks: Any
+    tri: Triangle,
 ) -> None:
     from django.db import transaction
 
     from kratomwatch.clinic.signals import deferred_screening
 
     PatientProfile.objects.filter(pk=tri.patient.pk).update(screening_due_at=None)
-    with django_capture_on_commit_callbacks(execute=True):
-        try:
-            with transaction.atomic(), deferred_screening():
-                tri.patient.conditions.create(code="pregnancy")
-                raise RuntimeError("abort")
-        except RuntimeError:
-            pass
+    try:
+        with transaction.atomic(), deferred_screening():
+            tri.patient.conditions.create(code="pregnancy")
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
     assert _due(tri) is None
 
 
@@ -105,10 +102,9 @@ def test_reading_findings_screens_a_waiting_record_first(
     api_as: Callable[..., Api],
     tri: Triangle,
     client: Client,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     _strict_plan(tri)
-    _post_doses(api_as("patient"), tri, 1, django_capture_on_commit_callbacks)
+    _post_doses(api_as("patient"), tri, 1)
     assert _due(tri) is not None
     answer = api_as("clinician").get(f"/api/patients/{tri.patient.uuid}/findings")
     assert answer.status_code == 200
@@ -120,10 +116,9 @@ def test_the_clinician_page_screens_a_waiting_record_first(
     api_as: Callable[..., Api],
     tri: Triangle,
     client: Client,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     _strict_plan(tri)
-    _post_doses(api_as("patient"), tri, 1, django_capture_on_commit_callbacks)
+    _post_doses(api_as("patient"), tri, 1)
     client.force_login(tri.clinician)
     page = client.get(f"/patients/{tri.patient.uuid}/")
     assert page.status_code == 200
