@@ -41,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkin import checkin_form  # noqa: E402
+from report import MEASURES  # noqa: E402
 
 QUICK_SIZES = [(500, 365)]
 FULL_SIZES = [(1000, 90), (1000, 365), (10000, 365)]
@@ -168,18 +169,6 @@ def _pg_drop(base: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-ROWS = [
-    ("check-in submit (2 doses)", "checkin_submit"),
-    ("dose API POST", "dose_api_post"),
-    ("panel page (500 patients)", "panel_page"),
-    ("patient page (whole record)", "patient_page"),
-    ("visit report PDF", "visit_report_pdf"),
-    ("screening one patient", "screening"),
-    ("dose-response analysis", "analysis"),
-    ("cohort statistics (clinic)", "cohort_statistics"),
-]
-
-
 def print_table(figures: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -196,7 +185,7 @@ def print_table(figures: dict[str, Any]) -> None:
         table = Table(title=title)
         for column in ("measure", "median ms", "p95 ms", "runs"):
             table.add_column(column, justify="left" if column == "measure" else "right")
-        for label, key in ROWS:
+        for label, key in MEASURES:
             t = size["latency"].get(key)
             if t:
                 table.add_row(label, f"{t['median_ms']:.1f}", f"{t['p95_ms']:.1f}", str(t["runs"]))
