@@ -119,7 +119,7 @@ def count_request(token: ApiToken, now: datetime | None = None) -> None:
     retry = max(1, 60 - now.second)  # this minute's allowance is used up
     raise Problem(
         429,
-        f"At most {rate_limit()} requests a minute per token: retry in {retry} s.",
+        f"At most {limit} requests a minute per token: retry in {retry} s.",
         headers={"Retry-After": str(retry)},
     )
 
