@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from .models import Clinic, DeletionRequest, Finding, PatientProfile, Product, Role, User
@@ -24,17 +24,24 @@ from .models import Clinic, DeletionRequest, Finding, PatientProfile, Product, R
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
+def visible_to(user: User, via: str = "") -> Q | None:
+    """The condition that a patient, reached through the relation path ``via`` (for example
+    ``"patient__"``), is one whose clinical record ``user`` may see; ``None`` if none is."""
+    if not user.is_authenticated or not user.is_active or user.clinic_id is None:
+        return None
+    if user.role == Role.PATIENT:
+        return Q(**{f"{via}user_id": user.pk, f"{via}clinic_id": user.clinic_id})
+    if user.role == Role.CLINICIAN:
+        return Q(**{f"{via}clinic_id": user.clinic_id, f"{via}careteammembership__clinician": user})
+    return None
+
+
 def visible_patients(user: User) -> QuerySet[PatientProfile]:
     """The patients whose clinical record ``user`` may see."""
-    if not user.is_authenticated or not user.is_active or user.clinic_id is None:
+    condition = visible_to(user)
+    if condition is None:
         return PatientProfile.objects.none()
-    if user.role == Role.PATIENT:
-        return PatientProfile.objects.filter(user=user, clinic_id=user.clinic_id)
-    if user.role == Role.CLINICIAN:
-        return PatientProfile.objects.filter(
-            clinic_id=user.clinic_id, careteammembership__clinician=user
-        )
-    return PatientProfile.objects.none()
+    return PatientProfile.objects.filter(condition)
 
 
 def patient_for(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
@@ -50,18 +57,17 @@ def product_of(
 ) -> tuple[PatientProfile, Product | None]:
     """The patient (404 if ``user`` may not see them) and their live product with this id, or
     ``None`` if they have no such product; one query when both exist."""
-    product = (
-        Product.objects.select_related("patient")
-        .filter(
-            uuid=product_uuid,
-            archived=False,
-            patient__in=visible_patients(user),
-            patient__uuid=patient_uuid,
-        )
-        .first()
-    )
-    if product is not None:
-        return product.patient, product
+    condition = visible_to(user, "patient__")
+    if condition is not None:
+        # A join on the patient, not a subquery: this is on the path of every API dose.
+        try:
+            product = Product.objects.select_related("patient").get(
+                condition, uuid=product_uuid, archived=False, patient__uuid=patient_uuid
+            )
+        except (Product.DoesNotExist, ValueError):
+            pass
+        else:
+            return product.patient, product
     return patient_for(user, patient_uuid), None
 
 
