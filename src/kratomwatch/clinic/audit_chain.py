@@ -131,12 +131,29 @@ def event_hash(**fields: Any) -> str:
     return hashlib.sha256(canonical(**fields)).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Hold the chain's write lock until the current transaction ends."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+def _lock_chain_and_read_last() -> tuple[int, str] | None:
+    """Take the chain's write lock until the current transaction ends; then the seq and hash
+    of the last event, read after the lock is held (``None`` if there is none)."""
+    last = (
+        f"SELECT seq, hash FROM {connection.ops.quote_name(AuditEvent._meta.db_table)}"  # noqa: S608
+        " ORDER BY seq DESC LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            pass  # SQLite: the transaction is IMMEDIATE, so it already holds the write lock.
+        elif connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-    # SQLite: the transaction is IMMEDIATE, so it already holds the database's write lock.
+        else:
+            # One round trip, two statements (client-side binding, Django's default): in
+            # READ COMMITTED the second reads a new snapshot, taken once the lock is held,
+            # so it sees the last committed append. The concurrency tests check this.
+            cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {last}", [ADVISORY_LOCK_KEY])
+            cursor.nextset()
+            row = cursor.fetchone()
+            return None if row is None else (int(row[0]), str(row[1]))
+        cursor.execute(last)
+        row = cursor.fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def append(
@@ -156,8 +173,7 @@ def append(
     object_text = _uuid_text(object_uuid)
     # Inside the caller's transaction no savepoint is needed: a failure here fails it all.
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        last = _lock_chain_and_read_last()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
         event = AuditEvent(
             seq=seq,

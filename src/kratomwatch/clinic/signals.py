@@ -15,8 +15,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -97,9 +95,14 @@ def mark_due(patient_id: int) -> None:
     """
     from .models import PatientProfile
 
-    PatientProfile.objects.filter(pk=patient_id).update(
-        screening_due_at=Coalesce(F("screening_due_at"), Value(timezone.now()))
-    )
+    # Written out rather than built by the ORM: every recorded change runs it.
+    table = connection.ops.quote_name(PatientProfile._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET screening_due_at = COALESCE(screening_due_at, %s)"  # noqa: S608
+            " WHERE id = %s",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), patient_id],
+        )
 
 
 def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:
