@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from kratomwatch.clinic.models import DoseEntry
@@ -129,3 +130,68 @@ def test_the_rate_limit_answers_429_with_retry_after(
     assert 1 <= int(response["Retry-After"]) <= 60
     # Each token has its own count.
     assert api_as("patient").get("/api/patients").status_code == 200
+
+
+def _count(api: Api) -> int:
+    from kratomwatch.api.auth import token_for
+
+    assert api.secret is not None
+    token = token_for(api.secret)
+    assert token is not None
+    return token.window_count
+
+
+def test_every_dose_post_counts_toward_the_rate_limit_once(
+    api_as: Callable[..., Api], tri: Triangle, settings: object
+) -> None:
+    """A dose counts its request in its own transaction; requests that write nothing are
+    counted all the same, once each."""
+    settings.KRATOMWATCH_API_RATE_LIMIT = 6  # type: ignore[attr-defined]
+    api = api_as("patient")
+    body = dose(tri)
+    answers = [
+        api.post(url(tri), body, key="a").status_code,  # written
+        api.post(url(tri), body, key="a").status_code,  # the same key again
+        api.post(url(tri), {"amount": "2"}, key="b").status_code,  # a bad body
+        api.post(url(tri), dose(tri, unit="ml"), key="c").status_code,  # a refused dose
+        api.post(url(tri), dose(tri, amount="3"), key="a").status_code,  # a key reused
+    ]
+    assert answers == [201, 200, 422, 422, 409]
+    assert _count(api) == 5
+    assert api.post(url(tri), dose(tri), key="d").status_code == 201
+    assert _count(api) == 6
+    # Over the limit: 429, and the dose is not written.
+    over = api.post(url(tri), dose(tri), key="e")
+    assert over.status_code == 429 and int(over["Retry-After"]) >= 1
+    assert over.json()["type"].endswith("rate-limited")
+    assert api.post(url(tri), {"amount": "2"}, key="f").status_code == 429
+    assert api.get(url(tri)).status_code == 429
+    assert tri.patient.doses.count() == 2
+    assert not DoseEntry.objects.filter(idempotency_key__in=["api:e", "api:f"]).exists()
+
+
+def test_a_dose_that_fails_is_counted_and_leaves_nothing(
+    api_as: Callable[..., Api], tri: Triangle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kratomwatch.clinic import actions
+    from kratomwatch.clinic.models import AuditEvent
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit trail is unavailable")
+
+    api = api_as("patient")
+    events = AuditEvent.objects.count()
+    monkeypatch.setattr(actions, "append_audit_event", broken)
+    with pytest.raises(RuntimeError):
+        api.post(url(tri), dose(tri), key="x")
+    assert not tri.patient.doses.exists()  # the dose went with its audit event
+    assert AuditEvent.objects.count() == events
+    assert _count(api) == 1
+
+
+def test_a_read_only_token_is_refused_and_counted(
+    api_as: Callable[..., Api], tri: Triangle
+) -> None:
+    api = api_as("patient", scope="read")
+    assert api.post(url(tri), dose(tri)).status_code == 403
+    assert _count(api) == 1 and not tri.patient.doses.exists()

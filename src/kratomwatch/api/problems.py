@@ -61,6 +61,11 @@ class Problem(Exception):
         self.errors = list(errors)
         self.headers = dict(headers or {})
 
+    def response(self) -> HttpResponse:
+        return problem_response(
+            self.status, self.detail, slug=self.slug, errors=self.errors, headers=self.headers
+        )
+
 
 def problem_response(
     status: int,
@@ -103,9 +108,7 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 def _problem(request: HttpRequest, exc: Problem) -> HttpResponse:
-    return problem_response(
-        exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
-    )
+    return exc.response()
 
 
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Header, Query, Router, Status
+from ninja.decorators import decorate_view
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions import do_record_dose
@@ -18,7 +19,7 @@ from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.clinic.snapshot import product_spec
 from kratomwatch.domain.doses import DoseRejected, FieldError, check_dose
 
-from .auth import read_auth, write_auth
+from .auth import counted, counted_in_write, pending_count, read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from .problems import Problem
 from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut, ProductPage
@@ -129,6 +130,7 @@ def _same_dose(entry: DoseEntry, payload: DoseIn) -> bool:
     response={200: DoseOut, 201: DoseOut, **ERRORS},
     auth=write_auth,
 )
+@decorate_view(counted_in_write)
 def record_dose(
     request: HttpRequest,
     patient_uuid: UUID,
@@ -171,6 +173,7 @@ def record_dose(
             errors=[FieldError(c.field, c.message, c.code) for c in pending],
         )
     with deferred_screening():  # screened by the screening queue within seconds
+        # The rate limit is counted in the dose's own transaction: one commit, not two.
         entry, created = do_record_dose(
             patient=patient,
             entered_by=user,
@@ -179,7 +182,10 @@ def record_dose(
             idempotency_key=stored_key,
             source=EntrySource.API,
             ip=request.META.get("REMOTE_ADDR"),
+            first_in_transaction=pending_count(request),
         )
+    if created:
+        counted(request)
     if not created and not _same_dose(entry, payload):
         raise Problem(
             409,

@@ -7,6 +7,7 @@ rules live in :mod:`kratomwatch.domain`; these functions persist and orchestrate
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -66,13 +67,20 @@ def do_record_dose(
     route: str = "oral",
     source: str = EntrySource.WEB,
     ip: str | None = None,
+    first_in_transaction: Callable[[], None] | None = None,
 ) -> tuple[DoseEntry, bool]:
-    """Store a checked dose once per idempotency key. Returns the entry and whether it is new."""
+    """Store a checked dose once per idempotency key. Returns the entry and whether it is new.
+
+    ``first_in_transaction`` runs first in the transaction that stores the dose (the API
+    counts the request for its rate limit there); it is rolled back with it.
+    """
     if product.patient_id != patient.pk:
         raise ValueError("product belongs to another patient")
     # A repeated key is caught by the unique constraint: no look-up on the common path.
     try:
         with transaction.atomic():
+            if first_in_transaction is not None:
+                first_in_transaction()
             entry = DoseEntry.objects.create(
                 patient=patient,
                 product=product,
