@@ -7,14 +7,20 @@ from typing import Any
 
 
 def post_worker_init(worker: Any) -> None:
-    """Once the worker has loaded the app: keep what was loaded out of the garbage collector's
-    full passes (they would otherwise walk every loaded module at each pass), and start the
-    screening thread (see kratomwatch.clinic.screening_queue)."""
+    """Once the worker has loaded the app: read the knowledge files, keep what was loaded out
+    of the garbage collector's full passes (they would otherwise walk every loaded module at
+    each pass), and start the screening thread (see kratomwatch.clinic.screening_queue)."""
     from django.urls import get_resolver
 
     from kratomwatch.clinic.screening_queue import ScreeningWorker
+    from kratomwatch.domain.evidence import load_library
+    from kratomwatch.domain.questionnaires.loader import load_instruments
 
     get_resolver().url_patterns  # noqa: B018 - import every view module now, not on a request
+    # The knowledge base, instruments and evidence library are parsed and validated here
+    # (about 0.3 s), not by the worker's first screening or check-in.
+    load_library()
+    load_instruments()
     gc.collect()
     gc.freeze()
     ScreeningWorker().start()
