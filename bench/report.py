@@ -34,6 +34,11 @@ def _ms(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def _cpu(endpoint: dict[str, Any]) -> str:
+    cpu = endpoint.get("cpu_ms_per_request")
+    return f"{cpu['server']:.1f} + {cpu['database']:.1f}" if cpu else "–"
+
+
 def report(figures: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     for run in figures:
@@ -62,6 +67,10 @@ def report(figures: list[dict[str, Any]]) -> str:
             ("GET /api/me, requests/s", lambda s: f"{s['load']['me']['rps']:.0f}"),
             ("POST dose API, requests/s", lambda s: f"{s['load']['dose']['rps']:.0f}"),
             ("dose / trivial throughput", lambda s: f"{s['load']['ratio']:.0%}"),
+            ("CPU per request, ms: server + database (GET /api/me)",
+             lambda s: _cpu(s["load"]["me"])),
+            ("CPU per request, ms: server + database (POST dose API)",
+             lambda s: _cpu(s["load"]["dose"])),
             ("POST dose API, p50 / p99 ms under load",
              lambda s: f"{s['load']['dose']['p50_ms']:.0f} / {s['load']['dose']['p99_ms']:.0f}"),
             ("errors under load", lambda s: str(s["load"]["me"]["errors"]

@@ -26,6 +26,7 @@ import gc
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -33,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -203,6 +205,15 @@ def print_table(figures: dict[str, Any]) -> None:
                 str(r["errors"]),
             )  # fmt: skip
         console.print(table)
+        cpu = {key: load[key].get("cpu_ms_per_request") for key in ("me", "dose")}
+        if cpu["me"] and cpu["dose"]:
+            console.print(
+                "CPU per request, ms (server + database + wrk): "
+                + "; ".join(
+                    f"{key} {c['server']:.2f} + {c['database']:.2f} + {c['wrk']:.2f}"
+                    for key, c in cpu.items()
+                )
+            )
         console.print(
             f"dose/trivial throughput: {load['ratio']:.0%}; worker memory peak "
             f"{load['worker_peak_rss_mb']:.0f} MB (now {load['worker_rss_mb']:.0f} MB); "
@@ -419,8 +430,9 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
         _wait_up(base, server)
         # Warm up every worker (imports, caches, database connections) before measuring.
         _wrk(base + "/api/me", 2, connections, headers={"Authorization": f"Bearer {fx.me_token}"})
-        me = _wrk(base + "/api/me", duration, connections,
-                  headers={"Authorization": f"Bearer {fx.me_token}"})  # fmt: skip
+        me = _measured(server.pid, lambda: _wrk(
+            base + "/api/me", duration, connections,
+            headers={"Authorization": f"Bearer {fx.me_token}"}))  # fmt: skip
         targets = ", ".join(
             f'{{"{p.uuid}", "{secret}", "{product.uuid}"}}' for p, product, secret in fx.patients
         )
@@ -433,7 +445,8 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
         _wrk(base + "/", 2, connections, script=scripts[0])
         close_old_connections()
         screen_due()  # start the measured load with an empty queue
-        dose = _wrk(base + "/", duration, connections, script=scripts[1])
+        dose = _measured(server.pid, lambda: _wrk(base + "/", duration, connections,
+                                                  script=scripts[1]))  # fmt: skip
         close_old_connections()
         waiting, _ = backlog()
         started = time.perf_counter()
@@ -496,6 +509,66 @@ def _wrk(url: str, duration: int, connections: int, *, headers: dict[str, str] |
         command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     return _parse_wrk(output)
+
+
+def _measured(master: int, run: Any) -> dict[str, Any]:
+    """Run one load test; add the CPU time it cost per request, in ms: the server's processes
+    (gunicorn's master and workers, their screening threads included), PostgreSQL's processes
+    (on SQLite the database works inside the server's), and wrk."""
+    from django.db import connection
+
+    pg = connection.vendor == "postgresql"
+    before, wrk_before = _cpu_seconds(master, pg), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # Processes come and go during a test (database connections are replaced every minute):
+    # reading /proc every 0.2 s keeps what an ended one used until its last reading.
+    last = dict(before)
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.2):
+            last.update(_cpu_seconds(master, pg))
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        figures: dict[str, Any] = run()
+    finally:
+        done.set()
+        poller.join()
+    last.update(_cpu_seconds(master, pg))
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = {"server": 0.0, "database": 0.0}
+    for (pid, kind), seconds in last.items():
+        used[kind] += seconds - before.get((pid, kind), 0.0)  # a new process counts whole
+    requests = figures.get("requests") or 1
+    wrk = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
+    figures["cpu_ms_per_request"] = {
+        "server": round(used["server"] * 1000 / requests, 2),
+        "database": round(used["database"] * 1000 / requests, 2),
+        "wrk": round(wrk * 1000 / requests, 2),
+    }
+    return figures
+
+
+def _cpu_seconds(master: int, on_postgres: bool) -> dict[tuple[int, str], float]:
+    """CPU seconds used so far by each of the server's processes and PostgreSQL's, from
+    /proc, by (pid, "server" or "database")."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[tuple[int, str], float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        pid = int(stat.parent.name)
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if pid == master or int(fields[1]) == master:
+            used[(pid, "server")] = seconds
+        elif on_postgres and name.startswith("postgres"):
+            used[(pid, "database")] = seconds
+    return used
 
 
 def _parse_wrk(output: str) -> dict[str, Any]:

@@ -52,6 +52,10 @@ def test_the_benchmark_suite_runs_end_to_end(tmp_path: Path) -> None:
     load = size["load"]
     for endpoint in ("me", "dose"):
         assert load[endpoint]["rps"] > 0 and load[endpoint]["errors"] == 0
+        cpu = load[endpoint]["cpu_ms_per_request"]
+        assert cpu["server"] > 0 and cpu["wrk"] > 0
+        assert (cpu["database"] > 0) == (expected == "postgresql")
+    assert "CPU per request" in result.stdout
     assert load["ratio"] == round(load["dose"]["rps"] / load["me"]["rps"], 3)
     assert 0 < load["worker_rss_mb"] <= load["worker_peak_rss_mb"]
 
