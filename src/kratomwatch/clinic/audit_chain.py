@@ -138,20 +138,19 @@ def _lock_chain_and_read_last() -> tuple[int, str] | None:
         f"SELECT seq, hash FROM {connection.ops.quote_name(AuditEvent._meta.db_table)}"  # noqa: S608
         " ORDER BY seq DESC LIMIT 1"
     )
+    lock = "SELECT pg_advisory_xact_lock(%s)"
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            pass  # SQLite: the transaction is IMMEDIATE, so it already holds the write lock.
+            cursor.execute(last)  # SQLite: the IMMEDIATE transaction holds the write lock.
         elif connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+            cursor.execute(lock, [ADVISORY_LOCK_KEY])
+            cursor.execute(last)
         else:
             # One round trip, two statements (client-side binding, Django's default): in
             # READ COMMITTED the second reads a new snapshot, taken once the lock is held,
             # so it sees the last committed append. The concurrency tests check this.
-            cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {last}", [ADVISORY_LOCK_KEY])
+            cursor.execute(f"{lock}; {last}", [ADVISORY_LOCK_KEY])
             cursor.nextset()
-            row = cursor.fetchone()
-            return None if row is None else (int(row[0]), str(row[1]))
-        cursor.execute(last)
         row = cursor.fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
 
