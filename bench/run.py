@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -555,20 +556,26 @@ def _cpu_seconds(master: int, on_postgres: bool) -> dict[tuple[int, str], float]
     /proc, by (pid, "server" or "database")."""
     tick = os.sysconf("SC_CLK_TCK")
     used: dict[tuple[int, str], float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        pid = int(stat.parent.name)
+    for pid, parent, name, fields in _processes():
         seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-        if pid == master or int(fields[1]) == master:
+        if pid == master or parent == master:
             used[(pid, "server")] = seconds
         elif on_postgres and name.startswith("postgres"):
             used[(pid, "database")] = seconds
     return used
+
+
+def _processes() -> Iterator[tuple[int, int, str, list[str]]]:
+    """Every process now: its pid, its parent's pid, its name, and the rest of
+    /proc/PID/stat from its state on."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        yield int(stat.parent.name), int(fields[1]), name, fields
 
 
 def _parse_wrk(output: str) -> dict[str, Any]:
@@ -597,13 +604,12 @@ def _parse_wrk(output: str) -> dict[str, Any]:
 def _worker_memory(master: int) -> tuple[float, float]:
     """Largest resident set of the gunicorn workers now and at their peak, in MB."""
     rss, peak = 0.0, 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            status = (stat.parent / "status").read_text() if parent == master else ""
-        except (OSError, IndexError, ValueError):
+    for pid, parent, _, _ in _processes():
+        if parent != master:
             continue
-        if not status:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         rss = max(rss, int(fields["VmRSS"].split()[0]) / 1024)
