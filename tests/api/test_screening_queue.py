@@ -151,3 +151,116 @@ def test_the_worker_thread_screens_due_patients(api_as: Callable[..., Api], tri:
         worker.join(10)
     assert _due(tri) is None
     assert _exceeded(tri)
+
+
+def _dose_row(t: Triangle, key: str, grams: str = "2") -> None:
+    """A dose recorded as the API records it: the patient is only marked due."""
+    from kratomwatch.clinic.signals import deferred_screening
+
+    with deferred_screening():
+        t.patient.doses.create(
+            product=t.product,
+            taken_at=timezone.now(),
+            amount=Decimal(grams),
+            unit="g",
+            leaf_equivalent_g=Decimal(grams),
+            idempotency_key=key,
+        )
+
+
+def _during_screening(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
+    """Run ``then`` once, after the next screening has read the record and before it stores
+    its findings."""
+    from kratomwatch.clinic import actions
+
+    real = actions.screen
+    pending = [then]
+
+    def screen(patient: PatientProfile, now: Any) -> Any:
+        result = real(patient, now)
+        while pending:
+            pending.pop()()
+        return result
+
+    monkeypatch.setattr(actions, "screen", screen)
+
+
+def test_a_change_made_while_screening_runs_keeps_the_patient_due(
+    tri: Triangle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kratomwatch.clinic.actions import do_screen_patient
+
+    _strict_plan(tri)
+    _during_screening(monkeypatch, lambda: _dose_row(tri, "late"))
+    assert do_screen_patient(tri.patient.pk)
+    # The findings were stored (as of the record read), but the dose that arrived meanwhile
+    # was not screened: the patient is still due.
+    assert _due(tri) is not None
+    assert not _exceeded(tri)
+    assert screen_due(gap=0) == 1
+    assert _due(tri) is None
+    assert _exceeded(tri)
+
+
+def test_an_older_screening_does_not_overwrite_a_newer_one(
+    tri: Triangle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kratomwatch.clinic.actions import do_screen_patient
+
+    _strict_plan(tri)
+
+    def newer_screening() -> None:
+        _dose_row(tri, "meanwhile")
+        assert do_screen_patient(tri.patient.pk)  # reads the record with the new dose
+
+    _during_screening(monkeypatch, newer_screening)
+    assert not do_screen_patient(tri.patient.pk)  # read before that dose: its findings dropped
+    assert _exceeded(tri)
+    assert _due(tri) is None
+
+
+def test_screening_does_not_hold_up_other_writers(
+    tri: Triangle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a patient is being screened, a dose for that patient is stored at once (on SQLite
+    the write lock is not held while screening; on PostgreSQL the patient's row is not)."""
+    import threading
+
+    from django.db import connection
+
+    from kratomwatch.clinic.actions import do_screen_patient
+
+    stored = threading.Event()
+
+    def another_writer() -> None:
+        try:
+            _dose_row(tri, "concurrent")
+            stored.set()
+        finally:
+            connection.close()
+
+    def write_from_another_connection() -> None:
+        writer = threading.Thread(target=another_writer)
+        writer.start()
+        writer.join(10)
+
+    _during_screening(monkeypatch, write_from_another_connection)
+    started = time.monotonic()
+    do_screen_patient(tri.patient.pk)
+    assert stored.is_set()
+    assert time.monotonic() - started < 5
+    assert tri.patient.doses.filter(idempotency_key="concurrent").exists()
+    assert _due(tri) is not None  # that dose waits for the next round
+
+
+def test_a_patient_taken_from_the_queue_is_left_alone_for_a_round(tri: Triangle) -> None:
+    """Several servers share the queue: a patient one of them took is not screened again by
+    another (or by itself) until ``gap`` seconds have passed, however often they change."""
+    _dose_row(tri, "first")
+    assert screen_due(gap=60) == 1
+    _dose_row(tri, "second")
+    assert _due(tri) is not None
+    assert screen_due(gap=60) == 0  # taken less than 60 s ago
+    assert _due(tri) is not None
+    assert screen_due(gap=0) == 1
+    assert _due(tri) is None

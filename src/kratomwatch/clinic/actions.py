@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kratomwatch.domain.doses import CheckedDose
@@ -120,39 +120,22 @@ def screen(patient: PatientProfile, now: datetime) -> ScreeningResult:
     return run_screen(patient_snapshot(patient, now))
 
 
-def do_screen_patient(patient_id: int, now: datetime | None = None) -> None:
+def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
     """Re-screen one patient and store the findings with their lifecycle.
+
+    The record is read and screened outside any write transaction, so that on SQLite other
+    writers are not held up meanwhile; then one short transaction stores the findings and
+    clears the due mark. A change committed after the record was read raised the patient's
+    ``change_count``: the findings are stored all the same (they are newer than those
+    stored), but the patient stays due and is screened again. Findings screened from an
+    older reading than the stored ones are dropped. Returns whether findings were stored.
 
     If building the snapshot or screening fails, that failure is itself stored as a
     high-severity finding, so that nobody mistakes "no findings" for "screened".
     """
-    with transaction.atomic():
-        patient = PatientProfile.objects.select_for_update().get(pk=patient_id)
-        screen_locked(patient, now or timezone.now())
-
-
-def do_screen_if_due(patient_id: int, now: datetime | None = None) -> bool:
-    """Screen the patient if still due and nobody else is screening them. Returns whether."""
-    with transaction.atomic():
-        patient = (
-            PatientProfile.objects.select_for_update(skip_locked=True)
-            .filter(pk=patient_id, screening_due_at__isnull=False)
-            .first()
-        )
-        if patient is None:
-            return False
-        screen_locked(patient, now or timezone.now())
-        return True
-
-
-def screen_now_if_due(patients: QuerySet[PatientProfile]) -> None:
-    """Screen those of ``patients`` still waiting in the screening queue, before showing them."""
-    for pk in patients.filter(screening_due_at__isnull=False).values_list("pk", flat=True):
-        do_screen_patient(pk)
-
-
-def screen_locked(patient: PatientProfile, now: datetime) -> None:
-    """Screen a patient whose row this transaction has locked; clears the due mark."""
+    patient = PatientProfile.objects.get(pk=patient_id)
+    read_at = patient.change_count  # read before the records the screening reads
+    now = now or timezone.now()
     try:
         result = screen(patient, now)
     except Exception as exc:  # noqa: BLE001 - the failure is shown, not swallowed
@@ -160,10 +143,39 @@ def screen_locked(patient: PatientProfile, now: datetime) -> None:
         result = ScreeningResult(
             (_screening_failed(f"{type(exc).__name__}: {exc}"),), {}, "unavailable"
         )
-    do_sync_findings(patient, result, now)
-    if patient.screening_due_at is not None:
-        PatientProfile.objects.filter(pk=patient.pk).update(screening_due_at=None)
-        patient.screening_due_at = None
+    with transaction.atomic():
+        rows = PatientProfile.objects.filter(pk=patient_id)
+        changes, stored_at = (
+            rows.select_for_update().values_list("change_count", "screened_change_count").get()
+        )
+        if stored_at is not None and stored_at > read_at:
+            return False  # a screening that read the record later has stored its findings
+        do_sync_findings(patient, result, now)
+        done: dict[str, object] = {"screened_change_count": read_at}
+        if changes == read_at:
+            done["screening_due_at"] = None
+        rows.update(**done)
+    return True
+
+
+def do_screen_if_due(patient_id: int, now: datetime | None = None, *, gap: float = 0.0) -> bool:
+    """Screen the patient if still due and no server took them from the queue in the last
+    ``gap`` seconds (the taking is recorded first, so two servers never both do). Returns
+    whether it screened."""
+    taken_at = timezone.now()
+    free = Q(screening_claimed_at__isnull=True) | Q(
+        screening_claimed_at__lte=taken_at - timedelta(seconds=gap)
+    )
+    taken = PatientProfile.objects.filter(
+        free, pk=patient_id, screening_due_at__isnull=False
+    ).update(screening_claimed_at=taken_at)
+    return bool(taken) and do_screen_patient(patient_id, now)
+
+
+def screen_now_if_due(patients: QuerySet[PatientProfile]) -> None:
+    """Screen those of ``patients`` still waiting in the screening queue, before showing them."""
+    for pk in patients.filter(screening_due_at__isnull=False).values_list("pk", flat=True):
+        do_screen_patient(pk)
 
 
 def _screening_failed(reason: str) -> DomainFinding:

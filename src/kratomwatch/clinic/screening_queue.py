@@ -3,11 +3,15 @@
 Most changes are screened right after they commit. Changes made under
 :func:`.signals.deferred_screening` (the dose API) only mark the patient due
 (``PatientProfile.screening_due_at``, written in the changing transaction). Every app server
-runs a :class:`ScreeningWorker` thread that screens due patients every few seconds; on
-PostgreSQL, rows being screened by one server are skipped by the others (``SKIP LOCKED``).
+runs a :class:`ScreeningWorker` thread that screens due patients every few seconds.
 The queue lives in the database, so app servers keep no state of their own, and many
-changes to one patient between two rounds cost one screening. ``kratomwatch screen-worker``
-runs the same loop as a separate process.
+changes to one patient between two rounds cost one screening: a server records when it took
+a patient from the queue, and the others leave that patient alone for one round.
+Screening reads and screens the record without holding a write lock (on SQLite, the
+database's only one) and stores the findings in a short transaction afterwards; a change
+that arrives meanwhile leaves the patient due for the next round (see
+:func:`.actions.do_screen_patient`). ``kratomwatch screen-worker`` runs the same loop as a
+separate process.
 """
 
 from __future__ import annotations
@@ -30,16 +34,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_INTERVAL = 3.0
 
 
-def screen_due(limit: int = 1000, now: datetime | None = None) -> int:
+def screen_due(
+    limit: int = 1000, now: datetime | None = None, *, gap: float = DEFAULT_INTERVAL
+) -> int:
     """One pass over the patients marked due now, oldest mark first; returns how many were
-    screened. Changes arriving during the pass wait for the next one, so that a patient who
-    keeps changing is screened once per pass rather than continuously."""
+    screened. Changes arriving during the pass wait for the next one, and a patient taken
+    from the queue by any server is left alone for ``gap`` seconds, so that a patient who
+    keeps changing is screened once per round however many servers there are."""
     ids = list(
         PatientProfile.objects.filter(screening_due_at__isnull=False)
         .order_by("screening_due_at")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(do_screen_if_due(pk, now) for pk in ids)
+    return sum(do_screen_if_due(pk, now, gap=gap) for pk in ids)
 
 
 def backlog(now: datetime | None = None) -> tuple[int, timedelta]:
@@ -66,7 +73,7 @@ class ScreeningWorker(threading.Thread):
     def round(self) -> int:
         close_old_connections()
         try:
-            return screen_due()
+            return screen_due(gap=self.interval)
         except Exception:  # noqa: BLE001 - keep screening; the next round retries
             logger.exception("screening round failed")
             return 0

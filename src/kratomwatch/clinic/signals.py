@@ -88,19 +88,17 @@ def schedule_screening(patient_id: int) -> None:
 
 
 def mark_due(patient_id: int) -> None:
-    """Record that the patient waits for screening (keeping the earliest time).
-
-    Always a write, so it takes the patient's row lock: a screening in progress either
-    finishes first (and this change is screened again later) or waits for this commit.
-    """
+    """Record that the patient waits for screening (keeping the earliest time), and count
+    the change: a screening that read the record before this commit sees a higher count when
+    it stores its findings, and leaves the patient due (see ``actions.do_screen_patient``)."""
     from .models import PatientProfile
 
     # Written out rather than built by the ORM: every recorded change runs it.
     table = connection.ops.quote_name(PatientProfile._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET screening_due_at = COALESCE(screening_due_at, %s)"  # noqa: S608
-            " WHERE id = %s",
+            f"UPDATE {table} SET screening_due_at = COALESCE(screening_due_at, %s),"  # noqa: S608
+            " change_count = change_count + 1 WHERE id = %s",
             [connection.ops.adapt_datetimefield_value(timezone.now()), patient_id],
         )
 

@@ -86,6 +86,23 @@ class PatientProfile(Record):
         db_index=True,
         help_text="Set when a screened input changed and the record waits for screening.",
     )
+    change_count = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Changes to screened inputs so far: a screening notes the count it read the "
+        "record at, so a change made while it ran keeps the record due.",
+    )
+    screened_change_count = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The change count the stored findings were screened at; an older screening "
+        "finishing late does not overwrite them.",
+    )
+    screening_claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a screening server last took this record from the queue: others leave "
+        "it alone for one round.",
+    )
     care_team = models.ManyToManyField(
         User, through="CareTeamMembership", related_name="care_patients"
     )
