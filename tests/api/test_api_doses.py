@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -173,15 +174,18 @@ def test_every_dose_post_counts_toward_the_rate_limit_once(
 def test_a_dose_that_fails_is_counted_and_leaves_nothing(
     api_as: Callable[..., Api], tri: Triangle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kratomwatch.clinic import actions
+    from kratomwatch.clinic import rows
     from kratomwatch.clinic.models import AuditEvent
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("the audit trail is unavailable")
+    real_run = rows.run
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        real_run(*args, **kwargs)  # the dose and its audit event are written, then it fails
+        raise RuntimeError("the database went away")
 
     api = api_as("patient")
     events = AuditEvent.objects.count()
-    monkeypatch.setattr(actions, "append_audit_event", broken)
+    monkeypatch.setattr(rows, "run", broken)
     with pytest.raises(RuntimeError):
         api.post(url(tri), dose(tri), key="x")
     assert not tri.patient.doses.exists()  # the dose went with its audit event

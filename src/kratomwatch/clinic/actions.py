@@ -20,7 +20,9 @@ from kratomwatch.domain.safety import ScreeningResult
 from kratomwatch.domain.safety import screen as run_screen
 from kratomwatch.domain.safety.engine import cannot_run
 
+from . import rows
 from .audit_chain import append as append_audit_event
+from .audit_chain import next_event as next_audit_event
 from .models import (
     DoseEntry,
     EntrySource,
@@ -31,6 +33,7 @@ from .models import (
     Product,
     User,
 )
+from .signals import screening_mark
 from .snapshot import patient_snapshot
 
 logger = logging.getLogger(__name__)
@@ -73,38 +76,50 @@ def do_record_dose(
 
     ``first_in_transaction`` runs first in the transaction that stores the dose (the API
     counts the request for its rate limit there); it is rolled back with it.
+
+    Every API dose comes through here, so the dose, its audit event and the screening mark
+    are written out (:mod:`.rows`) rather than saved through the ORM: on PostgreSQL in one
+    round trip, after the one that takes the audit trail's lock. What is stored is what
+    ``save()`` would store, and the screening is scheduled as a saved record's would be.
     """
     if product.patient_id != patient.pk:
         raise ValueError("product belongs to another patient")
+    entry = DoseEntry(
+        patient=patient,
+        product=product,
+        taken_at=checked.taken_at,
+        amount=checked.quantity.amount,
+        unit=checked.quantity.unit.value,
+        preparation=preparation,
+        route=route,
+        leaf_equivalent_g=checked.exposure.leaf_equivalent_g,
+        mitragynine_mg=checked.exposure.mitragynine_mg,
+        hydroxymitragynine_mg=checked.exposure.hydroxymitragynine_mg,
+        confirmed_warnings=[c.code for c in checked.confirmations],
+        source=source,
+        entered_by=entered_by,
+        idempotency_key=idempotency_key,
+    )
     # A repeated key is caught by the unique constraint: no look-up on the common path.
     try:
         with transaction.atomic():
             if first_in_transaction is not None:
                 first_in_transaction()
-            entry = DoseEntry.objects.create(
-                patient=patient,
-                product=product,
-                taken_at=checked.taken_at,
-                amount=checked.quantity.amount,
-                unit=checked.quantity.unit.value,
-                preparation=preparation,
-                route=route,
-                leaf_equivalent_g=checked.exposure.leaf_equivalent_g,
-                mitragynine_mg=checked.exposure.mitragynine_mg,
-                hydroxymitragynine_mg=checked.exposure.hydroxymitragynine_mg,
-                confirmed_warnings=[c.code for c in checked.confirmations],
-                source=source,
-                entered_by=entered_by,
-                idempotency_key=idempotency_key,
-            )
-            audit(
-                entered_by,
-                "dose.create",
+            event = next_audit_event(
+                actor=entered_by,
+                action="dose.create",
                 patient=patient,
                 object_type="dose",
                 object_uuid=entry.uuid,
                 ip=ip,
             )
+            statements = [rows.insert(entry), rows.insert(event)]
+            mark = screening_mark(patient.pk)
+            if mark is not None:
+                statements.append(mark)
+            returned = rows.run(statements)
+            rows.inserted(entry, returned[0])
+            rows.inserted(event, returned[1])
     except IntegrityError:
         # A retry with the same key (perhaps concurrent): answer with the first entry.
         return DoseEntry.objects.get(patient=patient, idempotency_key=idempotency_key), False

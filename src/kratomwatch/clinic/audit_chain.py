@@ -169,34 +169,59 @@ def append(
     The lock is held until that transaction ends, so that nobody else appends after an event
     that may still be rolled back; a rolled-back event leaves no gap in ``seq``.
     """
-    object_text = _uuid_text(object_uuid)
     # Inside the caller's transaction no savepoint is needed: a failure here fails it all.
     with transaction.atomic(savepoint=False):
-        last = _lock_chain_and_read_last()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        event = AuditEvent(
-            seq=seq,
-            at=timezone.now(),
+        event = next_event(
             actor=actor,
             action=action,
-            object_type=object_type,
-            object_uuid=uuid.UUID(object_text) if object_text else None,
             patient=patient,
-            ip=_storable_ip(ip),
-            prev_hash=prev_hash,
-        )
-        event.hash = event_hash(
-            seq=seq,
-            at=event.at,
-            actor_uuid=actor.uuid if actor is not None else None,
-            action=action,
             object_type=object_type,
-            object_uuid=event.object_uuid,
-            patient_uuid=patient.uuid if patient is not None else None,
-            ip=event.ip,
-            prev_hash=prev_hash,
+            object_uuid=object_uuid,
+            ip=ip,
         )
         event.save(force_insert=True)
+    return event
+
+
+def next_event(
+    *,
+    actor: User | None,
+    action: str,
+    patient: PatientProfile | None = None,
+    object_type: str = "",
+    object_uuid: object = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Take the chain's lock in the current transaction (one must be open) and return the
+    event to write next, with its seq and hashes, unsaved. The caller must store it before
+    that transaction ends (:func:`append` does; the dose API writes it with its dose)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("next_event() needs a transaction: the lock lasts until it ends")
+    object_text = _uuid_text(object_uuid)
+    last = _lock_chain_and_read_last()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = AuditEvent(
+        seq=seq,
+        at=timezone.now(),
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_uuid=uuid.UUID(object_text) if object_text else None,
+        patient=patient,
+        ip=_storable_ip(ip),
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(
+        seq=seq,
+        at=event.at,
+        actor_uuid=actor.uuid if actor is not None else None,
+        action=action,
+        object_type=object_type,
+        object_uuid=event.object_uuid,
+        patient_uuid=patient.uuid if patient is not None else None,
+        ip=event.ip,
+        prev_hash=prev_hash,
+    )
     return event
 
 

@@ -66,14 +66,29 @@ def schedule_screening(patient_id: int) -> None:
     it; the screening clears it. Callbacks of a rolled-back transaction or savepoint are
     dropped by Django, and the mark is rolled back with them.
     """
+    # A transaction of its own when the change was saved in autocommit mode: the screening
+    # runs once the mark is committed.
+    with transaction.atomic(savepoint=False):
+        mark = screening_mark(patient_id)
+        if mark is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*mark)
+
+
+def screening_mark(patient_id: int) -> tuple[str, list[Any]] | None:
+    """:func:`schedule_screening` for a caller that writes the mark itself, in its own
+    statements (the dose API): the screening is scheduled, and the mark's statement is
+    returned, or ``None`` if this transaction has written it already. Only inside a
+    transaction, which must write the mark before it ends."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("screening_mark() needs a transaction that writes the mark")
     deferred = _deferred.get()
     for entry in connection.run_on_commit:
         callback = entry[1]
         if getattr(callback, "kratomwatch_patient_id", None) == patient_id:
             if not deferred:
                 callback.kratomwatch_deferred = False
-            return
-    mark_due(patient_id)
+            return None
 
     def run() -> None:
         from .actions import do_screen_patient
@@ -85,22 +100,32 @@ def schedule_screening(patient_id: int) -> None:
     run.kratomwatch_patient_id = patient_id  # type: ignore[attr-defined]
     run.kratomwatch_deferred = deferred  # type: ignore[attr-defined]
     transaction.on_commit(run)
+    return mark_due_statement(patient_id)
 
 
 def mark_due(patient_id: int) -> None:
-    """Record that the patient waits for screening (keeping the earliest time), and count
-    the change: a screening that read the record before this commit sees a higher count when
-    it stores its findings, and leaves the patient due (see ``actions.do_screen_patient``)."""
+    """Record that the patient waits for screening; see :func:`mark_due_statement`."""
+    with connection.cursor() as cursor:
+        cursor.execute(*mark_due_statement(patient_id))
+
+
+def mark_due_statement(patient_id: int) -> tuple[str, list[Any]]:
+    """The statement that records that the patient waits for screening (keeping the earliest
+    time), and counts the change: a screening that read the record before this commit sees a
+    higher count when it stores its findings, and leaves the patient due (see
+    ``actions.do_screen_patient``).
+
+    Always a write, so it takes the patient's row lock on PostgreSQL.
+    """
     from .models import PatientProfile
 
     # Written out rather than built by the ORM: every recorded change runs it.
     table = connection.ops.quote_name(PatientProfile._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET screening_due_at = COALESCE(screening_due_at, %s),"  # noqa: S608
-            " change_count = change_count + 1 WHERE id = %s",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), patient_id],
-        )
+    return (
+        f"UPDATE {table} SET screening_due_at = COALESCE(screening_due_at, %s),"  # noqa: S608
+        " change_count = change_count + 1 WHERE id = %s",
+        [connection.ops.adapt_datetimefield_value(timezone.now()), patient_id],
+    )
 
 
 def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:

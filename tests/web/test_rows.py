@@ -1,0 +1,157 @@
+"""Written-out SQL (kratomwatch.clinic.rows) reads and stores exactly what the ORM does."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from kratomwatch.clinic import access, rows
+from kratomwatch.clinic.models import DoseEntry, PatientProfile, Product, User
+
+from .conftest import Triangle
+
+
+def _fields(obj: Any) -> dict[str, tuple[type, Any]]:
+    return {
+        f.attname: (type(getattr(obj, f.attname)), getattr(obj, f.attname))
+        for f in type(obj)._meta.concrete_fields
+    }
+
+
+def _read(model: type[Any], pk: int) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(model, 't')} FROM {rows.table(model)} t WHERE t.id = %s",  # noqa: S608
+            [pk],
+        )
+        return rows.instance(model, cursor.fetchone())
+
+
+def test_instances_made_from_rows_are_the_orms(tri: Triangle) -> None:
+    Product.objects.filter(pk=tri.product.pk).update(
+        mitragynine_mg_per_g=Decimal("15.125"), extract_ratio=Decimal("10.50"), archived=True
+    )
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(
+        screening_due_at=timezone.now(), year_of_birth=1970, change_count=7
+    )
+    dose = tri.patient.doses.create(
+        product=tri.product,
+        taken_at=timezone.now() - timedelta(hours=2),
+        amount=Decimal("2.500"),
+        unit="g",
+        leaf_equivalent_g=Decimal("2.5"),
+        confirmed_warnings=["dose_high"],
+        idempotency_key="k",
+    )
+    for model, pk in ((Product, tri.product.pk), (PatientProfile, tri.patient.pk),
+                      (DoseEntry, dose.pk)):  # fmt: skip
+        made = _read(model, pk)
+        assert _fields(made) == _fields(model.objects.get(pk=pk)), model.__name__
+        assert not made._state.adding
+
+
+def test_an_insert_stores_what_save_stores(tri: Triangle) -> None:
+    values: dict[str, Any] = {
+        "patient": tri.patient,
+        "product": tri.product,
+        "taken_at": timezone.now() - timedelta(minutes=5),
+        "amount": Decimal("1.250"),
+        "unit": "g",
+        "leaf_equivalent_g": Decimal("1.25"),
+        "mitragynine_mg": Decimal("18.750"),
+        "confirmed_warnings": ["dose_high", "sooner_than_usual"],
+        "source": "api",
+        "entered_by": tri.patient.user,
+    }
+    saved = DoseEntry.objects.create(idempotency_key="orm", **values)
+    written = DoseEntry(idempotency_key="rows", **values)
+    with transaction.atomic():
+        [returned] = rows.run([rows.insert(written)])
+        rows.inserted(written, returned)
+    assert written.pk is not None and not written._state.adding
+    assert written.created is not None and written.modified is not None  # set as save() would
+    same = {"id", "uuid", "created", "modified", "idempotency_key"}
+    stored = DoseEntry.objects.get(pk=written.pk)
+    assert stored.uuid == written.uuid and stored.created == written.created
+    orm = {k: v for k, v in _fields(DoseEntry.objects.get(pk=saved.pk)).items() if k not in same}
+    assert {k: v for k, v in _fields(stored).items() if k not in same} == orm
+
+
+def test_statements_run_together_in_order(tri: Triangle) -> None:
+    table = rows.table(PatientProfile)
+    before = PatientProfile.objects.get(pk=tri.patient.pk).change_count
+    with transaction.atomic():
+        results = rows.run(
+            [
+                (f"UPDATE {table} SET change_count = change_count + %s WHERE id = %s",  # noqa: S608
+                 [5, tri.patient.pk]),
+                (f"SELECT change_count FROM {table} WHERE id = %s", [tri.patient.pk]),  # noqa: S608
+            ]
+        )  # fmt: skip
+    assert results == [None, (before + 5,)]
+
+
+def _orm_product_of(user: User, patient_uuid: Any, product_uuid: Any) -> Any:
+    """product_of as the generic access rule answers it (the clinicians' path)."""
+    condition = access.visible_to(user, "patient__")
+    if condition is not None:
+        found = Product.objects.filter(
+            condition, uuid=product_uuid, archived=False, patient__uuid=patient_uuid
+        ).first()
+        if found is not None:
+            return found.patient, found
+    return access.patient_for(user, patient_uuid), None
+
+
+def _answer(call: Any, *args: Any) -> Any:
+    try:
+        patient, product = call(*args)
+    except Http404:
+        return "404"
+    return patient.pk, None if product is None else product.pk
+
+
+def test_a_patients_look_up_of_patient_and_product_follows_the_access_rule(
+    tri: Triangle,
+) -> None:
+    archived = tri.patient.products.create(name="Old", form="leaf_powder", archived=True)
+    theirs = tri.other_patient.products.create(name="Theirs", form="leaf_powder")
+    outside = tri.outsider_patient.products.create(name="Outside", form="capsule")
+    patients = [tri.patient, tri.other_patient, tri.outsider_patient]
+    products = [tri.product, archived, theirs, outside]
+    users = list(tri.users().values())
+    inactive = tri.other_patient.user
+    inactive.is_active = False
+    inactive.save()
+    moved = User.objects.get(pk=tri.outsider_patient.user.pk)
+    moved.clinic = tri.clinic  # an account whose clinic is not its profile's
+    users += [inactive, moved]
+    uuids = [p.uuid for p in products] + [uuid.uuid4()]
+    checked = 0
+    for user, patient, product_uuid in itertools.product(users, patients, uuids):
+        fast = _answer(access.product_of, user, patient.uuid, product_uuid)
+        assert fast == _answer(_orm_product_of, user, patient.uuid, product_uuid), (
+            user.username,
+            patient.pk,
+            product_uuid,
+        )
+        checked += 1
+    assert checked > 100
+    # And the patient's own live product comes back whole, with its patient.
+    patient, product = access.product_of(tri.patient.user, tri.patient.uuid, tri.product.uuid)
+    assert product is not None and product.patient is patient
+    assert _fields(product) == _fields(Product.objects.get(pk=tri.product.pk))
+    assert _fields(patient) == _fields(PatientProfile.objects.get(pk=tri.patient.pk))
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 40, str(uuid.uuid4())[:-1]])
+def test_a_malformed_product_id_finds_no_product(tri: Triangle, bad: str) -> None:
+    assert access.product_of(tri.patient.user, tri.patient.uuid, bad) == (tri.patient, None)
