@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.db.models import Q
 from kratomwatch.domain.doses import Exposure
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
-from kratomwatch.domain.questionnaires import get_instrument, score
+from kratomwatch.domain.questionnaires import Instrument, Score, get_instrument, score
 from kratomwatch.domain.safety import (
     DoseTaken,
     Medication,
@@ -60,6 +62,28 @@ def plan_limits(plan: Plan) -> PlanLimits:
     )
 
 
+#: Scores of answers seen before, by instrument (the loaded object) and answers: screening
+#: scores every response of its window again each time, and most are the same as last time.
+_scores: dict[tuple[int, str], tuple[Instrument, Score]] = {}
+_SCORES_KEPT = 10_000
+
+
+def _score(instrument_id: str, answers: Any) -> Score:
+    """``score(get_instrument(instrument_id), answers)``, remembered. Scoring is a pure
+    function of the instrument and the answers; a reloaded instrument is a new object, so its
+    scores are computed afresh."""
+    instrument = get_instrument(instrument_id)
+    key = (id(instrument), json.dumps(answers, sort_keys=True))
+    kept = _scores.get(key)
+    if kept is not None and kept[0] is instrument:
+        return kept[1]
+    result = score(instrument, answers)
+    if len(_scores) >= _SCORES_KEPT:
+        _scores.clear()
+    _scores[key] = (instrument, result)
+    return result
+
+
 def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
     """Everything the safety engine needs about one patient, as of ``now``.
 
@@ -91,9 +115,7 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         "instrument_id", "taken_at", "answers"
     )
     for instrument_id, taken_at, answers in rows:
-        responses.append(
-            Response(instrument_id, taken_at, score(get_instrument(instrument_id), answers))
-        )
+        responses.append(Response(instrument_id, taken_at, _score(instrument_id, answers)))
     plan = patient.plans.filter(active=True).order_by("-version").first()
     meds = patient.medications.filter(Q(stopped_on__isnull=True) | Q(stopped_on__gte=today))
     symptoms = patient.symptoms.filter(reported_at__gte=since, reported_at__lte=now).values_list(
