@@ -155,3 +155,34 @@ def test_a_patients_look_up_of_patient_and_product_follows_the_access_rule(
 @pytest.mark.parametrize("bad", ["", "x" * 40, str(uuid.uuid4())[:-1]])
 def test_a_malformed_product_id_finds_no_product(tri: Triangle, bad: str) -> None:
     assert access.product_of(tri.patient.user, tri.patient.uuid, bad) == (tri.patient, None)
+
+
+def test_update_many_writes_what_bulk_update_writes(tri: Triangle) -> None:
+    from kratomwatch.clinic.models import Finding
+
+    twin = Finding.objects.get(pk=tri.finding.pk)
+    twin.pk = None
+    twin.uuid = uuid.uuid4()
+    twin.fingerprint = "twin"
+    twin.save()
+    pair = list(Finding.objects.filter(pk__in=[tri.finding.pk, twin.pk]).order_by("pk"))
+    fields = ["title", "severity", "references", "triggers", "active", "last_seen", "modified"]
+    later = timezone.now() + timedelta(minutes=3)
+    for finding, how in zip(pair, ("orm", "rows"), strict=True):
+        finding.title = "Changed title ✓"
+        finding.severity = "high"
+        finding.references = [{"id": "pmid:1", "title": "A"}]
+        finding.triggers = {"doses": ["a", "b"], "total_g": 12.5}
+        finding.active = False
+        finding.last_seen = later
+        finding.modified = later
+        if how == "orm":
+            Finding.objects.bulk_update([finding], fields)
+        else:
+            rows.update_many([finding], fields)
+    orm, written = (_fields(Finding.objects.get(pk=f.pk)) for f in pair)
+    differ = {"id", "uuid", "fingerprint", "created"}
+    assert {k: v for k, v in written.items() if k not in differ} == {
+        k: v for k, v in orm.items() if k not in differ
+    }
+    assert written["title"] == (str, "Changed title ✓") and written["active"] == (bool, False)

@@ -248,9 +248,7 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     if still:
         Finding.objects.filter(pk__in=still).update(last_seen=now)
     if changed:
-        Finding.objects.bulk_update(
-            changed, [*SYNCED_FIELDS, "status", "last_seen", "active", "modified"]
-        )
+        rows.update_many(changed, [*SYNCED_FIELDS, "status", "last_seen", "active", "modified"])
 
 
 def finding_values(found: DomainFinding, result: ScreeningResult) -> dict[str, object]:
