@@ -159,9 +159,9 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
             (_screening_failed(f"{type(exc).__name__}: {exc}"),), {}, "unavailable"
         )
     with transaction.atomic():
-        rows = PatientProfile.objects.filter(pk=patient_id)
+        profile = PatientProfile.objects.filter(pk=patient_id)
         changes, stored_at = (
-            rows.select_for_update().values_list("change_count", "screened_change_count").get()
+            profile.select_for_update().values_list("change_count", "screened_change_count").get()
         )
         if stored_at is not None and stored_at > read_at:
             return False  # a screening that read the record later has stored its findings
@@ -169,7 +169,7 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
         done: dict[str, object] = {"screened_change_count": read_at}
         if changes == read_at:
             done["screening_due_at"] = None
-        rows.update(**done)
+        profile.update(**done)
     return True
 
 
