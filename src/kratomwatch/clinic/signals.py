@@ -103,12 +103,6 @@ def screening_mark(patient_id: int) -> tuple[str, list[Any]] | None:
     return mark_due_statement(patient_id)
 
 
-def mark_due(patient_id: int) -> None:
-    """Record that the patient waits for screening; see :func:`mark_due_statement`."""
-    with connection.cursor() as cursor:
-        cursor.execute(*mark_due_statement(patient_id))
-
-
 def mark_due_statement(patient_id: int) -> tuple[str, list[Any]]:
     """The statement that records that the patient waits for screening (keeping the earliest
     time), and counts the change: a screening that read the record before this commit sees a
