@@ -242,8 +242,9 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
             row.active = False
             row.modified = now
             changed.append(row)
-    # A fixed number of statements whatever the number of findings: screening runs on every
-    # submission.
+    # Screening runs on every submission: new findings are one INSERT, findings seen again
+    # one UPDATE, and changed ones one batch of UPDATEs (one per finding, sent together),
+    # whatever their number.
     Finding.objects.bulk_create(created)
     if still:
         Finding.objects.filter(pk__in=still).update(last_seen=now)
