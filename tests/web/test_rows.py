@@ -186,3 +186,44 @@ def test_update_many_writes_what_bulk_update_writes(tri: Triangle) -> None:
         k: v for k, v in orm.items() if k not in differ
     }
     assert written["title"] == (str, "Changed title ✓") and written["active"] == (bool, False)
+
+
+def test_selected_values_are_what_values_list_gives(tri: Triangle) -> None:
+    from datetime import UTC, datetime
+
+    from kratomwatch.clinic.models import QuestionnaireResponse
+
+    times = [
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),  # around a DST change in Europe
+        datetime(2026, 11, 24, 7, 57, 4, 295490, tzinfo=UTC),  # PostgreSQL writes 5 digits
+        datetime(2026, 11, 24, 23, 0, tzinfo=UTC),  # no fraction at all
+        datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+    ]
+    for i, at in enumerate(times):
+        tri.patient.doses.create(
+            product=tri.product, taken_at=at, amount=Decimal("1.125"), unit="g",
+            leaf_equivalent_g=None if i else Decimal("1.125"), idempotency_key=f"t{i}",
+        )  # fmt: skip
+    cases = [
+        (DoseEntry, ("taken_at", "amount", "unit", "product_id", "leaf_equivalent_g", "created")),
+        (QuestionnaireResponse, ("instrument_id", "taken_at", "answers")),
+    ]
+    for model, names in cases:
+        sql = (
+            f"SELECT {rows.select(model, names, 't')} FROM {rows.table(model)} t"  # noqa: S608
+            " WHERE t.patient_id = %s ORDER BY t.id"
+        )
+        # On PostgreSQL times are read as text, and parsed here rather than by the driver.
+        assert ("::text" in sql) == (connection.vendor == "postgresql")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [tri.patient.pk])
+            read = [rows.reader(model, names)(row) for row in cursor.fetchall()]
+        expected = list(
+            model.objects.filter(patient=tri.patient).order_by("id").values_list(*names)
+        )
+        assert read == expected and read, model.__name__
+        for got, want in zip(read, expected, strict=True):
+            assert [type(v) for v in got] == [type(v) for v in want]
+            for g, w in zip(got, want, strict=True):
+                if isinstance(w, datetime):  # the same instant in the same zone
+                    assert g.tzinfo == w.tzinfo and g.utcoffset() == w.utcoffset()
