@@ -7,11 +7,12 @@ rules live in :mod:`kratomwatch.domain`; these functions persist and orchestrate
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kratomwatch.domain.doses import CheckedDose
@@ -135,7 +136,9 @@ def screen(patient: PatientProfile, now: datetime) -> ScreeningResult:
     return run_screen(patient_snapshot(patient, now))
 
 
-def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
+def do_screen_patient(
+    patient_id: int, now: datetime | None = None, *, patient: PatientProfile | None = None
+) -> bool:
     """Re-screen one patient and store the findings with their lifecycle.
 
     The record is read and screened outside any write transaction, so that on SQLite other
@@ -144,11 +147,17 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
     ``change_count``: the findings are stored all the same (they are newer than those
     stored), but the patient stays due and is screened again. Findings screened from an
     older reading than the stored ones are dropped. Returns whether findings were stored.
+    ``patient``, if given, is the patient's row as just read (the queue's claim returns it).
 
     If building the snapshot or screening fails, that failure is itself stored as a
     high-severity finding, so that nobody mistakes "no findings" for "screened".
+
+    Screening runs after every change, so its statements are written out (:mod:`.rows`):
+    the patient, the record (one round trip on PostgreSQL), then in the transaction the
+    patient's lock with the stored findings, and the writes.
     """
-    patient = PatientProfile.objects.get(pk=patient_id)
+    if patient is None:
+        patient = rows.get(PatientProfile, patient_id)
     read_at = patient.change_count  # read before the records the screening reads
     now = now or timezone.now()
     try:
@@ -158,18 +167,28 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
         result = ScreeningResult(
             (_screening_failed(f"{type(exc).__name__}: {exc}"),), {}, "unavailable"
         )
+    profile = rows.table(PatientProfile)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with transaction.atomic():
-        profile = PatientProfile.objects.filter(pk=patient_id)
-        changes, stored_at = (
-            profile.select_for_update().values_list("change_count", "screened_change_count").get()
-        )
+        # On SQLite the transaction itself holds the database's write lock.
+        [[(changes, stored_at)], stored] = rows.fetch(
+            [
+                (f"SELECT change_count, screened_change_count FROM {profile}"  # noqa: S608
+                 f" WHERE id = %s{lock}", [patient_id]),
+                (f"SELECT {rows.columns(Finding, 'f')} FROM {rows.table(Finding)} f"  # noqa: S608
+                 " WHERE f.patient_id = %s", [patient_id]),
+            ]
+        )  # fmt: skip
         if stored_at is not None and stored_at > read_at:
             return False  # a screening that read the record later has stored its findings
-        do_sync_findings(patient, result, now)
-        done: dict[str, object] = {"screened_change_count": read_at}
-        if changes == read_at:
-            done["screening_due_at"] = None
-        profile.update(**done)
+        done = (
+            f"UPDATE {profile} SET screened_change_count = %s"  # noqa: S608
+            + (", screening_due_at = NULL" if changes == read_at else "")
+            + " WHERE id = %s",
+            [read_at, patient_id],
+        )
+        found = [rows.instance(Finding, row) for row in stored]
+        _write_findings(*findings_changes(patient, found, result, now), now, also=[done])
     return True
 
 
@@ -178,13 +197,26 @@ def do_screen_if_due(patient_id: int, now: datetime | None = None, *, gap: float
     ``gap`` seconds (the taking is recorded first, so two servers never both do). Returns
     whether it screened."""
     taken_at = timezone.now()
-    free = Q(screening_claimed_at__isnull=True) | Q(
-        screening_claimed_at__lte=taken_at - timedelta(seconds=gap)
+    claim = (
+        f"UPDATE {rows.table(PatientProfile)} SET screening_claimed_at = %s"  # noqa: S608
+        " WHERE id = %s AND screening_due_at IS NOT NULL"
+        " AND (screening_claimed_at IS NULL OR screening_claimed_at <= %s)",
+        [
+            rows.param(PatientProfile, "screening_claimed_at", taken_at),
+            patient_id,
+            rows.param(PatientProfile, "screening_claimed_at", taken_at - timedelta(seconds=gap)),
+        ],
     )
-    taken = PatientProfile.objects.filter(
-        free, pk=patient_id, screening_due_at__isnull=False
-    ).update(screening_claimed_at=taken_at)
-    return bool(taken) and do_screen_patient(patient_id, now)
+    if connection.features.can_return_columns_from_insert:  # UPDATE ... RETURNING too
+        sql, params = claim
+        [taken] = rows.fetch([(f"{sql} RETURNING {rows.columns(PatientProfile)}", params)])
+        if not taken:
+            return False
+        return do_screen_patient(patient_id, now, patient=rows.instance(PatientProfile, taken[0]))
+    with connection.cursor() as cursor:
+        cursor.execute(*claim)
+        claimed = cursor.rowcount
+    return bool(claimed) and do_screen_patient(patient_id, now)
 
 
 def screen_now_if_due(patients: QuerySet[PatientProfile]) -> None:
@@ -204,16 +236,26 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     clinician acknowledges or resolves it. A resolved finding whose cause persists stays
     resolved; one whose cause went away and came back is opened again.
     """
-    stored = {f.fingerprint: f for f in Finding.objects.filter(patient=patient)}
+    stored = Finding.objects.filter(patient=patient)
+    _write_findings(*findings_changes(patient, stored, result, now), now)
+
+
+def findings_changes(
+    patient: PatientProfile, stored: Iterable[Finding], result: ScreeningResult, now: datetime
+) -> tuple[list[Finding], list[Finding], list[int]]:
+    """What :func:`do_sync_findings` writes: the findings to create, the stored ones whose
+    content, status or activity changed (to rewrite), and the ids of those seen again
+    unchanged (only their ``last_seen`` moves)."""
+    by_fingerprint = {f.fingerprint: f for f in stored}
     seen: set[str] = set()
     created: list[Finding] = []
-    changed: list[Finding] = []  # content, status or activity changed: rewritten
-    still: list[int] = []  # the same finding seen again: only last_seen moves
+    changed: list[Finding] = []
+    still: list[int] = []
     for found in result.findings:
         fingerprint = found.fingerprint()
         seen.add(fingerprint)
         values = finding_values(found, result)
-        row = stored.get(fingerprint)
+        row = by_fingerprint.get(fingerprint)
         if row is None:
             created.append(
                 Finding(
@@ -237,17 +279,36 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
         row.active = True
         row.modified = now
         changed.append(row)
-    for fingerprint, row in stored.items():
+    for fingerprint, row in by_fingerprint.items():
         if fingerprint not in seen and row.active:
             row.active = False
             row.modified = now
             changed.append(row)
-    # Screening runs on every submission: new findings are one INSERT, findings seen again
-    # one UPDATE, and changed ones one batch of UPDATEs (one per finding, sent together),
-    # whatever their number.
-    Finding.objects.bulk_create(created)
+    return created, changed, still
+
+
+def _write_findings(
+    created: list[Finding],
+    changed: list[Finding],
+    still: list[int],
+    now: datetime,
+    *,
+    also: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> None:
+    """Screening runs on every submission: new findings are one INSERT, findings seen again
+    one UPDATE (sent with ``also``, in one round trip on PostgreSQL), and changed ones one
+    batch of UPDATEs (one per finding, sent together), whatever their number."""
+    if created:
+        Finding.objects.bulk_create(created)
+    statements = list(also)
     if still:
-        Finding.objects.filter(pk__in=still).update(last_seen=now)
+        marks = ", ".join(["%s"] * len(still))
+        statements.insert(0, (
+            f"UPDATE {rows.table(Finding)} SET last_seen = %s WHERE id IN ({marks})",  # noqa: S608
+            [rows.param(Finding, "last_seen", now), *still],
+        ))  # fmt: skip
+    if statements:
+        rows.run(statements)
     if changed:
         rows.update_many(changed, [*SYNCED_FIELDS, "status", "last_seen", "active", "modified"])
 
