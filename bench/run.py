@@ -14,9 +14,10 @@ directory, or a new PostgreSQL database next to the one DATABASE_URL names), the
 * cohort statistics over the whole clinic;
 * throughput under load: ``kratomwatch serve`` (gunicorn, --workers N) on 127.0.0.1, loaded
   by wrk (Debian package ``wrk``) from a separate process: a trivial authenticated JSON
-  endpoint (GET /api/me) and the dose API (POST, a new Idempotency-Key each time), in the
-  same run with the same server and workers; then the workers' resident memory, and how long
-  the screening queue takes to drain after the dose load.
+  endpoint (GET /api/me, half its time before the dose API and half after) and the dose API
+  (POST, a new Idempotency-Key each time), in the same run with the same server and workers;
+  then the workers' resident memory, and how long the screening queue takes to drain after
+  the dose load.
 """
 
 from __future__ import annotations
@@ -431,9 +432,16 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
         _wait_up(base, server)
         # Warm up every worker (imports, caches, database connections) before measuring.
         _wrk(base + "/api/me", 2, connections, headers={"Authorization": f"Bearer {fx.me_token}"})
-        me = _measured(server.pid, lambda: _wrk(
-            base + "/api/me", duration, connections,
-            headers={"Authorization": f"Bearer {fx.me_token}"}))  # fmt: skip
+
+        def trivial(seconds: int) -> dict[str, Any]:
+            return _measured(server.pid, lambda: _wrk(
+                base + "/api/me", seconds, connections,
+                headers={"Authorization": f"Bearer {fx.me_token}"}))  # fmt: skip
+
+        # The trivial endpoint is loaded for half its time before the dose API and half after,
+        # so that a machine getting faster or slower during the run affects both alike.
+        first_half = max(1, duration // 2)
+        me_parts = [trivial(first_half)]
         targets = ", ".join(
             f'{{"{p.uuid}", "{secret}", "{product.uuid}"}}' for p, product, secret in fx.patients
         )
@@ -457,6 +465,8 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
             time.sleep(0.2)
         drain_s = time.perf_counter() - started
         screen_due()  # whatever is left (should be nothing)
+        me_parts.append(trivial(max(1, duration - first_half)))
+        me = _together(me_parts)
         rss, peak = _worker_memory(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -470,6 +480,7 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
         "connections": connections,
         "duration_s": duration,
         "me": me,
+        "me_parts_rps": [part["rps"] for part in me_parts],
         "dose": dose,
         "ratio": round(dose["rps"] / me["rps"], 3) if me["rps"] else 0.0,
         "worker_rss_mb": rss,
@@ -549,6 +560,29 @@ def _measured(master: int, run: Any) -> dict[str, Any]:
         "wrk": round(wrk * 1000 / requests, 2),
     }
     return figures
+
+
+def _together(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One endpoint's figures from loads of it at several times: requests per second over
+    their whole time, CPU per request over all their requests, and each latency percentile
+    as the mean of the parts' weighted by their requests (wrk reports percentiles, not the
+    latencies themselves)."""
+    requests = sum(part["requests"] for part in parts)
+    seconds = sum(part["requests"] / part["rps"] for part in parts if part["rps"])
+    together: dict[str, Any] = {
+        "errors": sum(part["errors"] for part in parts),
+        "requests": requests,
+        "rps": round(requests / seconds, 2) if seconds else 0.0,
+    }
+    for key in ("p50_ms", "p99_ms"):
+        together[key] = round(sum(p[key] * p["requests"] for p in parts) / (requests or 1), 2)
+    together["cpu_ms_per_request"] = {
+        kind: round(
+            sum(p["cpu_ms_per_request"][kind] * p["requests"] for p in parts) / (requests or 1), 2
+        )
+        for kind in ("server", "database", "wrk")
+    }
+    return together
 
 
 def _cpu_seconds(master: int, on_postgres: bool) -> dict[tuple[int, str], float]:
