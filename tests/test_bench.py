@@ -45,6 +45,7 @@ def test_the_benchmark_suite_runs_end_to_end(tmp_path: Path) -> None:
     (size,) = figures["sizes"]
     assert (size["patients"], size["days"]) == (40, 30)
     assert size["rows"]["patient"] == 40 and size["rows"]["dose"] > 40 * 30
+    assert size["settle_seconds"] >= 0 and "settled after the bulk load" in result.stdout
     for measure in ("checkin_submit", "dose_api_post", "panel_page", "patient_page",
                     "visit_report_pdf", "screening", "analysis", "cohort_statistics"):  # fmt: skip
         timing = size["latency"][measure]
@@ -57,6 +58,10 @@ def test_the_benchmark_suite_runs_end_to_end(tmp_path: Path) -> None:
         assert (cpu["database"] > 0) == (expected == "postgresql")
     assert "CPU per request" in result.stdout
     assert load["ratio"] == round(load["dose"]["rps"] / load["me"]["rps"], 3)
+    # The trivial endpoint was loaded before and after the dose API; its figures are both's.
+    assert len(load["me_parts_rps"]) == 2 and all(rps > 0 for rps in load["me_parts_rps"])
+    low, high = sorted(load["me_parts_rps"])
+    assert low <= load["me"]["rps"] <= high
     assert 0 < load["worker_rss_mb"] <= load["worker_peak_rss_mb"]
 
 
