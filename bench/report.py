@@ -66,7 +66,7 @@ def report(figures: list[dict[str, Any]]) -> str:
             ("rows generated", lambda s: f"{s['rows_total']:,}"),
             ("GET /api/me, requests/s", lambda s: f"{s['load']['me']['rps']:.0f}"),
             ("POST dose API, requests/s", lambda s: f"{s['load']['dose']['rps']:.0f}"),
-            ("dose / trivial throughput", lambda s: f"{s['load']['ratio']:.0%}"),
+            ("dose / trivial throughput", lambda s: f"{s['load']['ratio']:.1%}"),
             ("CPU per request, ms: server + database (GET /api/me)",
              lambda s: _cpu(s["load"]["me"])),
             ("CPU per request, ms: server + database (POST dose API)",

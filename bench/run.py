@@ -217,7 +217,7 @@ def print_table(figures: dict[str, Any]) -> None:
                 )
             )
         console.print(
-            f"dose/trivial throughput: {load['ratio']:.0%}; worker memory peak "
+            f"dose/trivial throughput: {load['ratio']:.1%}; worker memory peak "
             f"{load['worker_peak_rss_mb']:.0f} MB (now {load['worker_rss_mb']:.0f} MB); "
             f"screening queue drained {load['queue_drain_s']:.1f} s after the dose load "
             f"({load['queue_after_load']} patients were waiting)"
