@@ -107,13 +107,18 @@ DOSE_FIELDS = (
     "mitragynine_mg",
     "hydroxymitragynine_mg",
 )
+RESPONSE_FIELDS = ("instrument_id", "taken_at", "answers")
+MEDICATION_FIELDS = ("name_entered", "dose_text")
+SYMPTOM_FIELDS = ("term", "reported_at", "severity")
+GENE_FIELDS = ("gene", "phenotype")
 
 
 def _reads(patient_id: int, now: datetime) -> list[tuple[str, list[Any]]]:
-    """The statements that read what screening needs of one patient, in the order of
-    :func:`_from_rows`. Each is what the ORM query beside it in a comment would send (same
-    filters, same order), written out so that the ORM does not build eight queries on every
-    screening; ``tests/web/test_snapshot_reads.py`` checks they give the ORM's snapshot."""
+    """The statements that read what screening needs of one patient, in the order
+    :func:`patient_snapshot` reads their rows. Each is what the ORM query beside it in a
+    comment would send (same filters, same order), written out so that the ORM does not
+    build eight queries on every screening; ``tests/web/test_snapshot_reads.py`` checks
+    they give the ORM's snapshot."""
     since = now - SCREENING_WINDOW
     dose = (rows.param(DoseEntry, "taken_at", since), rows.param(DoseEntry, "taken_at", now))
     asked = (
@@ -161,12 +166,6 @@ def _reads(patient_id: int, now: datetime) -> list[tuple[str, list[Any]]]:
 def _select(model: type[Model], what: str, rest: str) -> str:
     # Names come from the models, values go as parameters.
     return f"SELECT {what} FROM {rows.table(model)} r {rest}"  # noqa: S608
-
-
-RESPONSE_FIELDS = ("instrument_id", "taken_at", "answers")
-MEDICATION_FIELDS = ("name_entered", "dose_text")
-SYMPTOM_FIELDS = ("term", "reported_at", "severity")
-GENE_FIELDS = ("gene", "phenotype")
 
 
 def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
