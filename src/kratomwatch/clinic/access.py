@@ -87,7 +87,6 @@ def _own_product(
         uuids = [uuid.UUID(str(v)) for v in (product_uuid, patient_uuid)]
     except ValueError:
         return None
-    uuid_field = Product._meta.get_field("uuid")
     # Names come from the models, values go as parameters.
     sql = (
         f"SELECT {rows.columns(Product, 'pr')}, {rows.columns(PatientProfile, 'pa')}"  # noqa: S608
@@ -97,9 +96,9 @@ def _own_product(
         " AND pa.user_id = %s AND pa.clinic_id = %s"
     )
     params = [
-        uuid_field.get_db_prep_value(uuids[0], connection),
+        rows.param(Product, "uuid", uuids[0]),
         False,
-        uuid_field.get_db_prep_value(uuids[1], connection),
+        rows.param(PatientProfile, "uuid", uuids[1]),
         user.pk,
         user.clinic_id,
     ]

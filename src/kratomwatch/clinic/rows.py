@@ -1,8 +1,8 @@
-"""Written-out SQL for the few statements on the path of every API dose, converted as the ORM
-converts.
+"""Written-out SQL for the few statements on the path of every API dose and every screening,
+converted as the ORM converts.
 
 Building and compiling a query costs the ORM several times what running it costs (about
-0.4 ms against 0.05 ms for the dose API's look-up of patient and product). The dose API's
+0.4 ms against 0.05 ms for the dose API's look-up of patient and product). Those
 statements are therefore written out; this module supplies what they need from the models
 themselves, so that they store and read exactly what the ORM would: the column lists, model
 instances made from rows (with the database backend's and the fields' converters), and
@@ -38,6 +38,8 @@ class _Shape:
     quoted: list[str]
     # (position, converters, column) of the columns that have converters
     converters: list[tuple[int, list[Converter], Any]]
+    # A whole row of :func:`columns` converted, as :func:`instance` needs it
+    read_row: Callable[[Sequence[Any]], tuple[Any, ...]]
     insert_fields: list[Field[Any, Any]]
     insert_sql: str
     position: dict[str, int]  # of each field, by name and by attname
@@ -90,6 +92,7 @@ def _work_out(db: Any, model: type[Model]) -> _Shape:
         attnames=[f.attname for f in fields],
         quoted=[quote_name(f.column) for f in fields],
         converters=converters,
+        read_row=_converting(converters, db) if converters else tuple,
         insert_fields=insert_fields,
         insert_sql=insert_sql,
         position={
@@ -119,10 +122,6 @@ def _text_time(value: Any, column: Any, db: Any) -> Any:
     if zone is None:
         return moment.astimezone(ZoneInfo(db.timezone_name)).replace(tzinfo=None)
     return moment if moment.tzinfo is zone else moment.astimezone(zone)
-
-
-def quote(name: str) -> str:
-    return str(connection.ops.quote_name(name))
 
 
 def table(model: type[Model]) -> str:
@@ -198,14 +197,7 @@ def instance(model: type[M], values: Sequence[Any]) -> M:
     shape = _shape(model)
     if len(values) != len(shape.fields):
         raise ValueError(f"{len(values)} values for the {len(shape.fields)} columns of {model}")
-    converted = list(values)
-    db = shape.db
-    for position, convert, column in shape.converters:
-        value = converted[position]
-        for converter in convert:
-            value = converter(value, column, db)
-        converted[position] = value
-    return model.from_db(db.alias, shape.attnames, converted)
+    return model.from_db(shape.db.alias, shape.attnames, list(shape.read_row(values)))
 
 
 def insert(obj: Model) -> tuple[str, list[Any]]:

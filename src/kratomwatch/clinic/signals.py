@@ -111,14 +111,15 @@ def mark_due_statement(patient_id: int) -> tuple[str, list[Any]]:
 
     Always a write, so it takes the patient's row lock on PostgreSQL.
     """
+    from . import rows
     from .models import PatientProfile
 
     # Written out rather than built by the ORM: every recorded change runs it.
-    table = connection.ops.quote_name(PatientProfile._meta.db_table)
     return (
-        f"UPDATE {table} SET screening_due_at = COALESCE(screening_due_at, %s),"  # noqa: S608
+        f"UPDATE {rows.table(PatientProfile)}"  # noqa: S608
+        " SET screening_due_at = COALESCE(screening_due_at, %s),"
         " change_count = change_count + 1 WHERE id = %s",
-        [connection.ops.adapt_datetimefield_value(timezone.now()), patient_id],
+        [rows.param(PatientProfile, "screening_due_at", timezone.now()), patient_id],
     )
 
 
