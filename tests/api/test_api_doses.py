@@ -19,7 +19,21 @@ def url(t: Triangle) -> str:
     return f"/api/patients/{t.patient.uuid}/doses"
 
 
-def test_the_same_key_answers_with_the_same_dose(api_as: Callable[..., Api], tri: Triangle) -> None:
+# A dose is stored in a transaction of its own (two round trips on PostgreSQL, BEGIN and
+# COMMIT sent with the statements) or, called inside one, in the caller's: both ways.
+ALONE_OR_INSIDE = pytest.mark.parametrize(
+    "alone",
+    [
+        pytest.param(True, marks=pytest.mark.django_db(transaction=True), id="alone"),
+        pytest.param(False, id="inside"),
+    ],
+)
+
+
+@ALONE_OR_INSIDE
+def test_the_same_key_answers_with_the_same_dose(
+    api_as: Callable[..., Api], tri: Triangle, alone: bool
+) -> None:
     api = api_as("patient")
     body = dose(tri)
     first = api.post(url(tri), body, key="abc")
@@ -142,8 +156,9 @@ def _count(api: Api) -> int:
     return token.window_count
 
 
+@ALONE_OR_INSIDE
 def test_every_dose_post_counts_toward_the_rate_limit_once(
-    api_as: Callable[..., Api], tri: Triangle, settings: object
+    api_as: Callable[..., Api], tri: Triangle, settings: object, alone: bool
 ) -> None:
     """A dose counts its request in its own transaction; requests that write nothing are
     counted all the same, once each."""
@@ -171,26 +186,74 @@ def test_every_dose_post_counts_toward_the_rate_limit_once(
     assert not DoseEntry.objects.filter(idempotency_key__in=["api:e", "api:f"]).exists()
 
 
-def test_a_dose_that_fails_is_counted_and_leaves_nothing(
-    api_as: Callable[..., Api], tri: Triangle, monkeypatch: pytest.MonkeyPatch
+@ALONE_OR_INSIDE
+def test_a_dose_is_stored_with_its_audit_event_and_count(
+    api_as: Callable[..., Api], tri: Triangle, alone: bool
 ) -> None:
-    from kratomwatch.clinic import rows
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kratomwatch.clinic.audit_chain import verify_chain
     from kratomwatch.clinic.models import AuditEvent
 
-    real_run = rows.run
+    api = api_as("patient")
+    with CaptureQueriesContext(connection) as sent:
+        response = api.post(url(tri), dose(tri), key="one")
+    assert response.status_code == 201
+    stored = tri.patient.doses.get()
+    assert str(stored.uuid) == response.json()["uuid"]
+    event = AuditEvent.objects.get(object_uuid=stored.uuid)
+    assert event.action == "dose.create" and event.patient_id == tri.patient.pk
+    assert verify_chain().ok
+    assert _count(api) == 1
+    scripted = [q["sql"] for q in sent.captured_queries if q["sql"].startswith("BEGIN; ")]
+    if alone and connection.vendor == "postgresql":
+        assert len(scripted) == 1 and "pg_advisory_xact_lock" in scripted[0]
+        assert sum(q["sql"].endswith("; COMMIT") for q in sent.captured_queries) == 1
+    else:
+        assert scripted == []
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        real_run(*args, **kwargs)  # the dose and its audit event are written, then it fails
-        raise RuntimeError("the database went away")
+
+@ALONE_OR_INSIDE
+@pytest.mark.parametrize("failing", ["database", "python"])
+def test_a_dose_that_fails_is_counted_and_leaves_nothing(
+    api_as: Callable[..., Api],
+    tri: Triangle,
+    monkeypatch: pytest.MonkeyPatch,
+    alone: bool,
+    failing: str,
+) -> None:
+    """A statement that fails after the dose and its audit event were sent, or an error in
+    the code between the two round trips, rolls everything back; the request is counted
+    all the same, and the connection goes on working."""
+    from django.db import DatabaseError, connection
+    from psycopg.pq import TransactionStatus
+
+    from kratomwatch.clinic import actions, audit_chain
+    from kratomwatch.clinic.models import AuditEvent
 
     api = api_as("patient")
     events = AuditEvent.objects.count()
-    monkeypatch.setattr(rows, "run", broken)
-    with pytest.raises(RuntimeError):
+    if failing == "database":
+        monkeypatch.setattr(actions, "screening_mark", lambda _pk: ("SELECT * FROM no_such", []))
+        expected: type[Exception] = DatabaseError
+    else:
+
+        def broken(*_args: Any, **_kwargs: Any) -> Any:
+            raise RuntimeError("a bug between the read and the write")
+
+        monkeypatch.setattr(audit_chain, "event_after", broken)
+        expected = RuntimeError
+    with pytest.raises(expected):
         api.post(url(tri), dose(tri), key="x")
     assert not tri.patient.doses.exists()  # the dose went with its audit event
     assert AuditEvent.objects.count() == events
     assert _count(api) == 1
+    if alone and connection.vendor == "postgresql":  # the transaction was ended
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    monkeypatch.undo()
+    assert api.post(url(tri), dose(tri), key="y").status_code == 201
+    assert tri.patient.doses.count() == 1 and _count(api) == 2
 
 
 def test_a_read_only_token_is_refused_and_counted(

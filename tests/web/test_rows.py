@@ -99,6 +99,106 @@ def test_statements_run_together_in_order(tri: Triangle) -> None:
     assert results == [None, (before + 5,)]
 
 
+ALONE_OR_INSIDE = pytest.mark.parametrize(
+    "alone",
+    [
+        pytest.param(True, marks=pytest.mark.django_db(transaction=True), id="alone"),
+        pytest.param(False, id="inside"),
+    ],
+)
+
+
+def _change_count(pk: int) -> int:
+    return int(PatientProfile.objects.values_list("change_count", flat=True).get(pk=pk))
+
+
+@ALONE_OR_INSIDE
+def test_read_then_write_writes_what_its_read_decides(tri: Triangle, alone: bool) -> None:
+    """The second batch is made from the first's results, both in one transaction: on
+    PostgreSQL outside any transaction, BEGIN goes with the first and COMMIT with the
+    second; the counts of affected rows come back with the rows."""
+    from django.test.utils import CaptureQueriesContext
+
+    table = rows.table(PatientProfile)
+    pk = tri.patient.pk
+    before = _change_count(pk)
+    seen: list[list[rows.Result]] = []
+
+    def then(read: list[rows.Result]) -> list[rows.Statement]:
+        seen.append(read)
+        (count,) = read[1].rows[0]
+        return [(f"UPDATE {table} SET change_count = %s WHERE id = %s RETURNING change_count",  # noqa: S608
+                 [count * 10, pk])]  # fmt: skip
+
+    with CaptureQueriesContext(connection) as sent:
+        written = rows.read_then_write(
+            [
+                (f"UPDATE {table} SET change_count = change_count + 1 WHERE id = %s", [pk]),  # noqa: S608
+                (f"SELECT change_count FROM {table} WHERE id = %s", [pk]),  # noqa: S608
+            ],
+            then,
+        )
+    [read] = seen
+    assert read[0].count == 1 and read[0].rows == []
+    assert read[1].rows == [(before + 1,)]
+    assert written[0].first == ((before + 1) * 10,)
+    assert _change_count(pk) == (before + 1) * 10
+    scripted = alone and connection.vendor == "postgresql"
+    texts = [q["sql"] for q in sent.captured_queries]
+    assert any(t.startswith("BEGIN; ") for t in texts) is scripted
+    assert any(t.endswith("; COMMIT") for t in texts) is scripted
+
+
+@ALONE_OR_INSIDE
+@pytest.mark.parametrize("failing", ["then", "database"])
+def test_read_then_write_rolls_back_both_batches(tri: Triangle, alone: bool, failing: str) -> None:
+    from django.db import DatabaseError
+
+    table = rows.table(PatientProfile)
+    pk = tri.patient.pk
+    before = _change_count(pk)
+
+    def then(read: list[rows.Result]) -> list[rows.Statement]:
+        if failing == "then":
+            raise LookupError("decided not to write")
+        return [
+            (f"UPDATE {table} SET change_count = 0 WHERE id = %s", [pk]),  # noqa: S608
+            ("SELECT * FROM no_such_table", []),
+        ]
+
+    first = [(f"UPDATE {table} SET change_count = change_count + 1 WHERE id = %s", [pk])]  # noqa: S608
+    with pytest.raises(LookupError if failing == "then" else DatabaseError):
+        if alone:
+            rows.read_then_write(first, then)
+        else:
+            with transaction.atomic():
+                rows.read_then_write(first, then)
+    assert _change_count(pk) == before
+    if alone and connection.vendor == "postgresql":
+        from psycopg.pq import TransactionStatus
+
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_read_then_write_keeps_djangos_transaction_for_on_commit(tri: Triangle) -> None:
+    """With ``on_commit=True`` the callbacks ``then`` registers run after the commit, on
+    either database."""
+    from django.db import transaction as django_transaction
+
+    table = rows.table(PatientProfile)
+    pk = tri.patient.pk
+    ran: list[int] = []
+
+    def then(read: list[rows.Result]) -> list[rows.Statement]:
+        django_transaction.on_commit(lambda: ran.append(_change_count(pk)))
+        assert ran == []  # not yet: the write is not committed
+        return [(f"UPDATE {table} SET change_count = 41 WHERE id = %s", [pk])]  # noqa: S608
+
+    rows.read_then_write([(f"SELECT id FROM {table} WHERE id = %s", [pk])], then, on_commit=True)  # noqa: S608
+    assert ran == [41]
+
+
 def _orm_product_of(user: User, patient_uuid: Any, product_uuid: Any) -> Any:
     """product_of as the generic access rule answers it (the clinicians' path)."""
     condition = access.visible_to(user, "patient__")

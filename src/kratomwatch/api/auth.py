@@ -18,11 +18,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial, wraps
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.sql import UpdateQuery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja.security import HttpBearer
@@ -96,36 +98,62 @@ def rate_limit() -> int:
     return int(getattr(settings, "KRATOMWATCH_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
 
 
+def _counting(token: ApiToken, now: datetime) -> tuple[QuerySet[ApiToken], dict[str, Any]]:
+    """The token's row while under the limit, and what counting a request writes on it: one
+    statement counts the request, or starts a new minute at 1; concurrent requests queue on
+    the row's lock and each sees the others' counts."""
+    window = now.replace(second=0, microsecond=0)
+    under_limit = ApiToken.objects.filter(pk=token.pk).filter(
+        Q(window_start=window, window_count__lt=rate_limit())
+        | ~Q(window_start=window)
+        | Q(window_start__isnull=True)
+    )
+    values = {
+        "window_count": Case(
+            When(window_start=window, then=F("window_count") + 1), default=Value(1)
+        ),
+        "window_start": window,
+        "last_used_at": now,
+    }
+    return under_limit, values
+
+
+def _over_limit(now: datetime) -> Problem:
+    retry = max(1, 60 - now.second)  # this minute's allowance is used up
+    return Problem(
+        429,
+        f"At most {rate_limit()} requests a minute per token: retry in {retry} s.",
+        headers={"Retry-After": str(retry)},
+    )
+
+
 def count_request(token: ApiToken, now: datetime | None = None) -> None:
     """Count one request in the token's current minute; 429 once over the limit."""
     now = now or timezone.now()
-    window = now.replace(second=0, microsecond=0)
-    limit = rate_limit()
-    # One statement counts the request, or starts a new minute at 1, while under the limit;
-    # concurrent requests queue on the row's lock and each sees the others' counts.
-    counted = (
-        ApiToken.objects.filter(pk=token.pk)
-        .filter(
-            Q(window_start=window, window_count__lt=limit)
-            | ~Q(window_start=window)
-            | Q(window_start__isnull=True)
-        )
-        .update(
-            window_count=Case(
-                When(window_start=window, then=F("window_count") + 1), default=Value(1)
-            ),
-            window_start=window,
-            last_used_at=now,
-        )
-    )
-    if counted:
-        return
-    retry = max(1, 60 - now.second)  # this minute's allowance is used up
-    raise Problem(
-        429,
-        f"At most {limit} requests a minute per token: retry in {retry} s.",
-        headers={"Retry-After": str(retry)},
-    )
+    under_limit, values = _counting(token, now)
+    if not under_limit.update(**values):
+        raise _over_limit(now)
+
+
+@dataclass(frozen=True)
+class PendingCount:
+    """The count of one request, as a statement to send in the transaction of its write
+    (:func:`pending_count`): the same UPDATE as :func:`count_request`'s."""
+
+    token: ApiToken
+    now: datetime
+
+    def statement(self) -> tuple[str, tuple[Any, ...]]:
+        under_limit, values = _counting(self.token, self.now)
+        query = under_limit.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        sql, params = query.get_compiler(connection=connection).as_sql()
+        return sql, params
+
+    def check(self, updated: int) -> None:
+        """429 (and the transaction rolled back) unless the statement updated the row."""
+        if not updated:
+            raise _over_limit(self.now)
 
 
 class TokenAuth(HttpBearer):
@@ -149,13 +177,13 @@ class TokenAuth(HttpBearer):
         return found
 
 
-def pending_count(request: HttpRequest) -> Callable[[], None] | None:
+def pending_count(request: HttpRequest) -> PendingCount | None:
     """In a :func:`counted_in_write` operation: what counts this request, to be run first in
     the transaction of the write (429, and nothing written, once over the limit). Once that
     transaction has committed, call :func:`counted`; if it did not, the request is counted
     when the operation ends."""
     token = getattr(request, "kratomwatch_uncounted", None)
-    return None if token is None else partial(count_request, token)
+    return None if token is None else PendingCount(token, timezone.now())
 
 
 def counted(request: HttpRequest) -> None:

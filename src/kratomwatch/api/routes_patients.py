@@ -182,7 +182,7 @@ def record_dose(
             idempotency_key=stored_key,
             source=EntrySource.API,
             ip=request.META.get("REMOTE_ADDR"),
-            first_in_transaction=pending_count(request),
+            count=pending_count(request),
         )
     if created:
         counted(request)

@@ -7,9 +7,9 @@ rules live in :mod:`kratomwatch.domain`; these functions persist and orchestrate
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -21,9 +21,8 @@ from kratomwatch.domain.safety import ScreeningResult
 from kratomwatch.domain.safety import screen as run_screen
 from kratomwatch.domain.safety.engine import cannot_run
 
-from . import rows
+from . import audit_chain, rows
 from .audit_chain import append as append_audit_event
-from .audit_chain import next_event as next_audit_event
 from .models import (
     DoseEntry,
     EntrySource,
@@ -34,7 +33,7 @@ from .models import (
     Product,
     User,
 )
-from .signals import screening_mark
+from .signals import screening_deferred, screening_mark
 from .snapshot import patient_snapshot
 
 logger = logging.getLogger(__name__)
@@ -60,6 +59,15 @@ def audit(
     )
 
 
+class CountedInWrite(Protocol):
+    """A statement to run first in a write's transaction, and the check of how many rows it
+    updated (:class:`kratomwatch.api.auth.PendingCount`)."""
+
+    def statement(self) -> rows.Statement: ...
+
+    def check(self, updated: int) -> None: ...
+
+
 def do_record_dose(
     *,
     patient: PatientProfile,
@@ -71,17 +79,20 @@ def do_record_dose(
     route: str = "oral",
     source: str = EntrySource.WEB,
     ip: str | None = None,
-    first_in_transaction: Callable[[], None] | None = None,
+    count: CountedInWrite | None = None,
 ) -> tuple[DoseEntry, bool]:
     """Store a checked dose once per idempotency key. Returns the entry and whether it is new.
 
-    ``first_in_transaction`` runs first in the transaction that stores the dose (the API
-    counts the request for its rate limit there); it is rolled back with it.
+    ``count``'s statement runs first in the transaction that stores the dose (the API
+    counts the request for its rate limit there), and its check sees how many rows it
+    updated; it is rolled back with the dose.
 
     Every API dose comes through here, so the dose, its audit event and the screening mark
-    are written out (:mod:`.rows`) rather than saved through the ORM: on PostgreSQL in one
-    round trip, after the one that takes the audit trail's lock. What is stored is what
-    ``save()`` would store, and the screening is scheduled as a saved record's would be.
+    are written out (:mod:`.rows`) rather than saved through the ORM. On PostgreSQL the
+    transaction is two round trips (:func:`rows.read_then_write`): BEGIN, the count and the
+    audit trail's lock with its last event; then the dose, its event, the screening mark
+    and COMMIT. What is stored is what ``save()`` would store, and the screening is
+    scheduled as a saved record's would be.
     """
     if product.patient_id != patient.pk:
         raise ValueError("product belongs to another patient")
@@ -102,25 +113,33 @@ def do_record_dose(
         idempotency_key=idempotency_key,
     )
     # A repeated key is caught by the unique constraint: no look-up on the common path.
+    first = [] if count is None else [count.statement()]
+
+    def write(read: list[rows.Result]) -> list[rows.Statement]:
+        if count is not None:
+            count.check(read[0].count)
+        event = audit_chain.event_after(
+            read[-1].first,
+            actor=entered_by,
+            action="dose.create",
+            patient=patient,
+            object_type="dose",
+            object_uuid=entry.uuid,
+            ip=ip,
+        )
+        statements = [rows.insert(entry), rows.insert(event)]
+        mark = screening_mark(patient.pk)
+        return statements if mark is None else [*statements, mark]
+
     try:
-        with transaction.atomic():
-            if first_in_transaction is not None:
-                first_in_transaction()
-            event = next_audit_event(
-                actor=entered_by,
-                action="dose.create",
-                patient=patient,
-                object_type="dose",
-                object_uuid=entry.uuid,
-                ip=ip,
-            )
-            statements = [rows.insert(entry), rows.insert(event)]
-            mark = screening_mark(patient.pk)
-            if mark is not None:
-                statements.append(mark)
-            returned = rows.run(statements)
-            rows.inserted(entry, returned[0])
-            rows.inserted(event, returned[1])
+        returned = rows.read_then_write(
+            [*first, *audit_chain.lock_statements()],
+            write,
+            # Screening right after commit is a callback on Django's commit; the screening
+            # queue (the API's) needs only the mark.
+            on_commit=not screening_deferred(),
+        )
+        rows.inserted(entry, returned[0].first)
     except IntegrityError:
         # A retry with the same key (perhaps concurrent): answer with the first entry.
         return DoseEntry.objects.get(patient=patient, idempotency_key=idempotency_key), False

@@ -22,7 +22,7 @@ import hashlib
 import ipaddress
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from . import rows
 from .models import AuditEvent, PatientProfile, User
 
 GENESIS = "0" * 64
@@ -131,28 +132,17 @@ def event_hash(**fields: Any) -> str:
     return hashlib.sha256(canonical(**fields)).hexdigest()
 
 
-def _lock_chain_and_read_last() -> tuple[int, str] | None:
-    """Take the chain's write lock until the current transaction ends; then the seq and hash
-    of the last event, read after the lock is held (``None`` if there is none)."""
-    last = (
-        f"SELECT seq, hash FROM {connection.ops.quote_name(AuditEvent._meta.db_table)}"  # noqa: S608
-        " ORDER BY seq DESC LIMIT 1"
-    )
-    lock = "SELECT pg_advisory_xact_lock(%s)"
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(last)  # SQLite: the IMMEDIATE transaction holds the write lock.
-        elif connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-            cursor.execute(lock, [ADVISORY_LOCK_KEY])
-            cursor.execute(last)
-        else:
-            # One round trip, two statements (client-side binding, Django's default): in
-            # READ COMMITTED the second reads a new snapshot, taken once the lock is held,
-            # so it sees the last committed append. The concurrency tests check this.
-            cursor.execute(f"{lock}; {last}", [ADVISORY_LOCK_KEY])
-            cursor.nextset()
-        row = cursor.fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+def lock_statements() -> list[rows.Statement]:
+    """The statements that take the chain's write lock until the current transaction ends,
+    then read the seq and hash of the last event (the last statement's row; none if there is
+    no event). On PostgreSQL, sent in one round trip (:func:`rows.run`, client-side binding,
+    Django's default), the read is a statement of its own: in READ COMMITTED it takes a new
+    snapshot, once the lock is held, so it sees the last committed append. The concurrency
+    tests check this. On SQLite the IMMEDIATE transaction already holds the write lock."""
+    last = f"SELECT seq, hash FROM {rows.table(AuditEvent)} ORDER BY seq DESC LIMIT 1"  # noqa: S608
+    if connection.vendor != "postgresql":
+        return [(last, [])]
+    return [("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY]), (last, [])]
 
 
 def append(
@@ -194,12 +184,36 @@ def next_event(
 ) -> AuditEvent:
     """Take the chain's lock in the current transaction (one must be open) and return the
     event to write next, with its seq and hashes, unsaved. The caller must store it before
-    that transaction ends (:func:`append` does; the dose API writes it with its dose)."""
+    that transaction ends (:func:`append` does)."""
     if not connection.in_atomic_block:
         raise RuntimeError("next_event() needs a transaction: the lock lasts until it ends")
+    *_, last = rows.run(lock_statements())
+    return event_after(
+        last,
+        actor=actor,
+        action=action,
+        patient=patient,
+        object_type=object_type,
+        object_uuid=object_uuid,
+        ip=ip,
+    )
+
+
+def event_after(
+    last: Sequence[Any] | None,
+    *,
+    actor: User | None,
+    action: str,
+    patient: PatientProfile | None = None,
+    object_type: str = "",
+    object_uuid: object = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """The event that follows ``last`` (the row of :func:`lock_statements`' read, ``None``
+    for an empty chain), with its seq and hashes, unsaved. It must be stored in the
+    transaction that holds the lock (the dose API sends it with its dose)."""
     object_text = _uuid_text(object_uuid)
-    last = _lock_chain_and_read_last()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    seq, prev_hash = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
     event = AuditEvent(
         seq=seq,
         at=timezone.now(),

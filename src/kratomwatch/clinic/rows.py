@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import DateTimeField, Field, Model
 
 M = TypeVar("M", bound=Model)
@@ -260,48 +261,111 @@ def update_many(objs: Sequence[Model], fields: Sequence[str]) -> None:
         cursor.executemany(sql, params)
 
 
-def run(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[tuple[Any, ...] | None]:
+Statement = tuple[str, Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one statement of a batch returned: its rows (all, or the first only) and the
+    number of rows it affected or returned."""
+
+    rows: list[tuple[Any, ...]]
+    count: int
+
+    @property
+    def first(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
+def run(statements: Sequence[Statement]) -> list[tuple[Any, ...] | None]:
     """Run the statements in order, in the current transaction; the first row each returns
     (``None`` for one that returns none). On PostgreSQL with client-side binding (Django's
     default), in one round trip."""
-    return [found[0] if found else None for found in _execute(statements, first=True)]
+    with connection.cursor() as cursor:
+        return [result.first for result in _execute(cursor, statements, first=True)]
 
 
-def fetch(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+def fetch(statements: Sequence[Statement]) -> list[list[tuple[Any, ...]]]:
     """Run the statements in order; every row each returns. On PostgreSQL with client-side
     binding, in one round trip (outside a transaction, each statement still reads what was
     committed when it starts, as separate queries would)."""
-    return _execute(statements, first=False)
+    with connection.cursor() as cursor:
+        return [result.rows for result in _execute(cursor, statements, first=False)]
 
 
-def _execute(
-    statements: Sequence[tuple[str, Sequence[Any]]], *, first: bool
-) -> list[list[tuple[Any, ...]]]:
-    def take(cursor: Any) -> list[tuple[Any, ...]]:
+def read_then_write(
+    first: Sequence[Statement],
+    then: Callable[[list[Result]], Sequence[Statement]],
+    *,
+    on_commit: bool = False,
+) -> list[Result]:
+    """Run ``first``, then the statements ``then`` makes of their results, in one transaction
+    (one with the caller's, if one is open); returns what the latter returned (first rows).
+
+    On PostgreSQL with client-side binding, outside any transaction, that is two round
+    trips: BEGIN goes with ``first`` and COMMIT with the rest. Django knows nothing of that
+    transaction, so ``then`` must not register ``transaction.on_commit`` callbacks; pass
+    ``on_commit=True`` if it may. Otherwise, and elsewhere, the statements run in
+    ``transaction.atomic()``. An exception from ``then`` or from the database rolls the
+    whole back, either way.
+    """
+    if (
+        on_commit
+        or connection.vendor != "postgresql"
+        or _server_side_binding()
+        or connection.in_atomic_block
+        or not connection.get_autocommit()
+    ):
+        with transaction.atomic(), connection.cursor() as cursor:
+            read = _execute(cursor, first, first=True)
+            return _execute(cursor, then(read), first=True)
+    with connection.cursor() as cursor:
+        try:
+            read = _execute(cursor, [("BEGIN", []), *first], first=True)[1:]
+            return _execute(cursor, [*then(read), ("COMMIT", [])], first=True)[:-1]
+        except BaseException:
+            _roll_back_if_open(cursor)
+            raise
+
+
+def _roll_back_if_open(cursor: Any) -> None:
+    """After a failure in :func:`read_then_write`'s own transaction: end it, unless the
+    connection is gone (a connection that cannot roll back fails Django's check at the end
+    of the request and is closed; the failure that got here is the one raised)."""
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    if raw is None or raw.closed or raw.info.transaction_status == TransactionStatus.IDLE:
+        return
+    with suppress(DatabaseError):
+        cursor.execute("ROLLBACK")
+
+
+def _execute(cursor: Any, statements: Sequence[Statement], *, first: bool) -> list[Result]:
+    def take(cursor: Any) -> Result:
         if not cursor.description:
-            return []
+            return Result([], cursor.rowcount)
         if first:
             row = cursor.fetchone()
-            return [] if row is None else [row]
-        return list(cursor.fetchall())
+            return Result([] if row is None else [row], cursor.rowcount)
+        return Result(list(cursor.fetchall()), cursor.rowcount)
 
-    results: list[list[tuple[Any, ...]]] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not _server_side_binding():
-            cursor.execute(
-                "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
-            )
-            while True:
-                results.append(take(cursor))
-                if not cursor.nextset():
-                    break
-        else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
-                found = take(cursor)
-                if not found and first and sql.startswith("INSERT "):
-                    found = [(cursor.lastrowid,)]  # an INSERT without RETURNING
-                results.append(found)
+    results: list[Result] = []
+    if connection.vendor == "postgresql" and not _server_side_binding():
+        cursor.execute(
+            "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
+        )
+        while True:
+            results.append(take(cursor))
+            if not cursor.nextset():
+                break
+    else:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            found = take(cursor)
+            if not found.rows and first and sql.startswith("INSERT "):
+                found = Result([(cursor.lastrowid,)], 1)  # an INSERT without RETURNING
+            results.append(found)
     return results
 
 

@@ -59,6 +59,11 @@ def deferred_screening() -> Iterator[None]:
         _deferred.reset(token)
 
 
+def screening_deferred() -> bool:
+    """Whether changes made now are screened by the queue (:func:`deferred_screening`)."""
+    return _deferred.get()
+
+
 def schedule_screening(patient_id: int) -> None:
     """Mark the patient due for screening and screen once after commit, once per transaction.
 
@@ -79,10 +84,14 @@ def screening_mark(patient_id: int) -> tuple[str, list[Any]] | None:
     """:func:`schedule_screening` for a caller that writes the mark itself, in its own
     statements (the dose API): the screening is scheduled, and the mark's statement is
     returned, or ``None`` if this transaction has written it already. Only inside a
-    transaction, which must write the mark before it ends."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("screening_mark() needs a transaction that writes the mark")
+    transaction, which must write the mark before it ends; or, under
+    :func:`deferred_screening`, in one that the caller runs itself
+    (:func:`.rows.read_then_write`), as the screening queue needs only the mark."""
     deferred = _deferred.get()
+    if not connection.in_atomic_block:
+        if deferred:
+            return mark_due_statement(patient_id)
+        raise RuntimeError("screening_mark() needs a transaction that writes the mark")
     for entry in connection.run_on_commit:
         callback = entry[1]
         if getattr(callback, "kratomwatch_patient_id", None) == patient_id:
