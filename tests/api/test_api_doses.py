@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -145,6 +146,44 @@ def test_the_rate_limit_answers_429_with_retry_after(
     assert 1 <= int(response["Retry-After"]) <= 60
     # Each token has its own count.
     assert api_as("patient").get("/api/patients").status_code == 200
+
+
+@ALONE_OR_INSIDE
+@pytest.mark.parametrize("request_kind", ["read", "dose"])
+def test_a_new_minute_starts_the_count_again(
+    api_as: Callable[..., Api], tri: Triangle, settings: object, alone: bool, request_kind: str
+) -> None:
+    """A token that used up last minute's allowance may go on in this one, counted from 1;
+    this minute's allowance used up is a 429. Reads are counted when they authenticate,
+    doses in their own transaction: the same UPDATE."""
+    from kratomwatch.api.auth import token_for
+    from kratomwatch.clinic.models import ApiToken
+
+    settings.KRATOMWATCH_API_RATE_LIMIT = 2  # type: ignore[attr-defined]
+    api = api_as("patient")
+    assert api.secret is not None
+    token = token_for(api.secret)
+    assert token is not None
+    keys = iter(range(100))
+
+    def send() -> int:
+        if request_kind == "read":
+            return int(api.get("/api/patients").status_code)
+        return int(api.post(url(tri), dose(tri), key=f"k{next(keys)}").status_code)
+
+    if timezone.now().second >= 55:  # the three requests go in one minute
+        time.sleep(61 - timezone.now().second)
+    this_minute = timezone.now().replace(second=0, microsecond=0)
+    ApiToken.objects.filter(pk=token.pk).update(
+        window_start=this_minute - timedelta(minutes=1), window_count=2
+    )
+    ok = 201 if request_kind == "dose" else 200
+    assert send() == ok
+    assert _count(api) == 1
+    assert send() == ok
+    assert send() == 429
+    assert _count(api) == 2
+    assert ApiToken.objects.get(pk=token.pk).window_start == this_minute
 
 
 def _count(api: Api) -> int:
