@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from kratomwatch.clinic.models import DoseEntry
+from tests.web.conftest import ALONE_OR_INSIDE
 
 from .conftest import Api, Triangle
 from .test_api_access import dose
@@ -18,17 +19,6 @@ from .test_api_access import dose
 
 def url(t: Triangle) -> str:
     return f"/api/patients/{t.patient.uuid}/doses"
-
-
-# A dose is stored in a transaction of its own (two round trips on PostgreSQL, BEGIN and
-# COMMIT sent with the statements) or, called inside one, in the caller's: both ways.
-ALONE_OR_INSIDE = pytest.mark.parametrize(
-    "alone",
-    [
-        pytest.param(True, marks=pytest.mark.django_db(transaction=True), id="alone"),
-        pytest.param(False, id="inside"),
-    ],
-)
 
 
 @ALONE_OR_INSIDE

@@ -16,7 +16,7 @@ from django.utils import timezone
 from kratomwatch.clinic import access, rows
 from kratomwatch.clinic.models import DoseEntry, PatientProfile, Product, User
 
-from .conftest import Triangle
+from .conftest import ALONE_OR_INSIDE, Triangle
 
 
 def _fields(obj: Any) -> dict[str, tuple[type, Any]]:
@@ -97,15 +97,6 @@ def test_statements_run_together_in_order(tri: Triangle) -> None:
             ]
         )  # fmt: skip
     assert results == [None, (before + 5,)]
-
-
-ALONE_OR_INSIDE = pytest.mark.parametrize(
-    "alone",
-    [
-        pytest.param(True, marks=pytest.mark.django_db(transaction=True), id="alone"),
-        pytest.param(False, id="inside"),
-    ],
-)
 
 
 def _change_count(pk: int) -> int:
