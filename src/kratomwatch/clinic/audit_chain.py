@@ -161,7 +161,9 @@ def append(
     """
     # Inside the caller's transaction no savepoint is needed: a failure here fails it all.
     with transaction.atomic(savepoint=False):
-        event = next_event(
+        *_, last = rows.run(lock_statements())
+        event = event_after(
+            last,
             actor=actor,
             action=action,
             patient=patient,
@@ -171,32 +173,6 @@ def append(
         )
         event.save(force_insert=True)
     return event
-
-
-def next_event(
-    *,
-    actor: User | None,
-    action: str,
-    patient: PatientProfile | None = None,
-    object_type: str = "",
-    object_uuid: object = None,
-    ip: str | None = None,
-) -> AuditEvent:
-    """Take the chain's lock in the current transaction (one must be open) and return the
-    event to write next, with its seq and hashes, unsaved. The caller must store it before
-    that transaction ends (:func:`append` does)."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("next_event() needs a transaction: the lock lasts until it ends")
-    *_, last = rows.run(lock_statements())
-    return event_after(
-        last,
-        actor=actor,
-        action=action,
-        patient=patient,
-        object_type=object_type,
-        object_uuid=object_uuid,
-        ip=ip,
-    )
 
 
 def event_after(

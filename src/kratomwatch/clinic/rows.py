@@ -311,8 +311,7 @@ def read_then_write(
     """
     if (
         on_commit
-        or connection.vendor != "postgresql"
-        or _server_side_binding()
+        or not _in_one_round_trip()
         or connection.in_atomic_block
         or not connection.get_autocommit()
     ):
@@ -351,7 +350,7 @@ def _execute(cursor: Any, statements: Sequence[Statement], *, first: bool) -> li
         return Result(list(cursor.fetchall()), cursor.rowcount)
 
     results: list[Result] = []
-    if connection.vendor == "postgresql" and not _server_side_binding():
+    if _in_one_round_trip():
         cursor.execute(
             "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
         )
@@ -369,5 +368,8 @@ def _execute(cursor: Any, statements: Sequence[Statement], *, first: bool) -> li
     return results
 
 
-def _server_side_binding() -> bool:
-    return bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
+def _in_one_round_trip() -> bool:
+    """Whether statements can be sent together, as one query of several: on PostgreSQL with
+    client-side binding (Django's default; server-side binding allows one per query)."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
