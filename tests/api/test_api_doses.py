@@ -237,8 +237,12 @@ def test_a_dose_is_stored_with_its_audit_event_and_count(
     assert _count(api) == 1
     scripted = [q["sql"] for q in sent.captured_queries if q["sql"].startswith("BEGIN; ")]
     if alone and connection.vendor == "postgresql":
+        # The token's look-up, then the dose's transaction in two round trips: the count,
+        # the patient's record and product, and the audit trail's lock go with BEGIN.
+        assert len(sent.captured_queries) == 3
         assert len(scripted) == 1 and "pg_advisory_xact_lock" in scripted[0]
-        assert sum(q["sql"].endswith("; COMMIT") for q in sent.captured_queries) == 1
+        assert '"clinic_product"' in scripted[0] and '"clinic_patientprofile"' in scripted[0]
+        assert sent.captured_queries[-1]["sql"].endswith("; COMMIT")
     else:
         assert scripted == []
 
@@ -283,6 +287,58 @@ def test_a_dose_that_fails_is_counted_and_leaves_nothing(
     monkeypatch.undo()
     assert api.post(url(tri), dose(tri), key="y").status_code == 201
     assert tri.patient.doses.count() == 1 and _count(api) == 2
+
+
+@ALONE_OR_INSIDE
+@pytest.mark.parametrize(
+    "case", ["unknown product", "archived product", "another record", "refused", "unconfirmed"]
+)
+def test_a_dose_refused_in_its_transaction_leaves_nothing_and_is_counted(
+    api_as: Callable[..., Api], tri: Triangle, alone: bool, case: str
+) -> None:
+    """The patient's record and product are read, and the dose checked, in the dose's own
+    transaction: a refusal there rolls it back and ends it, the answer is the same as when
+    they are read first, and the request is counted once."""
+    from django.db import connection
+
+    from kratomwatch.clinic.models import AuditEvent
+
+    api = api_as("patient")
+    events = AuditEvent.objects.count()
+    target, body = url(tri), dose(tri)
+    if case == "unknown product":
+        body = dose(tri, product=str(tri.other_patient.products.create(name="Pia's").uuid))
+    elif case == "archived product":
+        tri.product.archived = True
+        tri.product.save()
+    elif case == "another record":
+        target = f"/api/patients/{tri.other_patient.uuid}/doses"
+    elif case == "refused":
+        body = dose(tri, unit="ml")
+    else:
+        body = dose(tri, amount="50", unit="mg")
+    response = api.post(target, body, key="k")
+    expected = {
+        "unknown product": (422, "product_unknown"),
+        "archived product": (422, "product_unknown"),
+        "another record": (404, None),
+        "refused": (422, "unit_not_allowed"),
+        "unconfirmed": (422, "mg_probably_g"),
+    }[case]
+    assert response.status_code == expected[0], response.content
+    if expected[1]:
+        assert expected[1] in [e["code"] for e in response.json()["errors"]]
+    assert not DoseEntry.objects.exists() and AuditEvent.objects.count() == events
+    assert _count(api) == 1
+    if alone and connection.vendor == "postgresql":  # the transaction was ended
+        from psycopg.pq import TransactionStatus
+
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    if case == "archived product":
+        tri.product.archived = False
+        tri.product.save()
+    assert api.post(url(tri), dose(tri), key="next").status_code == 201
+    assert _count(api) == 2
 
 
 def test_a_read_only_token_is_refused_and_counted(

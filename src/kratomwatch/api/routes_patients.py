@@ -13,11 +13,11 @@ from ninja import Header, Query, Router, Status
 from ninja.decorators import decorate_view
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions import do_record_dose
-from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Role, User
+from kratomwatch.clinic.actions import do_record_dose, do_record_own_dose
+from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, Role, User
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.clinic.snapshot import product_spec
-from kratomwatch.domain.doses import DoseRejected, FieldError, check_dose
+from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
 from .auth import counted, counted_in_write, pending_count, read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -143,6 +143,22 @@ def record_dose(
 ) -> Status:
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = _user(request)
+    if user.role == Role.PATIENT and _valid_key(key):
+        # The common path: the patient's record and product are read in the dose's own
+        # transaction; a missing one is answered below.
+        with deferred_screening():  # screened by the screening queue within seconds
+            done = do_record_own_dose(
+                user=user,
+                patient_uuid=patient_uuid,
+                product_uuid=payload.product,
+                check=lambda product: _checked(product, payload),
+                idempotency_key="api:" + idempotency_key(key),
+                source=EntrySource.API,
+                ip=request.META.get("REMOTE_ADDR"),
+                count=pending_count(request),
+            )
+        if done is not None:
+            return _answer(request, payload, *done)
     patient, product = access.product_of(user, patient_uuid, payload.product)
     if user.role != Role.PATIENT:
         raise Problem(403, "Only the patient records their doses.")
@@ -153,6 +169,33 @@ def record_dose(
             "The request has invalid fields.",
             errors=[FieldError("product", "No such product on this record.", "product_unknown")],
         )
+    checked = _checked(product, payload)
+    with deferred_screening():
+        # The rate limit is counted in the dose's own transaction: one commit, not two.
+        entry, created = do_record_dose(
+            patient=patient,
+            entered_by=user,
+            product=product,
+            checked=checked,
+            idempotency_key=stored_key,
+            source=EntrySource.API,
+            ip=request.META.get("REMOTE_ADDR"),
+            count=pending_count(request),
+        )
+    return _answer(request, payload, entry, created)
+
+
+def _valid_key(value: str | None) -> bool:
+    try:
+        idempotency_key(value)
+    except Problem:
+        return False
+    return True
+
+
+def _checked(product: Product, payload: DoseIn) -> CheckedDose:
+    """The dose sent, checked against its product; 422 if it is refused or has unusual
+    values that were not confirmed."""
     try:
         checked = check_dose(
             amount=payload.amount,
@@ -172,18 +215,10 @@ def record_dose(
             slug="confirmation-required",
             errors=[FieldError(c.field, c.message, c.code) for c in pending],
         )
-    with deferred_screening():  # screened by the screening queue within seconds
-        # The rate limit is counted in the dose's own transaction: one commit, not two.
-        entry, created = do_record_dose(
-            patient=patient,
-            entered_by=user,
-            product=product,
-            checked=checked,
-            idempotency_key=stored_key,
-            source=EntrySource.API,
-            ip=request.META.get("REMOTE_ADDR"),
-            count=pending_count(request),
-        )
+    return checked
+
+
+def _answer(request: HttpRequest, payload: DoseIn, entry: DoseEntry, created: bool) -> Status:
     if created:
         counted(request)
     if not created and not _same_dose(entry, payload):

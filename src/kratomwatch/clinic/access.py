@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -81,8 +81,22 @@ def _own_product(
     user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
 ) -> tuple[PatientProfile, Product] | None:
     """:func:`product_of` for a patient: their own live product with this id, in one
-    written-out query (the rule is ``visible_to``'s for patients: their own profile, in
-    their own clinic)."""
+    written-out query (:func:`own_product_statement`)."""
+    statement = own_product_statement(user, patient_uuid, product_uuid)
+    if statement is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        row = cursor.fetchone()
+    return None if row is None else own_product_from_row(row)
+
+
+def own_product_statement(
+    user: User, patient_uuid: object, product_uuid: object
+) -> rows.Statement | None:
+    """The query that reads a patient's own live product with this id and their record (one
+    row, or none), for :func:`own_product_from_row`; ``None`` if either id is not a UUID.
+    The rule is ``visible_to``'s for patients: their own profile, in their own clinic."""
     try:
         uuids = [uuid.UUID(str(v)) for v in (product_uuid, patient_uuid)]
     except ValueError:
@@ -102,11 +116,11 @@ def _own_product(
         user.pk,
         user.clinic_id,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
+    return sql, params
+
+
+def own_product_from_row(row: Sequence[Any]) -> tuple[PatientProfile, Product]:
+    """The patient and product of a row of :func:`own_product_statement`."""
     split = rows.width(Product)
     product = rows.instance(Product, row[:split])
     patient = rows.instance(PatientProfile, row[split:])

@@ -7,7 +7,7 @@ rules live in :mod:`kratomwatch.domain`; these functions persist and orchestrate
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from kratomwatch.domain.safety import ScreeningResult
 from kratomwatch.domain.safety import screen as run_screen
 from kratomwatch.domain.safety.engine import cannot_run
 
-from . import audit_chain, rows
+from . import access, audit_chain, rows
 from .audit_chain import append as append_audit_event
 from .models import (
     DoseEntry,
@@ -87,16 +87,92 @@ def do_record_dose(
     counts the request for its rate limit there), and its check sees how many rows it
     updated; it is rolled back with the dose.
 
-    Every API dose comes through here, so the dose, its audit event and the screening mark
-    are written out (:mod:`.rows`) rather than saved through the ORM. On PostgreSQL the
-    transaction is two round trips (:func:`rows.read_then_write`): BEGIN, the count and the
-    audit trail's lock with its last event; then the dose, its event, the screening mark
-    and COMMIT. What is stored is what ``save()`` would store, and the screening is
-    scheduled as a saved record's would be.
+    The dose, its audit event and the screening mark are written out (:mod:`.rows`) rather
+    than saved through the ORM. On PostgreSQL the transaction is two round trips
+    (:func:`rows.read_then_write`): BEGIN, the count and the audit trail's lock with its last
+    event; then the dose, its event, the screening mark and COMMIT. What is stored is what
+    ``save()`` would store, and the screening is scheduled as a saved record's would be.
     """
     if product.patient_id != patient.pk:
         raise ValueError("product belongs to another patient")
-    entry = DoseEntry(
+    entry = _dose_entry(
+        patient, product, checked, entered_by, idempotency_key, preparation, route, source
+    )
+
+    def write(read: list[rows.Result]) -> list[rows.Statement]:
+        if count is not None:
+            count.check(read[0].count)
+        return _dose_writes(entry, read[-1].first, ip)
+
+    first = [] if count is None else [count.statement()]
+    return _store_dose(lambda: entry, [*first, *audit_chain.lock_statements()], write)
+
+
+class _NoSuchProduct(Exception):
+    """The patient has no live product with the id sent; nothing was written."""
+
+
+def do_record_own_dose(
+    *,
+    user: User,
+    patient_uuid: object,
+    product_uuid: object,
+    check: Callable[[Product], CheckedDose],
+    idempotency_key: str,
+    preparation: str = "",
+    route: str = "oral",
+    source: str = EntrySource.API,
+    ip: str | None = None,
+    count: CountedInWrite | None = None,
+) -> tuple[DoseEntry, bool] | None:
+    """:func:`do_record_dose` for a patient recording a dose of their own (the dose API),
+    with the look-up of their record and product in the dose's transaction: on PostgreSQL
+    the look-up goes with BEGIN, the count and the audit trail's lock, so that the whole
+    request after authentication is two round trips.
+
+    ``check`` turns the product found into the checked dose; whatever it raises (a refused
+    dose) rolls the transaction back and goes on to the caller. Returns ``None``, having
+    written nothing, if ``user`` has no live product with this id on this record (the
+    caller answers 404 or 422 as :func:`.access.product_of` finds).
+    """
+    look_up = access.own_product_statement(user, patient_uuid, product_uuid)
+    if look_up is None:
+        return None
+    built: list[DoseEntry] = []
+    first = [] if count is None else [count.statement()]
+
+    def write(read: list[rows.Result]) -> list[rows.Statement]:
+        if count is not None:
+            count.check(read[0].count)
+        row = read[len(first)].first
+        if row is None:
+            raise _NoSuchProduct
+        patient, product = access.own_product_from_row(row)
+        entry = _dose_entry(
+            patient, product, check(product), user, idempotency_key, preparation, route, source
+        )
+        built.append(entry)
+        return _dose_writes(entry, read[-1].first, ip)
+
+    try:
+        return _store_dose(
+            lambda: built[0], [*first, look_up, *audit_chain.lock_statements()], write
+        )
+    except _NoSuchProduct:
+        return None
+
+
+def _dose_entry(
+    patient: PatientProfile,
+    product: Product,
+    checked: CheckedDose,
+    entered_by: User | None,
+    idempotency_key: str,
+    preparation: str,
+    route: str,
+    source: str,
+) -> DoseEntry:
+    return DoseEntry(
         patient=patient,
         product=product,
         taken_at=checked.taken_at,
@@ -112,38 +188,53 @@ def do_record_dose(
         entered_by=entered_by,
         idempotency_key=idempotency_key,
     )
-    # A repeated key is caught by the unique constraint: no look-up on the common path.
-    first = [] if count is None else [count.statement()]
 
-    def write(read: list[rows.Result]) -> list[rows.Statement]:
-        if count is not None:
-            count.check(read[0].count)
-        event = audit_chain.event_after(
-            read[-1].first,
-            actor=entered_by,
-            action="dose.create",
-            patient=patient,
-            object_type="dose",
-            object_uuid=entry.uuid,
-            ip=ip,
-        )
-        statements = [rows.insert(entry), rows.insert(event)]
-        mark = screening_mark(patient.pk)
-        return statements if mark is None else [*statements, mark]
 
+def _dose_writes(
+    entry: DoseEntry, last: Sequence[Any] | None, ip: str | None
+) -> list[rows.Statement]:
+    """The dose, its audit event after ``last`` (see :func:`audit_chain.lock_statements`)
+    and the patient's screening mark."""
+    event = audit_chain.event_after(
+        last,
+        actor=entry.entered_by,
+        action="dose.create",
+        patient=entry.patient,
+        object_type="dose",
+        object_uuid=entry.uuid,
+        ip=ip,
+    )
+    statements = [rows.insert(entry), rows.insert(event)]
+    mark = screening_mark(entry.patient_id)
+    return statements if mark is None else [*statements, mark]
+
+
+def _store_dose(
+    entry: Callable[[], DoseEntry],
+    first: Sequence[rows.Statement],
+    write: Callable[[list[rows.Result]], Sequence[rows.Statement]],
+) -> tuple[DoseEntry, bool]:
+    """Run the dose's transaction (:func:`rows.read_then_write`); ``entry()`` is the dose
+    ``write`` built. A repeated idempotency key is caught by the unique constraint, with
+    no look-up on the common path."""
     try:
         returned = rows.read_then_write(
-            [*first, *audit_chain.lock_statements()],
+            first,
             write,
             # Screening right after commit is a callback on Django's commit; the screening
             # queue (the API's) needs only the mark.
             on_commit=not screening_deferred(),
         )
-        rows.inserted(entry, returned[0].first)
     except IntegrityError:
         # A retry with the same key (perhaps concurrent): answer with the first entry.
-        return DoseEntry.objects.get(patient=patient, idempotency_key=idempotency_key), False
-    return entry, True
+        stored = entry()
+        first_stored = DoseEntry.objects.get(
+            patient_id=stored.patient_id, idempotency_key=stored.idempotency_key
+        )
+        return first_stored, False
+    stored = entry()
+    rows.inserted(stored, returned[0].first)
+    return stored, True
 
 
 def active_plan(patient: PatientProfile) -> Plan | None:
