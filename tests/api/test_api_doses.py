@@ -296,9 +296,10 @@ def test_a_dose_that_fails_is_counted_and_leaves_nothing(
 def test_a_dose_refused_in_its_transaction_leaves_nothing_and_is_counted(
     api_as: Callable[..., Api], tri: Triangle, alone: bool, case: str
 ) -> None:
-    """The patient's record and product are read, and the dose checked, in the dose's own
-    transaction: a refusal there rolls it back and ends it, the answer is the same as when
-    they are read first, and the request is counted once."""
+    """On PostgreSQL the patient's record and product are read, and the dose checked, in
+    the dose's own transaction: a refusal there rolls it back and ends it. On either
+    database the answer is that of the look-up before the transaction (the other path), and
+    the request is counted once."""
     from django.db import connection
 
     from kratomwatch.clinic.models import AuditEvent

@@ -144,8 +144,8 @@ def record_dose(
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = _user(request)
     if user.role == Role.PATIENT and _valid_key(key):
-        # The common path: the patient's record and product are read in the dose's own
-        # transaction; a missing one is answered below.
+        # The common path: on PostgreSQL the patient's record and product are read in the
+        # dose's own transaction; a missing one is answered below.
         with deferred_screening():  # screened by the screening queue within seconds
             done = do_record_own_dose(
                 user=user,

@@ -62,7 +62,7 @@ def product_of(
     condition = visible_to(user, "patient__")
     if condition is not None and user.role == Role.PATIENT:
         # The dose API's path: the patient rule of visible_to, written out (see rows.py).
-        found = _own_product(user, patient_uuid, product_uuid)
+        found = own_product(user, patient_uuid, product_uuid)
         if found is not None:
             return found
     elif condition is not None:
@@ -77,7 +77,7 @@ def product_of(
     return patient_for(user, patient_uuid), None
 
 
-def _own_product(
+def own_product(
     user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
 ) -> tuple[PatientProfile, Product] | None:
     """:func:`product_of` for a patient: their own live product with this id, in one

@@ -126,15 +126,34 @@ def do_record_own_dose(
     count: CountedInWrite | None = None,
 ) -> tuple[DoseEntry, bool] | None:
     """:func:`do_record_dose` for a patient recording a dose of their own (the dose API),
-    with the look-up of their record and product in the dose's transaction: on PostgreSQL
-    the look-up goes with BEGIN, the count and the audit trail's lock, so that the whole
-    request after authentication is two round trips.
+    with the look-up of their record and product in the dose's transaction where statements
+    go together (:func:`rows.in_one_round_trip`, PostgreSQL): the look-up goes with BEGIN,
+    the count and the audit trail's lock, so that the whole request after authentication is
+    two round trips. Elsewhere (SQLite) the look-up comes first, outside the write lock.
 
     ``check`` turns the product found into the checked dose; whatever it raises (a refused
     dose) rolls the transaction back and goes on to the caller. Returns ``None``, having
     written nothing, if ``user`` has no live product with this id on this record (the
     caller answers 404 or 422 as :func:`.access.product_of` finds).
     """
+    if not rows.in_one_round_trip():
+        # No round trip to save (SQLite): the look-up stays out of the write lock.
+        found = access.own_product(user, patient_uuid, product_uuid)
+        if found is None:
+            return None
+        patient, product = found
+        return do_record_dose(
+            patient=patient,
+            entered_by=user,
+            product=product,
+            checked=check(product),
+            idempotency_key=idempotency_key,
+            preparation=preparation,
+            route=route,
+            source=source,
+            ip=ip,
+            count=count,
+        )
     look_up = access.own_product_statement(user, patient_uuid, product_uuid)
     if look_up is None:
         return None

@@ -311,7 +311,7 @@ def read_then_write(
     """
     if (
         on_commit
-        or not _in_one_round_trip()
+        or not in_one_round_trip()
         or connection.in_atomic_block
         or not connection.get_autocommit()
     ):
@@ -350,7 +350,7 @@ def _execute(cursor: Any, statements: Sequence[Statement], *, first: bool) -> li
         return Result(list(cursor.fetchall()), cursor.rowcount)
 
     results: list[Result] = []
-    if _in_one_round_trip():
+    if in_one_round_trip():
         cursor.execute(
             "; ".join(sql for sql, _ in statements), [p for _, ps in statements for p in ps]
         )
@@ -368,7 +368,7 @@ def _execute(cursor: Any, statements: Sequence[Statement], *, first: bool) -> li
     return results
 
 
-def _in_one_round_trip() -> bool:
+def in_one_round_trip() -> bool:
     """Whether statements can be sent together, as one query of several: on PostgreSQL with
     client-side binding (Django's default; server-side binding allows one per query)."""
     options = connection.settings_dict.get("OPTIONS", {})
