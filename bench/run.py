@@ -494,9 +494,9 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
                 if time.perf_counter() - started > 300:
                     break
                 time.sleep(0.2)
-            # The longest drain, and the queue it drained
-            if time.perf_counter() - started >= drain_s:
-                waiting, drain_s = left, time.perf_counter() - started
+            drained = time.perf_counter() - started
+            if drained >= drain_s:  # the longest drain, and the queue it drained
+                waiting, drain_s = left, drained
             screen_due()  # whatever is left (should be nothing)
             me_parts.append(trivial(me_seconds))
         me, dose = _together(me_parts), _together(dose_parts)

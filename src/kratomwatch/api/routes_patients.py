@@ -13,7 +13,7 @@ from ninja import Header, Query, Router, Status
 from ninja.decorators import decorate_view
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions import do_record_dose, do_record_own_dose
+from kratomwatch.clinic.actions import do_record_own_dose
 from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, Role, User
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.clinic.snapshot import product_spec
@@ -144,8 +144,8 @@ def record_dose(
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = _user(request)
     if user.role == Role.PATIENT and _valid_key(key):
-        # The common path: on PostgreSQL the patient's record and product are read in the
-        # dose's own transaction; a missing one is answered below.
+        # On PostgreSQL the patient's record and product are read in the dose's own
+        # transaction; a missing one is answered below.
         with deferred_screening():  # screened by the screening queue within seconds
             done = do_record_own_dose(
                 user=user,
@@ -158,31 +158,26 @@ def record_dose(
                 count=pending_count(request),
             )
         if done is not None:
-            return _answer(request, payload, *done)
-    patient, product = access.product_of(user, patient_uuid, payload.product)
+            entry, created = done
+            if created:
+                counted(request)
+            elif not _same_dose(entry, payload):
+                raise Problem(
+                    409,
+                    "This Idempotency-Key was used for a different dose: use a new key.",
+                    slug="idempotency-key-reused",
+                )
+            return Status(201 if created else 200, dose_out(entry))
+    # Nothing was recorded: the answer says why, in this order.
+    access.product_of(user, patient_uuid, payload.product)  # 404 unless the record is theirs
     if user.role != Role.PATIENT:
         raise Problem(403, "Only the patient records their doses.")
-    stored_key = "api:" + idempotency_key(key)
-    if product is None:
-        raise Problem(
-            422,
-            "The request has invalid fields.",
-            errors=[FieldError("product", "No such product on this record.", "product_unknown")],
-        )
-    checked = _checked(product, payload)
-    with deferred_screening():
-        # The rate limit is counted in the dose's own transaction: one commit, not two.
-        entry, created = do_record_dose(
-            patient=patient,
-            entered_by=user,
-            product=product,
-            checked=checked,
-            idempotency_key=stored_key,
-            source=EntrySource.API,
-            ip=request.META.get("REMOTE_ADDR"),
-            count=pending_count(request),
-        )
-    return _answer(request, payload, entry, created)
+    idempotency_key(key)  # 400 without a valid key
+    raise Problem(
+        422,
+        "The request has invalid fields.",
+        errors=[FieldError("product", "No such product on this record.", "product_unknown")],
+    )
 
 
 def _valid_key(value: str | None) -> bool:
@@ -216,15 +211,3 @@ def _checked(product: Product, payload: DoseIn) -> CheckedDose:
             errors=[FieldError(c.field, c.message, c.code) for c in pending],
         )
     return checked
-
-
-def _answer(request: HttpRequest, payload: DoseIn, entry: DoseEntry, created: bool) -> Status:
-    if created:
-        counted(request)
-    if not created and not _same_dose(entry, payload):
-        raise Problem(
-            409,
-            "This Idempotency-Key was used for a different dose: use a new key.",
-            slug="idempotency-key-reused",
-        )
-    return Status(201 if created else 200, dose_out(entry))

@@ -98,14 +98,7 @@ def do_record_dose(
     entry = _dose_entry(
         patient, product, checked, entered_by, idempotency_key, preparation, route, source
     )
-
-    def write(read: list[rows.Result]) -> list[rows.Statement]:
-        if count is not None:
-            count.check(read[0].count)
-        return _dose_writes(entry, read[-1].first, ip)
-
-    first = [] if count is None else [count.statement()]
-    return _store_dose(lambda: entry, [*first, *audit_chain.lock_statements()], write)
+    return _store_dose([], lambda _read: entry, count=count, ip=ip)
 
 
 class _NoSuchProduct(Exception):
@@ -157,26 +150,18 @@ def do_record_own_dose(
     look_up = access.own_product_statement(user, patient_uuid, product_uuid)
     if look_up is None:
         return None
-    built: list[DoseEntry] = []
-    first = [] if count is None else [count.statement()]
 
-    def write(read: list[rows.Result]) -> list[rows.Statement]:
-        if count is not None:
-            count.check(read[0].count)
-        row = read[len(first)].first
+    def entry(read: list[rows.Result]) -> DoseEntry:
+        row = read[0].first
         if row is None:
             raise _NoSuchProduct
         patient, product = access.own_product_from_row(row)
-        entry = _dose_entry(
+        return _dose_entry(
             patient, product, check(product), user, idempotency_key, preparation, route, source
         )
-        built.append(entry)
-        return _dose_writes(entry, read[-1].first, ip)
 
     try:
-        return _store_dose(
-            lambda: built[0], [*first, look_up, *audit_chain.lock_statements()], write
-        )
+        return _store_dose([look_up], entry, count=count, ip=ip)
     except _NoSuchProduct:
         return None
 
@@ -229,16 +214,29 @@ def _dose_writes(
 
 
 def _store_dose(
-    entry: Callable[[], DoseEntry],
-    first: Sequence[rows.Statement],
-    write: Callable[[list[rows.Result]], Sequence[rows.Statement]],
+    reads: Sequence[rows.Statement],
+    entry: Callable[[list[rows.Result]], DoseEntry],
+    *,
+    count: CountedInWrite | None,
+    ip: str | None,
 ) -> tuple[DoseEntry, bool]:
-    """Run the dose's transaction (:func:`rows.read_then_write`); ``entry()`` is the dose
-    ``write`` built. A repeated idempotency key is caught by the unique constraint, with
-    no look-up on the common path."""
+    """The dose's transaction (:func:`rows.read_then_write`): ``count``'s statement, the
+    ``reads``, the audit trail's lock and last event; then the dose that ``entry`` makes of
+    what the ``reads`` returned, its audit event and the screening mark. A repeated
+    idempotency key is caught by the unique constraint, with no look-up on the common
+    path."""
+    first = [] if count is None else [count.statement()]
+    built: list[DoseEntry] = []
+
+    def write(read: list[rows.Result]) -> list[rows.Statement]:
+        if count is not None:
+            count.check(read[0].count)
+        built.append(entry(read[len(first) : len(first) + len(reads)]))
+        return _dose_writes(built[0], read[-1].first, ip)
+
     try:
         returned = rows.read_then_write(
-            first,
+            [*first, *reads, *audit_chain.lock_statements()],
             write,
             # Screening right after commit is a callback on Django's commit; the screening
             # queue (the API's) needs only the mark.
@@ -246,14 +244,12 @@ def _store_dose(
         )
     except IntegrityError:
         # A retry with the same key (perhaps concurrent): answer with the first entry.
-        stored = entry()
         first_stored = DoseEntry.objects.get(
-            patient_id=stored.patient_id, idempotency_key=stored.idempotency_key
+            patient_id=built[0].patient_id, idempotency_key=built[0].idempotency_key
         )
         return first_stored, False
-    stored = entry()
-    rows.inserted(stored, returned[0].first)
-    return stored, True
+    rows.inserted(built[0], returned[0].first)
+    return built[0], True
 
 
 def active_plan(patient: PatientProfile) -> Plan | None:
