@@ -47,6 +47,7 @@ from kratomwatch.domain.questionnaires.scoring import (
     Answers,
     safety_messages,
     score,
+    urgent_symptoms,
     validate_answers,
 )
 
@@ -84,5 +85,6 @@ __all__ = [
     "parse_instrument_text",
     "safety_messages",
     "score",
+    "urgent_symptoms",
     "validate_answers",
 ]

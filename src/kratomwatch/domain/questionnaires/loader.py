@@ -233,7 +233,9 @@ def build_instrument(raw: Any, source: str) -> Instrument:
             for c in sc.get("context_flags", [])
         ),
         safety_rules=tuple(
-            SafetyRule(r["item"], int(r["greater_than"]), r["flag"], r["message"])
+            SafetyRule(
+                r["item"], int(r["greater_than"]), r["flag"], r["message"], r.get("symptom")
+            )
             for r in sc.get("safety_flags", [])
         ),
     )

@@ -135,6 +135,10 @@ class SafetyRule:
     greater_than: int
     flag: str
     message: str
+    symptom: str | None = None
+    """The red-flag symptom (an id of the knowledge base's symptoms) that such an answer
+    reports: saved on its own, with its urgent guidance, even when the rest of the
+    questionnaire is not complete (see :func:`~.scoring.urgent_symptoms`)."""
 
 
 @dataclass(frozen=True)

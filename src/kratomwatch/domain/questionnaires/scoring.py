@@ -218,6 +218,23 @@ def score(
     )
 
 
+def urgent_symptoms(instrument: Instrument, answers: Mapping[str, object]) -> list[str]:
+    """The red-flag symptoms reported by the answers given so far, whatever else is missing or
+    wrong: each safety rule with a ``symptom`` whose item is answered above its threshold.
+
+    ``answers`` maps item ids to values as given (an invalid or missing value reports
+    nothing). Used to save a crisis answer before the rest of the form is complete.
+    """
+    found = []
+    for rule in instrument.scoring.safety_rules:
+        value = answers.get(rule.item)
+        if rule.symptom is None or isinstance(value, bool) or not isinstance(value, int):
+            continue
+        if value in instrument.item(rule.item).allowed and value > rule.greater_than:
+            found.append(rule.symptom)
+    return list(dict.fromkeys(found))
+
+
 def safety_messages(instrument: Instrument, result: Score) -> list[str]:
     """The clinician-facing message for each safety flag raised in ``result``."""
     by_flag = {rule.flag: rule.message for rule in instrument.scoring.safety_rules}

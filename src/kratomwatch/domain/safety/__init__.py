@@ -12,6 +12,7 @@ from .snapshot import (
     SymptomReport,
     snapshot_from_json,
 )
+from .urgent import urgent_findings
 
 __all__ = [
     "DoseTaken",
@@ -30,4 +31,5 @@ __all__ = [
     "load_knowledge",
     "screen",
     "snapshot_from_json",
+    "urgent_findings",
 ]
