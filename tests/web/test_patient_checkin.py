@@ -131,7 +131,7 @@ def test_a_missing_rating_keeps_everything_typed(client: Client, tri: Triangle) 
     response = post(client, data)
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Choose one answer" in html and "was not saved" in html
+    assert "Choose one answer" in html and "not saved yet" in html
     assert 'value="3.25"' in html and "knee bad" in html and f'value="{typed_at}"' in html
     assert (
         'value="6" checked' in html

@@ -99,9 +99,7 @@ def do_submit_checkin(
                     entered_by=user,
                     idempotency_key=f"{key}-d{n}",
                 )
-            reports = [(sid, sev) for sid, sev in (side_effects or {}).items()]
-            reports += [(sid, 3) for sid in red_flags]
-            for sid, severity in reports:
+            for sid, severity in (side_effects or {}).items():
                 SymptomReport.objects.create(
                     patient=patient,
                     checkin=checkin,
@@ -110,6 +108,24 @@ def do_submit_checkin(
                     reported_at=now,
                     source=EntrySource.WEB,
                 )
+            # Red flags saved ahead of this check-in (do_report_red_flags, same key) join it
+            # as they are; the others are saved now.
+            ahead = patient.symptoms.filter(idempotency_key__startswith=f"{key}-rf-")
+            saved = set(ahead.values_list("idempotency_key", flat=True))
+            for report in ahead:
+                report.checkin = checkin
+                report.save(update_fields=["checkin", "modified"])
+            for sid in red_flags:
+                if red_flag_key(key, sid) not in saved:
+                    SymptomReport.objects.create(
+                        patient=patient,
+                        checkin=checkin,
+                        term=labels.get(sid, sid),
+                        severity=3,
+                        reported_at=now,
+                        source=EntrySource.WEB,
+                        idempotency_key=red_flag_key(key, sid),
+                    )
             audit(
                 user,
                 "checkin.create",
@@ -121,6 +137,51 @@ def do_submit_checkin(
     except IntegrityError:
         return CheckIn.objects.get(patient=patient, idempotency_key=key), False
     return checkin, True
+
+
+def red_flag_key(key: str, symptom_id: str) -> str:
+    """The idempotency key of a red flag reported with the form whose key is ``key``."""
+    return f"{key}-rf-{symptom_id}"[:80]
+
+
+def do_report_red_flags(
+    *,
+    patient: PatientProfile,
+    user: User,
+    key: str,
+    symptoms: Sequence[str],
+    ip: str | None = None,
+) -> list[SymptomReport]:
+    """Save red-flag symptoms on their own, ahead of the form they came with (a check-in or a
+    questionnaire that cannot be saved yet). Each is saved once per form (``key``): sending
+    the form again, or saving it whole later, adds nothing twice. Screening runs on commit.
+    Returns the reports saved now or before."""
+    labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
+    now = timezone.now()
+    reports = []
+    with transaction.atomic():
+        for sid in dict.fromkeys(symptoms):
+            report, created = SymptomReport.objects.get_or_create(
+                patient=patient,
+                idempotency_key=red_flag_key(key, sid),
+                defaults={
+                    "term": labels.get(sid, sid),
+                    "severity": 3,
+                    "reported_at": now,
+                    "source": EntrySource.WEB,
+                },
+            )
+            reports.append(report)
+            if created:
+                audit(
+                    user,
+                    "symptom.red_flag",
+                    patient=patient,
+                    object_type="symptom",
+                    object_uuid=report.uuid,
+                    ip=ip,
+                )
+    return reports
 
 
 def do_submit_questionnaire(

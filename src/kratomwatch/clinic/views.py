@@ -23,6 +23,7 @@ from .actions import (
     do_resolve_finding,
     screen_now_if_due,
 )
+from .form_errors import error_summary
 from .forms import DoseForm, FindingActionForm
 from .models import SEVERITY_RANK, Finding, FindingStatus, PatientProfile, Role, User
 
@@ -86,6 +87,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
         "has_products": patient.products.filter(archived=False).exists(),
         "checked_in_today": patient.checkins.filter(day=today).exists(),
         "due": due_questionnaires(patient),
+        "errors": error_summary(form) if form.is_bound else [],
     }
     return render(request, "clinic/patient_home.html", context, status=status)
 

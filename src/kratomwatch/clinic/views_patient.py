@@ -6,23 +6,27 @@ from datetime import time, timedelta
 
 from django.contrib import messages
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kratomwatch.domain.questionnaires import ScoringError, get_instrument
+from kratomwatch.domain.findings import Finding as DomainFinding
+from kratomwatch.domain.questionnaires import ScoringError, get_instrument, urgent_symptoms
+from kratomwatch.domain.safety import urgent_findings
 
 from . import access
 from .actions import active_plan
 from .actions_patient import (
     do_add_product,
+    do_report_red_flags,
     do_request_deletion,
     do_set_reminder,
     do_submit_checkin,
     do_submit_questionnaire,
 )
 from .charts import trend_svg
+from .form_errors import error_summary
 from .forms_patient import (
     CheckInForm,
     DoseRows,
@@ -31,6 +35,7 @@ from .forms_patient import (
     ReminderForm,
     dose_rows_initial,
     new_key,
+    symptom_choices,
 )
 from .models import (
     CheckIn,
@@ -99,11 +104,14 @@ def checkin(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     daily = get_instrument(DAILY)
     extra = [get_instrument(WITHDRAWAL)] if withdrawal_in_checkin(patient) else []
+    urgent: tuple[DomainFinding, ...] = ()
+    flags_saved: list[str] = []
     if request.method == "POST":
-        form = CheckInForm(request.POST)
-        ratings = QuestionnaireForm(daily, request.POST, prefix="r")
-        extras = [QuestionnaireForm(i, request.POST, prefix=f"x{n}") for n, i in enumerate(extra)]
-        rows = DoseRows(request.POST, prefix="dose", patient=patient, day=today)
+        data = _with_key(request.POST)
+        form = CheckInForm(data)
+        ratings = QuestionnaireForm(daily, data, prefix="r")
+        extras = [QuestionnaireForm(i, data, prefix=f"x{n}") for n, i in enumerate(extra)]
+        rows = DoseRows(data, prefix="dose", patient=patient, day=today)
         valid = all(
             [form.is_valid(), ratings.is_valid(), rows.is_valid(), *(x.is_valid() for x in extras)]
         )
@@ -130,12 +138,21 @@ def checkin(request: HttpRequest) -> HttpResponse:
                         request, "This check-in was already saved; nothing was added twice."
                     )
                 return redirect("checkin_done", checkin_uuid=entry.uuid)
+        # A red flag gets through whatever else is wrong: saved on its own now (the check-in,
+        # once corrected, adds it once), and its urgent guidance shown at the top.
+        flags = _chosen_red_flags(data)
+        if flags:
+            do_report_red_flags(
+                patient=patient,
+                user=user,
+                key=data["idempotency_key"],
+                symptoms=flags,
+                ip=_ip(request),
+            )
+            urgent = urgent_findings(flags, timezone.now())
+            labels = dict(form.fields["red_flags"].choices)  # type: ignore[attr-defined]
+            flags_saved = [labels[f] for f in flags]
         status = 400
-        messages.error(
-            request,
-            "Your check-in was not saved yet. Please look at the "
-            "highlighted answers; everything you entered is still here.",
-        )
     else:
         form = CheckInForm(initial={"idempotency_key": new_key()})
         ratings = QuestionnaireForm(daily, prefix="r")
@@ -166,9 +183,33 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "has_yesterday": has_yesterday,
             "today": today,
             "has_products": patient.products.filter(archived=False).exists(),
+            "urgent": urgent,
+            "flags_saved": flags_saved,
+            "errors": error_summary(
+                ratings, rows, *extras, form, names=["", "Dose", *([""] * len(extras))]
+            )
+            if request.method == "POST"
+            else [],
         },
         status=status,
     )
+
+
+def _with_key(posted: QueryDict) -> QueryDict:
+    """The posted data with a usable idempotency key: the form's own, or a new one kept in
+    the page, so that sending the page again never saves anything twice."""
+    key = posted.get("idempotency_key", "")
+    if 0 < len(key) <= 80 and key.isprintable():
+        return posted
+    data = posted.copy()
+    data["idempotency_key"] = new_key()
+    return data
+
+
+def _chosen_red_flags(posted: QueryDict) -> list[str]:
+    """The red-flag symptoms ticked, whatever else in the form is wrong."""
+    known = {sid for sid, _ in symptom_choices(True)}
+    return [sid for sid in dict.fromkeys(posted.getlist("red_flags")) if sid in known]
 
 
 @access.role_required(Role.PATIENT)
@@ -178,19 +219,29 @@ def checkin_done(request: HttpRequest, checkin_uuid: str) -> HttpResponse:
         entry = patient.checkins.get(uuid=checkin_uuid)
     except (CheckIn.DoesNotExist, ValueError) as exc:
         raise Http404("No such check-in") from exc
-    urgent = [f for f in open_messages(patient) if f.category == "red_flag"]
+    found = open_messages(patient)
+    symptoms = list(entry.symptoms.all())
     return render(
         request,
         "patient/checkin_done.html",
         {
             "patient": patient,
             "entry": entry,
-            "urgent": urgent,
-            "others": [f for f in open_messages(patient) if f.category != "red_flag"],
+            "urgent": urgent_messages(found, [s.term for s in symptoms]),
+            "others": [f for f in found if f.category != "red_flag"],
             "doses": entry.doses.select_related("product"),
-            "symptoms": entry.symptoms.all(),
+            "symptoms": symptoms,
         },
     )
+
+
+def urgent_messages(found: list[Finding], reported: list[str]) -> list[Finding | DomainFinding]:
+    """Open red-flag findings, and the red flags just ``reported`` (symptom terms) even before
+    or without a screening that stored them: their guidance never waits on the screening."""
+    urgent: list[Finding | DomainFinding] = [f for f in found if f.category == "red_flag"]
+    codes = {f.code for f in urgent}
+    urgent += [f for f in urgent_findings(reported, timezone.now()) if f.code not in codes]
+    return urgent
 
 
 @access.role_required(Role.PATIENT)
@@ -202,10 +253,12 @@ def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
     ).exists():
         raise Http404("This questionnaire is not scheduled for you")
     instrument = get_instrument(instrument_id)
-    key = request.POST.get("idempotency_key") or new_key()
+    urgent: tuple[DomainFinding, ...] = ()
     if request.method == "POST":
-        form = QuestionnaireForm(instrument, request.POST)
-        if form.is_valid() and len(key) <= 80:
+        data = _with_key(request.POST)
+        key = data["idempotency_key"]
+        form = QuestionnaireForm(instrument, data)
+        if form.is_valid():
             try:
                 response, created = do_submit_questionnaire(
                     patient=patient,
@@ -221,16 +274,43 @@ def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
                 if not created:
                     messages.info(request, "These answers were already saved.")
                 return redirect("questionnaire_done", response_uuid=response.uuid)
+        # A crisis answer gets through whatever else is missing: saved on its own as the
+        # red flag it reports, with its guidance at the top; the rest stays for correction.
+        crisis = urgent_symptoms(instrument, _given_answers(form))
+        if crisis:
+            do_report_red_flags(
+                patient=patient, user=user, key=key, symptoms=crisis, ip=_ip(request)
+            )
+            urgent = urgent_findings(crisis, timezone.now())
         status = 400
     else:
+        key = new_key()
         form = QuestionnaireForm(instrument)
         status = 200
     return render(
         request,
         "patient/questionnaire.html",
-        {"instrument": instrument, "form": form, "key": key},
+        {
+            "instrument": instrument,
+            "form": form,
+            "key": key,
+            "urgent": urgent,
+            "errors": error_summary(form) if form.is_bound else [],
+        },
         status=status,
     )
+
+
+def _given_answers(form: QuestionnaireForm) -> dict[str, object]:
+    """Each item's answer as a number where it is one, however the rest of the form fared."""
+    given: dict[str, object] = {}
+    for item in form.instrument.items:
+        raw = form.data.get(form.add_prefix(item.id), "")
+        try:
+            given[item.id] = int(raw)
+        except (TypeError, ValueError):
+            continue
+    return given
 
 
 @access.role_required(Role.PATIENT)

@@ -160,6 +160,16 @@ class SymptomReport(Record):
     onset = models.DateTimeField(null=True, blank=True)
     reported_at = models.DateTimeField(db_index=True)
     source = models.CharField(max_length=10, choices=EntrySource.choices, default=EntrySource.WEB)
+    # Set when a red flag is saved ahead of the rest of its form (see
+    # actions_patient.do_report_red_flags), so that saving the form later adds nothing twice.
+    idempotency_key = models.CharField(max_length=80, blank=True)
 
     class Meta:
         ordering = ["-reported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="unique_symptom_idempotency_key",
+            )
+        ]

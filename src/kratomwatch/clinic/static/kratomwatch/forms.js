@@ -1,0 +1,22 @@
+// Error summary (GOV.UK pattern): it takes the focus when the page opens, so that a screen
+// reader reads it and a phone shows it; each of its links moves the focus to its field and
+// brings the field's question into view. The links work without this script too.
+(function () {
+  "use strict";
+  // Urgent guidance, where a page has it, comes first and keeps the focus.
+  var urgent = document.querySelector("[data-urgent]");
+  var summary = document.querySelector("[data-error-summary]");
+  if (urgent) urgent.focus();
+  if (!summary) return;
+  if (!urgent) summary.focus();
+  summary.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    var question = target.closest("fieldset, .field, .dose-row") || target;
+    question.scrollIntoView({ block: "start" });
+    target.focus({ preventScroll: true });
+  });
+})();
