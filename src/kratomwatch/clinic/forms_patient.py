@@ -181,7 +181,12 @@ DoseRows = forms.formset_factory(
 
 
 def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]:
-    """Yesterday's doses (the repeat suggestion), then one blank row with the last product."""
+    """The last day's doses (the repeat suggestion), each at its own time of day today, then
+    one blank row with the last product, at the time now.
+
+    A repeated dose keeps its clock time, shown and editable before it is saved: stamping
+    every repeated dose with the time now would put them all at one moment and distort their
+    spacing, the daily totals and the plan's checks."""
     last = patient.doses.select_related("product").first()
     rows: list[dict[str, Any]] = []
     now = timezone.localtime().time().replace(second=0, microsecond=0)
@@ -201,12 +206,7 @@ def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]
                     "product": dose.product.uuid,
                     "amount": f"{dose.amount.normalize():f}",
                     "unit": dose.unit,
-                    # Today at the same time, but never later than now: a dose taken
-                    # "at 14:00" cannot be recorded at 09:00 for the afternoon to come.
-                    "at": min(
-                        timezone.localtime(dose.taken_at).time().replace(second=0, microsecond=0),
-                        now,
-                    ),
+                    "at": timezone.localtime(dose.taken_at).time().replace(second=0, microsecond=0),
                 }
             )
     blank: dict[str, Any] = {"took": False, "at": now}

@@ -183,6 +183,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "has_yesterday": has_yesterday,
             "today": today,
             "has_products": patient.products.filter(archived=False).exists(),
+            "now_time": timezone.localtime().time(),
             "urgent": urgent,
             "flags_saved": flags_saved,
             "errors": error_summary(

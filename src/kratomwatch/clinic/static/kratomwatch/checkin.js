@@ -6,10 +6,17 @@
   var repeat = document.getElementById("repeat-yesterday");
   if (repeat) {
     repeat.addEventListener("click", function () {
-      form.querySelectorAll(".dose-row[data-yesterday] input[name$='-took']").forEach(function (box) {
+      // Each keeps its own time of day; doses later in the day than now stay unticked.
+      var later = 0;
+      form.querySelectorAll(".dose-row[data-yesterday]").forEach(function (row) {
+        var box = row.querySelector("input[name$='-took']");
+        if (!box) return;
+        if (row.hasAttribute("data-later")) { later += 1; return; }
         box.checked = true;
       });
-      repeat.textContent = "Last time's doses ticked";
+      repeat.textContent = later
+        ? "Last time's doses ticked; check their times (" + later + " later today left unticked)"
+        : "Last time's doses ticked; check their times before saving";
       repeat.disabled = true;
     });
   }
