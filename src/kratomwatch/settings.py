@@ -143,6 +143,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
+# One way to write dates on every page (kratomwatch/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["kratomwatch.formats"]
 USE_I18N = True
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
