@@ -75,15 +75,19 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     else:
         form = DoseForm.blank(patient)
         status = 200
-    from .views_patient import due_questionnaires, open_messages
+    from .views_patient import due_questionnaires, urgent_and_other_messages
 
     today = timezone.localdate()
+    urgent, others = urgent_and_other_messages(patient)
     context = {
         "patient": patient,
         "form": form,
         "doses": patient.doses.select_related("product")[:10],
         "plan": active_plan(patient),
-        "messages_for_patient": open_messages(patient),
+        # Red flags in full at the top; of the rest the most severe shows, the others fold.
+        "urgent": urgent,
+        "first_message": others[0] if others else None,
+        "more_messages": others[1:],
         "has_products": patient.products.filter(archived=False).exists(),
         "checked_in_today": patient.checkins.filter(day=today).exists(),
         "due": due_questionnaires(patient),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time, timedelta
 
 from django.contrib import messages
@@ -95,6 +96,22 @@ def open_messages(patient: PatientProfile) -> list[Finding]:
         latest.setdefault(finding.code, finding)
     order = {"high": 0, "moderate": 1, "low": 2}
     return sorted(latest.values(), key=lambda f: order.get(f.severity, 3))
+
+
+def urgent_and_other_messages(
+    patient: PatientProfile, reported: Sequence[str] = ()
+) -> tuple[list[Finding | DomainFinding], list[Finding]]:
+    """:func:`open_messages` split in two: the urgent ones (red flags, a crisis answer), always
+    shown in full, and the others, most severe first. The red flags just ``reported`` (symptom
+    terms) are urgent even before, or without, a screening that stored them: their guidance
+    never waits on the screening."""
+    urgent: list[Finding | DomainFinding] = []
+    others: list[Finding] = []
+    for finding in open_messages(patient):
+        (urgent if finding.category == "red_flag" else others).append(finding)
+    codes = {f.code for f in urgent}
+    urgent += [f for f in urgent_findings(reported, timezone.now()) if f.code not in codes]
+    return urgent, others
 
 
 @access.role_required(Role.PATIENT)
@@ -220,29 +237,20 @@ def checkin_done(request: HttpRequest, checkin_uuid: str) -> HttpResponse:
         entry = patient.checkins.get(uuid=checkin_uuid)
     except (CheckIn.DoesNotExist, ValueError) as exc:
         raise Http404("No such check-in") from exc
-    found = open_messages(patient)
     symptoms = list(entry.symptoms.all())
+    urgent, others = urgent_and_other_messages(patient, [s.term for s in symptoms])
     return render(
         request,
         "patient/checkin_done.html",
         {
             "patient": patient,
             "entry": entry,
-            "urgent": urgent_messages(found, [s.term for s in symptoms]),
-            "others": [f for f in found if f.category != "red_flag"],
+            "urgent": urgent,
+            "others": others,
             "doses": entry.doses.select_related("product"),
             "symptoms": symptoms,
         },
     )
-
-
-def urgent_messages(found: list[Finding], reported: list[str]) -> list[Finding | DomainFinding]:
-    """Open red-flag findings, and the red flags just ``reported`` (symptom terms) even before
-    or without a screening that stored them: their guidance never waits on the screening."""
-    urgent: list[Finding | DomainFinding] = [f for f in found if f.category == "red_flag"]
-    codes = {f.code for f in urgent}
-    urgent += [f for f in urgent_findings(reported, timezone.now()) if f.code not in codes]
-    return urgent
 
 
 @access.role_required(Role.PATIENT)
@@ -321,7 +329,7 @@ def questionnaire_done(request: HttpRequest, response_uuid: str) -> HttpResponse
         response = patient.responses.get(uuid=response_uuid)
     except (QuestionnaireResponse.DoesNotExist, ValueError) as exc:
         raise Http404("No such response") from exc
-    urgent = [f for f in open_messages(patient) if f.category == "red_flag"]
+    urgent, _ = urgent_and_other_messages(patient)
     return render(
         request,
         "patient/questionnaire_done.html",

@@ -55,3 +55,21 @@ def amount(value: Any, places: int = 3) -> str:
         return format_decimal(number.quantize(Decimal(1).scaleb(-int(places)), ROUND_HALF_UP))
     except (InvalidOperation, ValueError):
         return str(value)
+
+
+#: The patient's persistent navigation: (URL name, label, URL names of the pages it covers).
+PATIENT_NAV = (
+    ("patient_home", "Today", {"patient_home"}),
+    ("checkin", "Check in", {"checkin", "checkin_done"}),
+    ("my_plan", "My plan", {"my_plan"}),
+    ("trends", "My trends", {"trends", "my_dose_response"}),
+    ("my_products", "My products", {"my_products", "product_add"}),
+)
+
+
+@register.inclusion_tag("clinic/_patient_nav.html", takes_context=True)
+def patient_nav(context: template.Context) -> dict[str, Any]:
+    """The patient's main pages, one tap away on every patient page; the current one marked."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    current = match.url_name if match is not None else None
+    return {"items": [(name, text, current in covers) for name, text, covers in PATIENT_NAV]}
