@@ -45,6 +45,8 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "patient_dose_response": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    # POST only: checked by test_analysis_release.py (test_only_the_patients_clinician_shares).
+    "release_dose_response": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "trial_design": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "trial_detail": (
         lambda t: {"patient_uuid": t.patient.uuid, "trial_uuid": make_trial(t).uuid},
@@ -147,6 +149,7 @@ POST_ONLY = {
     "trial_confirm",
     "trial_stop",
     "trial_adherence",
+    "release_dose_response",
     "clinic_care_team",
     "clinic_user_active",
     "clinic_reinvite",

@@ -125,9 +125,9 @@ def test_the_clinicians_section_with_seeded_diaries(
     for text in (
         "Personal dose–response",
         "Association, not causation",
-        "Effect per g (sustained), 90% CrI",
-        "P(benefit ≥ 1 point over that range)",
-        "P(benefit ≥ 30% of baseline",
+        "Difference in pain per g/day (sustained), 90% CrI",
+        "P(pain ≥ 1 point lower at the top of that range than at its bottom)",
+        "P(pain ≥ 30% lower than at the bottom of that range",
         "No plateau detected",
         "AR(1) ρ, 90% CrI",
         "Side effects by dose third",
@@ -147,7 +147,11 @@ def test_the_clinicians_section_with_seeded_diaries(
     body = _section(client, no_benefit)
     nb = dose_response(no_benefit).pain
     assert nb.sufficient and nb.prob_benefit_points is not None and nb.prob_benefit_points < 0.01
-    assert re.search(r"P\(benefit ≥ 1 point over that range\)</th><td>&lt;1%", body)
+    assert re.search(
+        r"P\(pain ≥ 1 point lower at the top of that range than at its bottom\)"
+        r"</th><td>&lt;1%",
+        body,
+    )
     # Without JavaScript the same section is a page of its own.
     page = _section(client, no_benefit, fragment=False)
     assert "<html" in page and "Personal dose–response" in page
@@ -164,7 +168,7 @@ def test_the_section_says_insufficient_data_with_the_minimum(client: Client, tri
     assert "Insufficient data." in body and "Insufficient data: " not in body.split("Notes")[0]
     assert "9 usable days; at least 28 days" in body
     assert "Minimum: at least 28 days" in body
-    assert "Effect per g (sustained)" not in body
+    assert "Difference in pain per g/day" not in body
     assert "Association, not causation" in body
 
 
@@ -183,6 +187,13 @@ def test_the_patient_page_includes_the_section(client: Client, tri: Triangle) ->
 
 
 def _plain(client: Client, patient: PatientProfile) -> str:
+    """The patient's section, once their clinician has shared it."""
+    clinician = _clinician_of(patient)
+    client.force_login(clinician)
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', _section(client, patient))
+    assert digest
+    url = reverse("release_dose_response", kwargs={"patient_uuid": patient.uuid})
+    assert client.post(url, {"digest": digest.group(1)}).status_code == 302
     client.force_login(patient.user)
     response = client.get(reverse("my_dose_response"), headers={"HX-Request": "true"})
     assert response.status_code == 200

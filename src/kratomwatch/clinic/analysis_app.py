@@ -18,6 +18,7 @@ one page share one fit, and a new entry shows up on the next page load.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -41,7 +42,7 @@ from kratomwatch.domain.analysis import (
     analyse_trial,
 )
 
-from .models import NofOneTrial, PatientProfile
+from .models import AnalysisRelease, NofOneTrial, PatientProfile
 
 DAILY = "kw-daily-pain"
 #: The window of the dose-response section: the last 120 days, today included.
@@ -185,8 +186,12 @@ def _percent(part: int, whole: int) -> str:
 
 
 def patient_summary(view: DoseResponseView) -> list[str]:
-    """The dose-response in plain words for the patient: no statistical terms, association
-    and not cause, "not enough data" when so, and never a suggestion to change the dose."""
+    """What the diary shows, in plain words for the patient, as their clinician may share it.
+
+    No statistical terms; association and not cause; "not enough data" when so. No figure per
+    gram and no direction of a link between amount and pain or side effects: "pain was lower
+    on days with more kratom" reads as a reason to take more, whatever follows it. Never a
+    suggestion to change the dose. The clinician's section has the figures."""
     pain = view.pain
     lines: list[str] = []
     if not pain.sufficient:
@@ -215,31 +220,25 @@ def patient_summary(view: DoseResponseView) -> list[str]:
             f"{_day(last)}: days on which you recorded your pain and your kratom amounts "
             "for that day and the day before."
         )
-        mean, (lo, hi) = pain.effect.mean, pain.effect.ci90
-        if hi < 0:
+        lo, hi = pain.effect.ci90
+        if hi < 0 or lo > 0:
             lines.append(
-                "On days when you had taken more kratom, your pain tended to be lower: by about "
-                f"{abs(mean):.1f} points out of 10 for each extra gram a day (most likely "
-                f"between {abs(hi):.1f} and {abs(lo):.1f} points)."
-            )
-        elif lo > 0:
-            lines.append(
-                "On days when you had taken more kratom, your pain tended to be higher: by about "
-                f"{mean:.1f} points out of 10 for each extra gram a day (most likely between "
-                f"{lo:.1f} and {hi:.1f} points). This is common, because people often take more "
-                "on days when their pain is worse."
+                "On these days, the amount of kratom you had taken and your pain were linked. "
+                "That does not show that one changed the other: people often take more on days "
+                "when their pain is already worse, and days differ in many other ways. Your care "
+                "team can talk through with you what this means."
             )
         else:
             lines.append(
                 "Your diary shows no clear link between how much kratom you took and your pain."
             )
     effects = view.side_effects
-    if effects is not None and effects.sufficient and len(effects.bands) >= 2:
-        low, high = effects.bands[0], effects.bands[-1]
+    days = sum(b.n_days for b in effects.bands) if effects is not None else 0
+    if effects is not None and effects.sufficient and days:
+        with_effect = sum(b.n_with_side_effect for b in effects.bands)
         lines.append(
-            "You reported side effects on "
-            f"{_percent(low.n_with_side_effect, low.n_days)} with your smallest amounts, "
-            f"and on {_percent(high.n_with_side_effect, high.n_days)} with your largest amounts."
+            f"Of the days on which you recorded kratom and answered the side-effect question, "
+            f"you reported side effects on {_percent(with_effect, days)}."
         )
     lines.append(
         "This shows what went together in your diary, not what causes what. Days with more "
@@ -250,6 +249,20 @@ def patient_summary(view: DoseResponseView) -> list[str]:
         "about it, talk with your care team."
     )
     return lines
+
+
+def summary_digest(lines: list[str]) -> str:
+    """A short fingerprint of the words a clinician saw, to check that they are still the
+    words being shared."""
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
+
+
+def latest_release(patient: PatientProfile) -> AnalysisRelease | None:
+    """The words most recently shared with the patient by their clinician, or None."""
+    release: AnalysisRelease | None = patient.analysis_releases.select_related(
+        "released_by"
+    ).first()
+    return release
 
 
 def trial_observations(
@@ -301,7 +314,9 @@ __all__ = [
     "daily_pain",
     "diary_days",
     "dose_response",
+    "latest_release",
     "patient_summary",
+    "summary_digest",
     "trial_analysis",
     "trial_observations",
 ]

@@ -38,6 +38,7 @@ ERASED_MODELS = (
     "conditions",
     "pharmacogenomics",
     "questionnaire_schedules",
+    "analysis_releases",
 )
 
 

@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     views,
     views_admin,
+    views_analysis,
     views_clinician,
     views_erasure,
     views_patient,
@@ -29,7 +30,7 @@ urlpatterns = [
     path("me/products/add/", views_patient.product_add, name="product_add"),
     path("me/plan/", views_patient.my_plan, name="my_plan"),
     path("me/trends/", views_patient.trends, name="trends"),
-    path("me/trends/dose-response/", views_trials.my_dose_response, name="my_dose_response"),
+    path("me/trends/dose-response/", views_analysis.my_dose_response, name="my_dose_response"),
     path("me/trial/", views_trials.my_trial, name="my_trial"),
     path("me/trial/answer/", views_trials.trial_adherence, name="trial_adherence"),
     path("me/data/", views_patient.my_data, name="my_data"),
@@ -64,8 +65,13 @@ urlpatterns = [
     path("patients/<uuid:patient_uuid>/", views.patient_detail, name="patient_detail"),
     path(
         "patients/<uuid:patient_uuid>/dose-response/",
-        views_trials.patient_dose_response,
+        views_analysis.patient_dose_response,
         name="patient_dose_response",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/dose-response/share/",
+        views_analysis.release_dose_response,
+        name="release_dose_response",
     ),
     path("patients/<uuid:patient_uuid>/trials/", views_trials.trial_design, name="trial_design"),
     path(

@@ -1,10 +1,9 @@
-"""Personal analyses in the app: the dose-response section and N-of-1 trials.
+"""N-of-1 trials in the app (the dose-response section is in :mod:`.views_analysis`).
 
 Clinicians reach a patient through :func:`access.patient_for`, patients their own record
-through :func:`access.own_profile`. The dose-response section is its own small page, loaded
-into the clinician's patient page and the patient's trends page (a plain link without
-JavaScript). A trial is designed, shown, and stored only when the clinician confirms it;
-only the clinician stops one early; the patient answers one question a day.
+through :func:`access.own_profile`. A trial is designed, shown, and stored only when the
+clinician confirms it; only the clinician stops one early; the patient answers one question
+a day.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kratomwatch.domain.analysis import MIN_DAYS_PER_ARM, Summary, TrialSchedule, design_trial
+from kratomwatch.domain.analysis import MIN_DAYS_PER_ARM, TrialSchedule, design_trial
 from kratomwatch.domain.analysis.nof1 import MAX_PAIRS, MAX_PERIOD_DAYS, MAX_WASHOUT_DAYS
 
 from . import access
@@ -36,14 +35,9 @@ from .actions_trials import (
     do_stop_trial,
     do_sync_trial_status,
 )
-from .analysis_app import (
-    WINDOW_DAYS,
-    DoseResponseView,
-    dose_response,
-    patient_summary,
-    trial_analysis,
-)
+from .analysis_app import trial_analysis
 from .models import NofOneTrial, PatientProfile, Role, TrialStatus, User
+from .views_analysis import num, pct
 
 PROPOSAL_SALT = "kratomwatch.nof1.proposal"
 PROPOSAL_MAX_AGE = 24 * 60 * 60  # a proposal not confirmed within a day is designed again
@@ -58,113 +52,6 @@ def _user(request: HttpRequest) -> User:
 
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
-
-
-def _fragment(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _pct(p: float | None) -> str:
-    if p is None:
-        return "—"
-    if p < 0.01:
-        return "<1%"
-    if p > 0.99:
-        return ">99%"
-    return f"{round(100 * p)}%"
-
-
-def _num(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
-
-
-def _signed(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None else f"{x:+.{digits}f}"
-
-
-def _ci(s: Summary | None) -> str:
-    """Mean and 90% credible interval, signed: "-0.12 (-0.30 to +0.05)"."""
-    if s is None:
-        return "—"
-    return f"{_signed(s.mean)} ({_signed(s.ci90[0])} to {_signed(s.ci90[1])})"
-
-
-# ----------------------------------------------------------------- dose-response section
-
-
-def _clinician_rows(view: DoseResponseView) -> dict[str, Any]:
-    """Formatted figures for the clinician's section (the template does no arithmetic)."""
-    pain = view.pain
-    out: dict[str, Any] = {"view": view, "pain": pain, "window_days": WINDOW_DAYS}
-    if pain.sufficient:
-        assert pain.effect is not None and pain.typical_dose is not None
-        assert pain.ar1 is not None and pain.comparison is not None
-
-        out |= {
-            "effect": _ci(pain.effect),
-            "effect_same": _ci(pain.effect_same_day),
-            "effect_prev": _ci(pain.effect_previous_day),
-            "trend": _ci(pain.trend_per_30_days),
-            "typical": f"{pain.typical_dose[0]:.1f} to {pain.typical_dose[1]:.1f} g/day",
-            "p_points": _pct(pain.prob_benefit_points),
-            "p_fraction": _pct(pain.prob_benefit_fraction),
-            "baseline": _num(pain.baseline, 1),
-            "plateau": None if pain.plateau is None else f"{pain.plateau:.1f} g/day",
-            "plateau_reason": pain.comparison.reason,
-            "ar1": f"{pain.ar1.mean:.2f} ({pain.ar1.ci90[0]:.2f} to {pain.ar1.ci90[1]:.2f})",
-            "residual_sd": _num(pain.residual_sd, 2),
-        }
-    effects = view.side_effects
-    if effects is not None:
-        out["side_effects"] = effects
-        out["bands"] = [
-            {
-                "label": b.label,
-                "range": f"{b.dose_min:.1f}–{b.dose_max:.1f} g",
-                "days": b.n_days,
-                "with": b.n_with_side_effect,
-                "share": f"{round(100 * b.proportion)}%",
-            }
-            for b in effects.bands
-        ]
-        if effects.odds_ratio_per_unit is not None:
-            o = effects.odds_ratio_per_unit
-            out["odds"] = f"{o.mean:.2f} ({o.ci90[0]:.2f} to {o.ci90[1]:.2f})"
-            out["p_increase"] = _pct(effects.prob_increase)
-        out["side_effect_reason"] = next(
-            (n for n in effects.notes if n.startswith(("Insufficient", "No trend"))), ""
-        )
-    return out
-
-
-@access.role_required(Role.CLINICIAN)
-@require_GET
-def patient_dose_response(request: HttpRequest, patient_uuid: str) -> HttpResponse:
-    user = _user(request)
-    patient = access.patient_for(user, patient_uuid)
-    audit(
-        user,
-        "analysis.view",
-        patient=patient,
-        object_type="patient",
-        object_uuid=patient.uuid,
-        ip=_ip(request),
-    )
-    context = {"patient": patient, **_clinician_rows(dose_response(patient, request))}
-    if _fragment(request):
-        return render(request, "analysis/_dose_response.html", context)
-    return render(request, "analysis/dose_response_page.html", context)
-
-
-@access.role_required(Role.PATIENT)
-@require_GET
-def my_dose_response(request: HttpRequest) -> HttpResponse:
-    patient = access.own_profile(_user(request))
-    view = dose_response(patient, request)
-    context = {"lines": patient_summary(view), "view": view}
-    if _fragment(request):
-        return render(request, "analysis/_my_dose_response.html", context)
-    return render(request, "analysis/my_dose_response_page.html", context)
 
 
 # ------------------------------------------------------------------------- calendars
@@ -231,11 +118,11 @@ def _result_rows(result: dict[str, Any] | None) -> dict[str, Any] | None:
             f"{diff['mean']:+.2f} ({diff['ci90'][0]:+.2f} to {diff['ci90'][1]:+.2f})"
         )
     rows |= {
-        "p_a": _pct(result["prob_a_better"]),
-        "p_b": _pct(result["prob_b_better"]),
-        "p_none": _pct(result["prob_no_important_difference"]),
-        "mean_a": _num(result["mean_pain_a"], 1),
-        "mean_b": _num(result["mean_pain_b"], 1),
+        "p_a": pct(result["prob_a_better"]),
+        "p_b": pct(result["prob_b_better"]),
+        "p_none": pct(result["prob_no_important_difference"]),
+        "mean_a": num(result["mean_pain_a"], 1),
+        "mean_b": num(result["mean_pain_b"], 1),
     }
     if result.get("ar1"):
         ar1 = result["ar1"]

@@ -1,3 +1,4 @@
+from .analysis import AnalysisRelease
 from .care import (
     SEVERITY_RANK,
     AuditEvent,
@@ -35,6 +36,7 @@ from .trials import NofOneTrial, TrialDay, TrialStatus
 
 __all__ = [
     "SEVERITY_RANK",
+    "AnalysisRelease",
     "ApiIdempotentReply",
     "ApiToken",
     "AuditEvent",

@@ -380,7 +380,7 @@ def analyse_dose_response(
     ratio = linear.sd_ratio(c_effect, LINEAR_PRIOR)
     if ratio > MAX_SD_RATIO:
         return insufficient(
-            "Insufficient data: the diary does not separate the effect of dose from "
+            "Insufficient data: the diary does not separate an association with dose from "
             f"day-to-day variation (the effect's posterior SD is {ratio:.2f} of its prior SD; "
             f"at most {MAX_SD_RATIO:g} is needed). This happens when consecutive days' doses "
             "move in opposite directions or vary too little."
@@ -414,8 +414,9 @@ def analyse_dose_response(
     ar1 = linear.rho_summary()
     notes = [
         *base_notes,
-        f"Effect per {unit}: change in {outcome} (0-10) when that day's and the previous "
-        f"day's dose are both 1 {unit} higher; negative means less {outcome}. Adjusted for a "
+        f"Difference per {unit}: how {outcome} (0-10) differed between days on which that "
+        f"day's and the previous day's dose were both 1 {unit} higher; negative means less "
+        f"{outcome} on such days (an association, not the effect of a dose). Adjusted for a "
         "linear trend over time, with day-to-day autocorrelation (AR(1)).",
         f"Typical dose range (10th to 90th percentile): {lo:.2f} to {hi:.2f} {unit}.",
     ]
@@ -423,8 +424,9 @@ def analyse_dose_response(
         notes.append(f"No plateau reported ({comparison.reason}).")
     else:
         notes.append(
-            f"Plateau: beyond about {plateau:.1f} {unit} a day, further benefit is unlikely "
-            f"in this diary ({comparison.selected} model favoured over linear)."
+            f"Plateau: above about {plateau:.1f} {unit} a day, {outcome} was unlikely to be "
+            f"lower by a further point in this diary ({comparison.selected} model favoured "
+            "over linear)."
         )
     notes.append(NO_ADVICE_NOTE)
     return DoseResponseResult(
@@ -523,14 +525,17 @@ def _plateau(
             f"{PLATEAU_BAYES_FACTOR:g}",
         )
     if p_below < PLATEAU_MIN_PROB_BENEFIT_BELOW:
-        return None, result(name, f"the {name} model does not show a clear benefit below a plateau")
+        return None, result(
+            name, f"the {name} model does not show a clearly lower score below a plateau"
+        )
     if plateau > p90:
         return None, result(
             name, f"the {name} model's plateau lies beyond the 90th percentile of recorded doses"
         )
     if p_further >= PLATEAU_MAX_PROB_FURTHER:
         return None, result(
-            name, f"a further benefit of 1 point or more beyond the {name} plateau is possible"
+            name,
+            f"a score lower by a further 1 point or more beyond the {name} plateau is possible",
         )
     return plateau, result(name, "criteria met")
 
