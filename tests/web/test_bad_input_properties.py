@@ -143,6 +143,12 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
         ["action", "reason"],
     ),
     ("bulk_acknowledge", lambda t: {}, "clinician", ["finding", "reason"]),
+    (
+        "release_dose_response",
+        lambda t: {"patient_uuid": t.patient.uuid},
+        "clinician",
+        ["digest"],
+    ),
 ]
 
 
