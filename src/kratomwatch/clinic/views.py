@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.domain.evidence import GRADE_LABELS, VERDICT_LABELS, load_library
+from kratomwatch.domain.products import format_decimal
 from kratomwatch.domain.safety import load_knowledge
 
 from . import access
@@ -67,7 +68,8 @@ def patient_home(request: HttpRequest) -> HttpResponse:
                 ip=client_ip(request),
             )
             if created:
-                messages.success(request, f"Saved: {entry.amount} {entry.unit} of {entry.product}.")
+                amount = format_decimal(entry.amount)
+                messages.success(request, f"Saved: {amount} {entry.unit} of {entry.product}.")
             else:
                 messages.info(request, "This dose was already saved; it was not added twice.")
             return redirect("patient_home")

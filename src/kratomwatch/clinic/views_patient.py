@@ -47,6 +47,7 @@ from .models import (
     Role,
     User,
 )
+from .snapshot import plan_limits
 from .trends import daily_series, summary
 
 DAILY = "kw-daily-pain"
@@ -382,7 +383,7 @@ def my_plan(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "patient/plan.html",
-        {"plan": plan, "steps": (plan.details or {}).get("steps", []) if plan else []},
+        {"plan": plan, "steps": plan_limits(plan).steps if plan else ()},
     )
 
 
