@@ -128,3 +128,53 @@ def test_a_weekly_increase_above_the_limit_is_flagged() -> None:
     gentle = [dose(i, start + timedelta(days=i), "2" if i < 7 else "2.2") for i in range(14)]
     assert check_plan(plan, gentle, UTC_TZ) == []
     assert check_plan(plan, doses[:10], UTC_TZ) == []  # too few days to compare
+
+
+APPROVED = T0 + timedelta(hours=12)  # Mon 2 Nov 2026, 20:00 UTC
+
+
+def test_doses_taken_before_the_plan_was_approved_are_not_checked() -> None:
+    plan = PlanLimits(
+        2,
+        max_single_dose_g=Decimal("3"),
+        max_daily_dose_g=Decimal("6"),
+        max_doses_per_day=2,
+        min_hours_between=Decimal("4"),
+        starts_at=APPROVED,
+    )
+    # Under the previous plan: a 5 g dose, 11 g on the day, three doses, 2 h apart.
+    before = [dose(i, T0 + timedelta(hours=2 * i), g) for i, g in enumerate(["5", "4", "2"])]
+    assert check_plan(plan, before, UTC_TZ) == []
+    # The same day, after approval: one 2 g dose 8 h after the last one is within every limit.
+    after = dose(9, APPROVED + timedelta(hours=1), "2")
+    assert check_plan(plan, [*before, after], UTC_TZ) == []
+
+
+def test_a_deviation_after_approval_names_only_the_doses_under_the_plan() -> None:
+    plan = PlanLimits(2, max_single_dose_g=Decimal("3"), starts_at=APPROVED)
+    early = dose(1, APPROVED - timedelta(minutes=1), "5")
+    late = dose(2, APPROVED, "5")  # from the instant of approval on
+    findings = check_plan(plan, [early, late], UTC_TZ)
+    assert codes(findings) == ["plan.single_dose_exceeded"]
+    assert [t["id"] for t in findings[0].triggers] == ["d2"]
+
+
+def test_the_interval_before_approval_and_unknown_amounts_before_it_are_not_held_against_it() -> (
+    None
+):
+    plan = PlanLimits(2, max_single_dose_g=Decimal("3"), min_hours_between=Decimal("4"),
+                      starts_at=APPROVED)  # fmt: skip
+    doses = [
+        dose(1, APPROVED - timedelta(hours=3), None),
+        dose(2, APPROVED + timedelta(hours=1), "2"),
+    ]
+    assert check_plan(plan, doses, UTC_TZ) == []
+
+
+def test_the_weekly_increase_compares_two_weeks_under_the_plan() -> None:
+    plan = PlanLimits(2, max_weekly_increase_pct=Decimal("10"), starts_at=T0 + timedelta(days=7))
+    doses = [dose(i, T0 + timedelta(days=i), "2" if i < 7 else "4") for i in range(14)]
+    assert check_plan(plan, doses, UTC_TZ) == []
+    assert codes(
+        check_plan(PlanLimits(1, max_weekly_increase_pct=Decimal("10")), doses, UTC_TZ)
+    ) == ["plan.weekly_increase_exceeded"]

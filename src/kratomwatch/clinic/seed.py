@@ -299,6 +299,12 @@ def _products_for(story: Story, rng: random.Random) -> list[dict[str, object]]:
     ]
 
 
+def _intake(today: date, days: int, tz: ZoneInfo) -> datetime:
+    """When the plan was agreed: midnight before the first seeded day."""
+    first = today - timedelta(days=days)
+    return datetime(first.year, first.month, first.day, tzinfo=tz)
+
+
 def _days(today: date, days: int) -> Iterator[tuple[int, date]]:
     start = today - timedelta(days=days)
     for i in range(days):
@@ -437,6 +443,7 @@ def _seed_patient(
             author=clinicians[index % 2],
             reason="Initial plan agreed at intake",
             review_on=today + timedelta(days=30),
+            approved_at=_intake(today, days, tz),
             **story.plan,
         )
     products = [Product.objects.create(patient=patient, **p) for p in _products_for(story, rng)]

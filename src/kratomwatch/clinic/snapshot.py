@@ -71,6 +71,7 @@ def plan_limits(plan: Plan) -> PlanLimits:
         min_hours_between=plan.min_hours_between,
         max_weekly_increase_pct=plan.max_weekly_increase_pct,
         steps=steps,
+        starts_at=plan.approved_at,
     )
 
 

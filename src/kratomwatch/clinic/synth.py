@@ -145,6 +145,9 @@ class _Calendar:
         self.iso = [d.isoformat() for d in self.dates]
         end_of_today = datetime(today.year, today.month, today.day, 23, 59, tzinfo=tz)
         self.now = min(end_of_today, datetime.now(tz))
+        first = self.dates[0] if self.dates else today
+        #: Intake, when the plan was agreed: midnight before the first day of the record.
+        self.intake = datetime(first.year, first.month, first.day, tzinfo=tz)
 
 
 def _story(index: int, rng: np.random.Generator) -> Story:
@@ -298,6 +301,7 @@ def _people(
                 author=lead,
                 reason="Initial plan agreed at intake",
                 review_on=calendar.today + timedelta(days=30),
+                approved_at=calendar.intake,
                 **story.plan,
             )
             plans.append(person.plan)

@@ -5,6 +5,10 @@ claim of their own, so their reference is the plan itself. Limits are in grams o
 leaf-equivalent; a dose whose leaf-equivalent is unknown cannot be compared and is
 reported as such rather than ignored. Deviations are grouped into one finding per rule
 per ISO week, so that a clinician sees "on 4 days in week 45" rather than four alerts.
+
+A plan applies from the moment it is approved (``PlanLimits.starts_at``): doses taken before
+then are not held against it, so approving a new or changed plan raises no deviation (and no
+message to the patient) for what was done under the previous one.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ class PlanLimits:
     max_weekly_increase_pct: Decimal | None = None
     steps: tuple[tuple[date, Decimal], ...] = ()
     """Taper or titration steps: (first day, daily limit in g), in force until the next step."""
+    starts_at: datetime | None = None
+    """When the plan was approved: only doses from this instant on are checked against it."""
+
+    def applies_to(self, dose: DoseEvent) -> bool:
+        return self.starts_at is None or dose.taken_at >= self.starts_at
 
     def daily_limit(self, day: date) -> Decimal | None:
         """The daily limit on ``day``: the step in force, else the plan's maximum."""
@@ -123,8 +132,12 @@ def _trigger(dose: DoseEvent) -> dict[str, str | None]:
 
 
 def check_plan(plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo) -> list[Finding]:
-    """One finding per broken limit per ISO week, plus one for doses that cannot be checked."""
-    ordered = sorted(doses, key=lambda d: d.taken_at)
+    """One finding per broken limit per ISO week, plus one for doses that cannot be checked.
+
+    Only doses taken from the plan's approval on count, for every limit: the daily total and
+    the number of doses of the day of approval, the gap between doses and the weekly increase
+    look only at doses taken under this plan."""
+    ordered = sorted((d for d in doses if plan.applies_to(d)), key=lambda d: d.taken_at)
     by_day: dict[date, list[DoseEvent]] = defaultdict(list)
     for dose in ordered:
         by_day[dose.taken_at.astimezone(tz).date()].append(dose)

@@ -40,6 +40,10 @@ class Plan(Record):
     details = models.JSONField(default=dict, blank=True, help_text="Taper steps, schedules.")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(max_length=300)
+    approved_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the clinician approved this version: its limits apply to doses from then.",
+    )
 
     class Meta:
         ordering = ["-version"]

@@ -266,4 +266,6 @@ def _plan(raw: Any, errors: list[tuple[str, str]]) -> PlanLimits | None:
             errors.append(("plan.max_doses_per_day", "must be a whole number of 1 or more"))
         else:
             values["max_doses_per_day"] = count
+    if raw.get("approved_at") is not None:
+        values["starts_at"] = _time(raw["approved_at"], "plan.approved_at", errors)
     return PlanLimits(version=int(raw.get("version", 1)), **values)
