@@ -379,8 +379,11 @@ def findings_changes(
     for found in result.findings:
         fingerprint = found.fingerprint()
         seen.add(fingerprint)
-        values = finding_values(found, result)
         row = by_fingerprint.get(fingerprint)
+        reopen = row is not None and row.status == FindingStatus.RESOLVED and not row.active
+        values = finding_values(
+            found, result, found_at=now if row is None or reopen else row.first_seen
+        )
         if row is None:
             created.append(
                 Finding(
@@ -392,7 +395,6 @@ def findings_changes(
                 )
             )
             continue
-        reopen = row.status == FindingStatus.RESOLVED and not row.active
         if row.active and not reopen and all(getattr(row, k) == v for k, v in values.items()):
             still.append(row.pk)
             continue
@@ -438,10 +440,17 @@ def _write_findings(
         rows.update_many(changed, [*SYNCED_FIELDS, "status", "last_seen", "active", "modified"])
 
 
-def finding_values(found: DomainFinding, result: ScreeningResult) -> dict[str, object]:
-    """The stored fields of a finding from the engine, its references resolved."""
+def finding_values(
+    found: DomainFinding, result: ScreeningResult, *, found_at: datetime
+) -> dict[str, object]:
+    """The stored fields of a finding from the engine, its references resolved. Its cause's
+    times are those of its triggering events; a cause with no time of its own (a medication
+    on the list) counts from ``found_at``, when screening first found it."""
     values: dict[str, object] = {k: ("" if v is None else v) for k, v in found.to_dict().items()}
     values["references"] = [result.references.get(r, {"id": r}) for r in found.references]
+    first, last = found.cause_times()
+    values["cause_first_at"] = first or found_at
+    values["cause_last_at"] = last or first or found_at
     return values
 
 
@@ -456,6 +465,8 @@ SYNCED_FIELDS = (
     "references",
     "triggers",
     "evidence_level",
+    "cause_first_at",
+    "cause_last_at",
 )
 
 

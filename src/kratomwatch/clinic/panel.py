@@ -1,7 +1,10 @@
 """The clinician's panel: patients ranked by open findings, with two-week trends.
 
 A fixed number of grouped queries whatever the number of patients (tested), merged in Python;
-the trend columns are computed only for the rows shown.
+the trend columns and the reason in words are computed only for the rows shown. Among
+patients whose most severe open finding is equally severe, those with a red flag new since the
+clinician last looked come first (see :mod:`.attention`), then the longest waiting, counted
+from the finding's cause.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from . import attention
 from .models import (
     CheckIn,
     DoseEntry,
@@ -21,6 +26,7 @@ from .models import (
     FindingStatus,
     PatientProfile,
     QuestionnaireResponse,
+    User,
 )
 
 DAILY = "kw-daily-pain"
@@ -41,6 +47,15 @@ class Row:
     dose_now: Decimal | None = None
     dose_before: Decimal | None = None
     categories: set[str] = field(default_factory=set)
+    new_at: set[str] = field(default_factory=set)
+    """Severities at which the patient has a red flag new since the clinician last looked."""
+    top: Finding | None = None
+    """The most urgent open finding, for the reason in words."""
+    reason: str = ""
+
+    @property
+    def is_new(self) -> bool:
+        return bool(self.new_at)
 
     @property
     def open_total(self) -> int:
@@ -86,20 +101,25 @@ def filtered(patients: QuerySet[PatientProfile], params: Any) -> QuerySet[Patien
 
 
 def panel_rows(
-    patients: QuerySet[PatientProfile], now: datetime | None = None, shown: int | None = None
+    patients: QuerySet[PatientProfile],
+    now: datetime | None = None,
+    shown: int | None = None,
+    viewer: User | None = None,
 ) -> list[Row]:
     """Every patient, ranked; the two-week columns filled for the first ``shown`` (or all).
 
     The ranking needs only the open findings, so the heavier queries of the trend columns run
-    for the rows on the page, not for a whole panel of hundreds.
+    for the rows on the page, not for a whole panel of hundreds. ``viewer`` is the clinician
+    looking: what is new is new to them.
     """
     now = now or timezone.now()
-    rows = {p.pk: Row(p) for p in patients.only("id", "uuid", "display_name")}
+    rows = {p.pk: Row(p) for p in patients.only("id", "uuid", "display_name", "year_of_birth")}
     ids = list(rows)
+    looked = attention.last_looked(viewer, ids)
     open_findings = (
         Finding.objects.filter(patient_id__in=ids, status=FindingStatus.OPEN)
         .values("patient_id", "severity")
-        .annotate(n=Count("id"), oldest=Min("first_seen"))
+        .annotate(n=Count("id"), oldest=Min(Coalesce("cause_first_at", "first_seen")))
     )
     for f in open_findings:
         row = rows[f["patient_id"]]
@@ -113,23 +133,63 @@ def panel_rows(
         .distinct()
     ):
         rows[f[0]].categories.add(f[1])
+    red_flags = (
+        Finding.objects.filter(
+            patient_id__in=ids, status=FindingStatus.OPEN, category=attention.RED_FLAG
+        )
+        .values("patient_id", "severity")
+        .annotate(latest=Max(Coalesce("cause_last_at", "cause_first_at", "first_seen")))
+    )
+    for f in red_flags:
+        pid = f["patient_id"]
+        if attention.is_new(attention.RED_FLAG, FindingStatus.OPEN, f["latest"], looked.get(pid)):
+            rows[pid].new_at.add(f["severity"])
     far_future = now + timedelta(days=3650)
 
-    def rank(r: Row) -> tuple[int, datetime, int, str]:
-        """Most severe open finding first; among equals, the one waiting longest."""
+    def rank(r: Row) -> tuple[int, int, datetime, int, str]:
+        """Most severe open finding first; among equals, a new red flag, then the one
+        waiting longest."""
         for level, severity in enumerate(("high", "moderate", "low")):
             if severity in r.oldest_by_severity:
                 return (
                     level,
+                    0 if severity in r.new_at else 1,
                     r.oldest_by_severity[severity],
                     -r.open_total,
                     r.patient.display_name,
                 )
-        return (3, far_future, 0, r.patient.display_name)
+        return (3, 1, far_future, 0, r.patient.display_name)
 
     ranked = sorted(rows.values(), key=rank)
-    _fill_trends({r.patient.pk: r for r in ranked[:shown]}, now)
+    page = {r.patient.pk: r for r in ranked[:shown]}
+    _fill_reasons(page, looked, now)
+    _fill_trends(page, now)
     return ranked
+
+
+def _fill_reasons(rows: dict[int, Row], looked: dict[int, datetime], now: datetime) -> None:
+    """The most urgent open finding of each row, and its cause in words."""
+    for finding in Finding.objects.filter(
+        patient_id__in=[pk for pk, r in rows.items() if r.open_total], status=FindingStatus.OPEN
+    ).only(
+        "patient_id",
+        "severity",
+        "category",
+        "status",
+        "title",
+        "triggers",
+        "first_seen",
+        "cause_first_at",
+        "cause_last_at",
+    ):
+        row = rows[finding.patient_id]
+        if row.top is None or attention.urgency(finding, looked) < attention.urgency(
+            row.top, looked
+        ):
+            row.top = finding
+    for row in rows.values():
+        if row.top is not None:
+            row.reason = attention.reason(row.top, now)
 
 
 def _fill_trends(rows: dict[int, Row], now: datetime) -> None:

@@ -548,7 +548,7 @@ def _screen(person: _Patient, cal: _Calendar) -> list[m.Finding]:
             fingerprint=found.fingerprint(),
             first_seen=cal.now,
             last_seen=cal.now,
-            **finding_values(found, result),
+            **finding_values(found, result, found_at=cal.now),
         )
         for found in result.findings
     ]

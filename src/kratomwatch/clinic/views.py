@@ -14,7 +14,7 @@ from kratomwatch.domain.evidence import GRADE_LABELS, VERDICT_LABELS, load_libra
 from kratomwatch.domain.products import format_decimal
 from kratomwatch.domain.safety import load_knowledge
 
-from . import access
+from . import access, attention
 from .actions import (
     LifecycleError,
     active_plan,
@@ -174,14 +174,14 @@ def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -
 @access.role_required(Role.CLINICIAN)
 def findings_inbox(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    findings = (
+    findings = list(
         Finding.objects.filter(patient__in=access.visible_patients(user))
         .exclude(status=FindingStatus.RESOLVED)
         .select_related("patient")
-        .order_by("-last_seen")
     )
+    looked = attention.last_looked(user, {f.patient_id for f in findings})
     groups: dict[str, list[Finding]] = {"high": [], "moderate": [], "low": []}
-    for finding in findings:
+    for finding in attention.annotate(findings, looked):  # new red flags first
         groups.setdefault(finding.severity, []).append(finding)
     return render(request, "clinic/findings_inbox.html", {"groups": groups})
 

@@ -62,6 +62,7 @@ def panel(request: HttpRequest) -> HttpResponse:
     rows = panel_rows(
         filtered(access.visible_patients(user), request.GET),
         shown=None if show_all else PANEL_PAGE,
+        viewer=user,
     )
     context = {
         "rows": rows if show_all else rows[:PANEL_PAGE],

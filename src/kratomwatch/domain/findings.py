@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +20,28 @@ class Severity(StrEnum):
 
 
 SEVERITY_ORDER = {Severity.HIGH: 3, Severity.MODERATE: 2, Severity.LOW: 1}
+
+#: The fields of a trigger that say when its event happened (a dose taken, a questionnaire
+#: answered, a symptom reported).
+EVENT_TIMES = ("taken_at", "reported_at")
+
+
+def cause_times(triggers: Iterable[Mapping[str, Any]]) -> tuple[datetime | None, datetime | None]:
+    """When a finding's cause began and when it last happened: the earliest and the latest
+    time of the events among its triggers, or ``(None, None)`` when its cause has no time of
+    its own (a medication on the list, a condition)."""
+    times = []
+    for trigger in triggers:
+        for key in EVENT_TIMES:
+            value = trigger.get(key)
+            if isinstance(value, str):
+                try:
+                    when = datetime.fromisoformat(value)
+                except ValueError:
+                    continue
+                if when.tzinfo is not None:
+                    times.append(when)
+    return (min(times), max(times)) if times else (None, None)
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,10 @@ class Finding:
         """Stable identity used to deduplicate stored findings across re-screening."""
         raw = json.dumps([self.code, self.key], sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+    def cause_times(self) -> tuple[datetime | None, datetime | None]:
+        """When its cause began and last happened (see :func:`cause_times`)."""
+        return cause_times(self.triggers)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -88,6 +88,17 @@ class Finding(Record):
     active = models.BooleanField(default=True, help_text="Whether its cause is present now.")
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
+    cause_first_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its cause began (the earliest symptom report, dose or answer that "
+        "triggers it); for causes with no time of their own, when it was first found.",
+    )
+    cause_last_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its cause last happened (the latest triggering report, dose or answer).",
+    )
     acknowledged_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -106,6 +117,16 @@ class Finding(Record):
                 fields=["patient", "fingerprint"], name="unique_finding_fingerprint"
             )
         ]
+
+    @property
+    def caused_at(self) -> Any:
+        """When its cause began: what "waiting since" counts from."""
+        return self.cause_first_at or self.first_seen
+
+    @property
+    def last_caused_at(self) -> Any:
+        """When its cause last happened: what "new since the clinician last looked" compares."""
+        return self.cause_last_at or self.caused_at
 
 
 class ClinicalNote(Record):

@@ -139,7 +139,7 @@ def _resolve(
         if isinstance(found, list):
             unknown_symptoms.append(NotRecognized(report.text, tuple(found)))
         else:
-            symptoms.append((report.text, found.id))
+            symptoms.append((report.text, found.id, report.reported_at))
     context = Context(
         snapshot, kb, tuple(meds), tuple(conditions), tuple(symptoms), Daily.of(snapshot)
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ class Context:
     knowledge: Knowledge
     medications: tuple[tuple[str, str | None, tuple[Any, ...]], ...]  # (name, dose, substances)
     conditions: tuple[tuple[str, str], ...]  # (as entered, code)
-    symptoms: tuple[tuple[str, str], ...]  # (as entered, symptom id), recent only
+    symptoms: tuple[tuple[str, str, datetime | None], ...]  # (as entered, id, when), recent
     daily: Daily
 
     @property
@@ -164,14 +164,23 @@ def _potency_unknown(spec: Any) -> bool:
 
 def symptom(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     wanted = set(spec["symptoms"])
-    hits = [(text, sid) for text, sid in ctx.symptoms if sid in wanted]
+    hits = [(text, sid, at) for text, sid, at in ctx.symptoms if sid in wanted]
     if not hits:
         return None
-    named = ", ".join(f"“{text}”" for text, _ in hits)
+    named = ", ".join(f"“{text}”" for text, _, _ in hits)
     return Hit(
-        tuple({"type": "symptom", "text": text, "symptom": sid} for text, sid in hits),
+        tuple(
+            {
+                "type": "symptom",
+                "text": text,
+                "symptom": sid,
+                "label": ctx.knowledge.symptoms[sid].label,
+                "reported_at": None if at is None else at.isoformat(),
+            }
+            for text, sid, at in hits
+        ),
         f"Reported symptom: {named}.",
-        ",".join(sorted({s for _, s in hits})),
+        ",".join(sorted({s for _, s, _ in hits})),
     )
 
 

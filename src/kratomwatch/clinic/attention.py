@@ -1,0 +1,107 @@
+"""What comes first for a clinician: red flags reported since they last looked.
+
+"Since the clinician last looked" means, concretely: a red-flag finding is **new** for a
+clinician while it is open (nobody has acknowledged or resolved it) and its cause last happened
+(the latest report of the symptom, or the answer, that triggers it) after that clinician last
+opened the patient's record (their latest ``patient.view`` in the audit trail), or they have
+never opened it. Opening the record, or acknowledging the finding, makes it no longer new;
+a new report of the symptom afterwards makes it new again.
+
+Times of a finding are those of its cause (:attr:`.models.Finding.caused_at`), not of the
+screening that stored it: "waiting 3 hours" counts from the report, not from the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+
+from .models import AuditEvent, Finding, FindingStatus, User
+
+RED_FLAG = "red_flag"
+LOOKED = "patient.view"
+SEVERITY_LEVEL = {"high": 0, "moderate": 1, "low": 2}
+
+
+def last_looked(user: User | None, patient_ids: Iterable[int]) -> dict[int, datetime]:
+    """When ``user`` last opened each of these patients' records (one query)."""
+    if user is None:
+        return {}
+    return dict(
+        AuditEvent.objects.filter(actor=user, action=LOOKED, patient_id__in=list(patient_ids))
+        .values("patient_id")
+        .annotate(at=Max("at"))
+        .values_list("patient_id", "at")
+    )
+
+
+def is_new(category: str, status: str, last_caused_at: datetime, looked: datetime | None) -> bool:
+    """Whether a finding is a red flag the clinician has not seen since its cause happened."""
+    return (
+        category == RED_FLAG
+        and status == FindingStatus.OPEN
+        and (looked is None or last_caused_at > looked)
+    )
+
+
+def finding_is_new(finding: Finding, looked: Mapping[int, datetime]) -> bool:
+    return is_new(
+        finding.category, finding.status, finding.last_caused_at, looked.get(finding.patient_id)
+    )
+
+
+def urgency(finding: Finding, looked: Mapping[int, datetime]) -> tuple[int, int, float]:
+    """Sort key: the most severe first; among equals new red flags, then the longest waiting."""
+    return (
+        SEVERITY_LEVEL.get(finding.severity, 3),
+        0 if finding_is_new(finding, looked) else 1,
+        finding.caused_at.timestamp(),
+    )
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[1].isupper():  # an abbreviation: "PHQ-9 …"
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def what(finding: Finding) -> str:
+    """The cause in words: the symptoms reported, else the finding's title."""
+    labels = [
+        str(t["label"])
+        for t in finding.triggers or []
+        if isinstance(t, dict) and t.get("type") == "symptom" and t.get("label")
+    ]
+    return ", ".join(dict.fromkeys(_lower_first(label) for label in labels)) or finding.title
+
+
+def when(moment: datetime, now: datetime | None = None) -> str:
+    """A moment in words, in local time: "today 06:12", "yesterday 21:40", "3 Dec 06:12"."""
+    local = timezone.localtime(moment)
+    today = timezone.localtime(now or timezone.now()).date()
+    clock = local.strftime("%H:%M")
+    if local.date() == today:
+        return f"today {clock}"
+    if local.date() == today - timedelta(days=1):
+        return f"yesterday {clock}"
+    day = f"{local.day} {local.strftime('%b')}"
+    if local.year != today.year:
+        day += f" {local.year}"
+    return f"{day} {clock}"
+
+
+def reason(finding: Finding, now: datetime | None = None) -> str:
+    """What happened and when, for a panel row: "difficulty breathing, today 06:12"."""
+    return f"{what(finding)}, {when(finding.last_caused_at, now)}"
+
+
+def annotate(findings: Iterable[Finding], looked: Mapping[int, datetime]) -> list[Any]:
+    """Set ``is_new`` on each finding (for templates) and return them, most urgent first."""
+    ranked = sorted(findings, key=lambda f: urgency(f, looked))
+    for finding in ranked:
+        finding.is_new = finding_is_new(finding, looked)  # type: ignore[attr-defined]
+    return ranked
