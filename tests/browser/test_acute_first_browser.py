@@ -83,7 +83,7 @@ def test_a_new_red_flag_leads_with_its_reason(
     shot(page, f"clinician-panel-new-red-flag-{viewport['width']}")
 
     page.goto(f"{live_server.url}/findings/")
-    first_high = page.locator("section:has(#sev-high) article.finding").first
+    first_high = page.locator("section:has(#sev-high) .patient-group").first
     assert "Nora Field" in first_high.inner_text()
     assert first_high.locator(".badge.new").count() == 1
     assert no_horizontal_scroll(page)

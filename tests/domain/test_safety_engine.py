@@ -76,7 +76,7 @@ def test_a_class_rule_fires_on_a_brand_name_and_names_it() -> None:
     result = screen(snap, kb)
     assert codes(result) == ["interaction.benzo"]
     finding = result.findings[0]
-    assert "Xanax 0.5 mg" in finding.rationale and "benzodiazepine" in finding.rationale
+    assert "Xanax 0.5 mg" in finding.rationale and "(Benzodiazepine)" in finding.rationale
     assert finding.triggers == (
         {
             "type": "medication",
@@ -275,3 +275,29 @@ def test_findings_are_sorted_by_severity_and_deterministic() -> None:
 def test_age_threshold(year: int, fires: bool) -> None:
     kb = kb_with(rule("condition.older", {"kind": "age", "min_years": 65}))
     assert bool(codes(screen(Snapshot(as_of=NOW, year_of_birth=year), kb))) is fires
+
+
+def test_rationales_name_things_by_their_labels_never_their_codes() -> None:
+    item = _phq9_item9()
+    kb = kb_with(
+        rule(
+            "red_flag.phq9",
+            {"kind": "questionnaire_item", "instrument": "phq9", "item": item, "min": 1},
+            "high",
+        ),  # fmt: skip
+        rule("interaction.opioid", {"kind": "substance_class", "classes": ["opioid_agonist"]}),
+        rule("product.seven_oh", {"kind": "product", "forms": ["seven_oh"]}),
+        rule("broken.rule", {"kind": "questionnaire_score", "instrument": "phq9"}),
+    )
+    snap = Snapshot(
+        as_of=NOW,
+        medications=(Medication("oxycodone 5 mg"),),
+        products=(ProductUse("Blue tabs", ProductSpec(form=ProductForm.SEVEN_OH)),),
+        responses=(Response("phq9", NOW, score(get_instrument("phq9"), [0] * 8 + [2])),),
+    )
+    text = " ".join(f.rationale for f in screen(snap, kb).findings)
+    assert "PHQ-9 on" in text and "item 9 answered 2" in text
+    assert "(Opioid agonist)" in text and "7-OH" in text
+    assert "rules could not be evaluated: “broken.rule”" in text  # the test rule's title
+    for code in ("phq9", item, "opioid_agonist", "seven_oh"):
+        assert code not in text

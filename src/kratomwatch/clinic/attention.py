@@ -100,8 +100,20 @@ def reason(finding: Finding, now: datetime | None = None) -> str:
 
 
 def annotate(findings: Iterable[Finding], looked: Mapping[int, datetime]) -> list[Any]:
-    """Set ``is_new`` on each finding (for templates) and return them, most urgent first."""
+    """Set ``is_new`` and ``happened`` (its cause's last time in words) on each finding, for
+    templates, and return them, most urgent first."""
     ranked = sorted(findings, key=lambda f: urgency(f, looked))
+    now = timezone.now()
     for finding in ranked:
         finding.is_new = finding_is_new(finding, looked)  # type: ignore[attr-defined]
+        finding.happened = when(finding.last_caused_at, now)  # type: ignore[attr-defined]
     return ranked
+
+
+def by_patient(findings: Iterable[Finding]) -> list[tuple[Any, list[Finding]]]:
+    """Findings already in order, grouped per patient: each patient where their first (most
+    urgent) finding stands."""
+    groups: dict[int, tuple[Any, list[Finding]]] = {}
+    for finding in findings:
+        groups.setdefault(finding.patient_id, (finding.patient, []))[1].append(finding)
+    return list(groups.values())

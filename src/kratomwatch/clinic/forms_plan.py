@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from .models import Plan, PlanKind
+from .templatetags.labels import instrument_name
 
 SCHEDULABLE = ("phq9", "phq2", "gad7", "gad2", "kw-withdrawal", "kw-use-criteria")
 
@@ -58,7 +59,7 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
                 required=False,
                 min_value=1,
                 max_value=90,
-                label=instrument,
+                label=instrument_name(instrument),
                 help_text="days between",
                 error_messages={
                     "min_value": "Between 1 and 90 days, or empty for not scheduled.",

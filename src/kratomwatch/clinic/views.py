@@ -26,7 +26,15 @@ from .actions import (
 )
 from .form_errors import error_summary
 from .forms import DoseForm, FindingActionForm
-from .models import SEVERITY_RANK, Finding, FindingStatus, PatientProfile, Role, User
+from .models import (
+    SEVERITY_RANK,
+    Finding,
+    FindingSeverity,
+    FindingStatus,
+    PatientProfile,
+    Role,
+    User,
+)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -177,13 +185,25 @@ def findings_inbox(request: HttpRequest) -> HttpResponse:
     findings = list(
         Finding.objects.filter(patient__in=access.visible_patients(user))
         .exclude(status=FindingStatus.RESOLVED)
-        .select_related("patient")
+        .select_related("patient", "acknowledged_by")
     )
     looked = attention.last_looked(user, {f.patient_id for f in findings})
+    ranked = attention.annotate(findings, looked)  # new red flags first
     groups: dict[str, list[Finding]] = {"high": [], "moderate": [], "low": []}
-    for finding in attention.annotate(findings, looked):  # new red flags first
-        groups.setdefault(finding.severity, []).append(finding)
-    return render(request, "clinic/findings_inbox.html", {"groups": groups})
+    for finding in ranked:
+        if finding.status == FindingStatus.OPEN:
+            groups.setdefault(finding.severity, []).append(finding)
+    acknowledged = [f for f in ranked if f.status == FindingStatus.ACKNOWLEDGED]
+    context = {
+        "groups": groups,
+        "sections": [
+            (severity, dict(FindingSeverity.choices)[severity], items, attention.by_patient(items))
+            for severity, items in groups.items()
+        ],
+        "acknowledged": attention.by_patient(acknowledged),
+        "acknowledged_count": len(acknowledged),
+    }
+    return render(request, "clinic/findings_inbox.html", context)
 
 
 def evidence_library(request: HttpRequest) -> HttpResponse:

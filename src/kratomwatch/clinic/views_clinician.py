@@ -34,15 +34,15 @@ from .panel import filtered, panel_rows
 
 PANEL_PAGE = 50  # the most urgent first; the rest on request
 CATEGORIES = [
-    "interaction",
-    "condition",
-    "product",
-    "red_flag",
-    "dependence",
-    "tolerance",
-    "benefit",
-    "plan",
-    "screening",
+    ("interaction", "Interaction with a medication"),
+    ("condition", "Condition"),
+    ("product", "Product"),
+    ("red_flag", "Red flag"),
+    ("dependence", "Dependence or withdrawal"),
+    ("tolerance", "Tolerance"),
+    ("benefit", "Lack of benefit"),
+    ("plan", "Plan deviation"),
+    ("screening", "Screening problem"),
 ]
 
 

@@ -22,6 +22,14 @@ from decimal import Decimal
 from .findings import Finding, Severity
 
 PLAN_REFERENCE = "clinician-plan"
+#: What the plan findings cite, in the shape of a resolved reference.
+PLAN_CITATION: dict[str, str | None] = {
+    "id": PLAN_REFERENCE,
+    "citation": "The patient's plan, as approved by their clinician in KratomWatch.",
+    "pmid": None,
+    "doi": None,
+    "url": None,
+}
 
 
 @dataclass(frozen=True)

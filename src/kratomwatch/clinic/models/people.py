@@ -113,6 +113,18 @@ class PatientProfile(Record):
     def __str__(self) -> str:
         return self.display_name
 
+    @property
+    def reference(self) -> str:
+        """A short reference from the record's public id, shown beside the name so that two
+        patients of the same name are told apart."""
+        return self.uuid.hex[:6].upper()
+
+    @property
+    def identity_hint(self) -> str:
+        """What tells this patient apart in a list: "born 1961 · ref 3F9A1C"."""
+        born = f"born {self.year_of_birth} · " if self.year_of_birth else ""
+        return f"{born}ref {self.reference}"
+
 
 class CareTeamMembership(Record):
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..findings import Finding, Severity
-from ..plan_check import DoseEvent, check_plan
+from ..plan_check import PLAN_CITATION, PLAN_REFERENCE, DoseEvent, check_plan
 from ..substances import InvalidQueryError, Match, recognize
 from .knowledge import Knowledge, KnowledgeError, Rule, load_knowledge
 from .series import Daily
@@ -77,12 +77,12 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         )
     context, unknown = _resolve(snapshot, kb)
     findings: list[Finding] = []
-    failed: list[str] = []
+    failed: list[tuple[Rule, str]] = []
     for rule in kb.rules:
         try:
             hit = TRIGGERS[rule.kind](rule.trigger, context)
         except Exception as exc:  # noqa: BLE001 - reported as a finding below
-            failed.append(f"{rule.id} ({type(exc).__name__}: {exc})")
+            failed.append((rule, f"{type(exc).__name__}: {exc}"))
             continue
         if hit is not None:
             findings.append(_finding(rule, hit.because, hit.triggers, hit.key))
@@ -95,6 +95,8 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.category, f.code, f.key))
     used = {r for f in findings for r in f.references}
     refs = {r: kb.references[r].to_dict() for r in used if r in kb.references}
+    if PLAN_REFERENCE in used:
+        refs[PLAN_REFERENCE] = dict(PLAN_CITATION)
     return ScreeningResult(tuple(findings), unknown, kb.version, refs)
 
 
@@ -197,18 +199,21 @@ def _unrecognized(unknown: dict[str, tuple[NotRecognized, ...]]) -> Finding:
     )
 
 
-def _incomplete(failed: list[str]) -> Finding:
+def _incomplete(failed: list[tuple[Rule, str]]) -> Finding:
+    """The rules are named by their titles; their ids and the errors go in the triggers."""
     return Finding(
         code="screening.incomplete",
         severity=Severity.HIGH,
         category="screening",
         title="Safety screening did not complete",
-        rationale="These rules could not be evaluated: " + "; ".join(failed) + ".",
+        rationale="These rules could not be evaluated: "
+        + "; ".join(f"“{rule.title}”" for rule, _ in failed)
+        + ".",
         management="Screening results are incomplete: review the patient's record manually and "
         "report this error to the system administrator.",
         patient_message=None,
         references=(),
-        triggers=tuple({"type": "rule", "id": f.split(" ")[0]} for f in failed),
+        triggers=tuple({"type": "rule", "id": rule.id, "error": error} for rule, error in failed),
         key="incomplete",
     )
 

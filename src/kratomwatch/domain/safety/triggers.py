@@ -12,6 +12,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ..products import FORM_LABELS
+from ..questionnaires import UnknownInstrumentError, get_instrument
+from ..substances import load_knowledge as load_substances
 from .knowledge import Knowledge
 from .series import Daily, in_window, mean, pct_change, window
 from .snapshot import Snapshot
@@ -71,7 +74,7 @@ def _medications(ctx: Context, pick: Callable[[Any], bool], classes: set[str]) -
     parts = []
     for name, _, matched in hits:
         detail = "; ".join(
-            s.name + (f" ({', '.join(sorted(classes & set(s.classes)))})" if classes else "")
+            s.name + (f" ({', '.join(_class_labels(classes & set(s.classes)))})" if classes else "")
             for s in matched
         )
         parts.append(f"{name} [{detail}]")
@@ -81,6 +84,12 @@ def _medications(ctx: Context, pick: Callable[[Any], bool], classes: set[str]) -
     )
     key = ",".join(sorted({s.id for _, _, m in hits for s in m}))
     return Hit(triggers, "Medication list includes " + ", ".join(parts) + ".", key)
+
+
+def _class_labels(classes: set[str]) -> list[str]:
+    """Substance classes by their labels ("Benzodiazepine"), never their ids."""
+    known = load_substances().classes
+    return sorted(known[c].label if c in known else c.replace("_", " ") for c in classes)
 
 
 def condition(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -140,7 +149,7 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         return None
     if not hits:
         return None
-    names = ", ".join(f"{p.name} ({p.spec.form.value})" for p in hits)
+    names = ", ".join(f"{p.name} ({FORM_LABELS[p.spec.form]})" for p in hits)
     return Hit(
         tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
         f"Product in use, {reason}: {names}.",
@@ -202,6 +211,24 @@ def _response_trigger(response: Any) -> dict[str, Any]:
     }
 
 
+def _instrument_name(instrument_id: str) -> str:
+    """An instrument by its name ("PHQ-9"), never its id."""
+    try:
+        instrument = get_instrument(instrument_id)
+    except UnknownInstrumentError:
+        return "A questionnaire"
+    return instrument.short_title or instrument.title
+
+
+def _item_name(instrument_id: str, item_id: str) -> str:
+    """An item by its number in the questionnaire ("item 9"), never its id."""
+    try:
+        ids = get_instrument(instrument_id).item_ids
+    except UnknownInstrumentError:
+        return "an item"
+    return f"item {ids.index(item_id) + 1}" if item_id in ids else "an item"
+
+
 def questionnaire_item(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     response = _latest(ctx, spec["instrument"])
     if response is None:
@@ -211,8 +238,9 @@ def questionnaire_item(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         return None
     return Hit(
         (_response_trigger(response),),
-        f"{spec['instrument']} on {response.taken_at.date().isoformat()}: item "
-        f"{spec['item']} answered {value} (threshold {spec['min']}).",
+        f"{_instrument_name(spec['instrument'])} on {response.taken_at.date().isoformat()}: "
+        f"{_item_name(spec['instrument'], spec['item'])} answered {value} "
+        f"(threshold {spec['min']}).",
         f"{spec['instrument']}:{response.taken_at.isoformat()}",
     )
 
@@ -232,7 +260,7 @@ def questionnaire_score(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         why = f"total {total}, band “{band}”"
     return Hit(
         (_response_trigger(response),),
-        f"{spec['instrument']} on {response.taken_at.date().isoformat()}: {why}.",
+        f"{_instrument_name(spec['instrument'])} on {response.taken_at.date().isoformat()}: {why}.",
         f"{spec['instrument']}:{response.taken_at.isoformat()}",
     )
 
