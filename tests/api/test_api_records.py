@@ -57,6 +57,7 @@ def test_plan_versions_are_listed_with_their_steps(
     )
     item = api_as("patient").get(f"/api/patients/{tri.patient.uuid}/plans").json()["items"][0]
     assert item["max_daily_dose_g"] == "8" and item["steps"][0]["daily_g"] == "7"
+    assert item["approved_at"]  # when its limits started to apply
 
 
 def test_a_patient_records_a_questionnaire_once(api_as: Callable[..., Any], tri: Triangle) -> None:

@@ -79,6 +79,7 @@ def plan_out(p: Plan) -> dict[str, Any]:
         "stop_rules": p.stop_rules,
         "steps": list((p.details or {}).get("steps", [])),
         "reason": p.reason,
+        "approved_at": p.approved_at,
         "created": p.created,
     }
 

@@ -157,6 +157,7 @@ class PlanOut(Schema):
     stop_rules: str
     steps: list[dict[str, str]]
     reason: str
+    approved_at: datetime
     created: datetime
 
 

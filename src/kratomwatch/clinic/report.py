@@ -271,7 +271,7 @@ def _plan(plan: Plan | None, today: date) -> PlanSummary | None:
     author = plan.author.get_full_name() or plan.author.username
     heading = (
         f"{plan.get_kind_display()} plan, version {plan.version}, by {author} on "
-        f"{_day(timezone.localtime(plan.created).date())}"
+        f"{_day(timezone.localtime(plan.approved_at).date())}"
         + (f" (reason: {plan.reason})" if plan.reason else "")
         + "."
     )
