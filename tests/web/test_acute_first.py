@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from kratomwatch.clinic.actions import do_screen_patient
 from kratomwatch.clinic.models import (
     CareTeamMembership,
     Finding,
@@ -72,7 +73,7 @@ def test_a_new_red_flag_ranks_first_marked_new_with_its_reason(
     assert panel_order(client)[:2] == ["Nora", "Olive"]
 
 
-def test_new_is_per_clinician_and_acknowledging_ends_it(
+def test_new_is_per_clinician_and_acknowledging_ends_it_until_it_happens_again(
     client: Client, tri: Triangle, django_capture_on_commit_callbacks: Any
 ) -> None:
     report(tri.patient, "had a fit", 2, django_capture_on_commit_callbacks)
@@ -95,6 +96,18 @@ def test_new_is_per_clinician_and_acknowledging_ends_it(
         r for r in client.get(reverse("patient_list")).context["rows"] if r.patient == tri.patient
     ]
     assert not row.is_new
+    do_screen_patient(tri.patient.pk)  # screening again: the same report stays acknowledged
+    red.refresh_from_db()
+    assert red.status == "acknowledged"
+
+    # A new report after the acknowledgement opens the red flag again, new to the clinician.
+    report(tri.patient, "had a fit", 0, django_capture_on_commit_callbacks)
+    red.refresh_from_db()
+    assert red.status == "open" and red.acknowledged_reason == "Called the patient"
+    [row] = [
+        r for r in client.get(reverse("patient_list")).context["rows"] if r.patient == tri.patient
+    ]
+    assert row.is_new
 
 
 def test_waiting_time_counts_from_the_report_not_from_screening(

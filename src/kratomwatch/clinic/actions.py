@@ -359,7 +359,8 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
 
     Stored findings are never deleted: a finding whose cause is gone stays, inactive, until a
     clinician acknowledges or resolves it. A resolved finding whose cause persists stays
-    resolved; one whose cause went away and came back is opened again.
+    resolved; one whose cause went away and came back is opened again. A red flag that
+    happened again after it was acknowledged or resolved (a new report) is opened again.
     """
     stored = Finding.objects.filter(patient=patient)
     _write_findings(*findings_changes(patient, stored, result, now), now)
@@ -384,6 +385,8 @@ def findings_changes(
         values = finding_values(
             found, result, found_at=now if row is None or reopen else row.first_seen
         )
+        if row is not None and _red_flag_again(row, values["cause_last_at"]):
+            reopen = True
         if row is None:
             created.append(
                 Finding(
@@ -412,6 +415,18 @@ def findings_changes(
             row.modified = now
             changed.append(row)
     return created, changed, still
+
+
+def _red_flag_again(row: Finding, cause_last_at: object) -> bool:
+    """Whether a red flag that a clinician acknowledged or resolved happened again since: a
+    new report of the symptom (or a new answer) opens it again, so that it is seen."""
+    if row.category != "red_flag" or not isinstance(cause_last_at, datetime):
+        return False
+    closed = {
+        FindingStatus.ACKNOWLEDGED: row.acknowledged_at,
+        FindingStatus.RESOLVED: row.resolved_at,
+    }.get(FindingStatus(row.status))
+    return closed is not None and cause_last_at > closed
 
 
 def _write_findings(
