@@ -137,6 +137,8 @@ def test_a_dose_over_the_plan_is_recorded_flagged_and_told(
             max_single_dose_g=Decimal("3"),
             author=tri.clinician,
             reason="intake",
+            # Approved before the dose (whose time the form takes to the minute).
+            approved_at=timezone.now() - timedelta(minutes=5),
         )
     client.force_login(tri.patient.user)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -344,7 +344,7 @@ RESPONSE_COLUMNS = ("id", "uuid", "created", "modified", "patient_id", "checkin_
                     "instrument_id", "instrument_version", "answers", "total", "scores",
                     "taken_at", "completed_by_id", "source", "idempotency_key")  # fmt: skip
 SYMPTOM_COLUMNS = ("id", "uuid", "created", "modified", "patient_id", "checkin_id", "term",
-                   "severity", "onset", "reported_at", "source")  # fmt: skip
+                   "severity", "onset", "reported_at", "source", "idempotency_key")  # fmt: skip
 
 
 def _records(
@@ -512,6 +512,7 @@ def _records(
                 None,
                 stamps[j],
                 source,
+                "",
             )  # fmt: skip
         )
         if at[j] >= window_start:
