@@ -67,3 +67,46 @@ def test_the_code_page_needs_a_password_first(client: Client, tri: Triangle, who
     response = client.get(reverse("two_factor"))
     assert response.status_code == 302 and response["Location"] == reverse("login")
     assert not TOTPDevice.objects.exists()
+
+
+@pytest.mark.axes
+def test_wrong_codes_lock_out_like_wrong_passwords(client: Client, tri: Triangle) -> None:
+    device = TOTPDevice.objects.create(user=tri.admin, secret=pyotp.random_base32(), confirmed=True)
+    client.post(reverse("login"), {"username": "adam", "password": PASSWORD})
+    for _ in range(4):
+        assert client.post(reverse("two_factor"), {"code": "000000"}).status_code == 400
+    response = client.post(reverse("two_factor"), {"code": "000000"})
+    assert response.status_code == 429 and "paused for 15 minutes" in response.content.decode()
+    locked = AuditEvent.objects.filter(action="two_factor.locked_out", actor=tri.admin)
+    assert locked.count() == 1
+    # The right code no longer helps: the pending log-in is gone and the password step is
+    # locked for this username from this address too.
+    response = client.post(reverse("two_factor"), {"code": code_for(device)})
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    response = client.post(reverse("login"), {"username": "adam", "password": PASSWORD})
+    assert response.status_code == 429
+    assert client.get(reverse("clinic_users")).status_code == 302  # never logged in
+
+
+@pytest.mark.axes
+def test_a_pending_code_step_is_refused_once_locked_out(client: Client, tri: Triangle) -> None:
+    TOTPDevice.objects.create(user=tri.admin, secret=pyotp.random_base32(), confirmed=True)
+    client.post(reverse("login"), {"username": "adam", "password": PASSWORD})
+    attacker = Client()  # same address, guessing passwords while the code page waits
+    for _ in range(5):
+        attacker.post(reverse("login"), {"username": "adam", "password": "wrong"})
+    response = client.get(reverse("two_factor"))
+    assert response.status_code == 429
+
+
+@pytest.mark.axes
+def test_a_right_code_before_the_limit_resets_the_count(client: Client, tri: Triangle) -> None:
+    device = TOTPDevice.objects.create(user=tri.admin, secret=pyotp.random_base32(), confirmed=True)
+    client.post(reverse("login"), {"username": "adam", "password": PASSWORD})
+    for _ in range(4):
+        client.post(reverse("two_factor"), {"code": "000000"})
+    assert client.post(reverse("two_factor"), {"code": code_for(device)}).status_code == 302
+    client.logout()
+    client.post(reverse("login"), {"username": "adam", "password": PASSWORD})
+    for _ in range(4):
+        assert client.post(reverse("two_factor"), {"code": "000000"}).status_code == 400

@@ -5,6 +5,11 @@ user's id in the session as *pending*, and only a valid code completes the log-i
 a confirmed device always gives a code; one whose clinic requires two factors and who has no
 device must register one first. Codes are checked with pyotp, one 30-second step either side
 is accepted for clock drift, and a code that was already used is refused.
+
+Wrong codes count as failed log-ins for django-axes, with the same limit and pause as wrong
+passwords (settings ``AXES_*``): once the limit is reached for the username from that address,
+the pending log-in is dropped, the lockout is written to the audit trail and the lockout page
+answers, so neither a code nor the password is tried again until the pause has passed.
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ from typing import Any
 
 import pyotp
 import segno
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django import forms
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -91,12 +100,42 @@ def _pending_user(request: HttpRequest) -> tuple[User | None, dict[str, Any]]:
     return user, pending
 
 
+def _locked_out(request: HttpRequest, user: User) -> bool:
+    credentials = {"username": user.username}
+    return bool(settings.AXES_ENABLED) and AxesProxyHandler.is_locked(request, credentials)
+
+
+def _refuse_locked_out(request: HttpRequest, user: User) -> HttpResponse:
+    """Drop the pending log-in and answer with the lockout page."""
+    request.session.pop(PENDING, None)
+    return get_lockout_response(request, None, {"username": user.username})
+
+
+def _wrong_code(request: HttpRequest, user: User) -> bool:
+    """Count a wrong code as a failed log-in; True when it reaches the lockout."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": user.username}, request=request
+    )
+    if not _locked_out(request, user):
+        return False
+    audit(
+        user,
+        "two_factor.locked_out",
+        object_type="user",
+        object_uuid=user.uuid,
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Enter a code, or first register an authenticator app when the clinic requires one."""
     user, pending = _pending_user(request)
     if user is None:
         return redirect("login")
+    if _locked_out(request, user):
+        return _refuse_locked_out(request, user)
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, defaults={"secret": pyotp.random_base32()}
     )
@@ -111,6 +150,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             del request.session[PENDING]
             login(request, user, backend=pending["backend"])
             return redirect(pending.get("next") or "home")
+        if _wrong_code(request, user):
+            return _refuse_locked_out(request, user)
         form.add_error(
             "code",
             "That code is not right or was already used. Enter the current code from the app.",
