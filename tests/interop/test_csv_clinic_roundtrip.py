@@ -163,3 +163,22 @@ def test_a_dose_of_an_unknown_product_is_named(source: tuple[Clinic, Path]) -> N
     with pytest.raises(CsvImportError, match=r"doses.csv row 2, column product_id"):
         import_clinic_csv(first, target)
     assert not PatientProfile.objects.filter(clinic=target).exists()
+
+
+def test_text_guarded_against_formulas_comes_back_as_stored(tmp_path: Path) -> None:
+    summary = seed_demo_clinic(patients=1, days=3, today=TODAY, slug="fx")
+    fields = {"name": "'=already quoted", "vendor": "=HYPERLINK(1)", "strain_label": "-1",
+              "batch": "@batch"}
+    PatientProfile.objects.get(clinic=summary.clinic).products.update(**fields)
+    out = tmp_path / "out"
+    export_csv(clinic_patients(summary.clinic), out)
+    clinicians = list(
+        User.objects.filter(clinic=summary.clinic, role=Role.CLINICIAN).values_list(
+            "username", flat=True
+        )
+    )
+    rename_users(summary.clinic)
+    target = make_target("fx-copy", clinicians)
+    import_clinic_csv(out, target)
+    copied = PatientProfile.objects.get(clinic=target).products.values(*fields)
+    assert list(copied) == [fields]

