@@ -27,8 +27,8 @@ SETTINGS_DOC: dict[str, str] = {
     "KRATOMWATCH_ALLOWED_HOSTS": "Comma-separated host names served (default "
     "`localhost,127.0.0.1`).",
     "KRATOMWATCH_TIME_ZONE": "Clinic time zone used for display and daily totals (default `UTC`).",
-    "KRATOMWATCH_BASE_URL": "Public address of the app, used in reminder e-mails "
-    "(default `http://127.0.0.1:8000`).",
+    "KRATOMWATCH_BASE_URL": "Public address of the app, used in the links of e-mails "
+    "(reminders, invitations, password resets) (default `http://127.0.0.1:8000`).",
     "KRATOMWATCH_EMAIL_BACKEND": "`console` (default: print e-mails), `smtp`, or `locmem` (tests).",
     "KRATOMWATCH_SMTP_HOST": "SMTP server for `smtp` (with `KRATOMWATCH_SMTP_PORT`, "
     "`KRATOMWATCH_SMTP_USER`, `KRATOMWATCH_SMTP_PASSWORD`; STARTTLS is used).",

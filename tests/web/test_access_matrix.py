@@ -92,6 +92,13 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"},
                         set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
+    # Public: the password reset by e-mail (tests/web/test_password_reset.py).
+    "password_reset": (lambda t: {}, set()),
+    "password_reset_done": (lambda t: {}, set()),
+    "password_reset_confirm": (
+        lambda t: {"uidb64": invitation_uid(t.patient.user), "token": "not-a-token"},
+        set(),
+    ),
     # The code step after a password: see tests/web/test_two_factor.py.
     "two_factor": (lambda t: {}, set()),
     "logout": (lambda t: {}, set()),  # POST only
@@ -133,6 +140,9 @@ PUBLIC = {
     "evidence_claims",
     "evidence_rules",
     "invite_accept",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
 }
 POST_ONLY = {
     "logout",

@@ -70,15 +70,21 @@ def user_from_invitation_uid(uidb64: str) -> User | None:
         return None
 
 
-def invitation_url(user: User) -> str:
+def account_link(user: User, url_name: str) -> str:
+    """A one-time link for the account (an invitation or a password reset), on the public
+    address ``KRATOMWATCH_BASE_URL``."""
     path = reverse(
-        "invite_accept",
+        url_name,
         kwargs={
             "uidb64": invitation_uid(user),
             "token": default_token_generator.make_token(user),
         },
     )
     return str(settings.KRATOMWATCH_BASE_URL).rstrip("/") + path
+
+
+def invitation_url(user: User) -> str:
+    return account_link(user, "invite_accept")
 
 
 def invitation_days() -> int:

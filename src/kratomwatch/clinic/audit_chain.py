@@ -73,7 +73,7 @@ def canonical_ip(ip: object) -> str | None:
     return ":".join(packed[i : i + 2].hex() for i in range(0, 16, 2))
 
 
-def _storable_ip(ip: str | None) -> str | None:
+def storable_ip(ip: str | None) -> str | None:
     """The address as the database stores it, or None if it is not an IP address (e.g. a
     proxy's placeholder, which PostgreSQL would refuse)."""
     if not ip:
@@ -198,7 +198,7 @@ def event_after(
         object_type=object_type,
         object_uuid=uuid.UUID(object_text) if object_text else None,
         patient=patient,
-        ip=_storable_ip(ip),
+        ip=storable_ip(ip),
         prev_hash=prev_hash,
     )
     event.hash = event_hash(

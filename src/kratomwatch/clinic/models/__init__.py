@@ -31,7 +31,7 @@ from .records import (
     Severity,
     SymptomReport,
 )
-from .tokens import ApiIdempotentReply, ApiToken, TokenScope
+from .tokens import ApiIdempotentReply, ApiToken, PasswordResetRequest, TokenScope
 from .trials import NofOneTrial, TrialDay, TrialStatus
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "MedicationStatement",
     "NofOneTrial",
     "PatientCondition",
+    "PasswordResetRequest",
     "PatientProfile",
     "PharmacogenomicResult",
     "Plan",

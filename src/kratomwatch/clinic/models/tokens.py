@@ -4,6 +4,9 @@ A token is ``kw_<secret>``. Only the SHA-256 of the secret is stored; the secret
 shown once, when the token is created. The first 8 characters of the secret are kept so
 that a person can tell their tokens apart.
 
+Requests for a password reset e-mail are kept for a day (:class:`PasswordResetRequest`), so
+that every app server counts them alike when throttling them.
+
 The per-token rate limit is counted on the token's own row (a fixed one-minute window), so
 that every app server sees the same count: they share nothing but the database.
 """
@@ -11,6 +14,7 @@ that every app server sees the same count: they share nothing but the database.
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from .base import Record
 from .people import User
@@ -59,3 +63,19 @@ class ApiIdempotentReply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} ({self.key})"
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password reset e-mail, kept a day to throttle them
+    (:func:`kratomwatch.clinic.actions_account.do_request_password_reset`).
+
+    The address is kept only as a keyed hash, so the table does not tell which addresses were
+    asked for, nor whether they belong to an account.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    ip = models.GenericIPAddressField(null=True)
+    address_digest = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"password reset request at {self.at:%Y-%m-%d %H:%M}"
