@@ -5,6 +5,10 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+# The access log: no query string (%(q)s, and %(r)s which holds it) and no referrer (%(f)s):
+# they may hold search terms, that is health data (kratomwatch.logsafe).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
+
 
 def post_worker_init(worker: Any) -> None:
     """Once the worker has loaded the app: read the knowledge files, keep what was loaded out

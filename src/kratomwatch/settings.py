@@ -35,7 +35,7 @@ if _db.engine == "sqlite":
     assert _db.sqlite_path is not None
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "kratomwatch.sqlite_backend",  # Django's, creating the file 0600
             "NAME": str(_db.sqlite_path),
             "OPTIONS": {
                 # WAL lets readers work beside one writer; FULL sync so an acknowledged write
@@ -170,10 +170,14 @@ if SECURE:
     # Preloading a domain into browsers is the clinic's own decision, not a default.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# No health data in log lines: exception messages are withheld (kratomwatch.logsafe).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_health_data": {"()": "kratomwatch.logsafe.WithholdExceptionMessages"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_health_data"]},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 

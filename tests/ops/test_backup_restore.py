@@ -7,9 +7,14 @@ import io
 import json
 import os
 import shutil
+import signal
+import socket
 import sqlite3
 import stat
+import subprocess
 import tarfile
+import time
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -334,3 +339,78 @@ def test_the_commands_are_listed() -> None:
     )
     assert out.returncode == 0
     assert " backup " in out.stdout and " restore " in out.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(server: subprocess.Popen[str], base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server exited"
+        try:
+            with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("the server did not answer /api/health")
+
+
+def test_restore_refuses_while_a_server_runs_even_idle(
+    seeded: Callable[[], tuple[Target, Any]], tmp_path: Path
+) -> None:
+    live, _ = seeded()
+    file = tmp_path / "b.kwbak"
+    make_backup(live, file)
+    live.probe("mutate")
+    changed = live.probe("snapshot")
+    port = free_port()
+    server = live.popen(
+        "serve",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--no-migrate",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_ready(server, f"http://127.0.0.1:{port}")
+        time.sleep(1)  # idle: no request running
+        busy = live.kw("restore", str(file), "--yes")
+        assert busy.returncode == 2, busy.stdout
+        assert "server is running" in busy.stderr and "restore again" in busy.stderr
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert live.probe("snapshot") == changed  # nothing was touched
+    assert live.kw("restore", str(file), "--yes").returncode == 0
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's files; the suite runs on PostgreSQL")
+def test_database_files_and_backups_are_owner_only_whatever_the_umask(
+    new_target: Callable[[], Target], tmp_path: Path
+) -> None:
+    target = new_target()
+    old = os.umask(0o022)
+    try:
+        assert target.kw("migrate").returncode == 0
+        file = tmp_path / "b.kwbak"
+        make_backup(target, file)
+        Path(target.where, "kratomwatch.sqlite3").chmod(0o644)  # e.g. copied by hand
+        assert target.kw("restore", str(file), "--yes").returncode == 0
+    finally:
+        os.umask(old)
+    modes = {
+        p.name: stat.S_IMODE(p.stat().st_mode)
+        for p in [file, *Path(target.where).iterdir()]
+        if p.is_file()
+    }
+    assert "kratomwatch.sqlite3" in modes
+    assert modes == dict.fromkeys(modes, 0o600), modes

@@ -44,6 +44,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kratomwatch import __version__
 
+from . import server_lock
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -407,6 +409,16 @@ def _in_use(db_path: Path, exc: object) -> BackupError:
     )
 
 
+@contextlib.contextmanager
+def _not_served(lock: contextlib.AbstractContextManager[None]) -> Iterator[None]:
+    """Hold ``lock`` (one of :mod:`.server_lock`), its refusal becoming a :class:`BackupError`."""
+    try:
+        with lock:
+            yield
+    except server_lock.InUse as exc:
+        raise BackupError(str(exc)) from None
+
+
 def _swap_in(new: Path, db_path: Path) -> None:
     """Put ``new`` in place of ``db_path`` in one rename, leaving no old WAL to be replayed.
 
@@ -465,12 +477,12 @@ def restore_sqlite(path: Path, db_path: Path, *, replace: bool) -> Manifest:
         tmp = Path(name)
         try:
             _prepare_sqlite_copy(tar, manifest, path, tmp)
-            held = sqlite_holds(db_path)
-            if held and not replace:
-                raise _refuse(held, f"the database at {db_path}")
-            if db_path.exists():
-                shutil.copymode(db_path, tmp)
-            _swap_in(tmp, db_path)
+            with _not_served(server_lock.sqlite_exclusive(db_path)):
+                held = sqlite_holds(db_path)
+                if held and not replace:
+                    raise _refuse(held, f"the database at {db_path}")
+                tmp.chmod(0o600)  # health data: owner only, whatever the old file's mode
+                _swap_in(tmp, db_path)
         finally:
             tmp.unlink(missing_ok=True)
     return manifest
@@ -692,11 +704,21 @@ def restore_postgres(path: Path, url: str, *, replace: bool) -> Manifest:
         _require_engine(manifest, "postgresql", path)
         dump = Path(stage) / manifest.payload
         _extract_payload(tar, manifest, path, dump)
-        held = postgres_holds(target)
-        if held and not replace:
-            raise _refuse(held, f"the {target.describe()}")
-        argv, env = pg_restore_command(target, dump)
-        _run(argv, env, "pg_restore")
+        # The servers' lock is held by this connection until the data are in place.
+        with contextlib.closing(_pg_connect(target)) as guard:
+            guard.autocommit = True
+            try:
+                with guard.cursor() as cur:
+                    server_lock.postgres_exclusive(cur, target.describe())
+            except server_lock.InUse as exc:
+                raise BackupError(str(exc)) from None
+            except psycopg.Error as exc:
+                raise BackupError(f"cannot read the {target.describe()}: {exc}") from exc
+            held = postgres_holds(target)
+            if held and not replace:
+                raise _refuse(held, f"the {target.describe()}")
+            argv, env = pg_restore_command(target, dump)
+            _run(argv, env, "pg_restore")
     try:
         with contextlib.closing(_pg_connect(target)) as conn, conn.cursor() as cur:
             found = pg_counts(cur)
