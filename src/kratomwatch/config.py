@@ -28,7 +28,8 @@ SETTINGS_DOC: dict[str, str] = {
     "`localhost,127.0.0.1`).",
     "KRATOMWATCH_TIME_ZONE": "Clinic time zone used for display and daily totals (default `UTC`).",
     "KRATOMWATCH_BASE_URL": "Public address of the app, used in the links of e-mails "
-    "(reminders, invitations, password resets) (default `http://127.0.0.1:8000`).",
+    "(reminders, invitations, password resets) (default `http://127.0.0.1:8000`; `serve` "
+    "and `demo` default to the address they answer on).",
     "KRATOMWATCH_EMAIL_BACKEND": "`console` (default: print e-mails), `smtp`, or `locmem` (tests).",
     "KRATOMWATCH_SMTP_HOST": "SMTP server for `smtp` (with `KRATOMWATCH_SMTP_PORT`, "
     "`KRATOMWATCH_SMTP_USER`, `KRATOMWATCH_SMTP_PASSWORD`; STARTTLS is used).",

@@ -128,6 +128,27 @@ def test_demo_serves_the_login_page_and_the_logins_work(tmp_path: Path) -> None:
         landed = opener.open(request)
         assert landed.url.endswith("/patients/")
         assert "My patients" in landed.read().decode()
+
+        # The demo's admin invites someone: the link points at this demo, not another port.
+        jar = CookieJar()
+        admin = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+        def post(path: str, fields: dict[str, str]) -> str:
+            page = admin.open(f"{base}{path}").read().decode()
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            data = urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
+            headers = {"Referer": f"{base}{path}"}
+            request = urllib.request.Request(f"{base}{path}", data=data, headers=headers)
+            return str(admin.open(request).read().decode())
+
+        post("/login/", {"username": "admin", "password": "kratomwatch-demo"})
+        page = post(
+            "/clinic/users/invite/",
+            {"role": "clinician", "username": "cleo", "email": "cleo@example.org"},
+        )
+        link = re.search(r'id="invitation-url" type="text" readonly value="([^"]+)"', page)
+        assert link, page[:3000]
+        assert link.group(1).startswith(f"{base}/invite/")
     finally:
         proc.terminate()
         proc.wait(timeout=20)

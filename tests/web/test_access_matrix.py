@@ -60,6 +60,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     ),
     "clinic_users": (lambda t: {}, {"admin", "other_admin"}),
     "clinic_invite": (lambda t: {}, {"admin", "other_admin"}),
+    "clinic_settings": (lambda t: {}, {"admin", "other_admin"}),
     "clinic_user": (lambda t: {"user_uuid": t.patient.user.uuid}, {"admin"}),
     # POST only: checked by test_account_changes_are_for_the_clinics_admin_only.
     "clinic_care_team": (lambda t: {"user_uuid": t.patient.user.uuid}, set()),

@@ -11,7 +11,7 @@ import html as html_lib
 import re
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions import audit
 from kratomwatch.clinic.audit_chain import (
     GENESIS,
@@ -458,10 +459,31 @@ def test_another_patient_sees_only_their_own_views(client: Client, tri: Triangle
 
 
 def test_record_views_come_in_pages_of_fifty(client: Client, tri: Triangle) -> None:
-    for _ in range(60):
-        audit(tri.clinician, "patient.view", patient=tri.patient, object_type="patient")
+    for n in range(60):  # two people in turn: each event is a view of its own
+        who = tri.clinician if n % 2 else tri.colleague
+        audit(who, "patient.view", patient=tri.patient, object_type="patient")
     client.force_login(tri.patient.user)
     first = client.get(reverse("record_views")).content.decode()
     assert len(_rows(first)) == 50 and "Page 1 of 2" in first
     second = client.get(reverse("record_views") + "?page=2").content.decode()
     assert len(_rows(second)) == 10
+
+
+def test_a_page_and_what_it_loads_are_one_view(
+    client: Client, tri: Triangle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patient page loads its dose-response section by a request of its own (audited
+    too): the patient sees one view. The same page an hour later is another view."""
+    client.force_login(tri.clinician)
+    for _ in range(2):
+        assert client.get(reverse("patient_detail", args=[tri.patient.uuid])).status_code == 200
+        section = client.get(reverse("patient_dose_response", args=[tri.patient.uuid]))
+        assert section.status_code == 200
+        later = datetime.now(UTC) + timedelta(hours=1)
+        monkeypatch.setattr(audit_chain.timezone, "now", lambda later=later: later)
+    assert AuditEvent.objects.filter(patient=tri.patient, action="patient.view").count() == 4
+    client.force_login(tri.patient.user)
+    rows = _rows(client.get(reverse("record_views")).content.decode())
+    assert [r[1:] for r in rows] == [
+        [tri.clinician.username, "Clinician", VIEW_ACTIONS["patient.view"]]
+    ] * 2

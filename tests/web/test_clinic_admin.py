@@ -85,7 +85,7 @@ def test_inviting_a_patient_sends_a_one_time_link_that_sets_a_password(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("clinic_invite"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    user = User.objects.get(username="petra")
+    user = User.objects.get(email="petra@example.org")
     assert user.clinic == tri.clinic and user.role == Role.PATIENT
     assert not user.has_usable_password()
     profile = PatientProfile.objects.get(user=user)
@@ -96,7 +96,7 @@ def test_inviting_a_patient_sends_a_one_time_link_that_sets_a_password(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["petra@example.org"]
-    assert "petra" in message.body
+    assert re.fullmatch(r"petra-\d{4}", user.username) and user.username in message.body
     path = link_in(message.body)
     # The link names the account by its public UUID, never by its database id.
     assert urlsafe_base64_decode(path.split("/")[2]) == user.uuid.bytes
@@ -111,7 +111,7 @@ def test_inviting_a_patient_sends_a_one_time_link_that_sets_a_password(
     client.logout()
     done = accept(client, path)
     assert done.status_code == 302 and done["Location"] == reverse("login")
-    assert client.login(username="petra", password=PASSWORD)
+    assert client.login(username=user.username, password=PASSWORD)
     client.logout()
     # The link works once.
     again = client.get(path)
@@ -132,19 +132,19 @@ def test_inviting_a_clinician_needs_an_e_mail_address(
     form = response.context["form"]
     assert form.errors["email"] == ["A clinician needs an e-mail address for the invitation."]
     assert 'value="cleo"' in response.content.decode()  # what was typed is kept
-    assert not User.objects.filter(username="cleo").exists()
+    assert not User.objects.filter(username__startswith="cleo").exists()
 
     data["email"] = "cleo@example.org"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("clinic_invite"), data)
     assert response.status_code == 302
-    cleo = User.objects.get(username="cleo")
+    cleo = User.objects.get(email="cleo@example.org")
     assert cleo.role == Role.CLINICIAN and cleo.clinic == tri.clinic
     assert not PatientProfile.objects.filter(user=cleo).exists()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["cleo@example.org"]
     client.logout()
     assert accept(Client(), link_in(mail.outbox[0].body)).status_code == 302
-    assert client.login(username="cleo", password=PASSWORD)
+    assert client.login(username=cleo.username, password=PASSWORD)
 
 
 def test_a_patient_without_e_mail_gets_the_link_from_the_admin(
@@ -170,30 +170,38 @@ def test_a_patient_needs_a_care_team(client: Client, tri: Triangle) -> None:
     assert "Choose at least one clinician" in response.content.decode()
 
 
-@pytest.mark.parametrize("username", ["paul", "Paul", "otto"])
-def test_a_taken_username_is_refused(client: Client, tri: Triangle, username: str) -> None:
+@pytest.mark.parametrize("proposal", ["paul", "Paul", "otto", "olga", "nobody"])
+def test_inviting_tells_nothing_about_other_accounts(
+    client: Client, tri: Triangle, proposal: str
+) -> None:
+    """A username in use, here or in another clinic, gets the same answer as a free one."""
     client.force_login(tri.admin)
-    data = invite_data(username=username, clinicians=[str(tri.clinician.uuid)])
-    response = client.post(reverse("clinic_invite"), data)
-    assert response.status_code == 400
-    assert response.context["form"].errors["username"] == [
-        f"The username “{username}” is already taken. Choose another."
-    ]
-    assert 'value="Petra"' in response.content.decode()
-    assert User.objects.filter(username__iexact=username).count() == 1
-    assert not actions(action="user.invite")
+    data = invite_data(username=proposal, clinicians=[str(tri.clinician.uuid)])
+    response = client.post(reverse("clinic_invite"), data, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith("/clinic/users/")
+    new = User.objects.get(email="petra@example.org")
+    assert re.fullmatch(rf"{proposal}-\d{{4}}", new.username)
+    assert new.clinic == tri.clinic
+    body = response.content.decode()
+    assert "taken" not in body and "another clinic" not in body
+    assert User.objects.filter(username__iexact=proposal).count() == (
+        1 if proposal.lower() in ("paul", "otto", "olga") else 0
+    )
 
 
-def test_the_action_refuses_a_taken_username_too(tri: Triangle) -> None:
-    with pytest.raises(AdminError, match="already taken"):
-        do_invite_user(admin=tri.admin, username="PAUL", role=Role.CLINICIAN, email="p@example.org")
+def test_the_action_never_reuses_a_username(tri: Triangle) -> None:
+    first = do_invite_user(admin=tri.admin, username="PAUL", role=Role.CLINICIAN, email="p@x.org")
+    second = do_invite_user(admin=tri.admin, username="PAUL", role=Role.CLINICIAN, email="q@x.org")
+    names = {first.user.username.lower(), second.user.username.lower(), "paul"}
+    assert len(names) == 3
 
 
 def test_only_clinicians_and_patients_can_be_invited(client: Client, tri: Triangle) -> None:
     client.force_login(tri.admin)
     data = invite_data(role="clinic_admin", username="ada", email="ada@example.org")
     assert client.post(reverse("clinic_invite"), data).status_code == 400
-    assert not User.objects.filter(username="ada").exists()
+    assert not User.objects.filter(username__startswith="ada-").exists()
 
 
 def test_a_clinician_of_another_clinic_cannot_join_a_care_team_at_invitation(
@@ -204,7 +212,7 @@ def test_a_clinician_of_another_clinic_cannot_join_a_care_team_at_invitation(
     response = client.post(reverse("clinic_invite"), data)
     assert response.status_code == 400
     assert response.context["form"].errors["clinicians"] == ["Choose a clinician of this clinic."]
-    assert not User.objects.filter(username="petra").exists()
+    assert not User.objects.filter(username__startswith="petra").exists()
     assert "olga" not in response.content.decode()  # not even offered
     data["clinicians"] = ["not-a-uuid"]
     response = client.post(reverse("clinic_invite"), data)
@@ -340,7 +348,7 @@ def test_a_new_invitation_replaces_the_old_link(
     data = invite_data(clinicians=[str(tri.clinician.uuid)])
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("clinic_invite"), data)
-    petra = User.objects.get(username="petra")
+    petra = User.objects.get(email="petra@example.org")
     old = link_in(mail.outbox[0].body)
     url = reverse("clinic_reinvite", kwargs={"user_uuid": petra.uuid})
     with django_capture_on_commit_callbacks(execute=True):
@@ -363,7 +371,7 @@ def test_the_link_of_a_deactivated_account_does_not_work(
     client.force_login(tri.admin)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("clinic_invite"), invite_data(clinicians=[str(tri.clinician.uuid)]))
-    petra = User.objects.get(username="petra")
+    petra = User.objects.get(email="petra@example.org")
     client.post(reverse("clinic_user_active", kwargs={"user_uuid": petra.uuid}), {"active": "0"})
     response = Client().get(link_in(mail.outbox[0].body))
     assert response.status_code == 200 and b"This link does not work" in response.content
@@ -378,7 +386,7 @@ def test_the_password_must_pass_the_validators(
     response = accept(Client(), link_in(mail.outbox[0].body), password="short")
     assert response.status_code == 200
     assert response.context["form"].errors["new_password2"]
-    assert not User.objects.get(username="petra").has_usable_password()
+    assert not User.objects.get(email="petra@example.org").has_usable_password()
 
 
 def test_a_clinicians_page_lists_their_patients(client: Client, tri: Triangle) -> None:
@@ -405,5 +413,48 @@ def test_a_failed_e_mail_leaves_the_invitation_and_its_link(
             admin=tri.admin, username="cleo", role=Role.CLINICIAN, email="cleo@example.org"
         )
     assert invitation.mail_failed
-    assert User.objects.filter(username="cleo").exists()
+    assert User.objects.filter(username__startswith="cleo-").exists()
     assert accept(Client(), urlparse(invitation.url).path).status_code == 302
+
+
+def test_the_admin_sets_the_clinics_two_factor_requirement(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.admin)
+    page = client.get(reverse("clinic_settings"))
+    assert page.status_code == 200
+    assert 'name="require_two_factor"' in page.content.decode()
+    assert reverse("clinic_settings") in client.get(reverse("clinic_users")).content.decode()
+    response = client.post(reverse("clinic_settings"), {"require_two_factor": "on"})
+    assert response.status_code == 302
+    tri.clinic.refresh_from_db()
+    tri.other_clinic.refresh_from_db()
+    assert tri.clinic.require_two_factor and not tri.other_clinic.require_two_factor
+    assert actions(actor=tri.admin, object_uuid=tri.clinic.uuid) == ["clinic.require_two_factor"]
+    assert "checked" in client.get(reverse("clinic_settings")).content.decode()
+    # Saving the same again changes and records nothing.
+    client.post(reverse("clinic_settings"), {"require_two_factor": "on"})
+    assert len(actions(object_uuid=tri.clinic.uuid)) == 1
+
+    # A clinician of the clinic now has to set up an authenticator app.
+    other = Client()
+    response = other.post(
+        reverse("login"), {"username": "alice", "password": "correct horse battery staple"}
+    )
+    assert response["Location"] == reverse("two_factor")
+
+    client.post(reverse("clinic_settings"), {})  # unticked
+    tri.clinic.refresh_from_db()
+    assert not tri.clinic.require_two_factor
+    assert actions(object_uuid=tri.clinic.uuid)[0] == "clinic.allow_password_only"
+
+
+@pytest.mark.parametrize("who", ["clinician", "patient"])
+def test_only_an_admin_changes_the_clinics_settings(
+    client: Client, tri: Triangle, who: str
+) -> None:
+    client.force_login(tri.users()[who])
+    assert client.post(reverse("clinic_settings"), {"require_two_factor": "on"}).status_code in (
+        403,
+        404,
+    )
+    tri.clinic.refresh_from_db()
+    assert not tri.clinic.require_two_factor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .db import SetupError, add_db_arguments, fail, migrate, setup_django
+from .db import SetupError, add_db_arguments, default_base_url, fail, migrate, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         return fail(f"--port must be between 1 and 65535 (got {args.port})")
+    default_base_url(f"127.0.0.1:{args.port}")  # links in e-mails point at this demo
     try:
         where = setup_django(args, demo_secret=True)
     except SetupError as exc:

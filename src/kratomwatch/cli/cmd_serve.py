@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from .db import SetupError, add_db_arguments, fail, migrate, setup_django
+from .db import SetupError, add_db_arguments, default_base_url, fail, migrate, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"--workers must be at least 1 (got {args.workers})")
     if args.threads < 1:
         return fail(f"--threads must be at least 1 (got {args.threads})")
+    guessed = default_base_url(args.bind)
+    if guessed:
+        print(
+            f"kratomwatch: warning: KRATOMWATCH_BASE_URL is not set; links in e-mails will "
+            f"point to {guessed}. Set it to the public address (https://…).",
+            file=sys.stderr,
+        )
     try:
         setup_django(args, serves_http=True)
     except SetupError as exc:

@@ -70,6 +70,17 @@ def setup_django(
     return choice.describe()
 
 
+def default_base_url(address: str) -> str | None:
+    """Unless ``KRATOMWATCH_BASE_URL`` is set, make links in e-mails (invitations, password
+    resets, reminders) point where this server answers, ``http://<address>``, rather than to
+    the built-in default. Returns the address used when it was not set, else ``None``."""
+    if os.environ.get("KRATOMWATCH_BASE_URL"):
+        return None
+    url = f"http://{address}"
+    os.environ["KRATOMWATCH_BASE_URL"] = url
+    return url
+
+
 def migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 

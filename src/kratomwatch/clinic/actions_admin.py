@@ -1,5 +1,10 @@
 """Changes a clinic admin makes to the accounts of their clinic. One transaction each.
 
+Usernames are unique across the installation, so a refusal of a username already in use would
+tell a clinic's admin which usernames other clinics have. Invitations therefore never refuse
+one: the admin proposes the start of the username and KratomWatch always adds a random
+number (:func:`new_username`, e.g. ``petra-4821``), whether or not the proposal is in use.
+
 Accounts are never deleted: they are deactivated, which stops sign-in at once and keeps
 every record they wrote attributable. New accounts get an unusable password and an
 invitation link with a one-time token (Django's ``default_token_generator``): the link stops
@@ -11,6 +16,7 @@ carry no health information.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +30,7 @@ from django.urls import reverse
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from .actions import audit
-from .models import CareTeamMembership, PatientProfile, Role, Sex, User
+from .models import CareTeamMembership, Clinic, PatientProfile, Role, Sex, User
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ class AdminError(ValueError):
 
 
 class UsernameTaken(AdminError):
-    """Another account already has this username."""
+    """Another account took this username at the same moment (tried again with another)."""
 
 
 @dataclass
@@ -126,6 +132,23 @@ def _check_clinician(clinic_id: int, clinician: User) -> None:
         raise AdminError(f"{clinician.username} is deactivated and cannot join a care team.")
 
 
+USERNAME_DIGITS = 4
+
+
+def new_username(proposal: str) -> str:
+    """``proposal`` with a random number of :data:`USERNAME_DIGITS` digits added, not in use.
+
+    The same for every proposal, in use or not, here or in another clinic: the result tells
+    nothing about other accounts.
+    """
+    base = proposal.strip()[: 150 - USERNAME_DIGITS - 2]
+    while True:
+        number = secrets.randbelow(9 * 10 ** (USERNAME_DIGITS - 1)) + 10 ** (USERNAME_DIGITS - 1)
+        candidate = f"{base}-{number}"
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
+
+
 def do_invite_user(
     *,
     admin: User,
@@ -141,7 +164,10 @@ def do_invite_user(
     ip: str | None = None,
 ) -> Invitation:
     """Open an account of the admin's clinic (with a patient profile and care team for a
-    patient) with no usable password, and e-mail the invitation link after commit."""
+    patient) with no usable password, and e-mail the invitation link after commit.
+
+    ``username`` is the proposed start of the username; the account's is :func:`new_username`.
+    """
     clinic_id = _check_admin(admin)
     if role not in INVITABLE_ROLES:
         raise AdminError("Only clinicians and patients can be invited.")
@@ -152,8 +178,42 @@ def do_invite_user(
             raise AdminError("A patient needs at least one clinician on the care team.")
         for clinician in clinicians:
             _check_clinician(clinic_id, clinician)
-    if User.objects.filter(username__iexact=username).exists():
-        raise UsernameTaken(f"The username “{username}” is already taken. Choose another.")
+    for _attempt in range(5):
+        try:
+            return _open_account(
+                admin=admin,
+                clinic_id=clinic_id,
+                username=new_username(username),
+                role=role,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                display_name=display_name,
+                year_of_birth=year_of_birth,
+                sex=sex,
+                clinicians=clinicians,
+                ip=ip,
+            )
+        except UsernameTaken:
+            continue  # another admin took the same number between the check and the insert
+    raise AdminError("No free username could be made from this one; try a longer one.")
+
+
+def _open_account(
+    *,
+    admin: User,
+    clinic_id: int,
+    username: str,
+    role: Role | str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    display_name: str,
+    year_of_birth: int | None,
+    sex: Sex | str,
+    clinicians: Sequence[User],
+    ip: str | None,
+) -> Invitation:
     try:
         with transaction.atomic():
             user = User(
@@ -197,8 +257,7 @@ def do_invite_user(
             invitation = Invitation(user=user, url=invitation_url(user))
             transaction.on_commit(lambda: _send_invitation(invitation))
     except IntegrityError as exc:
-        # Another admin took the username between the check and the insert.
-        raise UsernameTaken(f"The username “{username}” is already taken. Choose another.") from exc
+        raise UsernameTaken(username) from exc
     return invitation
 
 
@@ -314,3 +373,22 @@ def do_set_active(
 
 def _name(user: User) -> str:
     return user.get_full_name() or user.username
+
+
+def do_set_clinic_settings(*, admin: User, require_two_factor: bool, ip: str | None = None) -> bool:
+    """Change the admin's clinic's settings; True if anything changed (then audited)."""
+    clinic_id = _check_admin(admin)
+    with transaction.atomic():
+        clinic = Clinic.objects.select_for_update().get(pk=clinic_id)
+        if clinic.require_two_factor == require_two_factor:
+            return False
+        clinic.require_two_factor = require_two_factor
+        clinic.save(update_fields=["require_two_factor", "modified"])
+        audit(
+            admin,
+            "clinic.require_two_factor" if require_two_factor else "clinic.allow_password_only",
+            object_type="clinic",
+            object_uuid=clinic.uuid,
+            ip=ip,
+        )
+    return True

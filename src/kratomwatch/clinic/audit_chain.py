@@ -24,11 +24,10 @@ import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from . import rows
@@ -328,10 +327,29 @@ def verify_chain() -> ChainReport:
     return check_rows(_rows())
 
 
-def record_views(patient: PatientProfile) -> QuerySet[AuditEvent]:
-    """Events in which someone viewed or exported ``patient``'s record, newest first."""
-    return (
+SAME_VIEW = timedelta(minutes=1)
+"""Events of one kind by one person within this time of the first count as one view: a page
+and the parts it loads after it (each audited, e.g. the dose-response section) are one view."""
+
+
+def record_views(patient: PatientProfile) -> list[AuditEvent]:
+    """Each time someone viewed or exported ``patient``'s record, newest first: the first event
+    of each view (see :data:`SAME_VIEW`)."""
+    events = (
         AuditEvent.objects.filter(patient=patient, action__in=VIEW_ACTIONS)
         .select_related("actor")
-        .order_by("-seq")
+        .order_by("seq")
     )
+    views: list[AuditEvent] = []
+    for event in events.iterator():
+        first = views[-1] if views else None
+        if (
+            first is not None
+            and event.actor_id is not None
+            and (event.actor_id, event.action) == (first.actor_id, first.action)
+            and event.at - first.at <= SAME_VIEW
+        ):
+            continue
+        views.append(event)
+    views.reverse()
+    return views

@@ -49,8 +49,10 @@ class InviteForm(forms.Form):
         error_messages={"required": "Choose clinician or patient."},
     )
     username = forms.CharField(
-        max_length=150,
-        help_text="What they will type to log in: letters, digits and @ . + - _ only.",
+        max_length=140,
+        label="Start of the username",
+        help_text="Letters, digits and @ . + - _ only. KratomWatch adds a random number to it "
+        "(for example petra-4821): that is what they will type to log in.",
         validators=[User.username_validator],
         error_messages={"required": "Enter a username."},
     )
@@ -99,12 +101,7 @@ class InviteForm(forms.Form):
         self.fields["clinicians"].queryset = queryset  # type: ignore[attr-defined]
 
     def clean_username(self) -> str:
-        username = str(self.cleaned_data["username"]).strip()
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(
-                f"The username “{username}” is already taken. Choose another."
-            )
-        return username
+        return str(self.cleaned_data["username"]).strip()
 
     def clean_year_of_birth(self) -> int | None:
         year = self.cleaned_data.get("year_of_birth")
@@ -195,4 +192,14 @@ class ActiveForm(forms.Form):
         choices=[("user", "user"), ("list", "list")],
         required=False,
         widget=forms.HiddenInput,
+    )
+
+
+class ClinicSettingsForm(forms.Form):
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Clinicians and admins log in with a second step (an authenticator app)",
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "id_require_two_factor_help"}),
+        help_text="At their next log-in, anyone without an authenticator app is asked to set "
+        "one up. Patients log in with their password alone.",
     )

@@ -102,6 +102,7 @@ urlpatterns = [
     ),
     path("findings/", views.findings_inbox, name="findings_inbox"),
     path("clinic/users/", views_admin.clinic_users, name="clinic_users"),
+    path("clinic/settings/", views_admin.clinic_settings, name="clinic_settings"),
     path(
         "clinic/deletion-requests/", views_erasure.deletion_requests, name="deletion_requests"
     ),

@@ -20,17 +20,17 @@ from . import access
 from .actions_admin import (
     AdminError,
     Invitation,
-    UsernameTaken,
     do_accept_invitation,
     do_add_to_care_team,
     do_invite_user,
     do_reinvite_user,
     do_remove_from_care_team,
     do_set_active,
+    do_set_clinic_settings,
     invitation_days,
     user_from_invitation_uid,
 )
-from .forms_admin import ActiveForm, CareTeamForm, InviteForm
+from .forms_admin import ActiveForm, CareTeamForm, ClinicSettingsForm, InviteForm
 from .models import PatientProfile, Role, User
 
 SHOWN_ONCE = "kw-invitation"
@@ -112,8 +112,6 @@ def invite(request: HttpRequest) -> HttpResponse:
                     clinicians=list(data.get("clinicians") or []),
                     ip=_ip(request),
                 )
-            except UsernameTaken as exc:
-                form.add_error("username", str(exc))
             except AdminError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -225,6 +223,30 @@ def reinvite(request: HttpRequest, user_uuid: str) -> HttpResponse:
             request, f"New invitation for {_name(target)}; earlier links no longer work."
         )
     return redirect("clinic_user", user_uuid=target.uuid)
+
+
+@access.role_required(Role.CLINIC_ADMIN)
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    """The clinic's own settings: whether clinicians and admins must use two factors."""
+    admin = _admin(request)
+    clinic = access.managed_clinic(admin)
+    form = ClinicSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"require_two_factor": clinic.require_two_factor},
+    )
+    if form.is_valid():
+        required = form.cleaned_data["require_two_factor"]
+        if do_set_clinic_settings(admin=admin, require_two_factor=required, ip=_ip(request)):
+            messages.success(
+                request,
+                "Saved: clinicians and admins now log in with an authenticator app."
+                if required
+                else "Saved: clinicians and admins without an authenticator app log in with "
+                "their password alone.",
+            )
+        return redirect("clinic_settings")
+    return render(request, "clinic_admin/settings.html", {"form": form, "clinic": clinic})
 
 
 class InviteAcceptView(PasswordResetConfirmView):
