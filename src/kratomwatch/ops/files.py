@@ -20,11 +20,24 @@ def private_file(path: Path) -> int:
 
 def ensure_private_database(name: str) -> None:
     """Create the SQLite database file ``name`` owner-only before SQLite opens it (SQLite gives
-    its WAL and shared-memory files the same permissions as the database file)."""
+    its WAL and shared-memory files the same permissions as the database file); tighten an
+    existing one.
+
+    An existing database file is never opened here: closing any descriptor of a file drops
+    every POSIX lock this process holds on it, the locks of SQLite's open connections
+    included. Only a file made here, which no connection can have locked yet, is closed.
+    """
     if not name or name == ":memory:" or name.startswith("file:"):
         return
-    os.close(private_file(Path(name)))
-    for suffix in ("-wal", "-shm", "-journal"):
-        companion = Path(f"{name}{suffix}")
-        if companion.exists():
-            os.close(private_file(companion))
+    path = Path(name)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    except FileExistsError:
+        pass
+    for candidate in (path, *(Path(f"{name}{s}") for s in ("-wal", "-shm", "-journal"))):
+        try:
+            info = candidate.stat()
+            if info.st_mode & 0o077 and info.st_uid == os.geteuid():
+                candidate.chmod(PRIVATE)  # by name: no descriptor is opened
+        except FileNotFoundError:
+            continue
