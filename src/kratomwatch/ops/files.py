@@ -34,6 +34,9 @@ def ensure_private_database(name: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
     except FileExistsError:
         pass
+    except OSError:
+        # No such folder, or not writable: SQLite's own open reports it as it always has.
+        return
     for candidate in (path, *(Path(f"{name}{s}") for s in ("-wal", "-shm", "-journal"))):
         try:
             info = candidate.stat()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0009_fewer_indexes_per_dose'),
+        ('clinic', '0011_finding_cause_times'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0014_analysis_release'),
+        ('clinic', '0013_analysis_release'),
     ]
 
     operations = [

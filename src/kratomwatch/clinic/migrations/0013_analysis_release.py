@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0011_finding_cause_times'),
+        ('clinic', '0012_password_reset_requests'),
     ]
 
     operations = [
