@@ -27,12 +27,21 @@ def run(args: argparse.Namespace) -> int:
     from kratomwatch.domain.safety import SnapshotError, screen, snapshot_from_json
 
     try:
-        text = sys.stdin.read() if args.snapshot == "-" else Path(args.snapshot).read_text()
+        raw = sys.stdin.buffer.read() if args.snapshot == "-" else Path(args.snapshot).read_bytes()
     except OSError as exc:
         return fail(f"cannot read {args.snapshot}: {exc.strerror}")
     try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return fail(
+            f"{args.snapshot} is not UTF-8 text (byte {exc.start + 1} cannot be read): "
+            "save the snapshot as UTF-8"
+        )
+    try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        return fail(f"{args.snapshot} is not valid JSON: it is nested too deeply")
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
         return fail(f"{args.snapshot} is not valid JSON: {exc}")
     try:
         snapshot = snapshot_from_json(data, now=datetime.now(UTC))

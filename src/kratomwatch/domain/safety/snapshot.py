@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..doses import DoseRejected, Exposure, normalize, parse_quantity
+from ..doses import DoseRejected, Exposure, check_dose, parse_quantity
 from ..plan_check import PlanLimits
 from ..products import ProductForm, ProductSpec
 from ..questionnaires import Score, ScoringError, UnknownInstrumentError, get_instrument, score
@@ -135,7 +135,12 @@ def _product(raw: Any, path: str, errors: list[tuple[str, str]]) -> ProductUse |
             errors.append((f"{path}.{key}", "must be a number of 0 or more"))
             continue
         potency[key] = value
-    return ProductUse(raw["name"], ProductSpec(form=form, **potency))
+    try:
+        spec = ProductSpec(form=form, **potency)
+    except (ValueError, ArithmeticError) as exc:  # the app's own check of a product's details
+        errors.append((path, str(exc)))
+        return None
+    return ProductUse(raw["name"], spec)
 
 
 def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapshot:
@@ -178,25 +183,19 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
         if not isinstance(raw, dict):
             errors.append((path, 'must be an object with "taken_at", "amount", "unit", "product"'))
             continue
-        taken = _time(raw.get("taken_at"), f"{path}.taken_at", errors)
-        product = by_name.get(raw.get("product"))  # type: ignore[arg-type]
+        name = raw.get("product")
+        product = by_name.get(name) if isinstance(name, str) else None
         if product is None:
             errors.append((f"{path}.product", "must name one of the snapshot's products"))
-        try:
-            quantity = parse_quantity(raw.get("amount"), raw.get("unit"))
-        except DoseRejected as exc:
-            errors.extend((f"{path}.{e.field}", e.message) for e in exc.errors)
+            _time(raw.get("taken_at"), f"{path}.taken_at", errors)
+            try:  # what can be checked without the product
+                parse_quantity(raw.get("amount"), raw.get("unit"))
+            except DoseRejected as exc:
+                errors.extend((f"{path}.{e.field}", e.message) for e in exc.errors)
             continue
-        if taken is not None and product is not None:
-            doses.append(
-                DoseTaken(
-                    taken,
-                    quantity.amount,
-                    quantity.unit.value,
-                    product.name,
-                    normalize(quantity, product.spec),
-                )
-            )
+        dose = _dose(raw, product, path, now, errors)
+        if dose is not None:
+            doses.append(dose)
     responses = []
     for i, raw in enumerate(_list(data, "responses", errors)):
         path = f"responses[{i}]"
@@ -238,6 +237,49 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
     )
 
 
+def _dose(
+    raw: Mapping[str, Any],
+    product: ProductUse,
+    path: str,
+    now: datetime,
+    errors: list[tuple[str, str]],
+) -> DoseTaken | None:
+    """The dose checked as the app checks one entered by hand (:func:`check_dose`): the
+    unit fits the product, the amount is plausible, the time is not in the future.
+    Unusual values must be confirmed by listing their codes in ``confirm``, as in the API."""
+    confirm = raw.get("confirm", [])
+    if not isinstance(confirm, list) or not all(isinstance(c, str) for c in confirm):
+        errors.append((f"{path}.confirm", "must be a list of confirmation codes"))
+        return None
+    try:
+        checked = check_dose(
+            amount=raw.get("amount"),
+            unit=raw.get("unit"),
+            taken_at=raw.get("taken_at"),
+            product=product.spec,
+            now=now,
+            confirmed=confirm,
+        )
+    except DoseRejected as exc:
+        errors.extend((f"{path}.{e.field}", e.message) for e in exc.errors)
+        return None
+    pending = checked.needs_confirmation()
+    if pending:
+        errors.extend(
+            (
+                f"{path}.{c.field}",
+                f"{c.message} To screen it as entered, add {c.code!r} to the "
+                'dose\'s "confirm" list.',
+            )
+            for c in pending
+        )
+        return None
+    quantity = checked.quantity
+    return DoseTaken(
+        checked.taken_at, quantity.amount, quantity.unit.value, product.name, checked.exposure
+    )
+
+
 def _plan(raw: Any, errors: list[tuple[str, str]]) -> PlanLimits | None:
     if raw is None:
         return None
@@ -268,4 +310,8 @@ def _plan(raw: Any, errors: list[tuple[str, str]]) -> PlanLimits | None:
             values["max_doses_per_day"] = count
     if raw.get("approved_at") is not None:
         values["starts_at"] = _time(raw["approved_at"], "plan.approved_at", errors)
-    return PlanLimits(version=int(raw.get("version", 1)), **values)
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        errors.append(("plan.version", "must be a whole number of 1 or more"))
+        version = 1
+    return PlanLimits(version=version, **values)
