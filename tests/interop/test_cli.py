@@ -49,21 +49,39 @@ def test_the_commands_end_to_end(
     assert "Wrote a Bundle of" in out
     Bundle.model_validate(json.loads(bundle_path.read_text()))
 
-    code, out, err = run(
-        capsys, "import-fhir", *dd, "--patient", str(target.uuid), str(bundle_path)
-    )
-    assert code == 0, err
+    # patient03's bundle into patient01: the dry run says it would be refused, --apply
+    # refuses it, and only --override-patient-check imports it.
+    fhir = ["import-fhir", *dd, "--patient", str(target.uuid), str(bundle_path)]
+    code, out, err = run(capsys, *fhir)
+    out = " ".join(out.split())  # the table and its notes are wrapped to the terminal
+    assert code == 2
     assert "would add" in out and "Dry run: nothing was written" in out
+    assert "--apply will refuse this bundle unless --override-patient-check" in out
+    assert "The bundle's patient is not this patient" in err
+    assert f"name {source.display_name!r} in the bundle" in err
+    code, out, err = run(capsys, *fhir, "--apply")
+    assert code == 2 and out == ""
+    assert "Nothing was imported" in err and "--override-patient-check" in err
     assert not target.medications.exists()
-    code, out, err = run(
-        capsys, "import-fhir", *dd, "--patient", str(target.uuid), str(bundle_path), "--apply"
-    )
+    code, out, err = run(capsys, *fhir, "--apply", "--override-patient-check")
     assert code == 0 and "added" in out
+    assert "the patient check was overridden" in " ".join(out.split())
     assert target.medications.count() == 2
+    code, out, err = run(capsys, *fhir, "--json", "--override-patient-check")
+    report = json.loads(out)
+    assert report["summary"]["add"] == 0
+    assert report["patient_check"]["matches"] is False
+    assert "KratomWatch id" in report["patient_check"]["differences"][0]
+
+    own = tmp_path / "patient01.json"
     code, out, err = run(
-        capsys, "import-fhir", *dd, "--patient", str(target.uuid), str(bundle_path), "--json"
+        capsys, "export-fhir", *dd, "--patient", str(target.uuid), "--out", str(own)
     )
-    assert json.loads(out)["summary"]["add"] == 0
+    code, out, err = run(capsys, "import-fhir", *dd, "--patient", str(target.uuid), str(own))
+    assert code == 0, err
+    assert "The bundle's patient matches this patient (KratomWatch id, name" in " ".join(
+        out.split()
+    )
 
     csv_dir = tmp_path / "csv"
     code, out, err = run(capsys, "export-csv", *dd, "--clinic", "demo", "--out", str(csv_dir))

@@ -3,7 +3,9 @@ medications and conditions to a patient's record.
 
 Without ``--apply`` this is a dry run: it prints what would be added, what is already
 present, what is not recognized (with suggestions) and what is skipped, and writes nothing.
-An invalid bundle exits with status 2 and names every problem.
+An invalid bundle exits with status 2 and names every problem. So does a bundle whose
+Patient is not shown to be the target patient (name, year of birth, KratomWatch id), unless
+``--override-patient-check`` is given; the dry run prints its report and says so.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("bundle", metavar="BUNDLE.json", help="the FHIR Bundle to import")
     parser.add_argument("--patient", required=True, metavar="UUID", help="the patient's id")
     parser.add_argument("--apply", action="store_true", help="write the additions")
+    parser.add_argument(
+        "--override-patient-check",
+        action="store_true",
+        help="import even though the bundle's Patient does not match the patient (or cannot "
+        "be compared with them); the override is recorded in the audit trail",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -55,21 +63,28 @@ def run(args: argparse.Namespace) -> int:
         plan_import,
     )
 
+    override = args.override_patient_check
     try:
         patient = cs.get_patient(args.patient)
         data = load_bundle_file(Path(args.bundle))
         if args.apply:
-            report = do_import_fhir(patient, data)
+            report = do_import_fhir(patient, data, override_patient_check=override)
         else:
-            report = plan_import(patient, data)
+            report = plan_import(patient, data, override_patient_check=override)
     except (cs.NotFound, BundleError) as exc:
         return fail(str(exc))
     except DatabaseError as exc:
         return fail(cs.database_problem(exc))
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-        return 0
-    _print_report(report, patient_id=str(patient.uuid))
+    else:
+        _print_report(report, patient_id=str(patient.uuid))
+    check = report.patient_check
+    if not check.ok and not check.overridden:  # a dry run: --apply would refuse it
+        return fail(
+            f"{check.describe()} --apply will refuse this bundle: check --patient, or pass "
+            "--override-patient-check to import into this patient anyway."
+        )
     return 0
 
 
@@ -98,6 +113,7 @@ def _print_report(report: Any, patient_id: str) -> None:
             note,
         )
     console.print(table)
+    console.print(report.patient_check.describe())
     counts = report.summary()
     ignored = sum(report.ignored.values())
     console.print(
@@ -105,5 +121,12 @@ def _print_report(report: Any, patient_id: str) -> None:
         f"{counts['present']} already present, {counts['not_recognized']} not recognized, "
         f"{counts['skipped']} skipped; {ignored} other resources ignored."
     )
-    if not report.applied:
+    if report.applied:
+        return
+    if report.patient_check.ok or report.patient_check.overridden:
         console.print("Dry run: nothing was written. Run again with --apply to add them.")
+    else:
+        console.print(
+            "Dry run: nothing was written. --apply will refuse this bundle unless "
+            "--override-patient-check is given."
+        )

@@ -45,6 +45,7 @@ from kratomwatch.domain.substances import InvalidQueryError, Match, recognize
 from kratomwatch.domain.substances import load_knowledge as load_substances
 
 from . import codes as C
+from .fhir_patient import PatientCheck, check_patient
 
 Outcome = Literal["add", "present", "not_recognized", "skipped"]
 Kind = Literal["medication", "condition"]
@@ -85,6 +86,19 @@ class BundleError(ValueError):
         super().__init__("invalid FHIR bundle:\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
+class PatientMismatchError(BundleError):
+    """The bundle's patient is not (or cannot be shown to be) the target patient."""
+
+    def __init__(self, check: PatientCheck) -> None:
+        self.check = check
+        self.problems = [check.describe()]
+        ValueError.__init__(
+            self,
+            f"{check.describe()} Nothing was imported: check --patient, or pass "
+            "--override-patient-check to import into this patient anyway.",
+        )
+
+
 @dataclass(frozen=True)
 class ImportItem:
     """What happens (or would happen) to one MedicationStatement or Condition of the bundle."""
@@ -119,6 +133,7 @@ class ImportReport:
     items: list[ImportItem]
     ignored: dict[str, int] = field(default_factory=dict)
     applied: bool = False
+    patient_check: PatientCheck = field(default_factory=PatientCheck)
 
     def by_outcome(self, outcome: Outcome) -> list[ImportItem]:
         return [i for i in self.items if i.outcome == outcome]
@@ -132,6 +147,7 @@ class ImportReport:
             "summary": self.summary(),
             "items": [i.to_dict() for i in self.items],
             "ignored_resources": dict(self.ignored),
+            "patient_check": self.patient_check.to_dict(),
         }
 
 
@@ -474,7 +490,38 @@ def _current_ingredients(patient: PatientProfile, today: date) -> set[frozenset[
     return found
 
 
-def _plan(patient: PatientProfile, data: Mapping[str, Any], today: date) -> ImportReport:
+def _patient_check(
+    patient: PatientProfile, data: Mapping[str, Any], index: _Index, override: bool
+) -> PatientCheck:
+    """Who the bundle's medications and conditions belong to, compared with ``patient``."""
+    subjects: list[Mapping[str, Any]] = []
+    missing: list[str] = []
+    patients: list[Mapping[str, Any]] = []
+    for entry in data.get("entry") or []:
+        resource = entry.get("resource") or {}
+        kind = resource.get("resourceType")
+        if kind == "Patient":
+            patients.append(resource)
+        if kind not in ("MedicationStatement", "Condition"):
+            continue
+        subject = resource.get("subject") or {}
+        target = index.resolve(resource, subject)
+        if target is not None and target.get("resourceType") == "Patient":
+            subjects.append(target)
+        elif isinstance(subject.get("identifier"), dict):
+            subjects.append({"identifier": [subject["identifier"]]})
+        elif isinstance(subject.get("reference"), str):
+            missing.append(subject["reference"])
+    unique = list({id(s): s for s in subjects}.values())
+    check = check_patient(patient, unique, dict.fromkeys(missing), patients)
+    if check.ok or not override:
+        return check
+    return PatientCheck(check.matched, check.differences, check.unverified, overridden=True)
+
+
+def _plan(
+    patient: PatientProfile, data: Mapping[str, Any], today: date, override: bool = False
+) -> ImportReport:
     subjects = _subjects(data)
     if len(subjects) > 1:
         raise BundleError(
@@ -484,6 +531,7 @@ def _plan(patient: PatientProfile, data: Mapping[str, Any], today: date) -> Impo
             ]
         )
     index = _Index(data)
+    check = _patient_check(patient, data, index, override)
     present = _current_ingredients(patient, today)
     existing = dict(patient.conditions.values_list("code", "active"))
     seen: set[str] = set()
@@ -498,15 +546,24 @@ def _plan(patient: PatientProfile, data: Mapping[str, Any], today: date) -> Impo
             items.append(_plan_medication(index, number, resource, present))
         elif kind == "Condition":
             items.append(_plan_condition(number, resource, existing, seen))
-        else:
+        elif kind != "Patient":  # the Patient is used by the identity check
             ignored[kind] = ignored.get(kind, 0) + 1
-    return ImportReport(items, ignored)
+    return ImportReport(items, ignored, patient_check=check)
 
 
-def plan_import(patient: PatientProfile, data: Any, *, today: date | None = None) -> ImportReport:
-    """The dry run: what importing ``data`` into ``patient`` would do. Writes nothing."""
+def plan_import(
+    patient: PatientProfile,
+    data: Any,
+    *,
+    today: date | None = None,
+    override_patient_check: bool = False,
+) -> ImportReport:
+    """The dry run: what importing ``data`` into ``patient`` would do. Writes nothing.
+
+    ``report.patient_check`` says whether the bundle's patient is ``patient``; when it is
+    not, :func:`do_import_fhir` refuses unless ``override_patient_check`` is given."""
     bundle = parse_bundle(data)
-    return _plan(patient, bundle, today or timezone.localdate())
+    return _plan(patient, bundle, today or timezone.localdate(), override_patient_check)
 
 
 def do_import_fhir(
@@ -516,13 +573,20 @@ def do_import_fhir(
     actor: User | None = None,
     ip: str | None = None,
     today: date | None = None,
+    override_patient_check: bool = False,
 ) -> ImportReport:
     """Validate, plan and add the recognised new medications and conditions, in one
-    transaction. Raises :class:`BundleError` (nothing written) for an invalid bundle."""
+    transaction. Raises :class:`BundleError` (nothing written) for an invalid bundle, and
+    :class:`PatientMismatchError` when the bundle's patient is not shown to be ``patient``
+    unless ``override_patient_check`` is given (the override is audited)."""
     bundle = parse_bundle(data)
     with transaction.atomic():
         patient = PatientProfile.objects.select_for_update().get(pk=patient.pk)
-        report = _plan(patient, bundle, today or timezone.localdate())
+        report = _plan(patient, bundle, today or timezone.localdate(), override_patient_check)
+        if not report.patient_check.ok and not report.patient_check.overridden:
+            raise PatientMismatchError(report.patient_check)
+        if report.patient_check.overridden:
+            audit(actor, "fhir.import.patient_check_overridden", patient=patient, ip=ip)
         for item in report.by_outcome("add"):
             if item.kind == "medication":
                 med = MedicationStatement.objects.create(
