@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from kratomwatch.cli import main
@@ -21,6 +23,7 @@ from kratomwatch.clinic.models import (
     Role,
     User,
 )
+from kratomwatch.clinic.seed import seed_demo_clinic
 
 
 @pytest.fixture
@@ -89,3 +92,27 @@ def test_an_unknown_clinic_is_an_error(clinic: Clinic, capsys: Any) -> None:
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "no clinic 'nowhere' (clinics: a)" in captured.err
+
+
+def test_the_demo_clinic_agrees_with_the_clinicians_panels(
+    db: None, client: Client, capsys: Any
+) -> None:
+    """The demo's check-ins are real check-ins: the cohort counts what the panels show."""
+    demo = seed_demo_clinic(patients=8, days=30, today=timezone.localdate())
+    assert main(["cohort", "--clinic", demo.clinic.slug, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = {}
+    for username in ("dr.lee", "dr.okafor"):  # between them, every patient's care team
+        client.force_login(User.objects.get(username=username))
+        page = client.get(reverse("patient_list"), {"show": "all"})
+        html = page.content.decode()
+        for row in page.context["rows"]:
+            assert f"{row.checkin_days} of 14" in html
+            rows[row.patient.pk] = row
+    assert len(rows) == data["patients"] == 8
+    checked_in = [r for r in rows.values() if r.checkin_days > 0]
+    assert data["checked_in"]["patients"] == len(checked_in) > 0
+    since = timezone.now() - timedelta(days=14)
+    for pk, row in rows.items():
+        days = CheckIn.objects.filter(patient_id=pk, submitted_at__gte=since).dates("day", "day")
+        assert row.checkin_days == len(days) > 0

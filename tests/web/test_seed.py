@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from kratomwatch.clinic.models import (
+    CheckIn,
     DoseEntry,
     MedicationStatement,
     PatientProfile,
@@ -19,6 +22,7 @@ from kratomwatch.clinic.models import (
 from kratomwatch.clinic.seed import seed_demo_clinic
 
 TODAY = date(2026, 11, 20)
+TZ = ZoneInfo(settings.TIME_ZONE)
 
 
 @pytest.fixture
@@ -95,3 +99,29 @@ def test_the_printed_logins_work(demo, client) -> None:  # type: ignore[no-untyp
     for login in demo.logins:
         assert client.login(username=login.username, password=demo.password), login.username
         client.logout()
+
+
+def test_the_daily_ratings_are_check_ins(demo) -> None:  # type: ignore[no-untyped-def]
+    """As the check-in form stores them: the ratings, the doses taken so far that day and
+    the side effects reported, all at the check-in's time."""
+    checkins = CheckIn.objects.filter(patient__clinic=demo.clinic)
+    daily = QuestionnaireResponse.objects.filter(
+        patient__clinic=demo.clinic, instrument_id="kw-daily-pain"
+    )
+    assert checkins.count() == daily.count() > 8 * 20
+    for checkin in checkins.prefetch_related("responses", "doses", "symptoms"):
+        [response] = checkin.responses.all()
+        assert response.instrument_id == "kw-daily-pain"
+        assert response.taken_at == checkin.submitted_at
+        assert response.patient_id == checkin.patient_id
+        assert checkin.submitted_at.astimezone(TZ).date() == checkin.day
+        for dose in checkin.doses.all():
+            assert dose.taken_at <= checkin.submitted_at
+            assert dose.taken_at.astimezone(TZ).date() == checkin.day
+        for symptom in checkin.symptoms.all():
+            assert symptom.reported_at == checkin.submitted_at
+    linked = DoseEntry.objects.filter(patient__clinic=demo.clinic, checkin__isnull=False)
+    assert linked.exists()
+    assert not QuestionnaireResponse.objects.filter(
+        patient__clinic=demo.clinic, instrument_id="kw-withdrawal", checkin__isnull=False
+    ).exists()  # the weekly questionnaire is answered on its own

@@ -26,6 +26,7 @@ from kratomwatch.domain.substances import Match, recognize
 from .actions import do_screen_patient
 from .models import (
     CareTeamMembership,
+    CheckIn,
     Clinic,
     DoseEntry,
     EntrySource,
@@ -461,9 +462,13 @@ def _seed_days(
     days: int,
     tz: ZoneInfo,
 ) -> None:
+    """The patient's days: doses through the day, an evening check-in on most days (the
+    daily ratings with the doses taken so far and any side effects, as the check-in form
+    stores them), a weekly withdrawal questionnaire on its own."""
     daily = get_instrument("kw-daily-pain")
     withdrawal = get_instrument("kw-withdrawal")
     specs = {p.pk: product_spec(p) for p in products}
+    checkins: list[CheckIn] = []
     doses: list[DoseEntry] = []
     responses: list[QuestionnaireResponse] = []
     symptoms: list[SymptomReport] = []
@@ -472,6 +477,8 @@ def _seed_days(
         t = i / max(1, days - 1)
         count = max(0, round(rng.gauss(story.doses_per_day(t), 0.5)))
         hour = 7.0
+        checkin: CheckIn | None = None
+        first_dose = len(doses)
         for k in range(count):
             product = products[0]
             amount = _round_amount(
@@ -507,11 +514,14 @@ def _seed_days(
             ]
             result = score(daily, answers)
             taken = datetime.combine(day, time(20, rng.randrange(60)), tz)
-            responses.append(
-                _response(
-                    patient, user, daily, answers, result, taken, f"seed-daily-{day.isoformat()}"
-                )
-            )
+            key = f"seed-checkin-{day.isoformat()}"
+            checkin = CheckIn(patient=patient, day=day, submitted_at=taken, idempotency_key=key)
+            checkins.append(checkin)
+            responses.append(_response(patient, user, daily, answers, result, taken, f"{key}-q0"))
+            responses[-1].checkin = checkin
+            for dose in doses[first_dose:]:
+                if dose.taken_at <= taken:
+                    dose.checkin = checkin
         if story.withdrawal(t) > 0 and i % 7 == 0:
             target = story.withdrawal(t)
             answers = _spread(rng, target, n_withdrawal_items, 3)
@@ -532,12 +542,18 @@ def _seed_days(
             symptoms.append(
                 SymptomReport(
                     patient=patient,
+                    checkin=checkin,
                     term=rng.choice(SIDE_EFFECTS),
                     severity=rng.choice([1, 1, 2, 3]),
-                    reported_at=datetime.combine(day, time(20, 30), tz),
+                    reported_at=(
+                        checkin.submitted_at
+                        if checkin is not None
+                        else datetime.combine(day, time(20, 30), tz)
+                    ),
                     source=EntrySource.SEED,
                 )
             )
+    CheckIn.objects.bulk_create(checkins, batch_size=500)  # sets their ids for the links below
     DoseEntry.objects.bulk_create(doses, batch_size=500)
     QuestionnaireResponse.objects.bulk_create(responses, batch_size=500)
     SymptomReport.objects.bulk_create(symptoms, batch_size=500)
