@@ -27,10 +27,10 @@ from typing import Any
 PATIENT = "patient01"
 
 
-def _setup() -> None:
+def _setup(creates_database: bool) -> None:
     from kratomwatch.cli.db import setup_django
 
-    setup_django(argparse.Namespace(data_dir=None))
+    setup_django(argparse.Namespace(data_dir=None), creates_database=creates_database)
 
 
 def _record(key: str, amount: str, minutes_ago: int) -> Any:
@@ -156,8 +156,8 @@ def consistency(prefix: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    _setup()
     command, *rest = argv
+    _setup(creates_database=command == "seed")
     handlers = {
         "seed": seed,
         "snapshot": snapshot,

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"--port must be between 1 and 65535 (got {args.port})")
     default_base_url(f"127.0.0.1:{args.port}")  # links in e-mails point at this demo
     try:
-        where = setup_django(args, demo_secret=True)
+        where = setup_django(args, demo_secret=True, creates_database=True)
     except SetupError as exc:
         return fail(str(exc))
     from rich.console import Console

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        where = setup_django(args)
+        where = setup_django(args, creates_database=True)
     except SetupError as exc:
         return fail(str(exc))
     migrate(verbosity=1)

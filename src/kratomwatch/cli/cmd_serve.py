@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        setup_django(args, serves_http=True)
+        setup_django(args, serves_http=True, creates_database=not args.no_migrate)
     except SetupError as exc:
         return fail(str(exc))
     if not args.no_migrate:

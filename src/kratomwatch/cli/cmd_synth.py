@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.patients < 1 or args.days < 1:
         return fail("--patients and --days must be at least 1")
     try:
-        where = setup_django(args)
+        where = setup_django(args, creates_database=True)
     except SetupError as exc:
         return fail(str(exc))
     from rich.console import Console

@@ -34,13 +34,22 @@ def ensure_demo_secret(data_dir: Path) -> None:
 
 
 def setup_django(
-    args: argparse.Namespace, *, demo_secret: bool = False, serves_http: bool = False
+    args: argparse.Namespace,
+    *,
+    demo_secret: bool = False,
+    serves_http: bool = False,
+    creates_database: bool = False,
 ) -> str:
     """Configure and start Django from the environment and ``--data-dir``.
 
     Commands that do not serve HTTP sign nothing a browser keeps, so without a configured
     secret key they run with a random one for this process only. A server (``serve``) needs
     ``KRATOMWATCH_SECRET_KEY``; the demo keeps a generated key in its data directory.
+
+    Only the commands that create the database (``creates_database``: migrate, demo, synth,
+    serve) make a missing SQLite data directory and file. Every other command works on an
+    existing database: given a directory that holds none (a mistyped ``--data-dir``), it
+    stops with :class:`SetupError` naming the directory, and nothing is created there.
     Returns a one-line description of the database in use.
     """
     from kratomwatch import config
@@ -53,7 +62,7 @@ def setup_django(
         data_dir = config.data_dir(env)
     except config.ConfigError as exc:
         raise SetupError(str(exc)) from exc
-    if choice.engine == "sqlite" or demo_secret:
+    if (choice.engine == "sqlite" and creates_database) or demo_secret:
         data_dir.mkdir(parents=True, exist_ok=True)
     if demo_secret:
         ensure_demo_secret(data_dir)
@@ -67,6 +76,8 @@ def setup_django(
         django.setup()
     except ImproperlyConfigured as exc:
         raise SetupError(str(exc)) from exc
+    if not creates_database:
+        _require_existing_database()
     return choice.describe()
 
 
@@ -79,6 +90,28 @@ def default_base_url(address: str) -> str | None:
     url = f"http://{address}"
     os.environ["KRATOMWATCH_BASE_URL"] = url
     return url
+
+
+def _require_existing_database() -> None:
+    """Stop before SQLite creates an empty database file where none was expected.
+
+    Checks the database this process will use (the one in ``--data-dir``, or the one Django
+    was already given when it runs inside another program), before any connection opens it.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return
+    path = Path(connection.settings_dict["NAME"])
+    if path.is_file():
+        return
+    where = path.parent
+    raise SetupError(
+        f"there is no KratomWatch database in {where} "
+        + ("(no such directory)" if not where.exists() else f"(no {path.name})")
+        + ": check --data-dir or KRATOMWATCH_DATA_DIR; `kratomwatch migrate --data-dir "
+        f"{where}` creates one"
+    )
 
 
 def migrate(verbosity: int = 0) -> None:
