@@ -512,7 +512,7 @@ def _patient_check(
             subjects.append({"identifier": [subject["identifier"]]})
         elif isinstance(subject.get("reference"), str):
             missing.append(subject["reference"])
-    unique = list({id(s): s for s in subjects}.values())
+    unique = list({json.dumps(s, sort_keys=True, default=str): s for s in subjects}.values())
     check = check_patient(patient, unique, dict.fromkeys(missing), patients)
     if check.ok or not override:
         return check
