@@ -2,7 +2,9 @@
 
 A browser test takes a screenshot with ``shot(page, NAME)`` (``conftest.py``), written as
 ``NAME.png`` to ``$KRATOMWATCH_SCREENSHOTS``. The README and the pages in ``docs/`` show some of
-them from ``docs/img/``. ``./scripts/screenshots`` runs the browser tests into a temporary
+them from ``docs/img/``; such a shot is named by a literal string (a name built at run
+time, such as one per viewport, cannot be checked against the docs without running the
+tests). ``./scripts/screenshots`` runs the browser tests into a temporary
 directory and then calls :func:`main`, which copies each image the documentation names into
 ``docs/img/``; nothing is copied if one of them was not taken.
 """
