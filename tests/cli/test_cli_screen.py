@@ -181,6 +181,14 @@ def test_a_file_that_is_not_utf8_exits_2(tmp_path: Path) -> None:
     assert out.returncode == 2 and out.stdout == ""
     assert "Traceback" not in out.stderr
     assert f"{path} is not UTF-8 text" in out.stderr
+    piped = subprocess.run(
+        [sys.executable, "-m", "kratomwatch", "screen", "-"],
+        input='{"medications": ["Café"]}'.encode("latin-1"),
+        capture_output=True,
+        timeout=120,
+    )
+    assert piped.returncode == 2 and b"- is not UTF-8 text" in piped.stderr
+    assert b"Traceback" not in piped.stderr
     bom = tmp_path / "bom.json"  # a byte order mark is still UTF-8
     bom.write_bytes(json.dumps({"medications": ["Xanax"]}).encode("utf-8-sig"))
     assert run(bom, "--json").returncode == 0
