@@ -72,7 +72,9 @@ def test_exception_messages_quoting_health_data_stay_out_of_the_log(
     handler = configured_handler()
     assert isinstance(handler, logging.StreamHandler)
     out = io.StringIO()
-    old = handler.setStream(out)
+    # Swapped by hand: setStream() flushes the stream it replaces, which may be a capture
+    # file an earlier test closed.
+    old, handler.stream = handler.stream, out
     try:
         # A page fails on a product's name (as a chart library's parse error quotes it).
         def pdf_fails(*args: Any, **kwargs: Any) -> bytes:
@@ -95,7 +97,7 @@ def test_exception_messages_quoting_health_data_stay_out_of_the_log(
             MedicationStatement.objects.create(patient=tri.patient, name_entered=SECRETS[0])
         logging.getLogger("kratomwatch.test").error("failed: %s", ValueError(SECRETS[1]))
     finally:
-        handler.setStream(old)  # type: ignore[arg-type]
+        handler.stream = old
     text = out.getvalue()
     # The failures are logged, with their type and where they happened ...
     assert "ValueError" in text and "RuntimeError" in text and "KeyError" in text
