@@ -348,3 +348,28 @@ def test_a_read_only_token_is_refused_and_counted(
     api = api_as("patient", scope="read")
     assert api.post(url(tri), dose(tri)).status_code == 403
     assert _count(api) == 1 and not tri.patient.doses.exists()
+
+
+@pytest.mark.parametrize("amount", ["1e400", "9" * 300, "1E+999999999", "1." + "0" * 300 + "1"])
+def test_a_huge_or_overprecise_amount_is_a_field_error(
+    api_as: Callable[..., Api], tri: Triangle, amount: str
+) -> None:
+    response = api_as("patient").post(url(tri), dose(tri, amount=amount))
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"amount"}
+    assert not tri.patient.doses.exists()
+
+
+def test_a_300_digit_json_number_is_a_field_error(
+    api_as: Callable[..., Api], tri: Triangle
+) -> None:
+    api = api_as("patient")
+    body = (
+        f'{{"product": "{tri.product.uuid}", "amount": {"9" * 300}, "unit": "g", '
+        f'"taken_at": "{timezone.now().isoformat()}"}}'
+    )
+    response = api.client.post(
+        url(tri), body, content_type="application/json", headers=api._headers("k")
+    )
+    assert response.status_code == 422
+    assert not tri.patient.doses.exists()

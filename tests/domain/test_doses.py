@@ -108,6 +108,13 @@ def test_parse_quantity_accepts(amount, unit, expected):
         ("1.2345", "amount_too_precise"),
         (D("0.0001"), "amount_too_precise"),
         (10_000_001, "amount_too_large"),
+        # Huge or over-precise numbers are refused before any arithmetic can overflow.
+        (D("1e400"), "amount_too_large"),
+        (D("1E+999999999"), "amount_too_large"),
+        ("9" * 300, "amount_too_large"),
+        (10**300, "amount_too_large"),
+        (D("1." + "0" * 298 + "1"), "amount_too_precise"),
+        (D("1e-400"), "amount_too_precise"),
     ],
 )
 def test_parse_quantity_rejects_amount(amount, code):
@@ -119,6 +126,8 @@ def test_parse_quantity_rejects_amount(amount, code):
 
 def test_trailing_zeros_are_not_extra_precision():
     assert parse_quantity("2.5000", "g").amount == D("2.5")
+    assert parse_quantity("2." + "0" * 300, "g").amount == D("2.5") - D("0.5")
+    assert parse_quantity(D("25E-1"), "g").amount == D("2.5")
 
 
 @pytest.mark.parametrize(

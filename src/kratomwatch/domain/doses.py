@@ -258,20 +258,24 @@ def _parse_amount(value: object, limits: DoseLimits) -> Decimal | FieldError:
     if not number.is_finite():
         return err("amount_not_finite", f"Amount must be a finite number: {hint}.")
     if number <= 0:
-        return err("amount_not_positive", f"Amount must be greater than 0 (got {number}).")
-    number = _tidy(number)
-    places = limits.value("input.max_decimal_places")
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)  # finite
-    if -exponent > places:
-        return err(
-            "amount_too_precise",
-            f"Amount may have at most {_fmt(places)} decimal places (got {_fmt(number)}).",
-        )
+        return err("amount_not_positive", "Amount must be greater than 0.")
+    # Compared and counted exactly before any arithmetic: 1e400 or 300 digits are refused
+    # here, never rounded nor left to overflow a calculation.
     biggest = limits.value("input.max_amount")
     if number > biggest:
         return err("amount_too_large", f"Amount must be at most {_fmt(biggest)}.")
-    return number
+    places = limits.value("input.max_decimal_places")
+    if _decimal_places(number) > places:
+        return err("amount_too_precise", f"Amount may have at most {_fmt(places)} decimal places.")
+    return _tidy(number)
+
+
+def _decimal_places(number: Decimal) -> int:
+    """Digits after the decimal point, trailing zeros not counted (2.500 has 1)."""
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + zeros))
 
 
 def _parse_unit(value: object) -> Unit | FieldError:
