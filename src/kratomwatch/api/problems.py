@@ -101,7 +101,11 @@ def _field(loc: Iterable[Any]) -> str:
 
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        FieldError(_field(e.get("loc", ())), str(e.get("msg", "invalid")), str(e.get("type", "")))
+        FieldError(
+            _field(e.get("loc", ())),
+            str(e.get("msg", "invalid")).removeprefix("Value error, "),
+            str(e.get("type", "")),
+        )
         for e in exc.errors
     ]
     return problem_response(422, "The request has invalid fields.", errors=errors)

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from kratomwatch.domain.text import text_problem
+
+
+def _storable(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: Every text a request document carries: the same rule as the web forms'
+#: (kratomwatch.domain.text), answered 422 with the field's name.
+Text = Annotated[str, AfterValidator(_storable)]
 
 
 class FieldErrorOut(Schema):
@@ -55,12 +71,12 @@ class DoseOut(Schema):
 class DoseIn(Schema):
     product: UUID
     amount: Decimal = Field(description="Amount of product, in `unit`; a dot as decimal point.")
-    unit: str = Field(description="g, mg, capsule, tablet or ml.", max_length=20)
-    taken_at: str = Field(
+    unit: Text = Field(description="g, mg, capsule, tablet or ml.", max_length=20)
+    taken_at: Text = Field(
         description="When it was taken: ISO 8601 with a UTC offset, e.g. 2026-01-05T08:30+01:00.",
         max_length=64,
     )
-    confirm: list[str] = Field(
+    confirm: list[Text] = Field(
         default_factory=list,
         description="Codes of the confirmations given for unusual but possible values.",
     )
@@ -84,7 +100,7 @@ class FindingOut(Schema):
 
 
 class AcknowledgeIn(Schema):
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 class PatientPage(Schema):
@@ -120,7 +136,7 @@ class ResponseOut(Schema):
 
 
 class ResponseIn(Schema):
-    instrument_id: str = Field(max_length=60)
+    instrument_id: Text = Field(max_length=60)
     answers: list[int | None] = Field(
         max_length=60, description="Answers in item order; null for an optional item left out."
     )

@@ -12,6 +12,7 @@ from kratomwatch.domain.doses import UNIT_LABELS, CheckedDose, DoseRejected, Uni
 
 from .models import PatientProfile, Product
 from .snapshot import product_spec
+from .text import Form
 
 
 def check_dose_on_form(
@@ -40,7 +41,7 @@ def check_dose_on_form(
     return checked
 
 
-class DoseForm(forms.Form):
+class DoseForm(Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(),
         to_field_name="uuid",
@@ -104,10 +105,35 @@ class DoseForm(forms.Form):
         return data
 
 
-class FindingActionForm(forms.Form):
+class FindingActionForm(Form):
     action = forms.ChoiceField(choices=[("acknowledge", "Acknowledge"), ("resolve", "Resolve")])
     reason = forms.CharField(
         max_length=300,
         strip=True,
         error_messages={"required": "Give a reason: it is kept with the finding."},
+    )
+
+
+class MedicationForm(Form):
+    name = forms.CharField(
+        max_length=200,
+        label="Medication",
+        error_messages={"required": "Enter the medication name (up to 200 characters)."},
+    )
+    dose_text = forms.CharField(max_length=200, required=False, label="Dose")
+
+
+class NoteForm(Form):
+    text = forms.CharField(
+        max_length=5000,
+        label="New note",
+        error_messages={"required": "Write the note (up to 5000 characters)."},
+    )
+
+
+class BulkAcknowledgeForm(Form):
+    reason = forms.CharField(
+        max_length=300,
+        label="Reason",
+        error_messages={"required": "Give a reason: it is kept with each finding."},
     )

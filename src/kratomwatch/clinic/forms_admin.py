@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from . import access
 from .models import PatientProfile, Role, Sex, User
+from .text import Form
 
 
 class ClinicianChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -39,7 +40,7 @@ class ClinicianChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg
             raise forms.ValidationError(NOT_OF_THIS_CLINIC, code="invalid_choice") from exc
 
 
-class InviteForm(forms.Form):
+class InviteForm(Form):
     """A new clinician or patient of the admin's clinic."""
 
     role = forms.ChoiceField(
@@ -130,7 +131,7 @@ class InviteForm(forms.Form):
         return data
 
 
-class CareTeamForm(forms.Form):
+class CareTeamForm(Form):
     """Add a clinician of this clinic to a patient's care team, or take one off."""
 
     action = forms.ChoiceField(
@@ -180,7 +181,7 @@ class CareTeamForm(forms.Form):
         return form
 
 
-class ActiveForm(forms.Form):
+class ActiveForm(Form):
     """Deactivate (active=0) or reactivate (active=1) an account."""
 
     active = forms.TypedChoiceField(

@@ -26,9 +26,10 @@ from kratomwatch.domain.safety import load_knowledge
 from .forms import check_dose_on_form
 from .models import PatientProfile, PotencySource, Product
 from .snapshot import product_spec
+from .text import Form, ModelForm
 
 
-class QuestionnaireForm(forms.Form):
+class QuestionnaireForm(Form):
     """One radio group per item of an instrument; answers are scored by the domain."""
 
     def __init__(self, instrument: Instrument, *args: Any, **kwargs: Any) -> None:
@@ -63,7 +64,7 @@ def symptom_choices(red_flag: bool) -> list[tuple[str, str]]:
     return [(s.id, s.label) for s in kb.symptoms.values() if s.red_flag is red_flag]
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(Form):
     """The parts of a check-in besides the ratings and the doses."""
 
     idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
@@ -100,7 +101,7 @@ class CheckInForm(forms.Form):
         }
 
 
-class DoseRowForm(forms.Form):
+class DoseRowForm(Form):
     """One dose in a check-in. Rows not ticked as taken are ignored."""
 
     took = forms.BooleanField(required=False, label="I took this")
@@ -223,7 +224,7 @@ def new_key() -> str:
 POTENCY_UNITS = [("mg/g", "mg per g"), ("%", "% w/w")]
 
 
-class ProductCreateForm(forms.ModelForm):  # type: ignore[type-arg]
+class ProductCreateForm(ModelForm):
     """A product with its potency as printed on the label or a lab certificate."""
 
     mitragynine = forms.CharField(
@@ -330,7 +331,7 @@ REMINDER_CHOICES = [("", "No reminder")] + [
 ]
 
 
-class ReminderForm(forms.Form):
+class ReminderForm(Form):
     reminder_time = forms.ChoiceField(
         choices=REMINDER_CHOICES, required=False, label="Daily reminder"
     )
@@ -341,3 +342,7 @@ class ReminderForm(forms.Form):
         if data.get("reminder_time") and not data.get("email"):
             self.add_error("email", "Enter an e-mail address for the reminder.")
         return data
+
+
+class DeletionRequestForm(Form):
+    reason = forms.CharField(max_length=2000, required=False, label="Reason (optional)")

@@ -10,11 +10,12 @@ from django import forms
 
 from .models import Plan, PlanKind
 from .templatetags.labels import instrument_name
+from .text import Form, ModelForm
 
 SCHEDULABLE = ("phq9", "phq2", "gad7", "gad2", "kw-withdrawal", "kw-use-criteria")
 
 
-class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
+class PlanForm(ModelForm):
     reason = forms.CharField(
         max_length=300,
         label="Why this plan or change",
@@ -98,7 +99,7 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
         return {i: self.cleaned_data.get(f"every_{i}") for i in SCHEDULABLE}
 
 
-class TaperHelperForm(forms.Form):
+class TaperHelperForm(Form):
     recent_daily_g = forms.DecimalField(
         min_value=Decimal("0.1"),
         max_digits=6,

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_http_methods
 
 from .actions import audit
 from .models import Role, TOTPDevice, User
+from .text import Form
 
 PENDING = "kratomwatch_2fa_pending"
 ISSUER = "KratomWatch"
@@ -86,7 +87,7 @@ class LoginView(auth_views.LoginView):
         return redirect("two_factor")
 
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
     code = forms.CharField(
         max_length=8,
         label="6-digit code from your authenticator app",

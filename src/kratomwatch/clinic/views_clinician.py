@@ -28,9 +28,11 @@ from .actions_clinician import (
     do_set_pharmacogenomic,
     do_stop_medication,
 )
+from .forms import BulkAcknowledgeForm, MedicationForm, NoteForm
 from .forms_plan import SCHEDULABLE, PlanForm, TaperHelperForm, parse_steps
 from .models import Finding, MedicationStatement, PatientProfile, Role, User
 from .panel import filtered, panel_rows
+from .text import first_error
 
 PANEL_PAGE = 50  # the most urgent first; the rest on request
 CATEGORIES = [
@@ -88,15 +90,16 @@ def _back(patient: PatientProfile, anchor: str = "") -> HttpResponse:
 def medication_add(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = _user(request)
     patient = access.patient_for(user, patient_uuid)
-    name = request.POST.get("name", "").strip()
-    if not name or len(name) > 200:
-        messages.error(request, "Enter the medication name (up to 200 characters).")
+    form = MedicationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
         return _back(patient, "medications")
+    name = form.cleaned_data["name"]
     do_add_medication(
         patient=patient,
         user=user,
         name=name,
-        dose_text=request.POST.get("dose_text", "").strip()[:200],
+        dose_text=form.cleaned_data["dose_text"],
         ip=_ip(request),
     )
     messages.success(request, f"Added {name}; the record was screened again.")
@@ -151,11 +154,11 @@ def pharmacogenomic_set(request: HttpRequest, patient_uuid: str) -> HttpResponse
 def note_add(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = _user(request)
     patient = access.patient_for(user, patient_uuid)
-    text = request.POST.get("text", "").strip()
-    if not text or len(text) > 5000:
-        messages.error(request, "Write the note (up to 5000 characters).")
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
         return _back(patient, "notes")
-    do_add_note(patient=patient, user=user, text=text, ip=_ip(request))
+    do_add_note(patient=patient, user=user, text=form.cleaned_data["text"], ip=_ip(request))
     return _back(patient, "notes")
 
 
@@ -164,10 +167,11 @@ def note_add(request: HttpRequest, patient_uuid: str) -> HttpResponse:
 def bulk_acknowledge(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     ids = request.POST.getlist("finding")
-    reason = request.POST.get("reason", "").strip()[:300]
-    if not reason:
-        messages.error(request, "Give a reason: it is kept with each finding.")
+    form = BulkAcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
         return redirect("findings_inbox")
+    reason = form.cleaned_data["reason"]
     findings = list(
         Finding.objects.filter(
             patient__in=access.visible_patients(user), uuid__in=[i for i in ids if len(i) == 36]

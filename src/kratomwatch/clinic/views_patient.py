@@ -30,6 +30,7 @@ from .charts import trend_svg
 from .form_errors import error_summary
 from .forms_patient import (
     CheckInForm,
+    DeletionRequestForm,
     DoseRows,
     ProductCreateForm,
     QuestionnaireForm,
@@ -48,6 +49,7 @@ from .models import (
     User,
 )
 from .snapshot import plan_limits
+from .text import first_error
 from .trends import daily_series, summary
 
 DAILY = "kw-daily-pain"
@@ -460,8 +462,12 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @require_POST
 def request_deletion(request: HttpRequest) -> HttpResponse:
     user, patient = _patient(request)
+    form = DeletionRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Your request was not sent. {first_error(form)}")
+        return redirect("my_data")
     do_request_deletion(
-        patient=patient, user=user, reason=request.POST.get("reason", "")[:2000], ip=_ip(request)
+        patient=patient, user=user, reason=form.cleaned_data["reason"], ip=_ip(request)
     )
     messages.success(
         request,

@@ -37,6 +37,7 @@ from .actions_trials import (
 )
 from .analysis_app import trial_analysis
 from .models import NofOneTrial, PatientProfile, Role, TrialStatus, User
+from .text import Form
 from .views_analysis import num, pct
 
 PROPOSAL_SALT = "kratomwatch.nof1.proposal"
@@ -140,7 +141,7 @@ def _result_rows(result: dict[str, Any] | None) -> dict[str, Any] | None:
 # ------------------------------------------------------------------ clinician: design
 
 
-class TrialDesignForm(forms.Form):
+class TrialDesignForm(Form):
     regimen_a = forms.CharField(
         label="Regimen A",
         max_length=200,
@@ -196,7 +197,7 @@ class TrialDesignForm(forms.Form):
         return data
 
 
-class StopForm(forms.Form):
+class StopForm(Form):
     reason = forms.CharField(
         label="Reason for stopping early",
         max_length=2000,
