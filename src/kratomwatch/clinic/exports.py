@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from .charts import trend_figure
 from .models import PatientProfile, User
+from .pdf_text import FONT, drawable
 from .trends import daily_series, summary
 
 A4 = (8.27, 11.69)
@@ -19,11 +20,11 @@ A4 = (8.27, 11.69)
 
 def _text_page(title: str, lines: list[str]) -> Figure:
     fig = Figure(figsize=A4)
-    fig.text(0.08, 0.95, title, fontsize=16, weight="bold", va="top")
+    fig.text(0.08, 0.95, title, fontsize=16, weight="bold", va="top", parse_math=False)
     y = 0.91
     for line in lines:
-        for part in textwrap.wrap(line, 95) or [""]:
-            fig.text(0.08, y, part, fontsize=9, va="top", family="DejaVu Sans")
+        for part in textwrap.wrap(drawable(line), 95) or [""]:
+            fig.text(0.08, y, part, fontsize=9, va="top", family=FONT, parse_math=False)
             y -= 0.018
             if y < 0.05:
                 return fig

@@ -40,6 +40,7 @@ from .actions import active_plan
 from .charts import Series, trend_figure
 from .exports import A4
 from .models import SEVERITY_RANK, Finding, FindingStatus, PatientProfile, Plan, Product
+from .pdf_text import FONT, drawable
 from .trends import DAILY, daily_series
 
 PERIOD_DAYS = 84  # the last 12 weeks, today included
@@ -472,7 +473,7 @@ def _advance(char: str, weight: str) -> float:
     strings with FreeType costs about a millisecond each)."""
     key = (char, weight)
     if key not in _ADVANCES:
-        font = get_font(findfont(FontProperties(family="DejaVu Sans", weight=weight)))
+        font = get_font(findfont(FontProperties(family=FONT, weight=weight)))
         font.set_size(100, 72)
         glyph = font.load_char(ord(char), flags=LoadFlags.NO_HINTING)
         _ADVANCES[key] = glyph.linearHoriAdvance / 65536 / 100
@@ -501,8 +502,9 @@ class _Sheet:
 
     @staticmethod
     def measure(text: str, size: float, weight: str = "normal") -> float:
-        """Width in inches: the sum of the glyphs' advances (kerning only ever narrows it)."""
-        return sum(_advance(c, weight) for c in text) * size / 72
+        """Width in inches: the sum of the glyphs' advances (kerning only ever narrows it),
+        as the text will be drawn (:func:`drawable`)."""
+        return sum(_advance(c, weight) for c in drawable(text)) * size / 72
 
     def wrap(self, text: str, size: float, weight: str = "normal", indent: float = 0) -> list[str]:
         """``text`` in lines that each fit the width left of ``indent``, measured."""
@@ -540,12 +542,12 @@ class _Sheet:
             self.fig.text(
                 (MARGIN + indent) / self.width,
                 1 - self.y / self.height,
-                line,
+                drawable(line),
                 fontsize=size,
                 weight=weight,
                 color=color,
                 va="top",
-                family="DejaVu Sans",
+                family=FONT,
                 parse_math=False,
             )
             self.y += self.lead(size)
