@@ -31,7 +31,7 @@ NAMES = [
 
 # Any character PostgreSQL can store (it refuses NUL; the forms and the API refuse every
 # control character, but older records may hold them).
-TEXT = st.characters(blacklist_characters="\x00")
+TEXT = st.characters(codec="utf-8", exclude_characters="\x00")
 
 
 def text_of(content: bytes) -> str:
