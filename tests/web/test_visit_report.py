@@ -9,12 +9,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import pypdfium2 as pdfium
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 from pypdf import PdfReader
 
@@ -29,7 +31,13 @@ from kratomwatch.clinic.models import (
     Product,
     QuestionnaireResponse,
 )
-from kratomwatch.clinic.report import FOOTER_ZONE, MARGIN, build_report, report_pdf
+from kratomwatch.clinic.report import (
+    FOOTER_ZONE,
+    MARGIN,
+    build_report,
+    report_figures,
+    report_pdf,
+)
 from kratomwatch.clinic.seed import seed_demo_clinic
 from kratomwatch.domain.conditions import ConditionCode
 from kratomwatch.domain.questionnaires import get_instrument, score
@@ -332,3 +340,83 @@ def test_a_report_for_every_demo_patient(db: None) -> None:
         pages, text = pdf_text(report_pdf(build_report(patient, today)))
         assert 1 <= pages <= 2
         assert patient.display_name in " ".join(text.split())
+
+
+def test_the_most_severe_findings_are_on_page_one(tri: Triangle) -> None:
+    """Six high and moderate findings, each with a long rationale and three references, and
+    eight low ones: every high and moderate one is on page 1, before any low one."""
+    patient, now = tri.patient, timezone.now()
+    tri.finding.delete()
+    refs = [
+        {"citation": "Author A, et al. A long title of a study of kratom. " * 3, "pmid": "1"},
+        {"citation": "Author B, et al. Another study.", "doi": "10.1000/abc"},
+        {"citation": "Author C, et al. A third one.", "pmid": "3"},
+    ]
+    severe = []
+    for i, severity in enumerate(["high"] * 3 + ["moderate"] * 3 + ["low"] * 8):
+        title = f"{severity.title()} finding {i}"
+        Finding.objects.create(
+            patient=patient,
+            code=f"c{i}",
+            fingerprint=f"f{i}",
+            severity=severity,
+            category="test",
+            title=title,
+            rationale="A rationale that explains the finding at some length. " * 12,
+            references=refs,
+            first_seen=now,
+            last_seen=now - timedelta(minutes=i),
+        )
+        if severity != "low":
+            severe.append(title)
+    reader = PdfReader(io.BytesIO(report_pdf(build_report(patient))))
+    page_one = " ".join(reader.pages[0].extract_text().split())
+    for title in severe:
+        assert title in page_one, title
+    assert "PMID 1; doi:10.1000/abc; PMID 3" in page_one
+    assert page_one.index("Open findings") < page_one.index("Timeline")
+
+
+def test_the_report_lists_the_questionnaires_the_patient_page_shows(
+    client: Client, tri: Triangle
+) -> None:
+    """The daily ratings and every questionnaire answered, as on the clinician's patient
+    page, and the scheduled ones not answered yet."""
+    today = visit_record(tri)
+    client.force_login(tri.clinician)
+    page = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
+    shown = set(page.context["responses"].values_list("instrument_id", flat=True))
+    assert {"kw-daily-pain", "phq9", "gad2"} <= shown
+    tri.patient.questionnaire_schedules.create(
+        instrument_id="gad7", every_days=28, created_by=tri.clinician
+    )
+    _, text = pdf_text(report_pdf(build_report(tri.patient, today)))
+    flat = " ".join(text.split())
+    for instrument_id in shown:
+        instrument = get_instrument(instrument_id)
+        assert f"{instrument.short_title or instrument.title}, " in flat, instrument_id
+    gad7 = get_instrument("gad7")
+    assert f"{gad7.short_title or gad7.title}: scheduled every 28 days; not answered yet" in flat
+
+
+def test_the_chart_has_its_legends_beside_the_data_and_dates_in_words(tri: Triangle) -> None:
+    today = visit_record(tri)
+    report = build_report(tri.patient, today)
+    page = report_figures(report)[0]
+    renderer = FigureCanvasAgg(page).get_renderer()
+    page.draw(renderer)
+    top, bottom = page.axes[:2]
+    for ax in (top, bottom):
+        legend = ax.get_legend().get_window_extent(renderer)
+        plot = ax.get_window_extent(renderer)
+        assert legend.y0 >= plot.y1 - 0.5  # above the panel, over no bar or line
+        assert legend.y1 <= page.bbox.height
+    assert top.get_window_extent(renderer).y0 > bottom.get_legend().get_window_extent(renderer).y1
+    labels = [t for t in bottom.get_xticklabels() if t.get_text()]
+    assert 4 <= len(labels) <= 8
+    assert all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2}", t.get_text()) for t in labels)
+    assert bottom.xaxis.get_offset_text().get_text() == ""
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))  # no overlap
+    first, last = bottom.get_xlim()
+    assert first < mdates.date2num(report.first) and last > mdates.date2num(report.last)

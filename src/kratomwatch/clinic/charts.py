@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
+from matplotlib.dates import DateFormatter, date2num  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 PAIN = "#b3261e"
@@ -38,7 +38,13 @@ def _points(days: Sequence[date], values: Sequence[float | None]) -> tuple[list[
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+#: At most this many dates under the chart, each written in full ("7 Dec").
+DATE_TICKS = 7
+
+
 def trend_figure(series: Series, *, width: float = 7.0, height: float = 3.6) -> Figure:
+    """Pain and interference above, daily dose below. Each legend sits above its panel, never
+    over the data, and every date on the axis is written as day and month."""
     fig = Figure(figsize=(width, height), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     for values, colour, label, style in (
@@ -50,19 +56,29 @@ def trend_figure(series: Series, *, width: float = 7.0, height: float = 3.6) -> 
     top.set_ylim(0, 10)
     top.set_ylabel("0-10")
     top.grid(alpha=0.3)
-    top.legend(loc="upper left", fontsize=8, frameon=False, ncols=2)
     x, y = _points(series.days, series.dose_g)
     bottom.bar(x, y, color=DOSE, width=0.8, label="Leaf-equivalent g / day")
     bottom.set_ylabel("g / day")
     bottom.grid(alpha=0.3, axis="y")
-    bottom.legend(loc="upper left", fontsize=8, frameon=False)
-    if series.days:
-        bottom.set_xlim(min(series.days), max(series.days))
-    locator = AutoDateLocator(minticks=3, maxticks=7)
-    bottom.xaxis.set_major_locator(locator)
-    bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    for ax in (top, bottom):
+    for ax, columns in ((top, 2), (bottom, 1)):
+        ax.legend(
+            loc="lower left",
+            bbox_to_anchor=(0, 1),
+            borderaxespad=0.2,
+            fontsize=8,
+            frameon=False,
+            ncols=columns,
+        )
         ax.tick_params(labelsize=8)
+    if series.days:
+        first, last = min(series.days), max(series.days)
+        bottom.set_xlim(date2num(first) - 0.5, date2num(last) + 0.5)  # whole bars at both ends
+        step = max(1, -(-((last - first).days + 1) // DATE_TICKS))
+        step = 7 * -(-step // 7) if step > 3 else step  # weekly steps from the first day
+        bottom.set_xticks(
+            [first + timedelta(days=d) for d in range(0, (last - first).days + 1, step)]
+        )  # type: ignore[list-item]
+    bottom.xaxis.set_major_formatter(DateFormatter("%-d %b"))
     return fig
 
 

@@ -6,10 +6,13 @@ and the printable HTML view renders the same :class:`VisitReport`, so paper and 
 same thing. The report shows what was recorded and what the screening found. Amounts that
 cannot be converted are shown as unknown, never estimated, and nothing here suggests a dose.
 
-Page 1: header, summary, timeline chart, findings not yet resolved (by severity, rationale
-shortened, references). Page 2: active plan, questionnaire scores with change, medications,
-conditions, products. Text is wrapped to the measured width of the page and long lists end
-with "… and N more", so nothing is drawn outside the page or over the footer.
+Page 1: header, summary, the findings not yet resolved (most severe first, each with the start
+of its rationale and its references by PMID or DOI), then the timeline chart, which keeps its
+room so that the findings take the rest. Page 2: active plan, questionnaire scores with change
+(every questionnaire the clinician's patient page lists, the daily ratings included, and those
+scheduled but not answered yet), medications, conditions, products, the remaining findings.
+Text is wrapped to the measured width of the page and long lists end with "… and N more", so
+nothing is drawn outside the page or over the footer.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from .charts import Series, trend_figure
 from .exports import A4
 from .models import SEVERITY_RANK, Finding, FindingStatus, PatientProfile, Plan, Product
 from .pdf_text import FONT, drawable
-from .trends import DAILY, daily_series
+from .trends import daily_series
 
 PERIOD_DAYS = 84  # the last 12 weeks, today included
 EDGE_DAYS = 14  # "first 2 weeks" and "last 2 weeks" of the period
@@ -49,8 +52,6 @@ FOOTER = (
     "KratomWatch visit report — measurements and screening findings to support clinical "
     "judgement; not a recommendation of any dose."
 )
-RATIONALE_CHARS = 330
-MAX_REFERENCES = 3
 
 # Caps for page 2; whatever does not fit ends with "… and N more".
 MAX_STEPS = 8
@@ -83,7 +84,6 @@ class FindingLine:
     title: str
     status: str
     rationale: str
-    rationale_short: str
     references: tuple[ReferenceLine, ...]
 
     @property
@@ -259,7 +259,6 @@ def _findings(patient: PatientProfile) -> list[FindingLine]:
                 title=f.title,
                 status=status,
                 rationale=rationale,
-                rationale_short=textwrap.shorten(rationale, RATIONALE_CHARS, placeholder=" …"),
                 references=tuple(_reference(r) for r in f.references or []),
             )
         )
@@ -338,18 +337,31 @@ def _stored_score(response: Any) -> Score | None:
     )
 
 
+def _instrument(instrument_id: str) -> tuple[Any, str]:
+    """The instrument loaded for ``instrument_id`` (None if unknown) and its name to show."""
+    try:
+        instrument = get_instrument(instrument_id)
+    except InstrumentError:
+        return None, "An instrument no longer loaded"
+    return instrument, instrument.short_title or instrument.title
+
+
 def _scores(patient: PatientProfile, first: date) -> list[ScoreLine]:
+    """Every questionnaire the clinician's patient page lists (the daily ratings included):
+    its latest score and change; and those scheduled but not answered yet."""
     by_instrument: dict[str, list[Any]] = {}
-    for r in patient.responses.exclude(instrument_id=DAILY).order_by("taken_at"):
+    for r in patient.responses.order_by("taken_at"):
         by_instrument.setdefault(r.instrument_id, []).append(r)
     lines = []
-    for instrument_id, responses in by_instrument.items():
+    for schedule in patient.questionnaire_schedules.filter(active=True):
+        if schedule.instrument_id not in by_instrument:
+            _, name = _instrument(schedule.instrument_id)
+            every = _count(schedule.every_days, "day")
+            text = f"{name}: scheduled every {every}; not answered yet."
+            lines.append(ScoreLine(name, text, None, None))
+    for responses in by_instrument.values():
         latest = responses[-1]
-        try:
-            instrument = get_instrument(instrument_id)
-        except InstrumentError:
-            instrument = None
-        name = (instrument.short_title or instrument.title) if instrument else instrument_id
+        instrument, name = _instrument(latest.instrument_id)
         taken = timezone.localtime(latest.taken_at).date()
         band = (latest.scores or {}).get("band")
         total = "not scored" if latest.total is None else _fmt(latest.total)
@@ -516,19 +528,6 @@ class _Sheet:
                 return lines
             chars -= max(1, chars // 30)
 
-    def reference(self, ref: ReferenceLine, size: float, indent: float = 0) -> list[str]:
-        """One line: the citation shortened so that its PMID, DOI or address stays whole (the
-        printable view has the full citation). A long bare address takes at most two lines."""
-        available = self.width - 2 * MARGIN - indent
-        citation = ref.citation
-        while len(citation) > 40:
-            line = f"– {citation} {ref.label}".rstrip()
-            if self.measure(line, size) <= available:
-                return [line]
-            citation = textwrap.shorten(citation, len(citation) - 8, placeholder=" …")
-        lines = self.wrap(f"– {citation} {ref.label}".rstrip(), size, indent=indent + 0.2)
-        return lines if len(lines) <= 2 else [lines[0], lines[1].rstrip(" .…") + " …"]
-
     def write(
         self,
         lines: Sequence[str],
@@ -655,9 +654,12 @@ class _Sheet:
 
 CONTINUED = "Open findings (continued)"
 CHART_HEIGHT = 3.3  # inches, legends and date labels included
+RATIONALE_LINES = 2  # of a finding on paper; the printable view has it whole
 
 
 def _page_one(report: VisitReport) -> tuple[Figure, int]:
+    """Header, summary, the open findings most severe first, and the timeline below them:
+    the findings take the room the timeline leaves, so the most severe are on this page."""
     # The timeline is the clinic's standard chart, drawn on the A4 page itself and moved
     # into its band, so that it stays vector graphics in the PDF.
     fig = trend_figure(report.series, width=A4[0], height=A4[1])
@@ -671,32 +673,52 @@ def _page_one(report: VisitReport) -> tuple[Figure, int]:
     for line in report.summary:
         sheet.paragraph(line)
 
-    sheet.heading("Timeline")
-    sheet.paragraph(report.chart_caption, SMALL, color=MUTED)
-    top_ax, bottom_ax = fig.axes[:2]
-    w, h = A4
-    left, right = MARGIN + 0.65, w - MARGIN - 0.05  # room for the axis labels
-    base = sheet.y + CHART_HEIGHT  # inches from the top: bottom edge of the chart band
-    x_labels, gap, bar_h = 0.42, 0.12, 1.0
-    line_h = CHART_HEIGHT - x_labels - gap - bar_h - 0.05
-    bottom_ax.set_position((left / w, (h - base + x_labels) / h, (right - left) / w, bar_h / h))
-    top_ax.set_position(
-        (left / w, (h - base + x_labels + bar_h + gap) / h, (right - left) / w, line_h / h)
-    )
-    sheet.y = base
-
+    caption = sheet.wrap(report.chart_caption, SMALL)
+    timeline = sheet.section_minimum(0) + len(caption) * sheet.lead(SMALL) + CHART_HEIGHT
+    bottom = sheet.bottom
+    sheet.bottom = bottom - timeline
     sheet.heading(report.findings_heading)
     shown = _findings_on(
         sheet,
         report.findings,
         lambda n: f"{_count(n, 'more open finding')} continue{'s' if n == 1 else ''} on page 2.",
     )
+    sheet.bottom = bottom
+
+    sheet.heading("Timeline")
+    sheet.write(caption, SMALL, color=MUTED)
+    top_ax, bottom_ax = fig.axes[:2]
+    w, h = A4
+    left, right = MARGIN + 0.65, w - MARGIN - 0.05  # room for the axis labels
+    base = sheet.y + CHART_HEIGHT  # inches from the top: bottom edge of the chart band
+    # From the bottom up: date labels, the dose bars, their legend, the ratings, their legend.
+    x_labels, bar_h, legend = 0.42, 1.0, 0.24
+    line_h = CHART_HEIGHT - x_labels - bar_h - 2 * legend - 0.05
+    bottom_ax.set_position((left / w, (h - base + x_labels) / h, (right - left) / w, bar_h / h))
+    top_ax.set_position(
+        (left / w, (h - base + x_labels + bar_h + legend) / h, (right - left) / w, line_h / h)
+    )
+    sheet.y = base
     sheet.footer(1, 2)
     return fig, shown
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _finding_lines(sheet: _Sheet, f: FindingLine) -> list[Block]:
+    """A finding on paper: its heading, the start of its rationale, and its published
+    references by identifier (PMID, DOI or address) on one line; the printable view has the
+    rationale and the citations whole."""
+    head = sheet.wrap(f.heading, BODY, "bold")
+    if len(head) > 2:
+        head = [head[0], head[1].rstrip(" .…") + " …"]
+    blocks = [Block(head), Block(sheet.clip(f.rationale, BODY, RATIONALE_LINES), indent=0.15)]
+    labels = "; ".join(r.label for r in f.references if r.label)
+    if labels:
+        blocks.append(Block(sheet.clip(f"References: {labels}", SMALL, 1), SMALL, 0.15))
+    return blocks
 
 
 def _findings_on(
@@ -708,21 +730,16 @@ def _findings_on(
         sheet.paragraph("No open findings.", color=MUTED)
         return 0
     for index, f in enumerate(findings):
-        head = sheet.wrap(f.heading, BODY, "bold")
-        body = sheet.wrap(f.rationale_short, BODY, indent=0.15)
-        refs: list[str] = []
-        for r in f.references[:MAX_REFERENCES]:
-            refs += sheet.reference(r, SMALL, indent=0.15)
-        if len(f.references) > MAX_REFERENCES:
-            refs.append(f"… and {_count(len(f.references) - MAX_REFERENCES, 'more reference')}")
-        height = (len(head) + len(body)) * sheet.lead(BODY) + len(refs) * sheet.lead(SMALL) + 0.06
+        blocks = _finding_lines(sheet, f)
+        height = sum(len(b.lines) * sheet.lead(b.size) for b in blocks) + 0.06
         rest = len(findings) - index - 1
         if not sheet.fits(height + (sheet.lead(BODY) if rest else 0)):
             sheet.write([overflow(len(findings) - index)], color=MUTED)
             return index
-        sheet.write(head, weight="bold", color=SEVERITY_INK.get(f.severity, INK))
-        sheet.write(body, indent=0.15)
-        sheet.write(refs, SMALL, color=MUTED, indent=0.15)
+        head, *body = blocks
+        sheet.write(head.lines, weight="bold", color=SEVERITY_INK.get(f.severity, INK))
+        for b in body:
+            sheet.write(b.lines, b.size, color=INK if b.size == BODY else MUTED, indent=b.indent)
         sheet.y += 0.06
     return len(findings)
 
