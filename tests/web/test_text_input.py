@@ -162,3 +162,13 @@ def test_other_unicode_is_saved_as_typed(client: Client, tri: Triangle) -> None:
     )
     med = tri.patient.medications.get(name_entered=name)
     assert med.dose_text == "50 mg\r\ntwice"
+
+
+def test_a_missing_field_is_named_once(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.clinician)
+    url = reverse("medication_add", kwargs={"patient_uuid": tri.patient.uuid})
+    page = client.post(url, {"name": "  "}, follow=True).content.decode()
+    assert "Enter the medication name (up to 200 characters)." in page
+    assert "Medication: Enter" not in page
+    page = client.post(url, {"name": "x" * 201}, follow=True).content.decode()
+    assert "Medication: Ensure this value has at most 200 characters" in page

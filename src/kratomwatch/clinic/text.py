@@ -48,9 +48,11 @@ class ModelForm(CleanText, forms.ModelForm):  # type: ignore[type-arg]
 
 
 def first_error(form: forms.BaseForm) -> str:
-    """The form's first error, with the label of its field: for views that answer with a
-    message and a redirect rather than the form again."""
-    for name, errors in form.errors.items():
+    """The form's first error, led by the label of its field (a missing field's message names
+    it already): for views that answer with a message and a redirect, not the form again."""
+    for name, errors in form.errors.as_data().items():
+        error = errors[0]
+        message = " ".join(error.messages)
         label = form.fields[name].label if name in form.fields else None
-        return f"{label}: {errors[0]}" if label else str(errors[0])
+        return f"{label}: {message}" if label and error.code != "required" else message
     return ""
