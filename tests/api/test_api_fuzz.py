@@ -3,11 +3,16 @@
 For each operation schemathesis generates requests from the document; each is sent once as
 generated and once with the path pointing at a record the token's user may see. Every reply
 must be free of server errors and conform to the document (status, content type, body).
+A second property test sends each operation's parameters and fields, one at a time, with the
+values that once caused server errors (tests/nasty.py): NUL and other control characters,
+arbitrary Unicode, JSON numbers such as 1e400 or 300 digits. Run on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,8 +20,10 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -24,10 +31,13 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from kratomwatch.api import api
 from kratomwatch.api.auth import create_token
 from kratomwatch.clinic.models import TokenScope
+from tests.nasty import CONTROL_TEXTS, NASTY, RAW_NUMBER_TEXTS, RAW_NUMBERS
 
 from .conftest import Triangle
+from .test_api_access import dose
 
 CHECKS = [
     not_a_server_error,
@@ -87,5 +97,112 @@ def fuzz(operation: Any, secret: str, real: dict[str, str], seen: set[tuple[str,
             case.path_parameters = {k: real.get(k, v) for k, v in case.path_parameters.items()}
             response = case.call_and_validate(headers=headers, checks=CHECKS)
             seen.add((operation.label, response.status_code))
+
+    run()
+
+
+# A valid body for each request document: one field at a time is replaced by a nasty value.
+VALID_BODIES: dict[str, Callable[[Triangle], dict[str, Any]]] = {
+    "DoseIn": lambda t: dose(t),
+    "AcknowledgeIn": lambda t: {"reason": "Reviewed with the patient"},
+    "ResponseIn": lambda t: {"instrument_id": "gad2", "answers": [0, 1]},
+}
+PATIENT_POSTS = {"DoseIn", "ResponseIn"}  # the patient records these; clinicians the rest
+
+
+def nasty_json(value: str | None, raw: str | None, as_list: bool) -> str:
+    """A JSON value: a string (as a one-item list for list fields), or a raw number."""
+    if raw is not None:
+        return raw
+    return json.dumps([value] if as_list else value)
+
+
+def test_every_operation_survives_control_characters_and_huge_numbers(
+    tri: Triangle, client: Client, settings: Any
+) -> None:
+    """Every query parameter and body field of every operation, one at a time, gets NUL and
+    other control characters, arbitrary Unicode, or numbers too large for any calculation
+    (1e400, 300 digits) written into the JSON as they are: always an answer below 500."""
+    settings.KRATOMWATCH_API_RATE_LIMIT = 100_000
+    document = api.get_openapi_schema()
+    components = document["components"]["schemas"]
+    secrets = {
+        "clinician": create_token(tri.clinician, "fuzz", scope=TokenScope.WRITE).secret,
+        "patient": create_token(tri.patient.user, "fuzz", scope=TokenScope.WRITE).secret,
+    }
+    real = {"patient_uuid": str(tri.patient.uuid), "finding_uuid": str(tri.finding.uuid)}
+    keys = itertools.count()
+    operations = 0
+    for template, methods in document["paths"].items():
+        path = template.format(**real)
+        for method, operation in methods.items():
+            query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+            ref = (
+                operation.get("requestBody", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema", {})
+                .get("$ref", "")
+            )
+            body_name = ref.rsplit("/", 1)[-1]
+            properties = components[body_name]["properties"] if body_name else {}
+            targets = [("query", q) for q in query] + [("body", f) for f in properties]
+            if not targets:
+                continue
+            operations += 1
+            who = "patient" if body_name in PATIENT_POSTS else "clinician"
+            headers = {"Authorization": f"Bearer {secrets[who]}"}
+            arrays = {name for name, spec in properties.items() if spec.get("type") == "array"}
+            fuzz_fields(client, tri, method, path, body_name, targets, arrays, headers, keys)
+    assert operations >= 10
+
+
+def fuzz_fields(
+    client: Client,
+    tri: Triangle,
+    method: str,
+    path: str,
+    body_name: str,
+    targets: list[tuple[str, str]],
+    array_fields: set[str],
+    headers: dict[str, str],
+    keys: Iterator[int],
+) -> None:
+    """One operation: each of ``targets`` in turn gets every control character and huge
+    number of tests/nasty.py, then hypothesis draws more (one target at a time)."""
+
+    def send(target: tuple[str, str], value: str | None, raw: str | None) -> None:
+        where, name = target
+        if where == "query":
+            response = client.get(path, {name: raw or value or ""}, headers=headers)
+        else:
+            body = VALID_BODIES[body_name](tri)
+            body[name] = "__NASTY__"
+            text = json.dumps(body).replace(
+                '"__NASTY__"', nasty_json(value, raw, name in array_fields)
+            )
+            response = client.generic(
+                method.upper(),
+                path,
+                text.encode("utf-8", "surrogatepass"),
+                content_type="application/json",
+                headers={**headers, "Idempotency-Key": f"fuzz-{next(keys)}"},
+            )
+        assert response.status_code < 500, (target, value, raw, response.content)
+        if response.status_code >= 400:
+            assert response["Content-Type"] == "application/problem+json"
+
+    for target in targets:
+        for raw in RAW_NUMBER_TEXTS:
+            send(target, None, raw)
+        for value in CONTROL_TEXTS:
+            send(target, value, None)
+
+    @given(target=st.sampled_from(targets), value=NASTY, raw=st.one_of(st.none(), RAW_NUMBERS))
+    @hypothesis_settings(
+        max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    def run(target: tuple[str, str], value: str, raw: str | None) -> None:
+        send(target, value, raw)
 
     run()
