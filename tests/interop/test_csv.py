@@ -201,3 +201,25 @@ def test_a_comma_inside_a_column_name_is_kept() -> None:
 def test_the_product_must_be_the_patients(clinic: Clinic) -> None:
     with pytest.raises(CsvImportError, match="has no product named 'Nope'"):
         find_product(patient(clinic, 1), "Nope")
+
+
+def test_a_control_character_in_any_cell_refuses_the_file(clinic: Clinic) -> None:
+    p1 = patient(clinic, 1)
+    product = p1.products.get()
+    text = HEADER.replace("Notes", "preparation") + (
+        "2026-11-01T08:00+01:00,2.5,5,6,4,4,6,tea\n"
+        "2026-11-01T14:00+01:00,2.5,,,,,,brewed\x00 twice\n"
+        "2026-11-02T08:00+01:00,2,5,5,5,5,5,\x1b[31m\n"
+    )
+    before = (DoseEntry.objects.count(), QuestionnaireResponse.objects.count())
+    with pytest.raises(CsvImportError) as caught:
+        do_import_diary(p1, product, rows_of(text), mapping=parse_mapping(MAP))
+    assert caught.value.problems == [
+        "row 3, column preparation: This text contains an invisible control character "
+        "(U+0000) at position 7, which cannot be saved: remove it (tabs and line breaks are "
+        "fine).",
+        "row 4, column preparation: This text contains an invisible control character "
+        "(U+001B) at position 1, which cannot be saved: remove it (tabs and line breaks are "
+        "fine).",
+    ]
+    assert (DoseEntry.objects.count(), QuestionnaireResponse.objects.count()) == before

@@ -53,6 +53,7 @@ from kratomwatch.domain.questionnaires import (
     score,
     validate_answers,
 )
+from kratomwatch.domain.text import text_problem
 
 from .csv_write import CsvWriter
 
@@ -667,6 +668,17 @@ def read_rows(source: Path | IO[str], delimiter: str = ",") -> list[list[str]]:
         raise CsvImportError([f"the file is not valid CSV: {exc}"]) from exc
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise CsvImportError(["the file is empty: the first row must name the columns"])
+    # Every cell follows the rule for typed text (kratomwatch.domain.text): a file with a
+    # control character anywhere is refused whole, before anything is planned or stored.
+    header = [h.strip() for h in rows[0]]
+    unstorable = [
+        f"row {number}, column {header[i] if i < len(header) and header[i] else i + 1}: {problem}"
+        for number, row in enumerate(rows, start=1)
+        for i, cell in enumerate(row)
+        if (problem := text_problem(cell)) is not None
+    ]
+    if unstorable:
+        raise CsvImportError(unstorable)
     return rows
 
 
