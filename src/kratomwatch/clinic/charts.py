@@ -58,6 +58,7 @@ def trend_figure(series: Series, *, width: float = 7.0, height: float = 3.6) -> 
     top.grid(alpha=0.3)
     x, y = _points(series.days, series.dose_g)
     bottom.bar(x, y, color=DOSE, width=0.8, label="Leaf-equivalent g / day")
+    bottom.set_ylim(0, max(y, default=0) * 1.1 or 1)  # no negative grams, even with no bar
     bottom.set_ylabel("g / day")
     bottom.grid(alpha=0.3, axis="y")
     for ax, columns in ((top, 2), (bottom, 1)):
