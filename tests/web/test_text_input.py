@@ -172,3 +172,15 @@ def test_a_missing_field_is_named_once(client: Client, tri: Triangle) -> None:
     assert "Medication: Enter" not in page
     page = client.post(url, {"name": "x" * 201}, follow=True).content.decode()
     assert "Medication: Ensure this value has at most 200 characters" in page
+
+
+@pytest.mark.parametrize("param", ["q", "condition", "form", "category"])
+def test_a_panel_search_with_a_nul_is_refused_not_a_server_error(
+    client: Client, tri: Triangle, param: str
+) -> None:
+    client.force_login(tri.clinician)
+    response = client.get(reverse("patient_list"), {param: "Pa\x00ul"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The search was not applied." in page and "control character (U+0000)" in page
+    assert "Paul" in page  # the whole panel, unfiltered

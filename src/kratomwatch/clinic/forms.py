@@ -137,3 +137,12 @@ class BulkAcknowledgeForm(Form):
         label="Reason",
         error_messages={"required": "Give a reason: it is kept with each finding."},
     )
+
+
+class PanelFilterForm(Form):
+    """The panel's search and filters (a GET form): values outside the lists match nobody."""
+
+    q = forms.CharField(max_length=100, required=False, label="Search")
+    condition = forms.CharField(max_length=60, required=False, label="Condition")
+    form = forms.CharField(max_length=60, required=False, label="Product form")
+    category = forms.CharField(max_length=60, required=False, label="Open finding")

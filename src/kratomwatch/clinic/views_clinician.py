@@ -28,7 +28,7 @@ from .actions_clinician import (
     do_set_pharmacogenomic,
     do_stop_medication,
 )
-from .forms import BulkAcknowledgeForm, MedicationForm, NoteForm
+from .forms import BulkAcknowledgeForm, MedicationForm, NoteForm, PanelFilterForm
 from .forms_plan import SCHEDULABLE, PlanForm, TaperHelperForm, parse_steps
 from .models import Finding, MedicationStatement, PatientProfile, Role, User
 from .panel import filtered, panel_rows
@@ -61,8 +61,11 @@ def _ip(request: HttpRequest) -> str | None:
 def panel(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     show_all = request.GET.get("show") == "all"
+    filters = PanelFilterForm(request.GET)
+    if not filters.is_valid():
+        messages.error(request, f"The search was not applied. {first_error(filters)}")
     rows = panel_rows(
-        filtered(access.visible_patients(user), request.GET),
+        filtered(access.visible_patients(user), filters.cleaned_data if filters.is_valid() else {}),
         shown=None if show_all else PANEL_PAGE,
         viewer=user,
     )
