@@ -185,6 +185,14 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
         ["new_password1", "new_password2"],
     ),
     ("login", lambda t: {}, "anonymous", ["username", "password", "next"]),
+    ("password_reset", lambda t: {}, "anonymous", ["email"]),
+    (
+        "password_reset_confirm",
+        lambda t: {"uidb64": "MQ", "token": "set-password"},
+        "anonymous",
+        ["new_password1", "new_password2"],
+    ),
+    ("clinic_settings", lambda t: {}, "admin", ["require_two_factor"]),
     ("two_factor", lambda t: {}, "anonymous", ["code"]),
 ]
 
@@ -215,6 +223,7 @@ READ_ONLY = {
     "evidence_claims",
     "evidence_rules",
     "logout",
+    "password_reset_done",
 }
 
 

@@ -196,7 +196,7 @@ class ActiveForm(Form):
     )
 
 
-class ClinicSettingsForm(forms.Form):
+class ClinicSettingsForm(Form):
     require_two_factor = forms.BooleanField(
         required=False,
         label="Clinicians and admins log in with a second step (an authenticator app)",
