@@ -300,3 +300,11 @@ def test_a_bundle_that_does_not_say_whose_it_is_is_refused(clinic: Clinic) -> No
     check = plan_import(p1, by_identifier).patient_check
     assert check.ok and check.matched == ("KratomWatch id",)
     assert do_import_fhir(p1, ehr_bundle(), override_patient_check=True).applied
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x85", "\ud800"])
+def test_text_that_cannot_be_stored_is_refused_with_its_place(clinic: Clinic, char: str) -> None:
+    p1 = patient(clinic, 1)
+    bundle = ehr_bundle()
+    bundle["entry"][0]["resource"]["note"] = [{"text": f"take with food{char}"}]
+    expect_problems(p1, bundle, "entry[0].resource.note[0].text")

@@ -43,6 +43,7 @@ from kratomwatch.domain.safety import load_knowledge as load_conditions
 from kratomwatch.domain.safety.knowledge import ConditionEntry
 from kratomwatch.domain.substances import InvalidQueryError, Match, recognize
 from kratomwatch.domain.substances import load_knowledge as load_substances
+from kratomwatch.domain.text import text_problem
 
 from . import codes as C
 from .fhir_patient import PatientCheck, check_patient
@@ -220,10 +221,26 @@ def parse_bundle(data: Any) -> Mapping[str, Any]:
         for error in exc.errors()[:MAX_PROBLEMS]:
             problems.append(f"{_location(tuple(error['loc']), data)}: {error['msg']}")
         raise BundleError(problems) from None
-    problems = _binding_problems(data)
+    problems = _binding_problems(data) + _text_problems(data)
     if problems:
         raise BundleError(problems[:MAX_PROBLEMS])
     return data
+
+
+def _text_problems(value: Any, where: str = "") -> list[str]:
+    """Text anywhere in the bundle that could not be stored (the one rule for typed text,
+    :func:`kratomwatch.domain.text.text_problem`), each named by its path."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return [f"{where or 'Bundle'}: {problem}"] if problem else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _text_problems(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _text_problems(item, f"{where}[{index}]")
+    return found
 
 
 def _binding_problems(data: Mapping[str, Any]) -> list[str]:
