@@ -100,7 +100,7 @@ def test_a_check_in_on_a_phone(
     page = browser.new_page(viewport=PHONE)
     login(page, live_server.url)
     assert no_horizontal_scroll(page)
-    shot(page, "patient-home-360")
+    shot(page, "patient-home-360", full_page=False)  # what a phone shows first
     page.goto(f"{live_server.url}/me/trends/?weeks=2")
     chart_before = page.inner_html(".chart-box")
     page.goto(f"{live_server.url}/me/")
@@ -126,7 +126,7 @@ def test_a_check_in_on_a_phone(
     assert page.inner_html(".chart-box") != chart_before  # today's ratings and doses appear
     assert page.locator("svg title", has_text="Pain, interference").count() == 1
     assert no_horizontal_scroll(page)
-    shot(page, "trends-360")
+    shot(page, "trends-360", full_page=False)
 
 
 def test_a_double_tap_and_a_retried_request_store_one_check_in(
