@@ -111,3 +111,39 @@ def test_a_read_token_cannot_record(api_as: Callable[..., Any], tri: Triangle) -
         key="r",
     )
     assert response.status_code == 403
+
+
+def test_a_crisis_answer_in_unfinished_answers_is_saved_with_its_guidance(
+    api_as: Callable[..., Any], tri: Triangle
+) -> None:
+    api = api_as("patient")
+    url = f"/api/patients/{tri.patient.uuid}/responses"
+    answers: list[int | None] = [None] * 10
+    answers[8] = 2  # PHQ-9 item 9, the rest not answered yet
+    for _ in range(2):  # sent again, as an app retrying would
+        response = api.post(url, {"instrument_id": "phq9", "answers": answers}, key="crisis")
+        assert response.status_code == 422
+        body = response.json()
+        assert body["urgent"] and "988" in body["urgent"][0]["message"]
+    report = SymptomReport.objects.get(patient=tri.patient)
+    assert report.severity == 3 and report.term.startswith("Thoughts of suicide")
+    assert not QuestionnaireResponse.objects.filter(patient=tri.patient, instrument_id="phq9")
+    answers = [0] * 9 + [None]
+    answers[8] = 2
+    assert (
+        api.post(url, {"instrument_id": "phq9", "answers": answers}, key="crisis").status_code
+        == 201
+    )
+    assert SymptomReport.objects.filter(patient=tri.patient).count() == 1
+
+
+def test_unfinished_answers_without_a_crisis_answer_save_nothing(
+    api_as: Callable[..., Any], tri: Triangle
+) -> None:
+    response = api_as("patient").post(
+        f"/api/patients/{tri.patient.uuid}/responses",
+        {"instrument_id": "phq9", "answers": [None] * 8 + [0, None]},
+        key="calm",
+    )
+    assert response.status_code == 422 and "urgent" not in response.json()
+    assert not SymptomReport.objects.filter(patient=tri.patient).exists()

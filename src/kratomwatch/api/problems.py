@@ -53,6 +53,7 @@ class Problem(Exception):
         slug: str | None = None,
         errors: Iterable[FieldError] = (),
         headers: Mapping[str, str] | None = None,
+        urgent: Iterable[Mapping[str, str]] = (),
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -60,10 +61,16 @@ class Problem(Exception):
         self.slug = slug or _SLUGS.get(status, "error")
         self.errors = list(errors)
         self.headers = dict(headers or {})
+        self.urgent = list(urgent)
 
     def response(self) -> HttpResponse:
         return problem_response(
-            self.status, self.detail, slug=self.slug, errors=self.errors, headers=self.headers
+            self.status,
+            self.detail,
+            slug=self.slug,
+            errors=self.errors,
+            headers=self.headers,
+            urgent=self.urgent,
         )
 
 
@@ -74,7 +81,10 @@ def problem_response(
     slug: str | None = None,
     errors: Iterable[FieldError] = (),
     headers: Mapping[str, str] | None = None,
+    urgent: Iterable[Mapping[str, str]] = (),
 ) -> HttpResponse:
+    """A problem document (RFC 9457). ``urgent`` carries the guidance of red flags that were
+    saved although the rest of the request was refused (shown to the person at once)."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + (slug or _SLUGS.get(status, "error")),
         "title": TITLES.get(status, "Error"),
@@ -84,6 +94,9 @@ def problem_response(
     listed = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
     if listed:
         body["errors"] = listed
+    urgent = list(urgent)
+    if urgent:
+        body["urgent"] = urgent
     response = HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response[name] = value

@@ -11,13 +11,20 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions_patient import do_submit_questionnaire
+from kratomwatch.clinic.actions_patient import do_report_red_flags, do_submit_questionnaire
 from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse, Role
 from kratomwatch.domain.doses import FieldError
-from kratomwatch.domain.questionnaires import ScoringError, UnknownInstrumentError, get_instrument
+from kratomwatch.domain.questionnaires import (
+    ScoringError,
+    UnknownInstrumentError,
+    get_instrument,
+    urgent_symptoms,
+)
+from kratomwatch.domain.safety import urgent_findings
 
 from .auth import read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -178,14 +185,30 @@ def record_response(
             ip=request.META.get("REMOTE_ADDR"),
         )
     except ScoringError as exc:
-        raise Problem(
-            422,
-            "The answers were not recorded.",
-            errors=[
-                FieldError(f"answers.{item}", message, "invalid_answer")
-                for item, message in exc.errors
-            ],
-        ) from exc
+        errors = [
+            FieldError(f"answers.{item}", message, "invalid_answer") for item, message in exc.errors
+        ]
+        # A crisis answer gets through whatever else is missing, as in the web form.
+        crisis = urgent_symptoms(instrument, answers)
+        if crisis:
+            do_report_red_flags(
+                patient=patient,
+                user=user,
+                key=stored_key,
+                symptoms=crisis,
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+            raise Problem(
+                422,
+                "The answers were not recorded, except the crisis answer, which was saved "
+                "and sent to the care team: show the guidance in `urgent` now.",
+                errors=errors,
+                urgent=[
+                    {"title": f.title, "message": f.patient_message or ""}
+                    for f in urgent_findings(crisis, timezone.now())
+                ],
+            ) from exc
+        raise Problem(422, "The answers were not recorded.", errors=errors) from exc
     return Status(201 if created else 200, response_out(response))
 
 
