@@ -27,6 +27,8 @@ NAMES = [
     "$5 a pack $$ \\undefined $",
     "Tab\tline\nbreak\x01soh\x1b",  # control characters stored before they were refused
     "مرحبا e\u0301 👨\u200d👩\u200d👧",  # right to left, combining accent, joined emoji
+    "\ufeff",  # a zero-width no-break space alone (pasted text), which the font has
+    "Bali\ufeff powder \u202eredwop\u200b",  # inside a name, with a direction override
 ]
 
 # Any character PostgreSQL can store (it refuses NUL; the forms and the API refuse every
@@ -42,6 +44,7 @@ def test_what_the_font_lacks_is_replaced_and_the_rest_kept() -> None:
     assert drawable("Red 😀 $x^2$ 中文 🐢") == f"Red 😀 $x^2$ {REPLACEMENT * 2} {REPLACEMENT}"
     assert drawable("a\x00b\nc\td") == "a b c d"
     assert drawable("مرحبا é") == "مرحبا é"
+    assert drawable("\ufeffa\u200bb\u202ec\u2066") == "abc"  # format characters draw nothing
 
 
 @pytest.mark.parametrize("name", NAMES)
