@@ -125,3 +125,15 @@ def test_a_post_without_an_idempotency_key_is_400(
         f"/api/findings/{tri.finding.uuid}/acknowledge", {"reason": "x"}, key=None
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("reason", ["\ufeff", " \u200b ", "\u2060\u00ad"])
+def test_a_reason_that_shows_nothing_is_no_reason(
+    api_as: Callable[..., Api], tri: Triangle, reason: str
+) -> None:
+    response = api_as("clinician").post(
+        f"/api/findings/{tri.finding.uuid}/acknowledge", {"reason": reason}
+    )
+    assert response.status_code == 422
+    tri.finding.refresh_from_db()
+    assert tri.finding.status == "open"

@@ -184,3 +184,24 @@ def test_a_panel_search_with_a_nul_is_refused_not_a_server_error(
     page = response.content.decode()
     assert "The search was not applied." in page and "control character (U+0000)" in page
     assert "Paul" in page  # the whole panel, unfiltered
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u202a", "\u2066", "\u2069"])
+def test_direction_overrides_are_refused(char: str) -> None:
+    problem = text_problem(f"gm 01{char}")
+    assert problem is not None and "direction" in problem and "position 6" in problem
+
+
+@pytest.mark.parametrize("text", ["\ufeff", "\u200b \u200d", "\u2060"])
+def test_a_required_answer_that_shows_nothing_is_missing(
+    client: Client, tri: Triangle, text: str
+) -> None:
+    client.force_login(tri.clinician)
+    url = reverse("note_add", kwargs={"patient_uuid": tri.patient.uuid})
+    client.post(url, {"text": text})
+    client.post(
+        reverse("medication_add", kwargs={"patient_uuid": tri.patient.uuid}),
+        {"name": text},
+    )
+    assert not ClinicalNote.objects.filter(patient=tri.patient).exists()
+    assert not MedicationStatement.objects.filter(patient=tri.patient, name_entered=text).exists()

@@ -12,6 +12,7 @@ from ninja import Header, Query, Router, Status
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions import LifecycleError, do_acknowledge_finding, screen_now_if_due
 from kratomwatch.clinic.models import ApiIdempotentReply, Finding, PatientProfile
+from kratomwatch.domain.text import is_blank
 
 from .auth import read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -77,7 +78,7 @@ def acknowledge_finding(
     if reply is not None:
         return Status(reply.status, reply.body)
     reason = payload.reason.strip()
-    if not reason:
+    if is_blank(reason):
         raise Problem(422, "Give a reason: it is kept with the finding.", errors=[])
     try:
         do_acknowledge_finding(finding, user, reason, ip=request.META.get("REMOTE_ADDR"))

@@ -13,13 +13,27 @@ from django import forms
 from django.core import validators
 from django.core.exceptions import ValidationError
 
-from kratomwatch.domain.text import text_problem
+from kratomwatch.domain.text import is_blank, text_problem
 
 
 def validate_text(value: str) -> None:
     problem = text_problem(value)
     if problem is not None:
         raise ValidationError(problem, code="control_character")
+
+
+class _NotBlank:
+    """A required answer made only of invisible characters has not been given."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, value: str) -> None:
+        if is_blank(value):
+            raise ValidationError(self.message, code="required")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _NotBlank) and other.message == self.message
 
 
 class CleanText:
@@ -37,6 +51,8 @@ class CleanText:
                     for v in field.validators
                     if not isinstance(v, validators.ProhibitNullCharactersValidator)
                 ] + [validate_text]
+                if field.required:
+                    field.validators.append(_NotBlank(field.error_messages["required"]))
 
 
 class Form(CleanText, forms.Form):
