@@ -340,3 +340,17 @@ def test_any_file_gives_a_result_or_a_message(content: bytes) -> None:
 def test_pathological_files_give_a_message(tmp_path: Path, content: bytes) -> None:
     code, out, err = screen_bytes(tmp_path / "snap.json", content)
     assert code == 2 and out == "" and err.startswith("kratomwatch: error: ")
+
+
+def test_a_misspelt_field_is_refused_not_screened_as_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text('{"medicaton": ["Xanax 1 mg"]}', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "kratomwatch", "screen", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "medicaton" in result.stderr and "'medications'" in result.stderr
+    assert "Traceback" not in result.stderr

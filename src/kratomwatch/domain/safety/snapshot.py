@@ -6,6 +6,7 @@ The app builds a snapshot from the database; the CLI builds one from JSON with
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -143,11 +144,30 @@ def _product(raw: Any, path: str, errors: list[tuple[str, str]]) -> ProductUse |
     return ProductUse(raw["name"], spec)
 
 
+#: The fields a snapshot may have (docs/screening.md).
+SNAPSHOT_FIELDS = (
+    "medications",
+    "conditions",
+    "symptoms",
+    "products",
+    "doses",
+    "responses",
+    "plan",
+    "year_of_birth",
+)
+
+
 def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapshot:
     """Build a snapshot from the CLI's JSON format (see docs/screening.md)."""
     if not isinstance(data, dict):
         raise SnapshotError([("", "the snapshot must be a JSON object")])
     errors: list[tuple[str, str]] = []
+    for key in data:
+        if key not in SNAPSHOT_FIELDS:
+            # A misspelt field ("medicaton") would otherwise be screened as nothing at all.
+            close = difflib.get_close_matches(str(key), SNAPSHOT_FIELDS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            errors.append((str(key), f"is not a field of a snapshot{hint}"))
     meds: list[Medication] = []
     for i, raw in enumerate(_list(data, "medications", errors)):
         if isinstance(raw, str):
