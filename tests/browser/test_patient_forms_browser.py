@@ -120,8 +120,11 @@ def test_repeating_last_times_doses_keeps_their_times(
     shown = {page.input_value(f"#id_dose-{n}-at") for n in (0, 1)}
     assert shown == before
     rate(Taps(page), RATINGS)
-    page.click("#repeat-yesterday")
+    page.focus("#repeat-yesterday")
+    page.keyboard.press("Enter")  # by keyboard: the focus stays where it was
+    assert focused(page) == "repeat-yesterday"
     assert "check their times" in page.inner_text("#repeat-yesterday")
+    assert "check their times" in page.inner_text("#repeat-status")  # announced
     page.click("#save-checkin")
     page.wait_for_url("**/me/checkin/*/")
     today = CheckIn.objects.get(patient=patient).doses.all()
@@ -134,6 +137,16 @@ def test_nothing_is_cut_off_and_targets_are_big_enough_at_360px(
 ) -> None:
     page = browser.new_page(viewport=PHONE)
     login(page, live_server.url)
+    # The home page's single-dose form: its unit names are long.
+    for selector in ("#id_amount", "#id_unit"):
+        cut = page.evaluate(
+            "s => { const e = document.querySelector(s); return e.scrollWidth > e.clientWidth }",
+            selector,
+        )
+        width = page.evaluate(
+            "s => document.querySelector(s).getBoundingClientRect().width", selector
+        )
+        assert not cut and width >= 250, (selector, width)
     page.goto(f"{live_server.url}/me/checkin/")
     assert no_horizontal_scroll(page)
     for selector in ("#id_dose-0-amount", "#id_dose-0-unit", "#id_dose-0-at"):

@@ -39,7 +39,13 @@ def _form_problems(form: forms.BaseForm, where: str = "") -> list[Problem]:
     for field in fields:
         for message in field.errors:
             label = _label(field, where)
-            problems.append((_anchor(field), f"{label}: {message}" if label else str(message)))
+            named = str(field.label or "").strip()
+            if not label or (named and str(message).lower().startswith(named.lower())):
+                # The message names its field already ("Amount must be greater than 0").
+                text = f"{where}: {message}" if where else str(message)
+            else:
+                text = f"{label}: {message}"
+            problems.append((_anchor(field), text))
     return problems
 
 

@@ -6,6 +6,7 @@
   var repeat = document.getElementById("repeat-yesterday");
   if (repeat) {
     repeat.addEventListener("click", function () {
+      if (repeat.getAttribute("aria-disabled") === "true") return;
       // Each keeps its own time of day; doses later in the day than now stay unticked.
       var later = 0;
       form.querySelectorAll(".dose-row[data-yesterday]").forEach(function (row) {
@@ -17,7 +18,11 @@
       repeat.textContent = later
         ? "Last time's doses ticked; check their times (" + later + " later today left unticked)"
         : "Last time's doses ticked; check their times before saving";
-      repeat.disabled = true;
+      // Done once; the button keeps the focus (a disabled one would drop it) and the change
+      // is announced.
+      repeat.setAttribute("aria-disabled", "true");
+      var status = document.getElementById("repeat-status");
+      if (status) status.textContent = repeat.textContent;
     });
   }
   var add = document.getElementById("add-dose");
