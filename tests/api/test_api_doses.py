@@ -11,7 +11,6 @@ import pytest
 from django.utils import timezone
 
 from kratomwatch.clinic.models import DoseEntry
-from tests.web.conftest import ALONE_OR_INSIDE
 
 from .conftest import Api, Triangle
 from .test_api_access import dose
@@ -21,10 +20,7 @@ def url(t: Triangle) -> str:
     return f"/api/patients/{t.patient.uuid}/doses"
 
 
-@ALONE_OR_INSIDE
-def test_the_same_key_answers_with_the_same_dose(
-    api_as: Callable[..., Api], tri: Triangle, alone: bool
-) -> None:
+def test_the_same_key_answers_with_the_same_dose(api_as: Callable[..., Api], tri: Triangle) -> None:
     api = api_as("patient")
     body = dose(tri)
     first = api.post(url(tri), body, key="abc")
@@ -138,14 +134,13 @@ def test_the_rate_limit_answers_429_with_retry_after(
     assert api_as("patient").get("/api/patients").status_code == 200
 
 
-@ALONE_OR_INSIDE
 @pytest.mark.parametrize("request_kind", ["read", "dose"])
 def test_a_new_minute_starts_the_count_again(
-    api_as: Callable[..., Api], tri: Triangle, settings: object, alone: bool, request_kind: str
+    api_as: Callable[..., Api], tri: Triangle, settings: object, request_kind: str
 ) -> None:
     """A token that used up last minute's allowance may go on in this one, counted from 1;
-    this minute's allowance used up is a 429. Reads are counted when they authenticate,
-    doses in their own transaction: the same UPDATE."""
+    this minute's allowance used up is a 429. Reads and doses are counted alike, when
+    they authenticate."""
     from kratomwatch.api.auth import token_for
     from kratomwatch.clinic.models import ApiToken
 
@@ -185,12 +180,10 @@ def _count(api: Api) -> int:
     return token.window_count
 
 
-@ALONE_OR_INSIDE
 def test_every_dose_post_counts_toward_the_rate_limit_once(
-    api_as: Callable[..., Api], tri: Triangle, settings: object, alone: bool
+    api_as: Callable[..., Api], tri: Triangle, settings: object
 ) -> None:
-    """A dose counts its request in its own transaction; requests that write nothing are
-    counted all the same, once each."""
+    """Every request counts once, those that write nothing included."""
     settings.KRATOMWATCH_API_RATE_LIMIT = 6  # type: ignore[attr-defined]
     api = api_as("patient")
     body = dose(tri)
@@ -215,19 +208,16 @@ def test_every_dose_post_counts_toward_the_rate_limit_once(
     assert not DoseEntry.objects.filter(idempotency_key__in=["api:e", "api:f"]).exists()
 
 
-@ALONE_OR_INSIDE
-def test_a_dose_is_stored_with_its_audit_event_and_count(
-    api_as: Callable[..., Api], tri: Triangle, alone: bool
+def test_a_dose_is_stored_with_its_audit_event_count_and_screening_mark(
+    api_as: Callable[..., Api], tri: Triangle
 ) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     from kratomwatch.clinic.audit_chain import verify_chain
-    from kratomwatch.clinic.models import AuditEvent
+    from kratomwatch.clinic.models import AuditEvent, PatientProfile
 
     api = api_as("patient")
-    with CaptureQueriesContext(connection) as sent:
-        response = api.post(url(tri), dose(tri), key="one")
+    before = PatientProfile.objects.get(pk=tri.patient.pk)
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(screening_due_at=None)
+    response = api.post(url(tri), dose(tri), key="one")
     assert response.status_code == 201
     stored = tri.patient.doses.get()
     assert str(stored.uuid) == response.json()["uuid"]
@@ -235,45 +225,41 @@ def test_a_dose_is_stored_with_its_audit_event_and_count(
     assert event.action == "dose.create" and event.patient_id == tri.patient.pk
     assert verify_chain().ok
     assert _count(api) == 1
-    scripted = [q["sql"] for q in sent.captured_queries if q["sql"].startswith("BEGIN; ")]
-    if alone and connection.vendor == "postgresql":
-        # The token's look-up, then the dose's transaction in two round trips: the count,
-        # the patient's record and product, and the audit trail's lock go with BEGIN.
-        assert len(sent.captured_queries) == 3
-        assert len(scripted) == 1 and "pg_advisory_xact_lock" in scripted[0]
-        assert '"clinic_product"' in scripted[0] and '"clinic_patientprofile"' in scripted[0]
-        assert sent.captured_queries[-1]["sql"].endswith("; COMMIT")
-    else:
-        assert scripted == []
+    # The screening queue screens the patient: marked due, the change counted.
+    after = PatientProfile.objects.get(pk=tri.patient.pk)
+    assert after.screening_due_at is not None
+    assert after.change_count == before.change_count + 1
 
 
-@ALONE_OR_INSIDE
 @pytest.mark.parametrize("failing", ["database", "python"])
 def test_a_dose_that_fails_is_counted_and_leaves_nothing(
     api_as: Callable[..., Api],
     tri: Triangle,
     monkeypatch: pytest.MonkeyPatch,
-    alone: bool,
     failing: str,
 ) -> None:
-    """A statement that fails after the dose and its audit event were sent, or an error in
-    the code between the two round trips, rolls everything back; the request is counted
-    all the same, and the connection goes on working."""
+    """A statement that fails after the dose was saved, or an error in the code that builds
+    its audit event, rolls everything back; the request is counted all the same, and the
+    connection goes on working."""
     from django.db import DatabaseError, connection
-    from psycopg.pq import TransactionStatus
 
-    from kratomwatch.clinic import actions, audit_chain
+    from kratomwatch.clinic import audit_chain, signals
     from kratomwatch.clinic.models import AuditEvent
 
     api = api_as("patient")
     events = AuditEvent.objects.count()
     if failing == "database":
-        monkeypatch.setattr(actions, "screening_mark", lambda _pk: ("SELECT * FROM no_such", []))
+
+        def failing_mark(_pk: int) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT * FROM no_such")
+
+        monkeypatch.setattr(signals, "mark_due", failing_mark)
         expected: type[Exception] = DatabaseError
     else:
 
         def broken(*_args: Any, **_kwargs: Any) -> Any:
-            raise RuntimeError("a bug between the read and the write")
+            raise RuntimeError("a bug while building the audit event")
 
         monkeypatch.setattr(audit_chain, "event_after", broken)
         expected = RuntimeError
@@ -282,26 +268,19 @@ def test_a_dose_that_fails_is_counted_and_leaves_nothing(
     assert not tri.patient.doses.exists()  # the dose went with its audit event
     assert AuditEvent.objects.count() == events
     assert _count(api) == 1
-    if alone and connection.vendor == "postgresql":  # the transaction was ended
-        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
     monkeypatch.undo()
     assert api.post(url(tri), dose(tri), key="y").status_code == 201
     assert tri.patient.doses.count() == 1 and _count(api) == 2
 
 
-@ALONE_OR_INSIDE
 @pytest.mark.parametrize(
     "case", ["unknown product", "archived product", "another record", "refused", "unconfirmed"]
 )
-def test_a_dose_refused_in_its_transaction_leaves_nothing_and_is_counted(
-    api_as: Callable[..., Api], tri: Triangle, alone: bool, case: str
+def test_a_refused_dose_leaves_nothing_and_is_counted(
+    api_as: Callable[..., Api], tri: Triangle, case: str
 ) -> None:
-    """On PostgreSQL the patient's record and product are read, and the dose checked, in
-    the dose's own transaction: a refusal there rolls it back and ends it. On either
-    database the answer is that of the look-up before the transaction (the other path), and
-    the request is counted once."""
-    from django.db import connection
-
+    """A dose refused by the access check or the dose check writes nothing, and the request
+    is counted once."""
     from kratomwatch.clinic.models import AuditEvent
 
     api = api_as("patient")
@@ -331,10 +310,6 @@ def test_a_dose_refused_in_its_transaction_leaves_nothing_and_is_counted(
         assert expected[1] in [e["code"] for e in response.json()["errors"]]
     assert not DoseEntry.objects.exists() and AuditEvent.objects.count() == events
     assert _count(api) == 1
-    if alone and connection.vendor == "postgresql":  # the transaction was ended
-        from psycopg.pq import TransactionStatus
-
-        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
     if case == "archived product":
         tri.product.archived = False
         tri.product.save()

@@ -28,17 +28,6 @@ from kratomwatch.clinic.models import (
     User,
 )
 
-# A change that runs its own transaction (on PostgreSQL, as statements with BEGIN and COMMIT:
-# clinic.rows.read_then_write) is tested both ways: alone, as a request runs it, and inside
-# a caller's transaction.
-ALONE_OR_INSIDE = pytest.mark.parametrize(
-    "alone",
-    [
-        pytest.param(True, marks=pytest.mark.django_db(transaction=True), id="alone"),
-        pytest.param(False, id="inside"),
-    ],
-)
-
 
 @pytest.fixture(autouse=True)
 def fast_passwords(settings: pytest.FixtureRequest) -> None:

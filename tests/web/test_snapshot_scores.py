@@ -12,48 +12,33 @@ from kratomwatch.domain.questionnaires.loader import clear_cache
 from .conftest import Triangle
 
 
-def _decoded(stored: Any) -> Any:
-    decoded.append(stored)
-    return json.loads(stored) if isinstance(stored, str) else stored
-
-
-decoded: list[Any] = []
-
-
-def test_a_remembered_score_is_the_score(tri: Triangle) -> None:
+def test_a_remembered_score_is_the_score(tri: Triangle, monkeypatch: Any) -> None:
     response = tri.response
-    stored = json.dumps(response.answers)  # as the database hands it over
-    direct = score(get_instrument(response.instrument_id), response.answers)
+    instrument = get_instrument(response.instrument_id)
+    direct = score(instrument, response.answers)
     snapshot._scores.clear()  # screening the fixture's record scored it already
-    decoded.clear()
-    first = snapshot._score(get_instrument(response.instrument_id), stored, _decoded)
-    assert first == direct and decoded == [stored]
-    # The same answers again: neither decoded nor scored again.
-    assert snapshot._score(get_instrument(response.instrument_id), str(stored), _decoded) is first
-    assert decoded == [stored]
+    scored: list[Any] = []
+    monkeypatch.setattr(snapshot, "score", lambda i, a: scored.append(a) or score(i, a))
+    first = snapshot._score(instrument, response.answers)
+    assert first == direct and len(scored) == 1
+    # The same answers again (an equal copy, as the next read hands them over): not scored
+    # again.
+    assert snapshot._score(instrument, json.loads(json.dumps(response.answers))) is first
+    assert len(scored) == 1
     # Other answers are scored afresh.
-    other = json.loads(stored)
+    other = json.loads(json.dumps(response.answers))
     item = next(iter(other)) if isinstance(other, dict) else 0
     other[item] = 0 if other[item] else 1
-    direct_other = score(get_instrument(response.instrument_id), other)
+    direct_other = score(instrument, other)
     assert direct_other != first
-    assert (
-        snapshot._score(get_instrument(response.instrument_id), json.dumps(other), _decoded)
-        == direct_other
-    )
-    # Answers handed over already decoded are remembered too.
-    assert snapshot._score(get_instrument(response.instrument_id), other, _decoded) == direct_other
-    assert snapshot._score(
-        get_instrument(response.instrument_id), json.loads(json.dumps(other)), _decoded
-    ) is (snapshot._score(get_instrument(response.instrument_id), other, _decoded))
+    assert snapshot._score(instrument, other) == direct_other and len(scored) == 2
 
 
 def test_a_reloaded_instrument_is_scored_afresh(tri: Triangle) -> None:
     response = tri.response
-    stored = json.dumps(response.answers)
-    before = snapshot._score(get_instrument(response.instrument_id), stored, _decoded)
+    before = snapshot._score(get_instrument(response.instrument_id), response.answers)
     clear_cache()  # as after the instrument files changed
-    after = snapshot._score(get_instrument(response.instrument_id), stored, _decoded)
+    after = snapshot._score(get_instrument(response.instrument_id), response.answers)
     assert after is not before and after == before
 
 

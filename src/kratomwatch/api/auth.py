@@ -6,26 +6,21 @@ with 401. Operations that change data need a token with scope ``write`` (403 oth
 
 The rate limit (``KRATOMWATCH_API_RATE_LIMIT`` requests per minute per token, 120 by
 default) is counted on the token's row in the database: app servers keep no state of their
-own, so a count in one server's memory would not be a limit. Most operations count their
-request when they authenticate it; the dose API counts it in the transaction that stores
-the dose (see :func:`counted_in_write`), so that a dose costs one commit, not two.
+own, so a count in one server's memory would not be a limit. Every operation counts its
+request when it authenticates it, in one UPDATE of its own (see :func:`count_request`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.db.models.sql import UpdateQuery
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Case, F, Q, Value, When
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
@@ -98,26 +93,6 @@ def rate_limit() -> int:
     return int(getattr(settings, "KRATOMWATCH_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
 
 
-def _counting(token: ApiToken, now: datetime) -> tuple[QuerySet[ApiToken], dict[str, Any]]:
-    """The token's row while under the limit, and what counting a request writes on it: one
-    statement counts the request, or starts a new minute at 1; concurrent requests queue on
-    the row's lock and each sees the others' counts."""
-    window = now.replace(second=0, microsecond=0)
-    under_limit = ApiToken.objects.filter(pk=token.pk).filter(
-        Q(window_start=window, window_count__lt=rate_limit())
-        | ~Q(window_start=window)
-        | Q(window_start__isnull=True)
-    )
-    values = {
-        "window_count": Case(
-            When(window_start=window, then=F("window_count") + 1), default=Value(1)
-        ),
-        "window_start": window,
-        "last_used_at": now,
-    }
-    return under_limit, values
-
-
 def _over_limit(now: datetime) -> Problem:
     retry = max(1, 60 - now.second)  # this minute's allowance is used up
     return Problem(
@@ -128,32 +103,24 @@ def _over_limit(now: datetime) -> Problem:
 
 
 def count_request(token: ApiToken, now: datetime | None = None) -> None:
-    """Count one request in the token's current minute; 429 once over the limit."""
+    """Count one request in the token's current minute; 429 once over the limit.
+
+    One statement counts the request, or starts a new minute at 1; concurrent requests
+    queue on the row's lock and each sees the others' counts."""
     now = now or timezone.now()
-    under_limit, values = _counting(token, now)
-    if not under_limit.update(**values):
+    window = now.replace(second=0, microsecond=0)
+    under_limit = ApiToken.objects.filter(pk=token.pk).filter(
+        Q(window_start=window, window_count__lt=rate_limit())
+        | ~Q(window_start=window)
+        | Q(window_start__isnull=True)
+    )
+    counted = under_limit.update(
+        window_count=Case(When(window_start=window, then=F("window_count") + 1), default=Value(1)),
+        window_start=window,
+        last_used_at=now,
+    )
+    if not counted:
         raise _over_limit(now)
-
-
-@dataclass(frozen=True)
-class PendingCount:
-    """The count of one request, as a statement to send in the transaction of its write
-    (:func:`pending_count`): the same UPDATE as :func:`count_request`'s."""
-
-    token: ApiToken
-    now: datetime
-
-    def statement(self) -> tuple[str, tuple[Any, ...]]:
-        under_limit, values = _counting(self.token, self.now)
-        query = under_limit.query.chain(UpdateQuery)
-        query.add_update_values(values)
-        sql, params = query.get_compiler(connection=connection).as_sql()
-        return sql, params
-
-    def check(self, updated: int) -> None:
-        """429 (and the transaction rolled back) unless the statement updated the row."""
-        if not updated:
-            raise _over_limit(self.now)
 
 
 class TokenAuth(HttpBearer):
@@ -167,63 +134,11 @@ class TokenAuth(HttpBearer):
         found = token_for(token)
         if found is None:
             return None
-        if getattr(request, "kratomwatch_count_in_write", False):
-            request.kratomwatch_uncounted = found  # type: ignore[attr-defined]
-        else:
-            count_request(found)
+        count_request(found)
         if self.write and found.scope != TokenScope.WRITE:
             raise Problem(403, "This operation needs a token with scope 'write'.")
         request.user = found.user
         return found
-
-
-def pending_count(request: HttpRequest) -> PendingCount | None:
-    """In a :func:`counted_in_write` operation: what counts this request, to be run first in
-    the transaction of the write (429, and nothing written, once over the limit). Once that
-    transaction has committed, call :func:`counted`; if it did not, the request is counted
-    when the operation ends."""
-    token = getattr(request, "kratomwatch_uncounted", None)
-    return None if token is None else PendingCount(token, timezone.now())
-
-
-def counted(request: HttpRequest) -> None:
-    """The count of :func:`pending_count` was committed with the write."""
-    request.kratomwatch_uncounted = None  # type: ignore[attr-defined]
-
-
-def _count_pending(request: HttpRequest) -> HttpResponse | None:
-    token = getattr(request, "kratomwatch_uncounted", None)
-    if token is None:
-        return None
-    counted(request)
-    try:
-        count_request(token)
-    except Problem as exc:
-        return exc.response()
-    return None
-
-
-def counted_in_write(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """For an operation that counts its request in its write's transaction (see
-    :func:`pending_count`), so that a write costs one commit, not two. Apply with
-    ``ninja.decorators.decorate_view``.
-
-    A request that ends without that commit (a bad body, a refused dose, a repeated key, an
-    error) is counted when the operation ends; one over the limit then gets 429 instead of
-    the answer, which changed nothing.
-    """
-
-    @wraps(run)
-    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.kratomwatch_count_in_write = True  # type: ignore[attr-defined]
-        try:
-            response = run(request, *args, **kwargs)
-        except Exception:
-            _count_pending(request)  # counted all the same; the error goes on
-            raise
-        return _count_pending(request) or response
-
-    return inner
 
 
 read_auth = TokenAuth()

@@ -10,16 +10,15 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Header, Query, Router, Status
-from ninja.decorators import decorate_view
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions import do_record_own_dose
+from kratomwatch.clinic.actions import do_record_dose
 from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, Role, User
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.clinic.snapshot import product_spec
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
-from .auth import counted, counted_in_write, pending_count, read_auth, write_auth
+from .auth import read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from .problems import Problem
 from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut, ProductPage
@@ -130,7 +129,6 @@ def _same_dose(entry: DoseEntry, payload: DoseIn) -> bool:
     response={200: DoseOut, 201: DoseOut, **ERRORS},
     auth=write_auth,
 )
-@decorate_view(counted_in_write)
 def record_dose(
     request: HttpRequest,
     patient_uuid: UUID,
@@ -143,49 +141,34 @@ def record_dose(
 ) -> Status:
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = _user(request)
-    if user.role == Role.PATIENT and _valid_key(key):
-        # On PostgreSQL the patient's record and product are read in the dose's own
-        # transaction; a missing one is answered below.
-        with deferred_screening():  # screened by the screening queue within seconds
-            done = do_record_own_dose(
-                user=user,
-                patient_uuid=patient_uuid,
-                product_uuid=payload.product,
-                check=lambda product: _checked(product, payload),
-                idempotency_key="api:" + idempotency_key(key),
-                source=EntrySource.API,
-                ip=request.META.get("REMOTE_ADDR"),
-                count=pending_count(request),
-            )
-        if done is not None:
-            entry, created = done
-            if created:
-                counted(request)
-            elif not _same_dose(entry, payload):
-                raise Problem(
-                    409,
-                    "This Idempotency-Key was used for a different dose: use a new key.",
-                    slug="idempotency-key-reused",
-                )
-            return Status(201 if created else 200, dose_out(entry))
-    # Nothing was recorded: the answer says why, in this order.
-    access.product_of(user, patient_uuid, payload.product)  # 404 unless the record is theirs
+    patient, product = access.product_of(user, patient_uuid, payload.product)  # 404
     if user.role != Role.PATIENT:
         raise Problem(403, "Only the patient records their doses.")
-    idempotency_key(key)  # 400 without a valid key
-    raise Problem(
-        422,
-        "The request has invalid fields.",
-        errors=[FieldError("product", "No such product on this record.", "product_unknown")],
-    )
-
-
-def _valid_key(value: str | None) -> bool:
-    try:
-        idempotency_key(value)
-    except Problem:
-        return False
-    return True
+    stored_key = "api:" + idempotency_key(key)  # 400 without a valid key
+    if product is None:
+        raise Problem(
+            422,
+            "The request has invalid fields.",
+            errors=[FieldError("product", "No such product on this record.", "product_unknown")],
+        )
+    checked = _checked(product, payload)
+    with deferred_screening():  # screened by the screening queue within seconds
+        entry, created = do_record_dose(
+            patient=patient,
+            entered_by=user,
+            product=product,
+            checked=checked,
+            idempotency_key=stored_key,
+            source=EntrySource.API,
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+    if not created and not _same_dose(entry, payload):
+        raise Problem(
+            409,
+            "This Idempotency-Key was used for a different dose: use a new key.",
+            slug="idempotency-key-reused",
+        )
+    return Status(201 if created else 200, dose_out(entry))
 
 
 def _checked(product: Product, payload: DoseIn) -> CheckedDose:

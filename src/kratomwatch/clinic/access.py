@@ -10,17 +10,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from . import rows
 from .models import Clinic, DeletionRequest, Finding, PatientProfile, Product, Role, User
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -60,72 +58,16 @@ def product_of(
     """The patient (404 if ``user`` may not see them) and their live product with this id, or
     ``None`` if they have no such product; one query when both exist."""
     condition = visible_to(user, "patient__")
-    if condition is not None and user.role == Role.PATIENT:
-        # The dose API's path: the patient rule of visible_to, written out (see rows.py).
-        found = own_product(user, patient_uuid, product_uuid)
-        if found is not None:
-            return found
-    elif condition is not None:
+    if condition is not None:
         try:
             product = Product.objects.select_related("patient").get(
                 condition, uuid=product_uuid, archived=False, patient__uuid=patient_uuid
             )
-        except (Product.DoesNotExist, ValueError):
+        except (Product.DoesNotExist, ValueError, ValidationError):
             pass
         else:
             return product.patient, product
     return patient_for(user, patient_uuid), None
-
-
-def own_product(
-    user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
-) -> tuple[PatientProfile, Product] | None:
-    """:func:`product_of` for a patient: their own live product with this id, in one
-    written-out query (:func:`own_product_statement`)."""
-    statement = own_product_statement(user, patient_uuid, product_uuid)
-    if statement is None:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(*statement)
-        row = cursor.fetchone()
-    return None if row is None else own_product_from_row(row)
-
-
-def own_product_statement(
-    user: User, patient_uuid: object, product_uuid: object
-) -> rows.Statement | None:
-    """The query that reads a patient's own live product with this id and their record (one
-    row, or none), for :func:`own_product_from_row`; ``None`` if either id is not a UUID.
-    The rule is ``visible_to``'s for patients: their own profile, in their own clinic."""
-    try:
-        uuids = [uuid.UUID(str(v)) for v in (product_uuid, patient_uuid)]
-    except ValueError:
-        return None
-    # Names come from the models, values go as parameters.
-    sql = (
-        f"SELECT {rows.columns(Product, 'pr')}, {rows.columns(PatientProfile, 'pa')}"  # noqa: S608
-        f" FROM {rows.table(Product)} pr JOIN {rows.table(PatientProfile)} pa"
-        " ON pa.id = pr.patient_id"
-        " WHERE pr.uuid = %s AND pr.archived = %s AND pa.uuid = %s"
-        " AND pa.user_id = %s AND pa.clinic_id = %s"
-    )
-    params = [
-        rows.param(Product, "uuid", uuids[0]),
-        False,
-        rows.param(PatientProfile, "uuid", uuids[1]),
-        user.pk,
-        user.clinic_id,
-    ]
-    return sql, params
-
-
-def own_product_from_row(row: Sequence[Any]) -> tuple[PatientProfile, Product]:
-    """The patient and product of a row of :func:`own_product_statement`."""
-    split = rows.width(Product)
-    product = rows.instance(Product, row[:split])
-    patient = rows.instance(PatientProfile, row[split:])
-    product.patient = patient
-    return patient, product
 
 
 def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:

@@ -30,7 +30,6 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import rows
 from .models import AuditEvent, PatientProfile, User
 
 GENESIS = "0" * 64
@@ -131,17 +130,17 @@ def event_hash(**fields: Any) -> str:
     return hashlib.sha256(canonical(**fields)).hexdigest()
 
 
-def lock_statements() -> list[rows.Statement]:
-    """The statements that take the chain's write lock until the current transaction ends,
-    then read the seq and hash of the last event (the last statement's row; none if there is
-    no event). On PostgreSQL, sent in one round trip (:func:`rows.run`, client-side binding,
-    Django's default), the read is a statement of its own: in READ COMMITTED it takes a new
-    snapshot, once the lock is held, so it sees the last committed append. The concurrency
-    tests check this. On SQLite the IMMEDIATE transaction already holds the write lock."""
-    last = f"SELECT seq, hash FROM {rows.table(AuditEvent)} ORDER BY seq DESC LIMIT 1"  # noqa: S608
-    if connection.vendor != "postgresql":
-        return [(last, [])]
-    return [("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY]), (last, [])]
+def _lock_and_last() -> tuple[int, str] | None:
+    """Take the chain's write lock until the current transaction ends, then read the seq and
+    hash of the last event (``None`` if there is none). On PostgreSQL the lock is a
+    transaction-level advisory lock, for which the ORM has no expression: this is the one
+    statement of the module written out. The read that follows is a statement of its own:
+    in READ COMMITTED it takes a new snapshot, once the lock is held, so it sees the last
+    committed append. On SQLite the IMMEDIATE transaction already holds the write lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+    return AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
 
 
 def append(
@@ -160,9 +159,8 @@ def append(
     """
     # Inside the caller's transaction no savepoint is needed: a failure here fails it all.
     with transaction.atomic(savepoint=False):
-        *_, last = rows.run(lock_statements())
         event = event_after(
-            last,
+            _lock_and_last(),
             actor=actor,
             action=action,
             patient=patient,
@@ -184,9 +182,9 @@ def event_after(
     object_uuid: object = None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """The event that follows ``last`` (the row of :func:`lock_statements`' read, ``None``
-    for an empty chain), with its seq and hashes, unsaved. It must be stored in the
-    transaction that holds the lock (the dose API sends it with its dose)."""
+    """The event that follows ``last`` (the seq and hash of the last event, ``None`` for an
+    empty chain), with its seq and hashes, unsaved. It must be stored in the transaction
+    that holds the lock (see :func:`append`)."""
     object_text = _uuid_text(object_uuid)
     seq, prev_hash = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
     event = AuditEvent(

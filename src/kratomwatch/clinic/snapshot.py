@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Q
 
 from kratomwatch.domain.doses import Exposure
 from kratomwatch.domain.plan_check import PlanLimits
@@ -25,18 +24,11 @@ from kratomwatch.domain.safety import (
     SymptomReport,
 )
 
-from . import rows
 from .models import (
-    DoseEntry,
-    MedicationStatement,
-    PatientCondition,
     PatientProfile,
-    PharmacogenomicResult,
     Plan,
     Product,
-    QuestionnaireResponse,
 )
-from .models import SymptomReport as SymptomRow
 
 #: How far back screening looks: long enough for the lack-of-benefit rule (90 days plus a
 #: two-week baseline) with room to spare.
@@ -82,146 +74,83 @@ _scores: dict[tuple[str, str], tuple[Instrument, Score]] = {}
 _SCORES_KEPT = 10_000
 
 
-def _score(instrument: Instrument, stored: Any, load: Callable[[Any], Any]) -> Score:
-    """``score(instrument, load(stored))``, remembered by the answers as stored (JSON text),
-    so that answers seen before are neither decoded nor scored again. Scoring is a pure
-    function of the instrument and the answers; a reloaded instrument is a new object, so
-    its scores are computed afresh."""
-    text = stored if isinstance(stored, str) else json.dumps(stored, sort_keys=True)
+def _score(instrument: Instrument, answers: Any) -> Score:
+    """``score(instrument, answers)``, remembered by the answers, so that answers seen
+    before are not scored again. Scoring is a pure function of the instrument and the
+    answers; a reloaded instrument is a new object, so its scores are computed afresh."""
+    text = json.dumps(answers, sort_keys=True)
     key = (instrument.id, text)
     kept = _scores.get(key)
     if kept is not None and kept[0] is instrument:
         return kept[1]
-    result = score(instrument, load(stored))
+    result = score(instrument, answers)
     if len(_scores) >= _SCORES_KEPT:
         _scores.clear()
     _scores[key] = (instrument, result)
     return result
 
 
-DOSE_FIELDS = (
-    "taken_at",
-    "amount",
-    "unit",
-    "product_id",
-    "leaf_equivalent_g",
-    "mitragynine_mg",
-    "hydroxymitragynine_mg",
-)
-RESPONSE_FIELDS = ("instrument_id", "taken_at", "answers")
-MEDICATION_FIELDS = ("name_entered", "dose_text")
-SYMPTOM_FIELDS = ("term", "reported_at", "severity")
-GENE_FIELDS = ("gene", "phenotype")
-
-
-def _reads(patient_id: int, now: datetime) -> list[tuple[str, list[Any]]]:
-    """The statements that read what screening needs of one patient, in the order
-    :func:`patient_snapshot` reads their rows. Each is what the ORM query beside it in a
-    comment would send (same filters, same order), written out so that the ORM does not
-    build eight queries on every screening; ``tests/web/test_snapshot_reads.py`` checks
-    they give the ORM's snapshot."""
-    since = now - SCREENING_WINDOW
-    dose = (rows.param(DoseEntry, "taken_at", since), rows.param(DoseEntry, "taken_at", now))
-    asked = (
-        rows.param(QuestionnaireResponse, "taken_at", since),
-        rows.param(QuestionnaireResponse, "taken_at", now),
-    )
-    felt = (
-        rows.param(SymptomRow, "reported_at", since),
-        rows.param(SymptomRow, "reported_at", now),
-    )
-    today = rows.param(MedicationStatement, "stopped_on", now.date())
-    return [
-        # patient.products.all()  (ordered by name)
-        (_select(Product, rows.columns(Product, "r"),
-                 "WHERE r.patient_id = %s ORDER BY r.name ASC"), [patient_id]),
-        # patient.doses.filter(taken_at__gte=since, taken_at__lte=now).order_by("taken_at")
-        (_select(DoseEntry, rows.select(DoseEntry, DOSE_FIELDS, "r"),
-                 "WHERE r.patient_id = %s AND r.taken_at >= %s AND r.taken_at <= %s"
-                 " ORDER BY r.taken_at ASC"), [patient_id, *dose]),
-        # patient.responses.filter(taken_at__gte=since, taken_at__lte=now)  (newest first)
-        (_select(QuestionnaireResponse, rows.select(QuestionnaireResponse, RESPONSE_FIELDS, "r"),
-                 "WHERE r.patient_id = %s AND r.taken_at >= %s AND r.taken_at <= %s"
-                 " ORDER BY r.taken_at DESC"), [patient_id, *asked]),
-        # patient.plans.filter(active=True).order_by("-version").first()
-        (_select(Plan, rows.columns(Plan, "r"),
-                 "WHERE r.patient_id = %s AND r.active = %s ORDER BY r.version DESC LIMIT 1"),
-         [patient_id, True]),
-        # patient.medications.filter(Q(stopped_on__isnull=True) | Q(stopped_on__gte=today))
-        (_select(MedicationStatement, rows.select(MedicationStatement, MEDICATION_FIELDS, "r"),
-                 "WHERE r.patient_id = %s AND (r.stopped_on IS NULL OR r.stopped_on >= %s)"
-                 " ORDER BY r.name_entered ASC"), [patient_id, today]),
-        # patient.conditions.filter(active=True)
-        (_select(PatientCondition, rows.select(PatientCondition, ("code",), "r"),
-                 "WHERE r.patient_id = %s AND r.active = %s"), [patient_id, True]),
-        # patient.symptoms.filter(reported_at__gte=since, reported_at__lte=now)  (newest first)
-        (_select(SymptomRow, rows.select(SymptomRow, SYMPTOM_FIELDS, "r"),
-                 "WHERE r.patient_id = %s AND r.reported_at >= %s AND r.reported_at <= %s"
-                 " ORDER BY r.reported_at DESC"), [patient_id, *felt]),
-        # patient.pharmacogenomics.all()
-        (_select(PharmacogenomicResult, rows.select(PharmacogenomicResult, GENE_FIELDS, "r"),
-                 "WHERE r.patient_id = %s"), [patient_id]),
-    ]  # fmt: skip
-
-
-def _select(model: type[Model], what: str, rest: str) -> str:
-    # Names come from the models, values go as parameters.
-    return f"SELECT {what} FROM {rows.table(model)} r {rest}"  # noqa: S608
-
-
 def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
     """Everything the safety engine needs about one patient, as of ``now``.
 
-    Screening runs after every change, so this is on the hot path of each submission: its
-    reads are written out (:func:`_reads`, one round trip on PostgreSQL) and rows are read
-    as tuples rather than model instances.
+    Screening runs after every change, so this is on the path of each submission: the
+    records are read as tuples (``values_list``) rather than model instances, with only the
+    fields screening uses, and remembered scores are not computed again (:func:`_score`).
     """
-    found = rows.fetch(_reads(patient.pk, now))
-    products_rows, dose_rows, response_rows, plan_rows, med_rows, codes, symptom_rows, genes = found
-    products = [rows.instance(Product, row) for row in products_rows]
+    since = now - SCREENING_WINDOW
+    products = list(patient.products.all())
     names = {p.pk: p.name for p in products}
-    read_dose = rows.reader(DoseEntry, DOSE_FIELDS)
-    doses = []
-    for row in dose_rows:
-        taken_at, amount, unit, product_id, leaf, mit, hydroxy = read_dose(row)
-        doses.append(
-            DoseTaken(taken_at, amount, unit, names[product_id], Exposure(leaf, mit, hydroxy))
+    doses = tuple(
+        DoseTaken(taken_at, amount, unit, names[product_id], Exposure(leaf, mit, hydroxy))
+        for taken_at, amount, unit, product_id, leaf, mit, hydroxy in patient.doses.filter(
+            taken_at__gte=since, taken_at__lte=now
         )
-    # The answers are decoded only when they are scored (see _score).
-    read_response = rows.reader(QuestionnaireResponse, RESPONSE_FIELDS[:2])
-    read_answers = rows.reader(QuestionnaireResponse, RESPONSE_FIELDS[2:])
-
-    def load_answers(stored: Any) -> Any:
-        return read_answers((stored,))[0]
-
+        .order_by("taken_at")
+        .values_list(
+            "taken_at",
+            "amount",
+            "unit",
+            "product_id",
+            "leaf_equivalent_g",
+            "mitragynine_mg",
+            "hydroxymitragynine_mg",
+        )
+    )
     instruments: dict[str, Instrument] = {}
     responses = []
-    for row in response_rows:
-        instrument_id, taken_at = read_response(row[:2])
+    for instrument_id, taken_at, answers in (
+        patient.responses.filter(taken_at__gte=since, taken_at__lte=now)
+        .order_by("-taken_at")
+        .values_list("instrument_id", "taken_at", "answers")
+    ):
         instrument = instruments.get(instrument_id)
         if instrument is None:
             instrument = instruments[instrument_id] = get_instrument(instrument_id)
-        scored = _score(instrument, row[2], load_answers)
-        responses.append(Response(instrument_id, taken_at, scored))
-    plan = rows.instance(Plan, plan_rows[0]) if plan_rows else None
-    read_med = rows.reader(MedicationStatement, MEDICATION_FIELDS)
-    read_condition = rows.reader(PatientCondition, ("code",))
-    read_symptom = rows.reader(SymptomRow, SYMPTOM_FIELDS)
-    read_gene = rows.reader(PharmacogenomicResult, GENE_FIELDS)
+        responses.append(Response(instrument_id, taken_at, _score(instrument, answers)))
+    plan = patient.plans.filter(active=True).order_by("-version").first()
+    today = now.date()
+    medications = patient.medications.filter(
+        Q(stopped_on__isnull=True) | Q(stopped_on__gte=today)
+    ).order_by("name_entered")
+    symptoms = (
+        patient.symptoms.filter(reported_at__gte=since, reported_at__lte=now)
+        .order_by("-reported_at")
+        .values_list("term", "reported_at", "severity")
+    )
     return Snapshot(
         as_of=now,
         tz=ZoneInfo(settings.TIME_ZONE),
-        medications=tuple(Medication(name, dose or None) for name, dose in map(read_med, med_rows)),
-        conditions=tuple(read_condition(row)[0] for row in codes),
-        symptoms=tuple(
-            SymptomReport(term, at, severity)
-            for term, at, severity in map(read_symptom, symptom_rows)
+        medications=tuple(
+            Medication(name, dose or None)
+            for name, dose in medications.values_list("name_entered", "dose_text")
         ),
+        conditions=tuple(patient.conditions.filter(active=True).values_list("code", flat=True)),
+        symptoms=tuple(SymptomReport(term, at, severity) for term, at, severity in symptoms),
         products=tuple(ProductUse(p.name, product_spec(p)) for p in products),
-        doses=tuple(doses),
+        doses=doses,
         responses=tuple(responses),
         plan=plan_limits(plan) if plan else None,
         year_of_birth=patient.year_of_birth,
-        pharmacogenomics=dict(map(read_gene, genes)),
+        pharmacogenomics=dict(patient.pharmacogenomics.values_list("gene", "phenotype")),
         benefit_review_days=plan.benefit_review_days if plan else None,
     )
