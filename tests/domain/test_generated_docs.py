@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kratomwatch.domain.evidence import generated_docs, load_library
-from kratomwatch.domain.safety.snapshot import _POTENCY_FIELDS
+from kratomwatch.domain.safety.snapshot import _POTENCY_FIELDS, SNAPSHOT_FIELDS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -21,17 +21,7 @@ def test_generated_docs_are_current(name: str) -> None:
 
 def test_the_screening_doc_names_every_snapshot_field() -> None:
     text = (DOCS / "screening.md").read_text()
-    for field in (
-        "medications",
-        "conditions",
-        "symptoms",
-        "products",
-        "doses",
-        "responses",
-        "plan",
-        "year_of_birth",
-        *_POTENCY_FIELDS,
-    ):
+    for field in (*SNAPSHOT_FIELDS, *_POTENCY_FIELDS):
         assert f"`{field}`" in text, field
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
@@ -24,7 +23,6 @@ from kratomwatch.domain.questionnaires import (
     get_instrument,
     urgent_symptoms,
 )
-from kratomwatch.domain.safety import urgent_findings
 
 from .auth import read_auth, write_auth
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
@@ -191,7 +189,7 @@ def record_response(
         # A crisis answer gets through whatever else is missing, as in the web form.
         crisis = urgent_symptoms(instrument, answers)
         if crisis:
-            do_report_red_flags(
+            urgent = do_report_red_flags(
                 patient=patient,
                 user=user,
                 key=stored_key,
@@ -203,10 +201,7 @@ def record_response(
                 "The answers were not recorded, except the crisis answer, which was saved "
                 "and sent to the care team: show the guidance in `urgent` now.",
                 errors=errors,
-                urgent=[
-                    {"title": f.title, "message": f.patient_message or ""}
-                    for f in urgent_findings(crisis, timezone.now())
-                ],
+                urgent=[{"title": f.title, "message": f.patient_message or ""} for f in urgent],
             ) from exc
         raise Problem(422, "The answers were not recorded.", errors=errors) from exc
     return Status(201 if created else 200, response_out(response))

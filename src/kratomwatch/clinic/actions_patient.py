@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kratomwatch.domain.doses import CheckedDose
+from kratomwatch.domain.findings import Finding
 from kratomwatch.domain.questionnaires import Instrument, score
-from kratomwatch.domain.safety import load_knowledge
+from kratomwatch.domain.safety import load_knowledge, urgent_findings
 
 from .actions import audit
 from .models import (
@@ -110,22 +111,11 @@ def do_submit_checkin(
                 )
             # Red flags saved ahead of this check-in (do_report_red_flags, same key) join it
             # as they are; the others are saved now.
-            ahead = patient.symptoms.filter(idempotency_key__startswith=f"{key}-rf-")
-            saved = set(ahead.values_list("idempotency_key", flat=True))
-            for report in ahead:
+            for report in patient.symptoms.filter(idempotency_key__startswith=f"{key}-rf-"):
                 report.checkin = checkin
                 report.save(update_fields=["checkin", "modified"])
             for sid in red_flags:
-                if red_flag_key(key, sid) not in saved:
-                    SymptomReport.objects.create(
-                        patient=patient,
-                        checkin=checkin,
-                        term=labels.get(sid, sid),
-                        severity=3,
-                        reported_at=now,
-                        source=EntrySource.WEB,
-                        idempotency_key=red_flag_key(key, sid),
-                    )
+                _red_flag_report(patient, key, sid, labels, now, checkin)
             audit(
                 user,
                 "checkin.create",
@@ -144,6 +134,29 @@ def red_flag_key(key: str, symptom_id: str) -> str:
     return f"{key}-rf-{symptom_id}"[:80]
 
 
+def _red_flag_report(
+    patient: PatientProfile,
+    key: str,
+    symptom_id: str,
+    labels: Mapping[str, str],
+    now: datetime,
+    checkin: CheckIn | None = None,
+) -> tuple[SymptomReport, bool]:
+    """The red flag reported with the form whose key is ``key``: the one saved before under
+    that key, or a new one. Returns it and whether it is new."""
+    return SymptomReport.objects.get_or_create(
+        patient=patient,
+        idempotency_key=red_flag_key(key, symptom_id),
+        defaults={
+            "checkin": checkin,
+            "term": labels.get(symptom_id, symptom_id),
+            "severity": 3,
+            "reported_at": now,
+            "source": EntrySource.WEB,
+        },
+    )
+
+
 def do_report_red_flags(
     *,
     patient: PatientProfile,
@@ -151,27 +164,16 @@ def do_report_red_flags(
     key: str,
     symptoms: Sequence[str],
     ip: str | None = None,
-) -> list[SymptomReport]:
+) -> tuple[Finding, ...]:
     """Save red-flag symptoms on their own, ahead of the form they came with (a check-in or a
     questionnaire that cannot be saved yet). Each is saved once per form (``key``): sending
     the form again, or saving it whole later, adds nothing twice. Screening runs on commit.
-    Returns the reports saved now or before."""
+    Returns their urgent guidance, to show at once (:func:`urgent_findings`)."""
     labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
     now = timezone.now()
-    reports = []
     with transaction.atomic():
         for sid in dict.fromkeys(symptoms):
-            report, created = SymptomReport.objects.get_or_create(
-                patient=patient,
-                idempotency_key=red_flag_key(key, sid),
-                defaults={
-                    "term": labels.get(sid, sid),
-                    "severity": 3,
-                    "reported_at": now,
-                    "source": EntrySource.WEB,
-                },
-            )
-            reports.append(report)
+            report, created = _red_flag_report(patient, key, sid, labels, now)
             if created:
                 audit(
                     user,
@@ -181,7 +183,7 @@ def do_report_red_flags(
                     object_uuid=report.uuid,
                     ip=ip,
                 )
-    return reports
+    return urgent_findings(symptoms, now)
 
 
 def do_submit_questionnaire(

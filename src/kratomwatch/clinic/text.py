@@ -32,9 +32,6 @@ class _NotBlank:
         if is_blank(value):
             raise ValidationError(self.message, code="required")
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _NotBlank) and other.message == self.message
-
 
 class CleanText:
     """Adds :func:`validate_text` to every text field of the form (e-mail fields included)."""

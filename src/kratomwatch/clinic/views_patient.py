@@ -37,7 +37,6 @@ from .forms_patient import (
     ReminderForm,
     dose_rows_initial,
     new_key,
-    symptom_choices,
 )
 from .models import (
     CheckIn,
@@ -160,17 +159,16 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 return redirect("checkin_done", checkin_uuid=entry.uuid)
         # A red flag gets through whatever else is wrong: saved on its own now (the check-in,
         # once corrected, adds it once), and its urgent guidance shown at the top.
-        flags = _chosen_red_flags(data)
+        labels = dict(form.fields["red_flags"].choices)  # type: ignore[attr-defined]
+        flags = [sid for sid in dict.fromkeys(data.getlist("red_flags")) if sid in labels]
         if flags:
-            do_report_red_flags(
+            urgent = do_report_red_flags(
                 patient=patient,
                 user=user,
                 key=data["idempotency_key"],
                 symptoms=flags,
                 ip=_ip(request),
             )
-            urgent = urgent_findings(flags, timezone.now())
-            labels = dict(form.fields["red_flags"].choices)  # type: ignore[attr-defined]
             flags_saved = [labels[f] for f in flags]
         status = 400
     else:
@@ -225,12 +223,6 @@ def _with_key(posted: QueryDict) -> QueryDict:
     data = posted.copy()
     data["idempotency_key"] = new_key()
     return data
-
-
-def _chosen_red_flags(posted: QueryDict) -> list[str]:
-    """The red-flag symptoms ticked, whatever else in the form is wrong."""
-    known = {sid for sid, _ in symptom_choices(True)}
-    return [sid for sid in dict.fromkeys(posted.getlist("red_flags")) if sid in known]
 
 
 @access.role_required(Role.PATIENT)
@@ -290,10 +282,9 @@ def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
         # red flag it reports, with its guidance at the top; the rest stays for correction.
         crisis = urgent_symptoms(instrument, _given_answers(form))
         if crisis:
-            do_report_red_flags(
+            urgent = do_report_red_flags(
                 patient=patient, user=user, key=key, symptoms=crisis, ip=_ip(request)
             )
-            urgent = urgent_findings(crisis, timezone.now())
         status = 400
     else:
         key = new_key()
