@@ -76,7 +76,7 @@ def run(runs: int) -> dict[str, object]:
     from django.test import Client
 
     from kratomwatch.clinic.models import User
-    from kratomwatch.clinic.seed import seed_demo_clinic
+    from kratomwatch.synthetic.seed import seed_demo_clinic
 
     seed_demo_clinic()
     users = list(User.objects.filter(role="patient", clinic__slug="demo").order_by("username"))

@@ -25,7 +25,7 @@ def run(patients: int, days: int, runs: int) -> dict[str, object]:
     from django.test import Client
 
     from kratomwatch.clinic.models import CareTeamMembership, PatientProfile, User
-    from kratomwatch.clinic.seed import seed_demo_clinic
+    from kratomwatch.synthetic.seed import seed_demo_clinic
 
     started = time.perf_counter()
     summary = seed_demo_clinic(patients=patients, days=days, slug="bench", screen=True)

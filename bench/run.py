@@ -237,7 +237,7 @@ def child(spec: dict[str, Any]) -> int:
     from django.urls import get_resolver
 
     call_command("migrate", verbosity=0)
-    from kratomwatch.clinic.synth import synthesize
+    from kratomwatch.synthetic.synth import synthesize
 
     started = time.perf_counter()
     summary = synthesize(patients=spec["patients"], days=spec["days"], seed=1, slug="bench")
@@ -347,7 +347,7 @@ def measure_latency(fx: Fixtures, runs: int) -> dict[str, Any]:
     from django.test import Client
     from django.utils import timezone
 
-    from kratomwatch.clinic.actions import do_screen_patient
+    from kratomwatch.clinic.actions.screening import do_screen_patient
     from kratomwatch.clinic.analysis_app import dose_response
     from kratomwatch.clinic.cohort import cohort_statistics
 

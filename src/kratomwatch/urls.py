@@ -2,7 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kratomwatch.api import api
-from kratomwatch.clinic import two_factor, views_account
+from kratomwatch.clinic import two_factor
+from kratomwatch.clinic.views import account as views_account
 
 urlpatterns = [
     path("login/", two_factor.LoginView.as_view(), name="login"),

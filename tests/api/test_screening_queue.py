@@ -171,7 +171,7 @@ def _dose_row(t: Triangle, key: str, grams: str = "2") -> None:
 def _during_screening(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
     """Run ``then`` once, after the next screening has read the record and before it stores
     its findings."""
-    from kratomwatch.clinic import actions
+    from kratomwatch.clinic.actions import screening as actions
 
     real = actions.screen
     pending = [then]
@@ -188,7 +188,7 @@ def _during_screening(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None])
 def test_a_change_made_while_screening_runs_keeps_the_patient_due(
     tri: Triangle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kratomwatch.clinic.actions import do_screen_patient
+    from kratomwatch.clinic.actions.screening import do_screen_patient
 
     _strict_plan(tri)
     _during_screening(monkeypatch, lambda: _dose_row(tri, "late"))
@@ -205,7 +205,7 @@ def test_a_change_made_while_screening_runs_keeps_the_patient_due(
 def test_an_older_screening_does_not_overwrite_a_newer_one(
     tri: Triangle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kratomwatch.clinic.actions import do_screen_patient
+    from kratomwatch.clinic.actions.screening import do_screen_patient
 
     _strict_plan(tri)
 
@@ -228,7 +228,7 @@ def test_screening_does_not_hold_up_other_writers(
 
     from django.db import connection
 
-    from kratomwatch.clinic.actions import do_screen_patient
+    from kratomwatch.clinic.actions.screening import do_screen_patient
 
     stored = threading.Event()
 

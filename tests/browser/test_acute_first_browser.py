@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from kratomwatch.clinic.actions import audit, do_screen_patient
+from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic.actions.screening import do_screen_patient
 from kratomwatch.clinic.models import (
     CareTeamMembership,
     Clinic,
@@ -23,7 +24,7 @@ from kratomwatch.clinic.models import (
     SymptomReport,
     User,
 )
-from kratomwatch.clinic.seed import DEMO_PASSWORD
+from kratomwatch.synthetic.seed import DEMO_PASSWORD
 
 from .conftest import no_horizontal_scroll
 from .test_clinician_browser import login

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from kratomwatch.clinic.models import Role, User
-from kratomwatch.clinic.seed import DEMO_PASSWORD, seed_demo_clinic
+from kratomwatch.synthetic.seed import DEMO_PASSWORD, seed_demo_clinic
 
 from .conftest import no_horizontal_scroll
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from kratomwatch.cli import main
-from kratomwatch.clinic.actions import audit
+from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.models import AuditEvent
 
 

@@ -23,7 +23,7 @@ from kratomwatch.clinic.models import (
     Role,
     User,
 )
-from kratomwatch.clinic.seed import seed_demo_clinic
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 
 @pytest.fixture

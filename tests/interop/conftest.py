@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from kratomwatch.clinic.models import Clinic, PatientProfile
-from kratomwatch.clinic.seed import DemoSummary, seed_demo_clinic
+from kratomwatch.synthetic.seed import DemoSummary, seed_demo_clinic
 
 TODAY = date(2026, 11, 20)
 

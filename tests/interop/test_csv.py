@@ -21,12 +21,11 @@ from kratomwatch.clinic.models import (
     QuestionnaireResponse,
 )
 from kratomwatch.domain.questionnaires import get_instrument
-from kratomwatch.interop.csv_io import (
+from kratomwatch.interop.csv_export import EXPORT_COLUMNS, export_csv
+from kratomwatch.interop.csv_import import (
     DAILY_ITEMS,
-    EXPORT_COLUMNS,
     CsvImportError,
     do_import_diary,
-    export_csv,
     find_product,
     parse_mapping,
     plan_diary_import,

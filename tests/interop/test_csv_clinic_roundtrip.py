@@ -16,10 +16,11 @@ from kratomwatch.clinic.models import (
     Role,
     User,
 )
-from kratomwatch.clinic.seed import seed_demo_clinic
 from kratomwatch.interop.csv_clinic import ClinicNotEmptyError, import_clinic_csv
-from kratomwatch.interop.csv_io import EXPORT_COLUMNS, CsvImportError, export_csv
+from kratomwatch.interop.csv_export import EXPORT_COLUMNS, export_csv
+from kratomwatch.interop.csv_import import CsvImportError
 from kratomwatch.interop.fhir_export import clinic_patients
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 from .conftest import TODAY
 

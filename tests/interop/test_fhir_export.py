@@ -13,7 +13,7 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from kratomwatch.clinic.actions import do_acknowledge_finding, do_resolve_finding
+from kratomwatch.clinic.actions.findings import do_acknowledge_finding, do_resolve_finding
 from kratomwatch.clinic.models import (
     AuditEvent,
     Clinic,

@@ -36,9 +36,9 @@ def _setup(creates_database: bool) -> None:
 def _record(key: str, amount: str, minutes_ago: int) -> Any:
     from django.utils import timezone
 
-    from kratomwatch.clinic.actions import do_record_dose
+    from kratomwatch.clinic.actions.doses import do_record_dose
     from kratomwatch.clinic.models import PatientProfile, Product
-    from kratomwatch.clinic.snapshot import product_spec
+    from kratomwatch.clinic.screening_input import product_spec
     from kratomwatch.domain.doses import check_dose
 
     patient = PatientProfile.objects.select_related("user").get(user__username=PATIENT)
@@ -65,7 +65,7 @@ def _record(key: str, amount: str, minutes_ago: int) -> Any:
 def seed() -> dict[str, Any]:
     from kratomwatch.cli.db import migrate
     from kratomwatch.clinic.models import PatientProfile, Product
-    from kratomwatch.clinic.seed import seed_demo_clinic
+    from kratomwatch.synthetic.seed import seed_demo_clinic
 
     migrate()
     summary = seed_demo_clinic(patients=3, days=7)

@@ -50,7 +50,7 @@ import kratomwatch
 from kratomwatch.api.auth import create_token
 from kratomwatch.clinic.audit_chain import verify_chain
 from kratomwatch.clinic.models import AuditEvent, DoseEntry, PatientProfile, Product, TokenScope
-from kratomwatch.clinic.seed import seed_demo_clinic
+from kratomwatch.synthetic.seed import seed_demo_clinic
 from tests.ops.conftest import clean_env
 from tests.ops.test_crash import TOKEN, NoRedirect, Phone, free_port
 

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from kratomwatch.clinic.actions_admin import invitation_uid
+from kratomwatch.clinic.actions.admin import invitation_uid
 
 from .conftest import Triangle
 from .test_trials import make_trial

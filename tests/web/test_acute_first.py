@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kratomwatch.clinic.actions import do_screen_patient
+from kratomwatch.clinic.actions.screening import do_screen_patient
 from kratomwatch.clinic.models import (
     CareTeamMembership,
     Finding,

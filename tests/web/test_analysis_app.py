@@ -26,7 +26,7 @@ from kratomwatch.clinic.models import (
     SymptomReport,
     User,
 )
-from kratomwatch.clinic.seed import seed_demo_clinic
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 from .conftest import Triangle
 

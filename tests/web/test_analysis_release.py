@@ -29,7 +29,7 @@ DIRECTION = re.compile(
 
 @pytest.fixture
 def seeded(db: None) -> dict[str, PatientProfile]:
-    from kratomwatch.clinic.seed import seed_demo_clinic
+    from kratomwatch.synthetic.seed import seed_demo_clinic
 
     summary = seed_demo_clinic(patients=6, days=120, today=timezone.localdate(), screen=False)
     patients = PatientProfile.objects.filter(clinic=summary.clinic).select_related("user")

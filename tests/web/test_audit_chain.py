@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kratomwatch.clinic import audit_chain
-from kratomwatch.clinic.actions import audit
+from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.audit_chain import (
     GENESIS,
     VIEW_ACTIONS,

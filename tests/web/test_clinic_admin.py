@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.http import urlsafe_base64_decode
 
-from kratomwatch.clinic.actions_admin import (
+from kratomwatch.clinic.actions.admin import (
     AdminError,
     do_add_to_care_team,
     do_invite_user,
@@ -407,7 +407,7 @@ def test_a_failed_e_mail_leaves_the_invitation_and_its_link(
     def broken(*args: Any, **kwargs: Any) -> int:
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr("kratomwatch.clinic.actions_admin.send_mail", broken)
+    monkeypatch.setattr("kratomwatch.clinic.actions.admin.send_mail", broken)
     with django_capture_on_commit_callbacks(execute=True):
         invitation = do_invite_user(
             admin=tri.admin, username="cleo", role=Role.CLINICIAN, email="cleo@example.org"

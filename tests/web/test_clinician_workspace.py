@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kratomwatch.clinic.models import DoseEntry, Finding, PatientCondition, Plan, Product
-from kratomwatch.clinic.seed import seed_demo_clinic
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 from .conftest import Triangle, make_patient
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kratomwatch.clinic.models import PatientProfile, Role, User
-from kratomwatch.clinic.seed import seed_demo_clinic
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 TODAY = date(2026, 11, 20)
 TRAILING_ZERO = re.compile(r"\b\d+\.\d*0\s?(?:g|mg|ml|capsules?|tablets?)\b")

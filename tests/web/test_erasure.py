@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kratomwatch.clinic.erasure import purge_expired
+from kratomwatch.clinic.actions.erasure import purge_expired
 from kratomwatch.clinic.models import (
     AuditEvent,
     ClinicalNote,

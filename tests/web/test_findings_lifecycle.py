@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from kratomwatch.clinic.actions import do_sync_findings
+from kratomwatch.clinic.actions.screening import do_sync_findings
 from kratomwatch.clinic.models import Finding, FindingStatus
 from kratomwatch.domain.findings import Finding as DomainFinding
 from kratomwatch.domain.findings import Severity

@@ -11,12 +11,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kratomwatch.clinic.actions import do_acknowledge_finding
+from kratomwatch.clinic.actions.findings import do_acknowledge_finding
 from kratomwatch.clinic.models import Finding, PatientProfile, Role
-from kratomwatch.clinic.seed import seed_demo_clinic
 from kratomwatch.domain.questionnaires import load_instruments
 from kratomwatch.domain.safety import load_knowledge
 from kratomwatch.domain.substances import load_knowledge as load_substances
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 from .conftest import Triangle, make_patient
 

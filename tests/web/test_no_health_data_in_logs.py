@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from kratomwatch.clinic import actions, exports
+from kratomwatch.clinic import exports
+from kratomwatch.clinic.actions import screening as actions
 from kratomwatch.clinic.models import MedicationStatement
 
 from .conftest import Triangle

@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from kratomwatch.clinic.actions_account import PER_ADDRESS, PER_CLIENT
+from kratomwatch.clinic.actions.account import PER_ADDRESS, PER_CLIENT
 from kratomwatch.clinic.models import AuditEvent, User
 
 from .conftest import Triangle

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kratomwatch.clinic import actions
-from kratomwatch.clinic.actions import do_screen_patient
+from kratomwatch.clinic.actions import screening as actions
+from kratomwatch.clinic.actions.screening import do_screen_patient
 from kratomwatch.clinic.models import Finding, MedicationStatement, PatientCondition, SymptomReport
 
 from .conftest import Triangle

@@ -19,7 +19,7 @@ from kratomwatch.clinic.models import (
     SymptomReport,
     User,
 )
-from kratomwatch.clinic.seed import seed_demo_clinic
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 TODAY = date(2026, 11, 20)
 TZ = ZoneInfo(settings.TIME_ZONE)

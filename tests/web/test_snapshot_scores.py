@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kratomwatch.clinic import snapshot
+from kratomwatch.clinic import screening_input as snapshot
 from kratomwatch.domain.questionnaires import get_instrument, score
 from kratomwatch.domain.questionnaires.loader import clear_cache
 

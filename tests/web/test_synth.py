@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from kratomwatch.clinic.actions import do_screen_patient
+from kratomwatch.clinic.actions.screening import do_screen_patient
 from kratomwatch.clinic.models import (
     CheckIn,
     DoseEntry,
@@ -21,7 +21,7 @@ from kratomwatch.clinic.models import (
     QuestionnaireResponse,
     SymptomReport,
 )
-from kratomwatch.clinic.synth import SynthError, synthesize
+from kratomwatch.synthetic.synth import SynthError, synthesize
 
 TODAY = date(2026, 6, 30)
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kratomwatch.clinic.actions_trials import (
+from kratomwatch.clinic.actions.trials import (
     TrialError,
     do_create_trial,
     do_record_trial_day,

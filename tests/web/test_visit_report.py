@@ -38,9 +38,9 @@ from kratomwatch.clinic.report import (
     report_figures,
     report_pdf,
 )
-from kratomwatch.clinic.seed import seed_demo_clinic
 from kratomwatch.domain.conditions import ConditionCode
 from kratomwatch.domain.questionnaires import get_instrument, score
+from kratomwatch.synthetic.seed import seed_demo_clinic
 
 from .conftest import Triangle
 

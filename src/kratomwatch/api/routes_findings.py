@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest
 from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions import LifecycleError, do_acknowledge_finding, screen_now_if_due
+from kratomwatch.clinic.actions.findings import LifecycleError, do_acknowledge_finding
+from kratomwatch.clinic.actions.screening import screen_now_if_due
 from kratomwatch.clinic.models import ApiIdempotentReply, Finding, PatientProfile
 from kratomwatch.domain.text import is_blank
 

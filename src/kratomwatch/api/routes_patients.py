@@ -12,10 +12,10 @@ from django.utils import timezone
 from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions import do_record_dose
+from kratomwatch.clinic.actions.doses import do_record_dose
 from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, Role, User
+from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.signals import deferred_screening
-from kratomwatch.clinic.snapshot import product_spec
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
 from .auth import read_auth, write_auth

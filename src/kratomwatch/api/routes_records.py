@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.actions_patient import do_report_red_flags, do_submit_questionnaire
+from kratomwatch.clinic.actions.checkins import do_report_red_flags, do_submit_questionnaire
 from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse, Role
 from kratomwatch.domain.doses import FieldError
 from kratomwatch.domain.questionnaires import (

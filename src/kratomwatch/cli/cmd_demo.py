@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from kratomwatch.clinic.seed import seed_demo_clinic
+    from kratomwatch.synthetic.seed import seed_demo_clinic
 
     console = Console()
     console.print(f"Database: {where}")

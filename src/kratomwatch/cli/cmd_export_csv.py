@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from django.db import DatabaseError
 
     from kratomwatch.interop import cli_support as cs
-    from kratomwatch.interop.csv_io import export_csv
+    from kratomwatch.interop.csv_export import export_csv
     from kratomwatch.interop.fhir_export import clinic_patients
 
     out = Path(args.out)

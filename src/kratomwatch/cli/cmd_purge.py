@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         setup_django(args)
     except SetupError as exc:
         return fail(str(exc))
-    from kratomwatch.clinic.erasure import purge_expired
+    from kratomwatch.clinic.actions.erasure import purge_expired
 
     print(f"Erased the records of {purge_expired()} patient(s) whose retention period ended.")
     return 0

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from kratomwatch.clinic.synth import SynthError, synthesize
+    from kratomwatch.synthetic.synth import SynthError, synthesize
 
     console = Console(stderr=True)
     console.print(f"Database: {where}")

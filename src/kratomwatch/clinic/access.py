@@ -19,7 +19,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from .models import Clinic, DeletionRequest, Finding, PatientProfile, Product, Role, User
+from kratomwatch.clinic.models import (
+    Clinic,
+    DeletionRequest,
+    Finding,
+    PatientProfile,
+    Product,
+    Role,
+    User,
+)
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 

@@ -28,6 +28,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from kratomwatch.clinic.models import AnalysisRelease, NofOneTrial, PatientProfile
 from kratomwatch.domain.analysis import (
     MIN_DAYS,
     MIN_DOSE_SPREAD,
@@ -41,8 +42,6 @@ from kratomwatch.domain.analysis import (
     analyse_diary,
     analyse_trial,
 )
-
-from .models import AnalysisRelease, NofOneTrial, PatientProfile
 
 DAILY = "kw-daily-pain"
 #: The window of the dose-response section: the last 120 days, today included.

@@ -8,6 +8,6 @@ class ClinicConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals
+        from kratomwatch.clinic import signals
 
         signals.connect()

@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Max
 from django.utils import timezone
 
-from .models import AuditEvent, Finding, FindingStatus, User
+from kratomwatch.clinic.models import AuditEvent, Finding, FindingStatus, User
 
 RED_FLAG = "red_flag"
 LOOKED = "patient.view"

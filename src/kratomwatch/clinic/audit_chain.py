@@ -30,7 +30,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditEvent, PatientProfile, User
+from kratomwatch.clinic.models import AuditEvent, PatientProfile, User
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first event."""

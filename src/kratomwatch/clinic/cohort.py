@@ -48,7 +48,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from .models import (
+from kratomwatch.clinic.models import (
     CheckIn,
     Clinic,
     DoseEntry,

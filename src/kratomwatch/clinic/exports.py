@@ -10,10 +10,10 @@ from django.utils import timezone
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from .charts import trend_figure
-from .models import PatientProfile, User
-from .pdf_text import FONT, drawable
-from .trends import daily_series, summary
+from kratomwatch.clinic.charts import trend_figure
+from kratomwatch.clinic.models import PatientProfile, User
+from kratomwatch.clinic.pdf_text import FONT, drawable
+from kratomwatch.clinic.trends import daily_series, summary
 
 A4 = (8.27, 11.69)
 
@@ -80,7 +80,7 @@ def patient_csv_zip(patient: PatientProfile, actor: User | None = None) -> bytes
     import zipfile
     from pathlib import Path
 
-    from kratomwatch.interop.csv_io import export_csv
+    from kratomwatch.interop.csv_export import export_csv
     from kratomwatch.interop.csv_write import CsvWriter
 
     buffer = io.BytesIO()

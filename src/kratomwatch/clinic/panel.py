@@ -18,8 +18,8 @@ from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import attention
-from .models import (
+from kratomwatch.clinic import attention
+from kratomwatch.clinic.models import (
     CheckIn,
     DoseEntry,
     Finding,

@@ -17,7 +17,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import PatientProfile, ReminderLog
+from kratomwatch.clinic.models import PatientProfile, ReminderLog
 
 logger = logging.getLogger(__name__)
 

@@ -32,19 +32,25 @@ from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.ft2font import LoadFlags
 from matplotlib.lines import Line2D
 
+from kratomwatch.clinic.actions.screening import active_plan
+from kratomwatch.clinic.charts import Series, trend_figure
+from kratomwatch.clinic.exports import A4
+from kratomwatch.clinic.models import (
+    SEVERITY_RANK,
+    Finding,
+    FindingStatus,
+    PatientProfile,
+    Plan,
+    Product,
+)
+from kratomwatch.clinic.pdf_text import FONT, drawable
+from kratomwatch.clinic.trends import daily_series
 from kratomwatch.domain.questionnaires import (
     InstrumentError,
     Score,
     compare,
     get_instrument,
 )
-
-from .actions import active_plan
-from .charts import Series, trend_figure
-from .exports import A4
-from .models import SEVERITY_RANK, Finding, FindingStatus, PatientProfile, Plan, Product
-from .pdf_text import FONT, drawable
-from .trends import daily_series
 
 PERIOD_DAYS = 84  # the last 12 weeks, today included
 EDGE_DAYS = 14  # "first 2 weeks" and "last 2 weeks" of the period

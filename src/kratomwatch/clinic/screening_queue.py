@@ -24,8 +24,8 @@ from django.db import close_old_connections, connection
 from django.db.models import Min
 from django.utils import timezone
 
-from .actions import do_screen_if_due
-from .models import PatientProfile
+from kratomwatch.clinic.actions.screening import do_screen_if_due
+from kratomwatch.clinic.models import PatientProfile
 
 logger = logging.getLogger(__name__)
 

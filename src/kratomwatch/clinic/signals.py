@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from .models import (
+from kratomwatch.clinic.models import (
     DoseEntry,
     MedicationStatement,
     PatientCondition,
@@ -86,7 +86,7 @@ def schedule_screening(patient_id: int) -> None:
                 return  # this transaction has written the mark already
 
         def run() -> None:
-            from .actions import do_screen_patient
+            from kratomwatch.clinic.actions.screening import do_screen_patient
 
             run.kratomwatch_patient_id = None  # type: ignore[attr-defined]  # done: not pending
             if not run.kratomwatch_deferred:  # type: ignore[attr-defined]
@@ -105,7 +105,7 @@ def mark_due(patient_id: int) -> None:
 
     Always a write, so it takes the patient's row lock on PostgreSQL.
     """
-    from .models import PatientProfile
+    from kratomwatch.clinic.models import PatientProfile
 
     PatientProfile.objects.filter(pk=patient_id).update(
         screening_due_at=Coalesce("screening_due_at", Value(timezone.now())),

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .charts import Series, to_float
-from .models import PatientProfile
+from kratomwatch.clinic.charts import Series, to_float
+from kratomwatch.clinic.models import PatientProfile
 
 MIN_DAYS_FOR_TREND = 7
 DAILY = "kw-daily-pain"

@@ -31,9 +31,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from .actions import audit
-from .models import Role, TOTPDevice, User
-from .text import Form
+from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic.models import Role, TOTPDevice, User
+from kratomwatch.clinic.text import Form
 
 PENDING = "kratomwatch_2fa_pending"
 ISSUER = "KratomWatch"

@@ -4,6 +4,7 @@
   per patient, or NDJSON files per resource type for a whole clinic).
 - :mod:`.fhir_import` reads medications and conditions from an EHR Bundle, with a dry-run
   report and an all-or-nothing apply.
-- :mod:`.csv_io` exports records as CSV files and imports a patient's diary from CSV.
+- :mod:`.csv_export` exports records as CSV files; :mod:`.csv_import` imports a patient's
+  diary from CSV.
 - :mod:`.codes` holds the code systems. See docs/interoperability.md.
 """

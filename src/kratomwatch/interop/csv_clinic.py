@@ -1,4 +1,4 @@
-"""Import a clinic's CSV export (``csv_io.export_csv``) into an empty clinic.
+"""Import a clinic's CSV export (``csv_export.export_csv``) into an empty clinic.
 
 Reads ``patients.csv``, ``products.csv``, ``doses.csv``, ``questionnaire_scores.csv``,
 ``symptoms.csv``, ``conditions.csv``, ``medications.csv`` and ``care_team.csv``. Every row
@@ -25,7 +25,7 @@ from typing import Any
 
 from django.db import transaction
 
-from kratomwatch.clinic.actions import audit
+from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.models import (
     CareTeamMembership,
     Clinic,
@@ -47,7 +47,8 @@ from kratomwatch.domain.conditions import ConditionCode
 from kratomwatch.domain.doses import Unit
 from kratomwatch.domain.products import ProductForm
 
-from .csv_io import EXPORT_COLUMNS, PRODUCT_POTENCY, CsvImportError, read_rows
+from .csv_export import EXPORT_COLUMNS, PRODUCT_POTENCY
+from .csv_import import CsvImportError, read_rows
 from .csv_write import restore
 
 #: The files read, in the order they are checked.

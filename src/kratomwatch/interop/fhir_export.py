@@ -29,7 +29,7 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from kratomwatch import __version__
-from kratomwatch.clinic.actions import audit
+from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.models import (
     Clinic,
     DoseEntry,

@@ -32,7 +32,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from kratomwatch.clinic.actions import audit
+from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.models import (
     MedicationStatement,
     PatientCondition,

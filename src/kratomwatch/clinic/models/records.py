@@ -161,7 +161,7 @@ class SymptomReport(Record):
     reported_at = models.DateTimeField(db_index=True)
     source = models.CharField(max_length=10, choices=EntrySource.choices, default=EntrySource.WEB)
     # Set when a red flag is saved ahead of the rest of its form (see
-    # actions_patient.do_report_red_flags), so that saving the form later adds nothing twice.
+    # actions.checkins.do_report_red_flags), so that saving the form later adds nothing twice.
     idempotency_key = models.CharField(max_length=80, blank=True)
 
     class Meta:

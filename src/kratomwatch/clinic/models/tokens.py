@@ -67,7 +67,7 @@ class ApiIdempotentReply(models.Model):
 
 class PasswordResetRequest(models.Model):
     """One request for a password reset e-mail, kept a day to throttle them
-    (:func:`kratomwatch.clinic.actions_account.do_request_password_reset`).
+    (:func:`kratomwatch.clinic.actions.account.do_request_password_reset`).
 
     The address is kept only as a keyed hash, so the table does not tell which addresses were
     asked for, nor whether they belong to an account.

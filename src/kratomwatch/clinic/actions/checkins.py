@@ -1,0 +1,212 @@
+"""Changes a patient makes in their own app. One function per change, one transaction each.
+
+Every submission carries an idempotency key: a repeated submission (double tap, retried
+request) returns what the first one stored and creates nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic.models import (
+    CheckIn,
+    DoseEntry,
+    EntrySource,
+    PatientProfile,
+    Product,
+    QuestionnaireResponse,
+    SymptomReport,
+    User,
+)
+from kratomwatch.domain.doses import CheckedDose
+from kratomwatch.domain.findings import Finding
+from kratomwatch.domain.questionnaires import Instrument, score
+from kratomwatch.domain.safety import load_knowledge, urgent_findings
+
+
+def _response(
+    patient: PatientProfile,
+    user: User,
+    instrument: Instrument,
+    answers: Mapping[str, int | None],
+    taken_at: datetime,
+    key: str,
+    checkin: CheckIn | None = None,
+) -> QuestionnaireResponse:
+    result = score(instrument, dict(answers))
+    data = result.to_dict()
+    return QuestionnaireResponse.objects.create(
+        patient=patient,
+        checkin=checkin,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        answers=[answers[i.id] for i in instrument.items],
+        total=None if result.total is None else str(result.total),
+        scores={k: data[k] for k in ("subscales", "band", "flags")},
+        taken_at=taken_at,
+        completed_by=user,
+        source=EntrySource.WEB,
+        idempotency_key=key,
+    )
+
+
+def do_submit_checkin(
+    *,
+    patient: PatientProfile,
+    user: User,
+    key: str,
+    day: date,
+    daily: tuple[Instrument, Mapping[str, int | None]],
+    extra: Sequence[tuple[Instrument, Mapping[str, int | None]]] = (),
+    doses: Sequence[tuple[Product, CheckedDose]] = (),
+    side_effects: Mapping[str, int] | None = None,
+    red_flags: Sequence[str] = (),
+    note: str = "",
+    ip: str | None = None,
+) -> tuple[CheckIn, bool]:
+    """Store a whole check-in, or nothing. Returns the check-in and whether it is new."""
+    existing = CheckIn.objects.filter(patient=patient, idempotency_key=key).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
+    try:
+        with transaction.atomic():
+            checkin = CheckIn.objects.create(
+                patient=patient, day=day, submitted_at=now, note=note, idempotency_key=key
+            )
+            for n, (instrument, answers) in enumerate((daily, *extra)):
+                _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin)
+            for n, (product, checked) in enumerate(doses):
+                DoseEntry.objects.create(
+                    patient=patient,
+                    checkin=checkin,
+                    product=product,
+                    taken_at=checked.taken_at,
+                    amount=checked.quantity.amount,
+                    unit=checked.quantity.unit.value,
+                    leaf_equivalent_g=checked.exposure.leaf_equivalent_g,
+                    mitragynine_mg=checked.exposure.mitragynine_mg,
+                    hydroxymitragynine_mg=checked.exposure.hydroxymitragynine_mg,
+                    confirmed_warnings=sorted(checked.confirmed),
+                    source=EntrySource.WEB,
+                    entered_by=user,
+                    idempotency_key=f"{key}-d{n}",
+                )
+            for sid, severity in (side_effects or {}).items():
+                SymptomReport.objects.create(
+                    patient=patient,
+                    checkin=checkin,
+                    term=labels.get(sid, sid),
+                    severity=severity,
+                    reported_at=now,
+                    source=EntrySource.WEB,
+                )
+            # Red flags saved ahead of this check-in (do_report_red_flags, same key) join it
+            # as they are; the others are saved now.
+            for report in patient.symptoms.filter(idempotency_key__startswith=f"{key}-rf-"):
+                report.checkin = checkin
+                report.save(update_fields=["checkin", "modified"])
+            for sid in red_flags:
+                _red_flag_report(patient, key, sid, labels, now, checkin)
+            audit(
+                user,
+                "checkin.create",
+                patient=patient,
+                object_type="checkin",
+                object_uuid=checkin.uuid,
+                ip=ip,
+            )
+    except IntegrityError:
+        return CheckIn.objects.get(patient=patient, idempotency_key=key), False
+    return checkin, True
+
+
+def red_flag_key(key: str, symptom_id: str) -> str:
+    """The idempotency key of a red flag reported with the form whose key is ``key``."""
+    return f"{key}-rf-{symptom_id}"[:80]
+
+
+def _red_flag_report(
+    patient: PatientProfile,
+    key: str,
+    symptom_id: str,
+    labels: Mapping[str, str],
+    now: datetime,
+    checkin: CheckIn | None = None,
+) -> tuple[SymptomReport, bool]:
+    """The red flag reported with the form whose key is ``key``: the one saved before under
+    that key, or a new one. Returns it and whether it is new."""
+    return SymptomReport.objects.get_or_create(
+        patient=patient,
+        idempotency_key=red_flag_key(key, symptom_id),
+        defaults={
+            "checkin": checkin,
+            "term": labels.get(symptom_id, symptom_id),
+            "severity": 3,
+            "reported_at": now,
+            "source": EntrySource.WEB,
+        },
+    )
+
+
+def do_report_red_flags(
+    *,
+    patient: PatientProfile,
+    user: User,
+    key: str,
+    symptoms: Sequence[str],
+    ip: str | None = None,
+) -> tuple[Finding, ...]:
+    """Save red-flag symptoms on their own, ahead of the form they came with (a check-in or a
+    questionnaire that cannot be saved yet). Each is saved once per form (``key``): sending
+    the form again, or saving it whole later, adds nothing twice. Screening runs on commit.
+    Returns their urgent guidance, to show at once (:func:`urgent_findings`)."""
+    labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
+    now = timezone.now()
+    with transaction.atomic():
+        for sid in dict.fromkeys(symptoms):
+            report, created = _red_flag_report(patient, key, sid, labels, now)
+            if created:
+                audit(
+                    user,
+                    "symptom.red_flag",
+                    patient=patient,
+                    object_type="symptom",
+                    object_uuid=report.uuid,
+                    ip=ip,
+                )
+    return urgent_findings(symptoms, now)
+
+
+def do_submit_questionnaire(
+    *,
+    patient: PatientProfile,
+    user: User,
+    instrument: Instrument,
+    answers: Mapping[str, int | None],
+    key: str,
+    ip: str | None = None,
+) -> tuple[QuestionnaireResponse, bool]:
+    existing = QuestionnaireResponse.objects.filter(patient=patient, idempotency_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            response = _response(patient, user, instrument, answers, timezone.now(), key)
+            audit(
+                user,
+                "response.create",
+                patient=patient,
+                object_type="response",
+                object_uuid=response.uuid,
+                ip=ip,
+            )
+    except IntegrityError:
+        return QuestionnaireResponse.objects.get(patient=patient, idempotency_key=key), False
+    return response, True

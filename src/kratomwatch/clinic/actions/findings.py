@@ -1,0 +1,82 @@
+"""A finding's life cycle: acknowledging and resolving, one or many."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic.models import (
+    Finding,
+    FindingStatus,
+    User,
+)
+
+
+class LifecycleError(ValueError):
+    """The requested change of a finding's status is not allowed; the message says why."""
+
+
+def do_acknowledge_finding(
+    finding: Finding, user: User, reason: str, ip: str | None = None
+) -> None:
+    """Open -> acknowledged, recording who, when and why."""
+    if finding.status != FindingStatus.OPEN:
+        raise LifecycleError(
+            f"Only an open finding can be acknowledged (this one is {finding.status})."
+        )
+    with transaction.atomic():
+        finding.status = FindingStatus.ACKNOWLEDGED
+        finding.acknowledged_by = user
+        finding.acknowledged_at = timezone.now()
+        finding.acknowledged_reason = reason
+        finding.save()
+        audit(
+            user,
+            "finding.acknowledge",
+            patient=finding.patient,
+            object_type="finding",
+            object_uuid=finding.uuid,
+            ip=ip,
+        )
+
+
+def do_resolve_finding(finding: Finding, user: User, reason: str, ip: str | None = None) -> None:
+    """Open or acknowledged -> resolved, recording who, when and why."""
+    if finding.status == FindingStatus.RESOLVED:
+        raise LifecycleError("This finding is already resolved.")
+    with transaction.atomic():
+        finding.status = FindingStatus.RESOLVED
+        finding.resolved_by = user
+        finding.resolved_at = timezone.now()
+        finding.resolved_reason = reason
+        finding.save()
+        audit(
+            user,
+            "finding.resolve",
+            patient=finding.patient,
+            object_type="finding",
+            object_uuid=finding.uuid,
+            ip=ip,
+        )
+
+
+def do_bulk_acknowledge(
+    *, findings: Sequence[Finding], user: User, reason: str, ip: str | None = None
+) -> int:
+    """Acknowledge many findings at once: low severity only, by design."""
+    if any(f.severity != "low" for f in findings):
+        raise LifecycleError(
+            "Only low-severity findings can be acknowledged together; "
+            "review moderate and high ones one by one."
+        )
+    with transaction.atomic():
+        count = 0
+        for finding in findings:
+            if finding.status != FindingStatus.OPEN:
+                continue
+            do_acknowledge_finding(finding, user, reason, ip=ip)
+            count += 1
+    return count

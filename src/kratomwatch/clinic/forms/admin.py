@@ -1,0 +1,206 @@
+"""Forms of the clinic admin's pages: inviting people, care teams, deactivation.
+
+Each form keeps what was typed when validation fails and names the field at fault. Which
+clinicians may be chosen comes from :mod:`access`; the actions check it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from kratomwatch.clinic import access
+from kratomwatch.clinic.models import PatientProfile, Role, Sex, User
+from kratomwatch.clinic.text import Form
+
+
+class ClinicianChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name() or obj.username
+        return name if obj.is_active else f"{name} (deactivated)"
+
+
+NOT_OF_THIS_CLINIC = "Choose a clinician of this clinic."
+
+
+class ClinicianChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.username)
+
+    def clean(self, value: Any) -> Any:
+        try:
+            return super().clean(value)
+        except forms.ValidationError as exc:
+            # A malformed id says no more than an id of another clinic's clinician.
+            if getattr(exc, "code", None) == "required":
+                raise
+            raise forms.ValidationError(NOT_OF_THIS_CLINIC, code="invalid_choice") from exc
+
+
+class InviteForm(Form):
+    """A new clinician or patient of the admin's clinic."""
+
+    role = forms.ChoiceField(
+        choices=[(Role.CLINICIAN.value, "Clinician"), (Role.PATIENT.value, "Patient")],
+        widget=forms.RadioSelect,
+        label="Invite a",
+        error_messages={"required": "Choose clinician or patient."},
+    )
+    username = forms.CharField(
+        max_length=140,
+        label="Start of the username",
+        help_text="Letters, digits and @ . + - _ only. KratomWatch adds a random number to it "
+        "(for example petra-4821): that is what they will type to log in.",
+        validators=[User.username_validator],
+        error_messages={"required": "Enter a username."},
+    )
+    first_name = forms.CharField(max_length=150, required=False, label="First name")
+    last_name = forms.CharField(max_length=150, required=False, label="Last name")
+    email = forms.EmailField(
+        required=False,
+        label="E-mail",
+        help_text="The invitation link is sent here. Required for clinicians; for a patient "
+        "without e-mail, give them the link shown after inviting.",
+        error_messages={"invalid": "Enter a valid e-mail address, like name@example.org."},
+    )
+    display_name = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Name shown to the care team",
+        help_text="Patients only. Leave empty to use the first and last name.",
+    )
+    year_of_birth = forms.IntegerField(
+        required=False,
+        label="Year of birth",
+        help_text="Patients only; optional.",
+        error_messages={"invalid": "Enter a year, like 1980."},
+    )
+    sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN, label="Sex", required=False)
+    clinicians = ClinicianChoices(
+        queryset=User.objects.none(),
+        to_field_name="uuid",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Care team",
+        help_text="Patients only: the clinicians who will see this patient's record.",
+        error_messages={
+            "invalid_choice": NOT_OF_THIS_CLINIC,
+            "invalid_pk_value": NOT_OF_THIS_CLINIC,
+        },
+    )
+
+    def __init__(self, admin: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        queryset: QuerySet[User] = (
+            access.care_team_clinicians(admin)
+            .filter(is_active=True)
+            .order_by("last_name", "first_name", "username")
+        )
+        self.fields["clinicians"].queryset = queryset  # type: ignore[attr-defined]
+
+    def clean_username(self) -> str:
+        return str(self.cleaned_data["username"]).strip()
+
+    def clean_year_of_birth(self) -> int | None:
+        year = self.cleaned_data.get("year_of_birth")
+        this_year = timezone.localdate().year
+        if year is not None and not 1900 <= year <= this_year:
+            raise forms.ValidationError(f"Enter a year between 1900 and {this_year}.")
+        return year
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        role = data.get("role")
+        if role == Role.CLINICIAN and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "A clinician needs an e-mail address for the invitation.")
+        if role == Role.PATIENT:
+            if not data.get("clinicians") and "clinicians" not in self.errors:
+                self.add_error("clinicians", "Choose at least one clinician for the care team.")
+            full_name = f"{data.get('first_name', '')} {data.get('last_name', '')}".strip()
+            if not data.get("display_name"):
+                if full_name:
+                    data["display_name"] = full_name
+                else:
+                    self.add_error(
+                        "display_name",
+                        "Enter the name the care team will see, or a first and last name.",
+                    )
+        return data
+
+
+class CareTeamForm(Form):
+    """Add a clinician of this clinic to a patient's care team, or take one off."""
+
+    action = forms.ChoiceField(
+        choices=[("add", "Add"), ("remove", "Remove")], widget=forms.HiddenInput
+    )
+    clinician = ClinicianChoice(
+        queryset=User.objects.none(),
+        to_field_name="uuid",
+        label="Clinician",
+        empty_label="Choose a clinician",
+        error_messages={
+            "required": "Choose a clinician.",
+            "invalid_choice": NOT_OF_THIS_CLINIC,
+        },
+    )
+
+    def __init__(self, admin: User, patient: PatientProfile, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        clinicians = access.care_team_clinicians(admin)
+        field: Any = self.fields["clinician"]
+        field.queryset = clinicians.order_by("last_name", "first_name", "username")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        clinician = data.get("clinician")
+        if clinician is None:
+            return data
+        on_team = self.patient.care_team.filter(pk=clinician.pk).exists()
+        name = clinician.get_full_name() or clinician.username
+        if data.get("action") == "add":
+            if not clinician.is_active:
+                self.add_error("clinician", f"{name} is deactivated and cannot join a care team.")
+            elif on_team:
+                self.add_error("clinician", f"{name} is already on the care team.")
+        elif data.get("action") == "remove" and not on_team:
+            self.add_error("clinician", f"{name} is not on the care team.")
+        return data
+
+    @classmethod
+    def for_adding(cls, admin: User, patient: PatientProfile) -> CareTeamForm:
+        """The blank "add" form, offering only active clinicians not yet on the team."""
+        form = cls(admin, patient, initial={"action": "add"})
+        field: Any = form.fields["clinician"]
+        candidates = field.queryset.filter(is_active=True)
+        field.queryset = candidates.exclude(pk__in=patient.care_team.values("pk"))
+        return form
+
+
+class ActiveForm(Form):
+    """Deactivate (active=0) or reactivate (active=1) an account."""
+
+    active = forms.TypedChoiceField(
+        choices=[("1", "Reactivate"), ("0", "Deactivate")],
+        coerce=lambda v: v == "1",
+        widget=forms.HiddenInput,
+    )
+    back = forms.ChoiceField(
+        choices=[("user", "user"), ("list", "list")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+
+class ClinicSettingsForm(Form):
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Clinicians and admins log in with a second step (an authenticator app)",
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "id_require_two_factor_help"}),
+        help_text="At their next log-in, anyone without an authenticator app is asked to set "
+        "one up. Patients log in with their password alone.",
+    )

@@ -1,0 +1,83 @@
+"""The daily check-in and questionnaire forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from kratomwatch.clinic.text import Form
+from kratomwatch.domain.questionnaires import Instrument, ScoringError
+from kratomwatch.domain.safety import load_knowledge
+
+
+class QuestionnaireForm(Form):
+    """One radio group per item of an instrument; answers are scored by the domain."""
+
+    def __init__(self, instrument: Instrument, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        for item in instrument.items:
+            values = sorted(item.allowed)
+            labels = {o.value: o.label for o in item.options}
+            choices = [(str(v), labels.get(v, str(v))) for v in values]
+            self.fields[item.id] = forms.TypedChoiceField(
+                label=item.text,
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=item.required,
+                widget=forms.RadioSelect(attrs={"class": "scale"}),
+                error_messages={"required": "Choose one answer for this question."},
+            )
+            self.fields[item.id].min_label = item.min_label  # type: ignore[attr-defined]
+            self.fields[item.id].max_label = item.max_label  # type: ignore[attr-defined]
+
+    def answers(self) -> dict[str, int | None]:
+        return {item.id: self.cleaned_data.get(item.id) for item in self.instrument.items}
+
+    def add_scoring_errors(self, exc: ScoringError) -> None:
+        for item_id, message in exc.errors:
+            self.add_error(item_id if item_id in self.fields else None, message)
+
+
+def symptom_choices(red_flag: bool) -> list[tuple[str, str]]:
+    kb = load_knowledge()
+    return [(s.id, s.label) for s in kb.symptoms.values() if s.red_flag is red_flag]
+
+
+class CheckInForm(Form):
+    """The parts of a check-in besides the ratings and the doses."""
+
+    idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
+    side_effects = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Side effects today"
+    )
+    red_flags = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Any of these?"
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Anything else (optional)",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["side_effects"].choices = symptom_choices(False)  # type: ignore[attr-defined]
+        self.fields["red_flags"].choices = symptom_choices(True)  # type: ignore[attr-defined]
+        for sid, _ in self.fields["side_effects"].choices:  # type: ignore[attr-defined]
+            self.fields[f"severity_{sid}"] = forms.TypedChoiceField(
+                choices=[("1", "Mild"), ("2", "Moderate"), ("3", "Severe")],
+                coerce=int,
+                required=False,
+                initial="1",
+                widget=forms.RadioSelect,
+            )
+
+    def severities(self) -> dict[str, int]:
+        return {
+            sid: self.cleaned_data.get(f"severity_{sid}") or 1
+            for sid in self.cleaned_data.get("side_effects", [])
+        }

@@ -1,0 +1,50 @@
+"""Forms of the clinician's pages: findings, medications, notes, the panel's filters."""
+
+from __future__ import annotations
+
+from django import forms
+
+from kratomwatch.clinic.text import Form
+
+
+class FindingActionForm(Form):
+    action = forms.ChoiceField(choices=[("acknowledge", "Acknowledge"), ("resolve", "Resolve")])
+    reason = forms.CharField(
+        max_length=300,
+        strip=True,
+        error_messages={"required": "Give a reason: it is kept with the finding."},
+    )
+
+
+class MedicationForm(Form):
+    name = forms.CharField(
+        max_length=200,
+        label="Medication",
+        error_messages={"required": "Enter the medication name (up to 200 characters)."},
+    )
+    dose_text = forms.CharField(max_length=200, required=False, label="Dose")
+
+
+class NoteForm(Form):
+    text = forms.CharField(
+        max_length=5000,
+        label="New note",
+        error_messages={"required": "Write the note (up to 5000 characters)."},
+    )
+
+
+class BulkAcknowledgeForm(Form):
+    reason = forms.CharField(
+        max_length=300,
+        label="Reason",
+        error_messages={"required": "Give a reason: it is kept with each finding."},
+    )
+
+
+class PanelFilterForm(Form):
+    """The panel's search and filters (a GET form): values outside the lists match nobody."""
+
+    q = forms.CharField(max_length=100, required=False, label="Search")
+    condition = forms.CharField(max_length=60, required=False, label="Condition")
+    form = forms.CharField(max_length=60, required=False, label="Product form")
+    category = forms.CharField(max_length=60, required=False, label="Open finding")

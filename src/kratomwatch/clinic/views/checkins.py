@@ -1,0 +1,275 @@
+"""The patient's daily check-in and questionnaires."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kratomwatch.clinic import access
+from kratomwatch.clinic.actions.checkins import (
+    do_report_red_flags,
+    do_submit_checkin,
+    do_submit_questionnaire,
+)
+from kratomwatch.clinic.form_errors import error_summary
+from kratomwatch.clinic.forms.checkins import CheckInForm, QuestionnaireForm
+from kratomwatch.clinic.forms.doses import DoseRows, dose_rows_initial, new_key
+from kratomwatch.clinic.models import (
+    CheckIn,
+    PatientProfile,
+    QuestionnaireResponse,
+    Role,
+)
+from kratomwatch.clinic.views.common import client_ip, patient_of
+from kratomwatch.clinic.views.home import urgent_and_other_messages
+from kratomwatch.domain.findings import Finding as DomainFinding
+from kratomwatch.domain.questionnaires import ScoringError, get_instrument, urgent_symptoms
+
+DAILY = "kw-daily-pain"
+WITHDRAWAL = "kw-withdrawal"
+
+
+def due_questionnaires(patient: PatientProfile) -> list[tuple[str, str]]:
+    """(instrument id, title) of scheduled questionnaires that are due, the daily-asked
+    withdrawal checklist excepted (it is part of the check-in)."""
+    now = timezone.now()
+    last = dict(patient.responses.values_list("instrument_id").annotate(Max("taken_at")))
+    due = []
+    for schedule in patient.questionnaire_schedules.filter(active=True):
+        if schedule.instrument_id == WITHDRAWAL and schedule.every_days == 1:
+            continue
+        taken = last.get(schedule.instrument_id)
+        if taken is None or taken <= now - timedelta(days=schedule.every_days):
+            due.append((schedule.instrument_id, get_instrument(schedule.instrument_id).title))
+    return due
+
+
+def withdrawal_in_checkin(patient: PatientProfile) -> bool:
+    return patient.questionnaire_schedules.filter(
+        active=True, instrument_id=WITHDRAWAL, every_days=1
+    ).exists()
+
+
+@access.role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def checkin(request: HttpRequest) -> HttpResponse:
+    user, patient = patient_of(request)
+    today = timezone.localdate()
+    daily = get_instrument(DAILY)
+    extra = [get_instrument(WITHDRAWAL)] if withdrawal_in_checkin(patient) else []
+    urgent: tuple[DomainFinding, ...] = ()
+    flags_saved: list[str] = []
+    if request.method == "POST":
+        data = _with_key(request.POST)
+        form = CheckInForm(data)
+        ratings = QuestionnaireForm(daily, data, prefix="r")
+        extras = [QuestionnaireForm(i, data, prefix=f"x{n}") for n, i in enumerate(extra)]
+        rows = DoseRows(data, prefix="dose", patient=patient, day=today)
+        valid = all(
+            [form.is_valid(), ratings.is_valid(), rows.is_valid(), *(x.is_valid() for x in extras)]
+        )
+        if valid:
+            try:
+                entry, created = do_submit_checkin(
+                    patient=patient,
+                    user=user,
+                    key=form.cleaned_data["idempotency_key"],
+                    day=today,
+                    daily=(daily, ratings.answers()),
+                    extra=[(x.instrument, x.answers()) for x in extras],
+                    doses=[(f.cleaned_data["product"], c) for f, c in rows.taken()],
+                    side_effects=form.severities(),
+                    red_flags=form.cleaned_data["red_flags"],
+                    note=form.cleaned_data["note"],
+                    ip=client_ip(request),
+                )
+            except ScoringError as exc:
+                ratings.add_scoring_errors(exc)
+            else:
+                if not created:
+                    messages.info(
+                        request, "This check-in was already saved; nothing was added twice."
+                    )
+                return redirect("checkin_done", checkin_uuid=entry.uuid)
+        # A red flag gets through whatever else is wrong: saved on its own now (the check-in,
+        # once corrected, adds it once), and its urgent guidance shown at the top.
+        labels = dict(form.fields["red_flags"].choices)  # type: ignore[attr-defined]
+        flags = [sid for sid in dict.fromkeys(data.getlist("red_flags")) if sid in labels]
+        if flags:
+            urgent = do_report_red_flags(
+                patient=patient,
+                user=user,
+                key=data["idempotency_key"],
+                symptoms=flags,
+                ip=client_ip(request),
+            )
+            flags_saved = [labels[f] for f in flags]
+        status = 400
+    else:
+        form = CheckInForm(initial={"idempotency_key": new_key()})
+        ratings = QuestionnaireForm(daily, prefix="r")
+        extras = [QuestionnaireForm(i, prefix=f"x{n}") for n, i in enumerate(extra)]
+        rows = DoseRows(
+            prefix="dose", patient=patient, day=today, initial=dose_rows_initial(patient, today)
+        )
+        status = 200
+    has_yesterday = any(f.initial.get("amount") for f in rows.forms)
+    posted = request.POST if request.method == "POST" else None
+    return render(
+        request,
+        "patient/checkin.html",
+        {
+            # Chips are written out in the template (faster than one widget each).
+            "side_effects": form.fields["side_effects"].choices,  # type: ignore[attr-defined]
+            "red_flags": form.fields["red_flags"].choices,  # type: ignore[attr-defined]
+            "chosen_effects": set(posted.getlist("side_effects")) if posted else set(),
+            "chosen_flags": set(posted.getlist("red_flags")) if posted else set(),
+            "severities": {k[9:]: v for k, v in posted.items() if k.startswith("severity_")}
+            if posted
+            else {},
+            "patient": patient,
+            "form": form,
+            "ratings": ratings,
+            "extras": extras,
+            "rows": rows,
+            "has_yesterday": has_yesterday,
+            "today": today,
+            "has_products": patient.products.filter(archived=False).exists(),
+            "now_time": timezone.localtime().time(),
+            "urgent": urgent,
+            "flags_saved": flags_saved,
+            "errors": error_summary(
+                ratings, rows, *extras, form, names=["", "Dose", *([""] * len(extras))]
+            )
+            if request.method == "POST"
+            else [],
+        },
+        status=status,
+    )
+
+
+def _with_key(posted: QueryDict) -> QueryDict:
+    """The posted data with a usable idempotency key: the form's own, or a new one kept in
+    the page, so that sending the page again never saves anything twice."""
+    key = posted.get("idempotency_key", "")
+    if 0 < len(key) <= 80 and key.isprintable():
+        return posted
+    data = posted.copy()
+    data["idempotency_key"] = new_key()
+    return data
+
+
+@access.role_required(Role.PATIENT)
+def checkin_done(request: HttpRequest, checkin_uuid: str) -> HttpResponse:
+    _, patient = patient_of(request)
+    try:
+        entry = patient.checkins.get(uuid=checkin_uuid)
+    except (CheckIn.DoesNotExist, ValueError) as exc:
+        raise Http404("No such check-in") from exc
+    symptoms = list(entry.symptoms.all())
+    urgent, others = urgent_and_other_messages(patient, [s.term for s in symptoms])
+    return render(
+        request,
+        "patient/checkin_done.html",
+        {
+            "patient": patient,
+            "entry": entry,
+            "urgent": urgent,
+            "others": others,
+            "doses": entry.doses.select_related("product"),
+            "symptoms": symptoms,
+        },
+    )
+
+
+@access.role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
+    user, patient = patient_of(request)
+    if not patient.questionnaire_schedules.filter(
+        active=True, instrument_id=instrument_id
+    ).exists():
+        raise Http404("This questionnaire is not scheduled for you")
+    instrument = get_instrument(instrument_id)
+    urgent: tuple[DomainFinding, ...] = ()
+    if request.method == "POST":
+        data = _with_key(request.POST)
+        key = data["idempotency_key"]
+        form = QuestionnaireForm(instrument, data)
+        if form.is_valid():
+            try:
+                response, created = do_submit_questionnaire(
+                    patient=patient,
+                    user=user,
+                    instrument=instrument,
+                    answers=form.answers(),
+                    key=key,
+                    ip=client_ip(request),
+                )
+            except ScoringError as exc:
+                form.add_scoring_errors(exc)
+            else:
+                if not created:
+                    messages.info(request, "These answers were already saved.")
+                return redirect("questionnaire_done", response_uuid=response.uuid)
+        # A crisis answer gets through whatever else is missing: saved on its own as the
+        # red flag it reports, with its guidance at the top; the rest stays for correction.
+        crisis = urgent_symptoms(instrument, _given_answers(form))
+        if crisis:
+            urgent = do_report_red_flags(
+                patient=patient, user=user, key=key, symptoms=crisis, ip=client_ip(request)
+            )
+        status = 400
+    else:
+        key = new_key()
+        form = QuestionnaireForm(instrument)
+        status = 200
+    return render(
+        request,
+        "patient/questionnaire.html",
+        {
+            "instrument": instrument,
+            "form": form,
+            "key": key,
+            "urgent": urgent,
+            "errors": error_summary(form) if form.is_bound else [],
+        },
+        status=status,
+    )
+
+
+def _given_answers(form: QuestionnaireForm) -> dict[str, object]:
+    """Each item's answer as a number where it is one, however the rest of the form fared."""
+    given: dict[str, object] = {}
+    for item in form.instrument.items:
+        raw = form.data.get(form.add_prefix(item.id), "")
+        try:
+            given[item.id] = int(raw)
+        except (TypeError, ValueError):
+            continue
+    return given
+
+
+@access.role_required(Role.PATIENT)
+def questionnaire_done(request: HttpRequest, response_uuid: str) -> HttpResponse:
+    _, patient = patient_of(request)
+    try:
+        response = patient.responses.get(uuid=response_uuid)
+    except (QuestionnaireResponse.DoesNotExist, ValueError) as exc:
+        raise Http404("No such response") from exc
+    urgent, _ = urgent_and_other_messages(patient)
+    return render(
+        request,
+        "patient/questionnaire_done.html",
+        {
+            "instrument": get_instrument(response.instrument_id),
+            "response": response,
+            "urgent": urgent,
+        },
+    )
