@@ -46,18 +46,6 @@ class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     modified = models.DateTimeField(auto_now=True)
 
-    @property
-    def is_patient(self) -> bool:
-        return self.role == Role.PATIENT
-
-    @property
-    def is_clinician(self) -> bool:
-        return self.role == Role.CLINICIAN
-
-    @property
-    def is_clinic_admin(self) -> bool:
-        return self.role == Role.CLINIC_ADMIN
-
 
 class Sex(models.TextChoices):
     FEMALE = "female", "Female"

@@ -21,12 +21,6 @@ def label(mapping: dict[str, str], key: str) -> str:
 
 
 @register.filter
-def severity_field(form: Any, symptom_id: str) -> Any:
-    """The bound severity radio group of a side-effect chip."""
-    return form[f"severity_{symptom_id}"]
-
-
-@register.filter
 def split(text: str) -> list[str]:
     return text.split()
 
