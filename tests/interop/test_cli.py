@@ -107,7 +107,7 @@ def test_a_clinic_export_writes_ndjson(
 ) -> None:
     from datetime import date
 
-    from kratomwatch.clinic.seed import seed_demo_clinic
+    from kratomwatch.synthetic.seed import seed_demo_clinic
 
     seed_demo_clinic(patients=2, days=7, today=date(2026, 11, 20), slug="small")
     out_dir = tmp_path / "ndjson"
@@ -151,7 +151,7 @@ def test_invalid_input_files_exit_2(
 ) -> None:
     from datetime import date
 
-    from kratomwatch.clinic.seed import seed_demo_clinic
+    from kratomwatch.synthetic.seed import seed_demo_clinic
 
     seed_demo_clinic(patients=1, days=3, today=date(2026, 11, 20), slug="tiny")
     p = PatientProfile.objects.get(clinic__slug="tiny")
@@ -185,3 +185,44 @@ def test_a_real_process_uses_its_data_dir(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "no clinic 'demo' (clinics: none)" in done.stderr
+
+
+def test_a_clinic_export_is_imported_into_an_empty_clinic_by_command(
+    db: None, data_dir: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import date
+
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    from kratomwatch.clinic.models import Clinic, User
+    from kratomwatch.synthetic.seed import seed_demo_clinic
+
+    seed_demo_clinic(patients=2, days=7, today=date(2026, 11, 20), slug="from")
+    out_dir = tmp_path / "csv"
+    dd = ("--data-dir", data_dir)
+    code, out, err = run(capsys, "export-csv", *dd, "--clinic", "from", "--out", str(out_dir))
+    assert code == 0, err
+    # User names are unique: free the exported ones, as moving to a new server would.
+    User.objects.filter(clinic__slug="from").update(username=Concat(Value("old-"), "username"))
+    target = Clinic.objects.create(name="Copy", slug="copy")
+
+    args = ["import-csv", *dd, "--clinic", "copy", str(out_dir)]
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["applied"] is False and summary["counts"]["patients"] == 2
+    assert PatientProfile.objects.filter(clinic=target).count() == 0  # the dry run kept nothing
+
+    code, out, err = run(capsys, *args, "--apply")
+    assert code == 0, err
+    assert "Imported into clinic copy: 2 patients" in out
+    assert PatientProfile.objects.filter(clinic=target).count() == 2
+
+    # The clinic now has patients: a second import is refused, with the reason.
+    code, out, err = run(capsys, *args, "--apply")
+    assert code == 2 and "import only into an empty clinic" in err
+    code, out, err = run(capsys, "import-csv", *dd, "--clinic", "copy", str(out_dir / "none"))
+    assert code == 2 and "not a directory" in err
+    code, out, err = run(capsys, "import-csv", *dd, "--patient", "x", str(out_dir))
+    assert code == 2 and "--product is required" in err

@@ -1,10 +1,17 @@
-"""``kratomwatch import-csv --patient UUID --product NAME FILE.csv``: import a diary.
+"""``kratomwatch import-csv``: a patient's diary, or a whole clinic's CSV export.
+
+``import-csv --patient UUID --product NAME FILE.csv`` imports a diary.
 
 Each row may hold one dose of the named product and/or one daily pain check-in. Columns
 are found by field name or mapped with ``--map field=Column``. Every row is checked first;
 any error is reported as "row N, column C: ..." and nothing is written. Dry run unless
 ``--apply`` is given; then all rows are written in one transaction. Importing the same rows
 again adds nothing.
+
+``import-csv --clinic SLUG DIRECTORY`` recreates the patients of an ``export-csv --clinic``
+export in an empty clinic (:func:`kratomwatch.interop.csv_clinic.import_clinic_csv`): every
+file is checked first and nothing is written unless all of it is valid; without ``--apply``
+the import runs in a transaction that is rolled back, so the summary is exact and nothing stays.
 """
 
 from __future__ import annotations
@@ -19,18 +26,24 @@ from .db import SetupError, add_db_arguments, fail, setup_django
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "import-csv",
-        help="import a patient's dose and pain diary from CSV (dry run by default)",
+        help="import a patient's diary, or a clinic's CSV export (dry run by default)",
         description="Import doses of one product and daily pain check-ins from a CSV file. "
         "Fields: taken_at; amount and unit, or dose_g, dose_mg, dose_capsule, dose_tablet, "
         "dose_ml; preparation; pain_now, pain_average, interference_activity, "
-        "interference_enjoyment, sleep_quality. Example: --map 'taken_at=Date,dose_g=Dose (g)'",
+        "interference_enjoyment, sleep_quality. Example: --map 'taken_at=Date,dose_g=Dose (g)'. "
+        "With --clinic SLUG, FILE is the directory an 'export-csv --clinic' wrote, and its "
+        "patients are recreated in that clinic, which must have none.",
     )
     add_db_arguments(parser)
-    parser.add_argument("file", metavar="FILE.csv", help="the diary (UTF-8 CSV, header row)")
-    parser.add_argument("--patient", required=True, metavar="UUID", help="the patient's id")
     parser.add_argument(
-        "--product", required=True, metavar="NAME", help="the patient's product the doses are of"
+        "file",
+        metavar="FILE.csv",
+        help="the diary (UTF-8 CSV, header row), or with --clinic the export's directory",
     )
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--patient", metavar="UUID", help="the patient whose diary it is")
+    who.add_argument("--clinic", metavar="SLUG", help="the empty clinic to import an export into")
+    parser.add_argument("--product", metavar="NAME", help="the patient's product the doses are of")
     parser.add_argument(
         "--map",
         action="append",
@@ -57,6 +70,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if len(args.delimiter) != 1:
         return fail("--delimiter must be one character")
+    if args.clinic:
+        return run_clinic(args)
+    if not args.product:
+        return fail("--product is required with --patient: the product the doses are of")
     try:
         setup_django(args)
     except SetupError as exc:
@@ -64,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from django.db import DatabaseError
 
     from kratomwatch.interop import cli_support as cs
-    from kratomwatch.interop.csv_io import (
+    from kratomwatch.interop.csv_import import (
         CsvImportError,
         do_import_diary,
         find_product,
@@ -108,5 +125,50 @@ def run(args: argparse.Namespace) -> int:
     if plan.ignored_columns:
         print("Columns not imported: " + ", ".join(plan.ignored_columns))
     if not plan.applied:
+        print("Dry run: nothing was written. Run again with --apply to import.")
+    return 0
+
+
+def run_clinic(args: argparse.Namespace) -> int:
+    for option in ("product", "map", "timezone"):
+        if getattr(args, option):
+            return fail(f"--{option} applies to a patient's diary, not to --clinic")
+    directory = Path(args.file)
+    if not directory.is_dir():
+        return fail(f"{directory}: not a directory (--clinic imports an export-csv directory)")
+    try:
+        setup_django(args)
+    except SetupError as exc:
+        return fail(str(exc))
+    from django.db import DatabaseError, transaction
+
+    from kratomwatch.interop import cli_support as cs
+    from kratomwatch.interop.csv_clinic import import_clinic_csv
+    from kratomwatch.interop.csv_import import CsvImportError
+
+    try:
+        clinic = cs.get_clinic(args.clinic)
+        with transaction.atomic():
+            report = import_clinic_csv(directory, clinic)
+            if not args.apply:
+                transaction.set_rollback(True)
+    except (cs.NotFound, CsvImportError) as exc:
+        return fail(str(exc))
+    except DatabaseError as exc:
+        return fail(cs.database_problem(exc))
+    if args.json:
+        print(
+            json.dumps(
+                {"applied": args.apply, "counts": report.counts, "skipped": report.skipped},
+                indent=2,
+            )
+        )
+        return 0
+    verb = "Imported" if args.apply else "Would import"
+    counts = ", ".join(f"{n} {kind}" for kind, n in report.counts.items())
+    print(f"{verb} into clinic {clinic.slug}: {counts}.")
+    for line in report.skipped:
+        print(f"Left out: {line}")
+    if not args.apply:
         print("Dry run: nothing was written. Run again with --apply to import.")
     return 0
