@@ -120,3 +120,43 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k != "KRATOMWATCH_DATA_DIR"}
+
+
+def test_bulk_doses_are_the_rows_do_record_dose_would_store() -> None:
+    """The bulk loader writes columns in bulk, not through the ORM: each of its doses must
+    still be the row that ``actions.doses.dose_entry`` builds for the same dose."""
+    from kratomwatch.clinic.actions.doses import dose_entry
+    from kratomwatch.clinic.screening_input import product_spec
+    from kratomwatch.domain.doses import CheckedDose, Quantity, Unit, normalize
+
+    synthesize(patients=4, days=10, seed=5, today=TODAY, slug="rows")
+    own = {"id", "uuid", "created", "modified", "checkin", "idempotency_key"}
+    entries = DoseEntry.objects.filter(patient__clinic__slug="rows").select_related(
+        "product", "patient", "entered_by"
+    )
+    assert entries.exists()
+    for entry in entries:
+        quantity = Quantity(entry.amount, Unit(entry.unit))
+        checked = CheckedDose(
+            quantity=quantity,
+            taken_at=entry.taken_at,
+            exposure=normalize(quantity, product_spec(entry.product)),
+            confirmations=(),
+        )
+        built = dose_entry(
+            patient=entry.patient,
+            product=entry.product,
+            checked=checked,
+            idempotency_key=entry.idempotency_key,
+            entered_by=entry.entered_by,
+            source=entry.source,
+            preparation=entry.preparation,
+            route=entry.route,
+        )
+        fields = [f for f in DoseEntry._meta.concrete_fields if f.name not in own]
+        differing = {
+            f.name: (getattr(entry, f.attname), getattr(built, f.attname))
+            for f in fields
+            if getattr(entry, f.attname) != getattr(built, f.attname)
+        }
+        assert not differing, differing

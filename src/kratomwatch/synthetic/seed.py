@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from kratomwatch.clinic.actions.doses import dose_entry
 from kratomwatch.clinic.actions.screening import do_screen_patient
 from kratomwatch.clinic.models import (
     CareTeamMembership,
@@ -39,7 +40,7 @@ from kratomwatch.clinic.models import (
     User,
 )
 from kratomwatch.clinic.screening_input import product_spec
-from kratomwatch.domain.doses import Quantity, Unit, normalize
+from kratomwatch.domain.doses import CheckedDose, Quantity, Unit, normalize
 from kratomwatch.domain.products import ProductForm
 from kratomwatch.domain.questionnaires import get_instrument, score
 from kratomwatch.domain.substances import Match, recognize
@@ -485,21 +486,21 @@ def _seed_days(
             )
             hour = min(23.5, hour + rng.uniform(*story.gap_hours) if k else rng.uniform(6.5, 9.5))
             taken = datetime.combine(day, time(int(hour), int((hour % 1) * 60)), tz)
-            exposure = normalize(Quantity(amount, story.unit), specs[product.pk])
+            quantity = Quantity(amount, story.unit)
+            checked = CheckedDose(
+                quantity=quantity,
+                taken_at=taken,
+                exposure=normalize(quantity, specs[product.pk]),
+                confirmations=(),
+            )
             doses.append(
-                DoseEntry(
+                dose_entry(
                     patient=patient,
                     product=product,
-                    taken_at=taken,
-                    amount=amount,
-                    unit=story.unit.value,
-                    preparation="",
-                    leaf_equivalent_g=exposure.leaf_equivalent_g,
-                    mitragynine_mg=exposure.mitragynine_mg,
-                    hydroxymitragynine_mg=exposure.hydroxymitragynine_mg,
-                    source=EntrySource.SEED,
-                    entered_by=user,
+                    checked=checked,
                     idempotency_key=f"seed-dose-{day.isoformat()}-{k}",
+                    entered_by=user,
+                    source=EntrySource.SEED,
                 )
             )
         if rng.random() < 0.9:  # most days have a check-in

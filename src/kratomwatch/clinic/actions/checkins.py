@@ -13,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic.actions.doses import do_record_dose
 from kratomwatch.clinic.models import (
     CheckIn,
-    DoseEntry,
     EntrySource,
     PatientProfile,
     Product,
@@ -83,20 +83,14 @@ def do_submit_checkin(
             for n, (instrument, answers) in enumerate((daily, *extra)):
                 _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin)
             for n, (product, checked) in enumerate(doses):
-                DoseEntry.objects.create(
+                do_record_dose(
                     patient=patient,
-                    checkin=checkin,
-                    product=product,
-                    taken_at=checked.taken_at,
-                    amount=checked.quantity.amount,
-                    unit=checked.quantity.unit.value,
-                    leaf_equivalent_g=checked.exposure.leaf_equivalent_g,
-                    mitragynine_mg=checked.exposure.mitragynine_mg,
-                    hydroxymitragynine_mg=checked.exposure.hydroxymitragynine_mg,
-                    confirmed_warnings=sorted(checked.confirmed),
-                    source=EntrySource.WEB,
                     entered_by=user,
+                    product=product,
+                    checked=checked,
                     idempotency_key=f"{key}-d{n}",
+                    checkin=checkin,
+                    ip=ip,
                 )
             for sid, severity in (side_effects or {}).items():
                 SymptomReport.objects.create(

@@ -1,4 +1,9 @@
-"""Recording a dose: the one function every entry point uses."""
+"""Recording a dose: the one function every entry point uses.
+
+The single-dose form on the patient's home, the check-in's dose rows, the dose API and the
+diary import all call :func:`do_record_dose`; the demo clinic's generator builds its rows
+with :func:`dose_entry`, so every dose is stored with the same fields, whatever its source.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.models import (
+    CheckIn,
     DoseEntry,
     EntrySource,
     PatientProfile,
@@ -13,6 +19,44 @@ from kratomwatch.clinic.models import (
     User,
 )
 from kratomwatch.domain.doses import CheckedDose
+
+
+def dose_entry(
+    *,
+    patient: PatientProfile,
+    product: Product,
+    checked: CheckedDose,
+    idempotency_key: str,
+    entered_by: User | None,
+    source: str,
+    preparation: str = "",
+    route: str = "oral",
+    checkin: CheckIn | None = None,
+) -> DoseEntry:
+    """The unsaved row of a checked dose: what is stored, decided in one place.
+
+    ``confirmed_warnings`` holds the codes of the warnings the dose raised, each of which
+    the person confirmed (a dose with a warning not confirmed is never accepted).
+    """
+    if product.patient_id != patient.pk:
+        raise ValueError("product belongs to another patient")
+    return DoseEntry(
+        patient=patient,
+        product=product,
+        checkin=checkin,
+        taken_at=checked.taken_at,
+        amount=checked.quantity.amount,
+        unit=checked.quantity.unit.value,
+        preparation=preparation,
+        route=route,
+        leaf_equivalent_g=checked.exposure.leaf_equivalent_g,
+        mitragynine_mg=checked.exposure.mitragynine_mg,
+        hydroxymitragynine_mg=checked.exposure.hydroxymitragynine_mg,
+        confirmed_warnings=sorted({c.code for c in checked.confirmations}),
+        source=source,
+        entered_by=entered_by,
+        idempotency_key=idempotency_key,
+    )
 
 
 def do_record_dose(
@@ -25,31 +69,26 @@ def do_record_dose(
     preparation: str = "",
     route: str = "oral",
     source: str = EntrySource.WEB,
+    checkin: CheckIn | None = None,
     ip: str | None = None,
 ) -> tuple[DoseEntry, bool]:
     """Store a checked dose once per idempotency key. Returns the entry and whether it is new.
 
-    One transaction: the dose (saved, so its signal marks the patient for screening), its
-    audit event. A repeated idempotency key is caught by the unique constraint, with no
-    look-up on the common path, and answered with the entry first stored under it.
+    One transaction (a savepoint inside a caller's, such as a check-in's): the dose, saved
+    so that its signal marks the patient for screening, and its audit event. A repeated
+    idempotency key is caught by the unique constraint, with no look-up on the common path,
+    and answered with the entry first stored under it.
     """
-    if product.patient_id != patient.pk:
-        raise ValueError("product belongs to another patient")
-    entry = DoseEntry(
+    entry = dose_entry(
         patient=patient,
         product=product,
-        taken_at=checked.taken_at,
-        amount=checked.quantity.amount,
-        unit=checked.quantity.unit.value,
+        checked=checked,
+        idempotency_key=idempotency_key,
+        entered_by=entered_by,
+        source=source,
         preparation=preparation,
         route=route,
-        leaf_equivalent_g=checked.exposure.leaf_equivalent_g,
-        mitragynine_mg=checked.exposure.mitragynine_mg,
-        hydroxymitragynine_mg=checked.exposure.hydroxymitragynine_mg,
-        confirmed_warnings=[c.code for c in checked.confirmations],
-        source=source,
-        entered_by=entered_by,
-        idempotency_key=idempotency_key,
+        checkin=checkin,
     )
     try:
         with transaction.atomic():
