@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest
-from ninja import Header, Query, Router, Status
+from ninja import Header, Query, Router
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.findings import LifecycleError, do_acknowledge_finding
 from kratomwatch.clinic.actions.screening import screen_now_if_due
-from kratomwatch.clinic.models import ApiIdempotentReply, Finding, PatientProfile
+from kratomwatch.clinic.models import Finding, PatientProfile
 from kratomwatch.domain.text import is_blank
 
 from .auth import read_auth, write_auth
+from .idempotency import idempotency_key, once
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from .problems import Problem
-from .routes_patients import ERRORS, _user, idempotency_key
+from .routes_patients import ERRORS, _user
 from .schemas import AcknowledgeIn, FindingOut, FindingPage
 
 router = Router(tags=["findings"])
@@ -72,25 +72,22 @@ def acknowledge_finding(
     """Open -> acknowledged, with the reason kept on the finding (409 if not open)."""
     user = _user(request)
     finding = _finding(request, finding_uuid)
-    operation = f"acknowledge:{finding.uuid}"
-    stored_key = idempotency_key(key)
-    earlier = ApiIdempotentReply.objects.filter(user=user, operation=operation, key=stored_key)
-    reply = earlier.first()
-    if reply is not None:
-        return Status(reply.status, reply.body)
     reason = payload.reason.strip()
-    if is_blank(reason):
-        raise Problem(422, "Give a reason: it is kept with the finding.", errors=[])
-    try:
-        do_acknowledge_finding(finding, user, reason, ip=request.META.get("REMOTE_ADDR"))
-    except LifecycleError as exc:
-        raise Problem(409, str(exc), slug="finding-not-open") from exc
-    body = FindingOut.from_orm(finding).model_dump(mode="json")
-    try:
-        with transaction.atomic():
-            ApiIdempotentReply.objects.create(
-                user=user, operation=operation, key=stored_key, status=200, body=body
-            )
-    except IntegrityError:
-        pass  # a concurrent retry stored the same reply
-    return Status(200, body)
+
+    def acknowledge() -> tuple[int, Finding]:
+        if is_blank(reason):
+            raise Problem(422, "Give a reason: it is kept with the finding.", errors=[])
+        try:
+            do_acknowledge_finding(finding, user, reason, ip=request.META.get("REMOTE_ADDR"))
+        except LifecycleError as exc:
+            raise Problem(409, str(exc), slug="finding-not-open") from exc
+        return 200, finding
+
+    return once(
+        user=user,
+        operation=f"acknowledge:{finding.uuid}",
+        key=idempotency_key(key),
+        payload=payload,
+        out=FindingOut,
+        change=acknowledge,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -19,35 +18,19 @@ from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
 from .auth import read_auth, write_auth
+from .idempotency import idempotency_key, once
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from .problems import Problem
 from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut, ProductPage
 
 router = Router(tags=["patients"])
 ERRORS: dict[int, Any] = {s: ProblemOut for s in (400, 401, 403, 404, 409, 422, 429)}
-MAX_KEY = 76  # the stored key is "api:" + this, at most 80 characters
 
 
 def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def idempotency_key(value: str | None) -> str:
-    """The ``Idempotency-Key`` header every POST must carry."""
-    key = (value or "").strip()
-    if not key:
-        raise Problem(
-            400, "Send an Idempotency-Key header with every POST.", slug="no-idempotency-key"
-        )
-    if len(key) > MAX_KEY or not key.isprintable() or not key.isascii():
-        raise Problem(
-            400,
-            f"The Idempotency-Key must be printable ASCII of at most {MAX_KEY} characters.",
-            slug="bad-idempotency-key",
-        )
-    return key
 
 
 def dose_out(entry: DoseEntry) -> dict[str, Any]:
@@ -111,19 +94,6 @@ def list_doses(
     return page
 
 
-def _same_dose(entry: DoseEntry, payload: DoseIn) -> bool:
-    try:
-        when = datetime.fromisoformat(payload.taken_at.strip())
-    except ValueError:
-        return False
-    return (
-        entry.product.uuid == payload.product
-        and entry.amount == payload.amount
-        and entry.unit == payload.unit.strip().lower()
-        and entry.taken_at == when
-    )
-
-
 @router.post(
     "/patients/{patient_uuid}/doses",
     response={200: DoseOut, 201: DoseOut, **ERRORS},
@@ -144,31 +114,32 @@ def record_dose(
     patient, product = access.product_of(user, patient_uuid, payload.product)  # 404
     if user.role != Role.PATIENT:
         raise Problem(403, "Only the patient records their doses.")
-    stored_key = "api:" + idempotency_key(key)  # 400 without a valid key
+    stored_key = idempotency_key(key)  # 400 without a valid key
     if product is None:
         raise Problem(
             422,
             "The request has invalid fields.",
             errors=[FieldError("product", "No such product on this record.", "product_unknown")],
         )
-    checked = _checked(product, payload)
-    with deferred_screening():  # screened by the screening queue within seconds
-        entry, created = do_record_dose(
-            patient=patient,
-            entered_by=user,
-            product=product,
-            checked=checked,
-            idempotency_key=stored_key,
-            source=EntrySource.API,
-            ip=request.META.get("REMOTE_ADDR"),
-        )
-    if not created and not _same_dose(entry, payload):
-        raise Problem(
-            409,
-            "This Idempotency-Key was used for a different dose: use a new key.",
-            slug="idempotency-key-reused",
-        )
-    return Status(201 if created else 200, dose_out(entry))
+
+    def record() -> tuple[int, dict[str, Any]]:
+        checked = _checked(product, payload)  # 422: nothing is stored
+        with deferred_screening():  # screened by the screening queue within seconds
+            entry, created = do_record_dose(
+                patient=patient,
+                entered_by=user,
+                product=product,
+                checked=checked,
+                idempotency_key="api:" + stored_key,
+                source=EntrySource.API,
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        return (201 if created else 200), dose_out(entry)
+
+    operation = f"dose:{patient.uuid}"
+    return once(
+        user=user, operation=operation, key=stored_key, payload=payload, out=DoseOut, change=record
+    )
 
 
 def _checked(product: Product, payload: DoseIn) -> CheckedDose:

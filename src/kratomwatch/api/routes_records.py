@@ -25,9 +25,10 @@ from kratomwatch.domain.questionnaires import (
 )
 
 from .auth import read_auth, write_auth
+from .idempotency import idempotency_key, once
 from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from .problems import Problem
-from .routes_patients import ERRORS, _user, idempotency_key
+from .routes_patients import ERRORS, _user
 from .schemas import (
     CheckInPage,
     PlanPage,
@@ -137,7 +138,7 @@ def record_response(
     patient = access.patient_for(user, patient_uuid)
     if user.role != Role.PATIENT:
         raise Problem(403, "Only the patient records their own answers.")
-    stored_key = "api:" + idempotency_key(key)
+    stored_key = idempotency_key(key)
     try:
         instrument = get_instrument(payload.instrument_id)
     except UnknownInstrumentError as exc:
@@ -162,39 +163,38 @@ def record_response(
     answers = {
         item.id: value for item, value in zip(instrument.items, payload.answers, strict=True)
     }
-    existing = patient.responses.filter(idempotency_key=stored_key).first()
-    if existing is not None:
-        if existing.instrument_id != instrument.id or list(existing.answers) != list(
-            payload.answers
-        ):
-            raise Problem(
-                409,
-                "This Idempotency-Key was used for different answers: use a new key.",
-                slug="idempotency-key-reused",
-            )
-        return Status(200, response_out(existing))
-    try:
+    ip = request.META.get("REMOTE_ADDR")
+
+    def record() -> tuple[int, Any]:
         response, created = do_submit_questionnaire(
             patient=patient,
             user=user,
             instrument=instrument,
             answers=answers,
+            key="api:" + stored_key,
+            ip=ip,
+        )
+        return (201 if created else 200), response_out(response)
+
+    try:
+        return once(
+            user=user,
+            operation=f"response:{patient.uuid}",
             key=stored_key,
-            ip=request.META.get("REMOTE_ADDR"),
+            payload=payload,
+            out=ResponseOut,
+            change=record,
         )
     except ScoringError as exc:
         errors = [
             FieldError(f"answers.{item}", message, "invalid_answer") for item, message in exc.errors
         ]
-        # A crisis answer gets through whatever else is missing, as in the web form.
+        # A crisis answer gets through whatever else is missing, as in the web form: it is
+        # saved in a transaction of its own, outside the one the refused answers rolled back.
         crisis = urgent_symptoms(instrument, answers)
         if crisis:
             urgent = do_report_red_flags(
-                patient=patient,
-                user=user,
-                key=stored_key,
-                symptoms=crisis,
-                ip=request.META.get("REMOTE_ADDR"),
+                patient=patient, user=user, key="api:" + stored_key, symptoms=crisis, ip=ip
             )
             raise Problem(
                 422,
@@ -204,7 +204,6 @@ def record_response(
                 urgent=[{"title": f.title, "message": f.patient_message or ""} for f in urgent],
             ) from exc
         raise Problem(422, "The answers were not recorded.", errors=errors) from exc
-    return Status(201 if created else 200, response_out(response))
 
 
 @router.get(

@@ -45,11 +45,17 @@ class ApiToken(Record):
 
 
 class ApiIdempotentReply(models.Model):
-    """The reply to a POST made with an ``Idempotency-Key``, replayed for the same key."""
+    """The reply to a POST made with an ``Idempotency-Key``, replayed for the same key.
+
+    Stored in the same transaction as the change it reports (:mod:`kratomwatch.api.idempotency`),
+    so a crash leaves either both or neither, and a retry gets the first reply.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=80)
     operation = models.CharField(max_length=200)
+    #: SHA-256 of the request's JSON body: the same key with another body is refused (409).
+    request_digest = models.CharField(max_length=64, default="", blank=True)
     status = models.PositiveSmallIntegerField()
     body = models.JSONField()
     created = models.DateTimeField(auto_now_add=True)
