@@ -19,48 +19,56 @@ class LifecycleError(ValueError):
     """The requested change of a finding's status is not allowed; the message says why."""
 
 
-def do_acknowledge_finding(
-    finding: Finding, user: User, reason: str, ip: str | None = None
-) -> None:
-    """Open -> acknowledged, recording who, when and why."""
-    if finding.status != FindingStatus.OPEN:
+#: The status a finding moves to, from which statuses, and the fields and audit action of it.
+_STEPS = {
+    FindingStatus.ACKNOWLEDGED: (
+        (FindingStatus.OPEN,),
+        "acknowledged",
+        "finding.acknowledge",
+    ),
+    FindingStatus.RESOLVED: (
+        (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED),
+        "resolved",
+        "finding.resolve",
+    ),
+}
+
+
+def _move(finding: Finding, to: FindingStatus, user: User, reason: str, ip: str | None) -> None:
+    """One step of a finding's life cycle, recording who, when and why, and its audit event."""
+    allowed, prefix, action = _STEPS[to]
+    if finding.status not in allowed:
+        if to == FindingStatus.RESOLVED:
+            raise LifecycleError("This finding is already resolved.")
         raise LifecycleError(
             f"Only an open finding can be acknowledged (this one is {finding.status})."
         )
     with transaction.atomic():
-        finding.status = FindingStatus.ACKNOWLEDGED
-        finding.acknowledged_by = user
-        finding.acknowledged_at = timezone.now()
-        finding.acknowledged_reason = reason
+        finding.status = to
+        setattr(finding, f"{prefix}_by", user)
+        setattr(finding, f"{prefix}_at", timezone.now())
+        setattr(finding, f"{prefix}_reason", reason)
         finding.save()
         audit(
             user,
-            "finding.acknowledge",
+            action,
             patient=finding.patient,
             object_type="finding",
             object_uuid=finding.uuid,
             ip=ip,
         )
+
+
+def do_acknowledge_finding(
+    finding: Finding, user: User, reason: str, ip: str | None = None
+) -> None:
+    """Open -> acknowledged, recording who, when and why."""
+    _move(finding, FindingStatus.ACKNOWLEDGED, user, reason, ip)
 
 
 def do_resolve_finding(finding: Finding, user: User, reason: str, ip: str | None = None) -> None:
     """Open or acknowledged -> resolved, recording who, when and why."""
-    if finding.status == FindingStatus.RESOLVED:
-        raise LifecycleError("This finding is already resolved.")
-    with transaction.atomic():
-        finding.status = FindingStatus.RESOLVED
-        finding.resolved_by = user
-        finding.resolved_at = timezone.now()
-        finding.resolved_reason = reason
-        finding.save()
-        audit(
-            user,
-            "finding.resolve",
-            patient=finding.patient,
-            object_type="finding",
-            object_uuid=finding.uuid,
-            ip=ip,
-        )
+    _move(finding, FindingStatus.RESOLVED, user, reason, ip)
 
 
 def do_bulk_acknowledge(
