@@ -3,7 +3,8 @@
 Each sub-command lives in its own module named in ``COMMANDS``. A module exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking the
 parsed arguments and returning the process exit code. Commands that need the database call
-``kratomwatch.cli.db.setup_django(args)`` themselves, so commands that only use the pure
+``kratomwatch.cli.db.setup_django(args)`` themselves (a SetupError it raises is reported by
+``main``, in one place), so commands that only use the pure
 clinical core start fast and never touch Django.
 """
 
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from kratomwatch import __version__
+from kratomwatch.cli.db import SetupError, fail
 
 COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_demo",
@@ -57,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except SetupError as exc:  # the database or data directory cannot be used: say why
+        return fail(str(exc))
     except KeyboardInterrupt:
         return 130
 

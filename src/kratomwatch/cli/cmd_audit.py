@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from .db import SetupError, add_db_arguments, fail, setup_django
+from .db import add_db_arguments, fail, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,10 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from django.db import DatabaseError
 
     from kratomwatch.clinic.audit_chain import verify_chain

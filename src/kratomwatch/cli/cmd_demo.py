@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .db import SetupError, add_db_arguments, default_base_url, fail, migrate, setup_django
+from .db import add_db_arguments, default_base_url, fail, migrate, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,10 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         return fail(f"--port must be between 1 and 65535 (got {args.port})")
     default_base_url(f"127.0.0.1:{args.port}")  # links in e-mails point at this demo
-    try:
-        where = setup_django(args, demo_secret=True, creates_database=True)
-    except SetupError as exc:
-        return fail(str(exc))
+    where = setup_django(args, demo_secret=True, creates_database=True)
     from rich.console import Console
     from rich.table import Table
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .db import SetupError, add_db_arguments, fail, setup_django
+from .db import add_db_arguments, fail, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,10 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from django.db import DatabaseError
 
     from kratomwatch.interop import cli_support as cs

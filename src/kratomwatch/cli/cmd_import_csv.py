@@ -20,7 +20,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .db import SetupError, add_db_arguments, fail, setup_django
+from .db import add_db_arguments, fail, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,10 +74,7 @@ def run(args: argparse.Namespace) -> int:
         return run_clinic(args)
     if not args.product:
         return fail("--product is required with --patient: the product the doses are of")
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from django.db import DatabaseError
 
     from kratomwatch.interop import cli_support as cs
@@ -136,10 +133,7 @@ def run_clinic(args: argparse.Namespace) -> int:
     directory = Path(args.file)
     if not directory.is_dir():
         return fail(f"{directory}: not a directory (--clinic imports an export-csv directory)")
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from django.db import DatabaseError, transaction
 
     from kratomwatch.interop import cli_support as cs

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .db import SetupError, add_db_arguments, fail, setup_django
+from .db import add_db_arguments, fail, setup_django
 
 _OUTCOME = {
     "add": ("would add", "added"),
@@ -49,10 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from django.db import DatabaseError
 
     from kratomwatch.interop import cli_support as cs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .db import SetupError, add_db_arguments, fail, migrate, setup_django
+from .db import add_db_arguments, migrate, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,10 +14,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        where = setup_django(args, creates_database=True)
-    except SetupError as exc:
-        return fail(str(exc))
+    where = setup_django(args, creates_database=True)
     migrate(verbosity=1)
     print(f"Database ready: {where}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .db import SetupError, add_db_arguments, fail, setup_django
+from .db import add_db_arguments, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,10 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from kratomwatch.clinic.actions.erasure import purge_expired
 
     print(f"Erased the records of {purge_expired()} patient(s) whose retention period ended.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .db import SetupError, add_db_arguments, fail, setup_django
+from .db import add_db_arguments, fail, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,10 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         return fail(f"--interval must be positive (got {args.interval})")
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from kratomwatch.clinic.screening_queue import ScreeningWorker, backlog
 
     worker = ScreeningWorker(args.interval)

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from .db import SetupError, add_db_arguments, default_base_url, fail, migrate, setup_django
+from .db import add_db_arguments, default_base_url, fail, migrate, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,10 +39,7 @@ def run(args: argparse.Namespace) -> int:
             f"point to {guessed}. Set it to the public address (https://…).",
             file=sys.stderr,
         )
-    try:
-        setup_django(args, serves_http=True, creates_database=not args.no_migrate)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args, serves_http=True, creates_database=not args.no_migrate)
     if not args.no_migrate:
         migrate()
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")

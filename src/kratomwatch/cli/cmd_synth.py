@@ -6,7 +6,7 @@ import argparse
 import time
 from datetime import date
 
-from .db import SetupError, add_db_arguments, fail, migrate, setup_django
+from .db import add_db_arguments, fail, migrate, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,10 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.patients < 1 or args.days < 1:
         return fail("--patients and --days must be at least 1")
-    try:
-        where = setup_django(args, creates_database=True)
-    except SetupError as exc:
-        return fail(str(exc))
+    where = setup_django(args, creates_database=True)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from .db import SetupError, add_db_arguments, fail, setup_django
+from .db import add_db_arguments, fail, setup_django
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,10 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        setup_django(args)
-    except SetupError as exc:
-        return fail(str(exc))
+    setup_django(args)
     from kratomwatch.api.auth import create_token, revoke_token
     from kratomwatch.clinic.models import ApiToken, User
 
