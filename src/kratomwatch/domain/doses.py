@@ -9,6 +9,9 @@ converted: values that look like a mistake but are possible produce a
 
 All limits live in ``data/dose_limits.yaml``. They are plausibility checks for data
 entry, not safety thresholds and not dosing advice. See ``docs/doses.md``.
+
+About 580 lines: units, plausibility limits, normalization and the checks of a dose
+entry are the rules of one record and are read together when any of them changes.
 """
 
 from __future__ import annotations

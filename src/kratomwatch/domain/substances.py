@@ -22,6 +22,9 @@ to match. Normalisation:
   ingredient is silently dropped).
 
 Pure Python: no Django imports.
+
+About 570 lines: the recognizer (splitting an entry, matching names, strengths and
+routes) is one algorithm over one knowledge base; its parts are not used apart.
 """
 
 from __future__ import annotations

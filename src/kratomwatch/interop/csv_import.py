@@ -1,7 +1,4 @@
-"""CSV export of a patient's or a clinic's records, and diary import from CSV.
-
-Export writes one file per kind (``EXPORT_COLUMNS``): times are ISO 8601 with their UTC
-offset, every amount has its unit in a column of its own or in the column's name.
+"""Diary import from CSV (the export is in :mod:`.csv_export`).
 
 Diary import reads a patient's own spreadsheet: each row may hold one dose of a named
 product and/or one daily pain check-in (instrument ``kw-daily-pain``). Columns are found by
@@ -11,6 +8,10 @@ rules -- and any error ("row 7, column Dose (g): ...") refuses the whole file: n
 written unless every row is valid, and then everything is written in one transaction.
 Each row's idempotency key is derived from its content, so importing the same file again
 adds nothing.
+
+About 550 lines: reading a spreadsheet as people keep it (column mapping, time zones,
+amounts with their units, ratings) and checking every row before anything is written are one
+procedure; split, the row checks would be apart from the columns they check.
 """
 
 from __future__ import annotations

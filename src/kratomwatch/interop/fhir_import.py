@@ -14,6 +14,9 @@ vocabularies:
 not recognized (with suggestions) and what is skipped (inactive, entered in error, kratom
 products). :func:`do_import_fhir` applies the same plan in one transaction and writes audit
 events; the changed records schedule a re-screening of the patient when it commits.
+
+About 650 lines: validation, mapping of each FHIR resource type and the check that a
+bundle is this patient's belong to one import, which is all or nothing.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ and only then touches the target database. Connection settings and passwords for
 PostgreSQL tools go through the environment (``PGPASSWORD``…), never the command line.
 
 This module imports nothing from Django: the CLI runs the migrations after a restore.
+
+About 750 lines: SQLite and PostgreSQL backups share the archive format, its manifest
+and the checks of a restore; each engine's part is a few functions and reads best against
+the other's.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ not by what was taken), with a linear trend and AR(1) errors, in closed form (se
 important difference (1 point on 0-10) either way and of none, adherence, and a
 plain-language summary for the patient. Only the clinician stops a trial early; the
 analysis just records that it was stopped and why.
+
+About 570 lines: design, adherence and analysis of a trial share its period layout
+and are checked against one another; the trial's life is easier to read in one place.
 """
 
 from __future__ import annotations
