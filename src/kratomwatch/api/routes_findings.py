@@ -6,13 +6,13 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.findings import LifecycleError, do_acknowledge_finding
 from kratomwatch.clinic.actions.screening import screen_now_if_due
-from kratomwatch.clinic.models import ApiIdempotentReply, Finding, PatientProfile
+from kratomwatch.clinic.models import ApiIdempotentReply, PatientProfile
 from kratomwatch.domain.text import is_blank
 
 from .auth import read_auth, write_auth
@@ -42,18 +42,6 @@ def list_findings(
     return paginate(request, findings, cursor, limit)
 
 
-def _finding(request: HttpRequest, finding_uuid: UUID) -> Finding:
-    user = _user(request)
-    found = (
-        Finding.objects.filter(patient__in=access.visible_patients(user), uuid=finding_uuid)
-        .select_related("patient")
-        .first()
-    )
-    if found is None:
-        raise Http404("No such finding")
-    return access.finding_for(user, found.patient.uuid, finding_uuid)
-
-
 @router.post(
     "/findings/{finding_uuid}/acknowledge",
     response={200: FindingOut, **ERRORS},
@@ -71,7 +59,7 @@ def acknowledge_finding(
 ) -> Any:
     """Open -> acknowledged, with the reason kept on the finding (409 if not open)."""
     user = _user(request)
-    finding = _finding(request, finding_uuid)
+    finding = access.care_team_finding(user, finding_uuid)
     operation = f"acknowledge:{finding.uuid}"
     stored_key = idempotency_key(key)
     earlier = ApiIdempotentReply.objects.filter(user=user, operation=operation, key=stored_key)

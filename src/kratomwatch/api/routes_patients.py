@@ -13,7 +13,7 @@ from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.doses import do_record_dose
-from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, Role, User
+from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, User
 from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
@@ -141,9 +141,7 @@ def record_dose(
 ) -> Status:
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = _user(request)
-    patient, product = access.product_of(user, patient_uuid, payload.product)  # 404
-    if user.role != Role.PATIENT:
-        raise Problem(403, "Only the patient records their doses.")
+    patient, product = access.product_for_dose(user, patient_uuid, payload.product)  # 404, 403
     stored_key = "api:" + idempotency_key(key)  # 400 without a valid key
     if product is None:
         raise Problem(

@@ -15,7 +15,7 @@ from ninja import Header, Query, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import do_report_red_flags, do_submit_questionnaire
-from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse, Role
+from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse
 from kratomwatch.domain.doses import FieldError
 from kratomwatch.domain.questionnaires import (
     ScoringError,
@@ -134,9 +134,7 @@ def record_response(
 ) -> Status:
     """A patient records their answers to a questionnaire (scored by the clinical core)."""
     user = _user(request)
-    patient = access.patient_for(user, patient_uuid)
-    if user.role != Role.PATIENT:
-        raise Problem(403, "Only the patient records their own answers.")
+    patient = access.own_record(user, patient_uuid)  # 404, 403
     stored_key = "api:" + idempotency_key(key)
     try:
         instrument = get_instrument(payload.instrument_id)
