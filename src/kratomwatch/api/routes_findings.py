@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Status
+from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.findings import LifecycleError, do_acknowledge_finding
@@ -16,7 +16,7 @@ from kratomwatch.clinic.models import ApiIdempotentReply, PatientProfile
 from kratomwatch.domain.text import is_blank
 
 from .auth import read_auth, write_auth
-from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS, _user, idempotency_key
 from .schemas import AcknowledgeIn, FindingOut, FindingPage
@@ -28,10 +28,7 @@ router = Router(tags=["findings"])
     "/patients/{patient_uuid}/findings", response={200: FindingPage, **ERRORS}, auth=read_auth
 )
 def list_findings(
-    request: HttpRequest,
-    patient_uuid: UUID,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """The patient's findings, for their clinicians (404 for everyone else).
 
@@ -39,7 +36,7 @@ def list_findings(
     """
     findings = access.findings_of(_user(request), patient_uuid)
     screen_now_if_due(PatientProfile.objects.filter(uuid=patient_uuid))
-    return paginate(request, findings, cursor, limit)
+    return page_of(request, findings, cursor, limit)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Header, Query, Router, Status
+from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.doses import do_record_dose
@@ -19,7 +19,7 @@ from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
 from .auth import read_auth, write_auth
-from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut, ProductPage
 
@@ -71,12 +71,10 @@ def dose_out(entry: DoseEntry) -> dict[str, Any]:
 
 @router.get("/patients", response={200: PatientPage, **ERRORS}, auth=read_auth)
 def list_patients(
-    request: HttpRequest,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Clinicians: the patients on their care teams. Patients: themselves."""
-    return paginate(request, access.visible_patients(_user(request)), cursor, limit)
+    return page_of(request, access.visible_patients(_user(request)), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}", response={200: PatientOut, **ERRORS}, auth=read_auth)
@@ -88,27 +86,19 @@ def get_patient(request: HttpRequest, patient_uuid: UUID) -> PatientProfile:
     "/patients/{patient_uuid}/products", response={200: ProductPage, **ERRORS}, auth=read_auth
 )
 def list_products(
-    request: HttpRequest,
-    patient_uuid: UUID,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     patient = access.patient_for(_user(request), patient_uuid)
-    return paginate(request, patient.products.all(), cursor, limit)
+    return page_of(request, patient.products.all(), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}/doses", response={200: DosePage, **ERRORS}, auth=read_auth)
 def list_doses(
-    request: HttpRequest,
-    patient_uuid: UUID,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Doses in the order they were recorded (by ``created``)."""
     patient = access.patient_for(_user(request), patient_uuid)
-    page = paginate(request, patient.doses.select_related("product"), cursor, limit)
-    page["items"] = [dose_out(entry) for entry in page["items"]]
-    return page
+    return page_of(request, patient.doses.select_related("product"), cursor, limit, dose_out)
 
 
 def _same_dose(entry: DoseEntry, payload: DoseIn) -> bool:
