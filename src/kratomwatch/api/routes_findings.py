@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
-from ninja import Header, Query, Router
+from django.http import HttpRequest
+from ninja import Header, Router
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.findings import LifecycleError, do_acknowledge_finding
@@ -16,7 +16,7 @@ from kratomwatch.domain.text import is_blank
 
 from .auth import read_auth, write_auth
 from .idempotency import idempotency_key, once
-from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS, _user
 from .schemas import AcknowledgeIn, FindingOut, FindingPage
@@ -28,10 +28,7 @@ router = Router(tags=["findings"])
     "/patients/{patient_uuid}/findings", response={200: FindingPage, **ERRORS}, auth=read_auth
 )
 def list_findings(
-    request: HttpRequest,
-    patient_uuid: UUID,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """The patient's findings, for their clinicians (404 for everyone else).
 
@@ -39,19 +36,7 @@ def list_findings(
     """
     findings = access.findings_of(_user(request), patient_uuid)
     screen_now_if_due(PatientProfile.objects.filter(uuid=patient_uuid))
-    return paginate(request, findings, cursor, limit)
-
-
-def _finding(request: HttpRequest, finding_uuid: UUID) -> Finding:
-    user = _user(request)
-    found = (
-        Finding.objects.filter(patient__in=access.visible_patients(user), uuid=finding_uuid)
-        .select_related("patient")
-        .first()
-    )
-    if found is None:
-        raise Http404("No such finding")
-    return access.finding_for(user, found.patient.uuid, finding_uuid)
+    return page_of(request, findings, cursor, limit)
 
 
 @router.post(
@@ -71,7 +56,7 @@ def acknowledge_finding(
 ) -> Any:
     """Open -> acknowledged, with the reason kept on the finding (409 if not open)."""
     user = _user(request)
-    finding = _finding(request, finding_uuid)
+    finding = access.care_team_finding(user, finding_uuid)
     reason = payload.reason.strip()
 
     def acknowledge() -> tuple[int, Finding]:

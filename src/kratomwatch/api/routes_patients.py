@@ -8,18 +8,18 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Header, Query, Router, Status
+from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.doses import do_record_dose
-from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, Role, User
+from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, User
 from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
 from .auth import read_auth, write_auth
 from .idempotency import idempotency_key, once
-from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut, ProductPage
 
@@ -54,12 +54,10 @@ def dose_out(entry: DoseEntry) -> dict[str, Any]:
 
 @router.get("/patients", response={200: PatientPage, **ERRORS}, auth=read_auth)
 def list_patients(
-    request: HttpRequest,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Clinicians: the patients on their care teams. Patients: themselves."""
-    return paginate(request, access.visible_patients(_user(request)), cursor, limit)
+    return page_of(request, access.visible_patients(_user(request)), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}", response={200: PatientOut, **ERRORS}, auth=read_auth)
@@ -71,27 +69,19 @@ def get_patient(request: HttpRequest, patient_uuid: UUID) -> PatientProfile:
     "/patients/{patient_uuid}/products", response={200: ProductPage, **ERRORS}, auth=read_auth
 )
 def list_products(
-    request: HttpRequest,
-    patient_uuid: UUID,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     patient = access.patient_for(_user(request), patient_uuid)
-    return paginate(request, patient.products.all(), cursor, limit)
+    return page_of(request, patient.products.all(), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}/doses", response={200: DosePage, **ERRORS}, auth=read_auth)
 def list_doses(
-    request: HttpRequest,
-    patient_uuid: UUID,
-    cursor: str | None = Query(None, max_length=200),
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Doses in the order they were recorded (by ``created``)."""
     patient = access.patient_for(_user(request), patient_uuid)
-    page = paginate(request, patient.doses.select_related("product"), cursor, limit)
-    page["items"] = [dose_out(entry) for entry in page["items"]]
-    return page
+    return page_of(request, patient.doses.select_related("product"), cursor, limit, dose_out)
 
 
 @router.post(
@@ -111,9 +101,7 @@ def record_dose(
 ) -> Status:
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = _user(request)
-    patient, product = access.product_of(user, patient_uuid, payload.product)  # 404
-    if user.role != Role.PATIENT:
-        raise Problem(403, "Only the patient records their doses.")
+    patient, product = access.product_for_dose(user, patient_uuid, payload.product)  # 404, 403
     stored_key = idempotency_key(key)  # 400 without a valid key
     if product is None:
         raise Problem(

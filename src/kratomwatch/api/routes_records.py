@@ -11,11 +11,11 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Status
+from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import do_report_red_flags, do_submit_questionnaire
-from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse, Role
+from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse
 from kratomwatch.domain.doses import FieldError
 from kratomwatch.domain.questionnaires import (
     ScoringError,
@@ -26,7 +26,7 @@ from kratomwatch.domain.questionnaires import (
 
 from .auth import read_auth, write_auth
 from .idempotency import idempotency_key, once
-from .pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
+from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS, _user
 from .schemas import (
@@ -90,10 +90,6 @@ def plan_out(p: Plan) -> dict[str, Any]:
     }
 
 
-Cursor = Query(None, max_length=200)
-Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-
-
 @router.get(
     "/patients/{patient_uuid}/checkins", response={200: CheckInPage, **ERRORS}, auth=read_auth
 )
@@ -101,9 +97,7 @@ def list_checkins(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     patient = access.patient_for(_user(request), patient_uuid)
-    page = paginate(request, patient.checkins.all(), cursor, limit)
-    page["items"] = [checkin_out(c) for c in page["items"]]
-    return page
+    return page_of(request, patient.checkins.all(), cursor, limit, checkin_out)
 
 
 @router.get(
@@ -113,9 +107,7 @@ def list_responses(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     patient = access.patient_for(_user(request), patient_uuid)
-    page = paginate(request, patient.responses.all(), cursor, limit)
-    page["items"] = [response_out(r) for r in page["items"]]
-    return page
+    return page_of(request, patient.responses.all(), cursor, limit, response_out)
 
 
 @router.post(
@@ -135,9 +127,7 @@ def record_response(
 ) -> Status:
     """A patient records their answers to a questionnaire (scored by the clinical core)."""
     user = _user(request)
-    patient = access.patient_for(user, patient_uuid)
-    if user.role != Role.PATIENT:
-        raise Problem(403, "Only the patient records their own answers.")
+    patient = access.own_record(user, patient_uuid)  # 404, 403
     stored_key = idempotency_key(key)
     try:
         instrument = get_instrument(payload.instrument_id)
@@ -213,7 +203,7 @@ def list_symptoms(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     patient = access.patient_for(_user(request), patient_uuid)
-    return paginate(request, patient.symptoms.all(), cursor, limit)
+    return page_of(request, patient.symptoms.all(), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}/plans", response={200: PlanPage, **ERRORS}, auth=read_auth)
@@ -222,6 +212,4 @@ def list_plans(
 ) -> dict[str, Any]:
     """Every version of the patient's plan; ``active`` marks the one in effect."""
     patient = access.patient_for(_user(request), patient_uuid)
-    page = paginate(request, patient.plans.all(), cursor, limit)
-    page["items"] = [plan_out(p) for p in page["items"]]
-    return page
+    return page_of(request, patient.plans.all(), cursor, limit, plan_out)

@@ -3,8 +3,25 @@
 - A patient sees only their own record.
 - A clinician sees only patients of their own clinic on whose care team they are.
 - A clinic admin manages the user accounts of their own clinic and sees no clinical data.
-- Nothing crosses clinics. Anything not allowed answers 404, so that the existence of
-  another clinic's records is not revealed.
+- Nothing crosses clinics.
+
+Each use case has a getter here that hands back the object already authorized; the actions
+(``clinic/actions``) take what these getters return and check no role or clinic themselves.
+A getter refuses in this order:
+
+1. 404 (``Http404``) when the object is not among those ``user`` may see at all: it does not
+   exist, it is another clinic's, or the user's role never sees it. The answer is the same in
+   every case, so that the existence of another clinic's records is not revealed.
+2. 403 (``PermissionDenied``) when ``user`` does see the object but their role may not do
+   this with it, e.g. a clinician who reads a patient's record but may not record the
+   patient's doses (:func:`own_record`, :func:`product_for_dose`).
+
+Web pages for another role answer 403 before any lookup (:func:`role_required`): the page
+itself is no secret, only the records behind it. The API (``kratomwatch.api``) turns
+``Http404`` and ``PermissionDenied`` into the same statuses as problem documents.
+
+No code outside this module compares roles or clinic ids to decide access; the test
+``tests/test_policy_in_access.py`` fails when some does.
 """
 
 from __future__ import annotations
@@ -78,6 +95,26 @@ def product_of(
     return patient_for(user, patient_uuid), None
 
 
+def own_record(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
+    """The patient with this id, for the patient themselves to add to (their answers): 404 if
+    ``user`` may not see them, 403 if ``user`` sees them but is not the patient."""
+    patient = patient_for(user, patient_uuid)
+    if patient.user_id != user.pk:
+        raise PermissionDenied("Only the patient adds to their own record.")
+    return patient
+
+
+def product_for_dose(
+    user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
+) -> tuple[PatientProfile, Product | None]:
+    """As :func:`product_of`, for the patient themselves to record a dose of the product: 404
+    if ``user`` may not see the patient, 403 if ``user`` sees them but is not the patient."""
+    patient, product = product_of(user, patient_uuid, product_uuid)
+    if patient.user_id != user.pk:
+        raise PermissionDenied("Only the patient records their doses.")
+    return patient, product
+
+
 def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:
     """A patient's findings, for the clinicians on their care team only; otherwise 404."""
     if user.role != Role.CLINICIAN:
@@ -95,6 +132,22 @@ def finding_for(
         raise Http404("No such finding") from exc
 
 
+def care_team_findings(user: User) -> QuerySet[Finding]:
+    """The findings of every patient on ``user``'s care teams; none for anyone not a clinician."""
+    if user.role != Role.CLINICIAN:
+        return Finding.objects.none()
+    return Finding.objects.filter(patient__in=visible_patients(user))
+
+
+def care_team_finding(user: User, finding_uuid: uuid.UUID | str) -> Finding:
+    """A finding, by its id alone, of a patient on ``user``'s care teams, to acknowledge or
+    resolve; 404 for anyone else (patients included: findings are for their clinicians)."""
+    try:
+        return care_team_findings(user).select_related("patient").get(uuid=finding_uuid)
+    except (Finding.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such finding") from exc
+
+
 def own_profile(user: User) -> PatientProfile:
     """The signed-in patient's own profile; 404 for anyone who is not a patient."""
     if user.role != Role.PATIENT:
@@ -105,16 +158,54 @@ def own_profile(user: User) -> PatientProfile:
         raise Http404("No patient profile") from exc
 
 
+def start_page(user: User) -> str | None:
+    """The name of the page ``user`` starts on, by role; ``None`` for an account with none."""
+    if user.role == Role.PATIENT:
+        return "patient_home"
+    if user.role == Role.CLINICIAN:
+        return "patient_list"
+    if user.role == Role.CLINIC_ADMIN:
+        return "clinic_users"
+    return None
+
+
+def is_clinic_staff(user: User) -> bool:
+    """A clinician or a clinic admin: their clinic may require them to log in with a second
+    factor."""
+    return user.role in (Role.CLINICIAN, Role.CLINIC_ADMIN)
+
+
+def views_are_audited(user: User) -> bool:
+    """Whether ``user``'s views of a patient's pages go in the audit trail: everyone's but a
+    patient's (a patient looking at their own record is not recorded)."""
+    return user.role != Role.PATIENT
+
+
+INVITABLE_ROLES = (Role.CLINICIAN, Role.PATIENT)
+"""The roles a clinic admin may give the accounts they open: never that of an admin."""
+
+
+def _is_clinic_admin(user: User) -> bool:
+    return user.role == Role.CLINIC_ADMIN and user.clinic_id is not None and user.is_active
+
+
 def manageable_users(user: User) -> QuerySet[User]:
     """Accounts a clinic admin may manage: those of their own clinic."""
-    if user.role != Role.CLINIC_ADMIN or user.clinic_id is None or not user.is_active:
+    if not _is_clinic_admin(user):
         return User.objects.none()
     return User.objects.filter(clinic_id=user.clinic_id)
 
 
+def managed_patients(user: User) -> QuerySet[PatientProfile]:
+    """The patient profiles of the clinic a clinic admin manages (for names and care teams)."""
+    if not _is_clinic_admin(user):
+        return PatientProfile.objects.none()
+    return PatientProfile.objects.filter(clinic_id=user.clinic_id)
+
+
 def managed_clinic(user: User) -> Clinic:
     """The clinic whose accounts ``user`` manages as an active clinic admin; otherwise 404."""
-    if user.role != Role.CLINIC_ADMIN or user.clinic is None or not user.is_active:
+    if not _is_clinic_admin(user) or user.clinic is None:
         raise Http404("Not a clinic admin account")
     return user.clinic
 
@@ -136,6 +227,22 @@ def managed_patient(user: User, user_uuid: uuid.UUID | str) -> PatientProfile:
         )
     except PatientProfile.DoesNotExist as exc:
         raise Http404("Not a patient account") from exc
+
+
+def managed_profile(user: User, target: User) -> PatientProfile | None:
+    """The patient profile of ``target``, an account from :func:`managed_user`, if it is a
+    patient's; ``None`` for a clinician's or an admin's."""
+    if target.role != Role.PATIENT:
+        return None
+    return managed_patient(user, target.uuid)
+
+
+def patients_of_clinician(user: User, target: User) -> QuerySet[PatientProfile] | None:
+    """For ``target``, a clinician account from :func:`managed_user`: the patients of the
+    admin's clinic with them on the care team. ``None`` for a patient's or an admin's account."""
+    if target.role != Role.CLINICIAN:
+        return None
+    return managed_patients(user).filter(careteammembership__clinician=target)
 
 
 def care_team_clinicians(user: User) -> QuerySet[User]:
@@ -171,6 +278,7 @@ def deletion_requests(user: User) -> QuerySet[DeletionRequest]:
 
 
 def deletion_request_for(user: User, request_uuid: uuid.UUID | str) -> DeletionRequest:
+    """A deletion request of a patient of the admin's clinic, to handle; otherwise 404."""
     try:
         return (
             deletion_requests(user)

@@ -31,8 +31,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.audit import audit
-from kratomwatch.clinic.models import Role, TOTPDevice, User
+from kratomwatch.clinic.models import TOTPDevice, User
 from kratomwatch.clinic.text import Form
 
 PENDING = "kratomwatch_2fa_pending"
@@ -40,7 +41,7 @@ ISSUER = "KratomWatch"
 
 
 def needs_second_factor(user: User) -> bool:
-    if user.role not in (Role.CLINICIAN, Role.CLINIC_ADMIN):
+    if not access.is_clinic_staff(user):
         return False
     device = getattr(user, "totp_device", None)
     if device is not None and device.confirmed:

@@ -11,6 +11,11 @@ invitation link with a one-time token (Django's ``default_token_generator``): th
 working once a password is set, when a newer invitation is made, or after
 ``PASSWORD_RESET_TIMEOUT``. Invitation e-mails are sent after the transaction commits and
 carry no health information.
+
+Who may make these changes is decided before they are called: the clinic, accounts, patients
+and clinicians passed in come from the getters of :mod:`kratomwatch.clinic.access`
+(``managed_clinic``, ``managed_user``, ``managed_patient``, ``care_team_clinicians``), and
+the actions check no role or clinic themselves.
 """
 
 from __future__ import annotations
@@ -29,12 +34,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from kratomwatch.clinic.access import INVITABLE_ROLES
 from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.models import CareTeamMembership, Clinic, PatientProfile, Role, Sex, User
 
 logger = logging.getLogger(__name__)
-
-INVITABLE_ROLES = (Role.CLINICIAN, Role.PATIENT)
 
 SUBJECT = "Your KratomWatch account"
 BODY = (
@@ -114,20 +118,7 @@ def _send_invitation(invitation: Invitation) -> None:
         invitation.mail_failed = True
 
 
-def _check_admin(admin: User) -> int:
-    if admin.role != Role.CLINIC_ADMIN or admin.clinic_id is None or not admin.is_active:
-        raise AdminError("Only an active clinic admin can manage accounts.")
-    return admin.clinic_id
-
-
-def _check_same_clinic(admin: User, user: User) -> None:
-    if user.clinic_id != _check_admin(admin):
-        raise AdminError("This account belongs to another clinic.")
-
-
-def _check_clinician(clinic_id: int, clinician: User) -> None:
-    if clinician.role != Role.CLINICIAN or clinician.clinic_id != clinic_id:
-        raise AdminError(f"{clinician.username} is not a clinician of this clinic.")
+def _check_active(clinician: User) -> None:
     if not clinician.is_active:
         raise AdminError(f"{clinician.username} is deactivated and cannot join a care team.")
 
@@ -152,6 +143,7 @@ def new_username(proposal: str) -> str:
 def do_invite_user(
     *,
     admin: User,
+    clinic: Clinic,
     username: str,
     role: Role | str,
     first_name: str = "",
@@ -163,12 +155,12 @@ def do_invite_user(
     clinicians: Sequence[User] = (),
     ip: str | None = None,
 ) -> Invitation:
-    """Open an account of the admin's clinic (with a patient profile and care team for a
-    patient) with no usable password, and e-mail the invitation link after commit.
+    """Open an account of ``clinic``, the one ``admin`` manages (``access.managed_clinic``),
+    with a patient profile and care team (``access.care_team_clinicians``) for a patient and
+    no usable password, and e-mail the invitation link after commit.
 
     ``username`` is the proposed start of the username; the account's is :func:`new_username`.
     """
-    clinic_id = _check_admin(admin)
     if role not in INVITABLE_ROLES:
         raise AdminError("Only clinicians and patients can be invited.")
     if role == Role.CLINICIAN and not email:
@@ -177,12 +169,12 @@ def do_invite_user(
         if not clinicians:
             raise AdminError("A patient needs at least one clinician on the care team.")
         for clinician in clinicians:
-            _check_clinician(clinic_id, clinician)
+            _check_active(clinician)
     for _attempt in range(5):
         try:
             return _open_account(
                 admin=admin,
-                clinic_id=clinic_id,
+                clinic_id=clinic.pk,
                 username=new_username(username),
                 role=role,
                 first_name=first_name,
@@ -266,7 +258,6 @@ def do_reinvite_user(*, admin: User, user: User, ip: str | None = None) -> Invit
 
     Earlier links stop working: the unusable password they were made against changes.
     """
-    _check_same_clinic(admin, user)
     if not user.is_active:
         raise AdminError("This account is deactivated: reactivate it before inviting again.")
     if user.has_usable_password():
@@ -293,10 +284,7 @@ def do_add_to_care_team(
     *, admin: User, patient: PatientProfile, clinician: User, ip: str | None = None
 ) -> None:
     """Put a clinician of the patient's own clinic on the patient's care team."""
-    _check_same_clinic(admin, patient.user)
-    if patient.clinic_id != admin.clinic_id:
-        raise AdminError("This patient belongs to another clinic.")
-    _check_clinician(patient.clinic_id, clinician)
+    _check_active(clinician)
     with transaction.atomic():
         _, created = CareTeamMembership.objects.get_or_create(patient=patient, clinician=clinician)
         if not created:
@@ -315,7 +303,6 @@ def do_remove_from_care_team(
     *, admin: User, patient: PatientProfile, clinician: User, ip: str | None = None
 ) -> None:
     """Take a clinician off a care team, unless it would leave no active clinician on it."""
-    _check_same_clinic(admin, patient.user)
     with transaction.atomic():
         members = CareTeamMembership.objects.select_for_update().filter(patient=patient)
         membership = members.filter(clinician=clinician).first()
@@ -347,7 +334,6 @@ def do_set_active(
     request. Returns the patients left with no active clinician by deactivating a clinician,
     so that the admin can assign another.
     """
-    _check_same_clinic(admin, user)
     if user.pk == admin.pk:
         raise AdminError("You cannot deactivate your own account; ask another clinic admin.")
     if user.is_active == active:
@@ -362,8 +348,9 @@ def do_set_active(
             object_uuid=user.uuid,
             ip=ip,
         )
-    if active or user.role != Role.CLINICIAN:
+    if active:
         return []
+    # Only a clinician is on care teams: for anyone else this is empty.
     return list(
         PatientProfile.objects.filter(careteammembership__clinician=user).exclude(
             careteammembership__clinician__is_active=True
@@ -375,11 +362,13 @@ def _name(user: User) -> str:
     return user.get_full_name() or user.username
 
 
-def do_set_clinic_settings(*, admin: User, require_two_factor: bool, ip: str | None = None) -> bool:
-    """Change the admin's clinic's settings; True if anything changed (then audited)."""
-    clinic_id = _check_admin(admin)
+def do_set_clinic_settings(
+    *, admin: User, clinic: Clinic, require_two_factor: bool, ip: str | None = None
+) -> bool:
+    """Change the settings of ``clinic``, the one ``admin`` manages; True if anything changed
+    (then audited)."""
     with transaction.atomic():
-        clinic = Clinic.objects.select_for_update().get(pk=clinic_id)
+        clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
         if clinic.require_two_factor == require_two_factor:
             return False
         clinic.require_two_factor = require_two_factor

@@ -1,7 +1,7 @@
 """Forms of the clinic admin's pages: inviting people, care teams, deactivation.
 
 Each form keeps what was typed when validation fails and names the field at fault. Which
-clinicians may be chosen comes from :mod:`access`; the actions check it again.
+clinicians may be chosen comes from :mod:`access`.
 """
 
 from __future__ import annotations

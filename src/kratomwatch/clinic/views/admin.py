@@ -61,7 +61,7 @@ def clinic_users(request: HttpRequest) -> HttpResponse:
         .annotate(
             n_patients=Count(
                 "care_patients",
-                filter=Q(care_patients__clinic_id=admin.clinic_id),
+                filter=Q(care_patients__in=access.managed_patients(admin)),
                 distinct=True,
             )
         )
@@ -93,6 +93,7 @@ def invite(request: HttpRequest) -> HttpResponse:
             try:
                 invitation = do_invite_user(
                     admin=admin,
+                    clinic=clinic,
                     username=data["username"],
                     role=data["role"],
                     first_name=data["first_name"],
@@ -131,15 +132,14 @@ def _user_page(
     shown = request.session.pop(SHOWN_ONCE, None)
     if shown and shown.get("user") == str(target.uuid):
         context["invitation"] = shown
-    if target.role == Role.PATIENT:
-        patient = access.managed_patient(admin, target.uuid)
+    patient = access.managed_profile(admin, target)
+    if patient is not None:
         context["patient"] = patient
         context["team"] = patient.care_team.order_by("last_name", "first_name", "username")
         context["care_form"] = care_form or CareTeamForm.for_adding(admin, patient)
-    elif target.role == Role.CLINICIAN:
-        context["patients"] = PatientProfile.objects.filter(
-            clinic_id=admin.clinic_id, careteammembership__clinician=target
-        ).select_related("user")
+    patients = access.patients_of_clinician(admin, target)
+    if patients is not None:
+        context["patients"] = patients.select_related("user")
     return render(request, "clinic_admin/user.html", context, status=status)
 
 
@@ -229,7 +229,9 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     )
     if form.is_valid():
         required = form.cleaned_data["require_two_factor"]
-        if do_set_clinic_settings(admin=admin, require_two_factor=required, ip=client_ip(request)):
+        if do_set_clinic_settings(
+            admin=admin, clinic=clinic, require_two_factor=required, ip=client_ip(request)
+        ):
             messages.success(
                 request,
                 "Saved: clinicians and admins now log in with an authenticator app."

@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.audit import audit
-from kratomwatch.clinic.models import PatientProfile, Role, User
+from kratomwatch.clinic.models import PatientProfile, User
 
 SELF_AUDITED = {"patient_detail", "visit_report", "visit_report_pdf"}
 
@@ -33,7 +34,7 @@ class AuditPatientViews:
             and match.url_name not in SELF_AUDITED
         ):
             user = request.user
-            if isinstance(user, User) and user.is_authenticated and user.role != Role.PATIENT:
+            if isinstance(user, User) and user.is_authenticated and access.views_are_audited(user):
                 patient = PatientProfile.objects.filter(uuid=match.kwargs["patient_uuid"]).first()
                 if patient is not None:
                     audit(

@@ -59,7 +59,7 @@ def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -
 def findings_inbox(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     findings = list(
-        Finding.objects.filter(patient__in=access.visible_patients(user))
+        access.care_team_findings(user)
         .exclude(status=FindingStatus.RESOLVED)
         .select_related("patient", "acknowledged_by")
     )
@@ -93,9 +93,7 @@ def bulk_acknowledge(request: HttpRequest) -> HttpResponse:
         return redirect("findings_inbox")
     reason = form.cleaned_data["reason"]
     findings = list(
-        Finding.objects.filter(
-            patient__in=access.visible_patients(user), uuid__in=[i for i in ids if len(i) == 36]
-        )
+        access.care_team_findings(user).filter(uuid__in=[i for i in ids if len(i) == 36])
     )
     if len(findings) != len(set(ids)):
         raise Http404("No such finding")

@@ -30,14 +30,10 @@ from kratomwatch.domain.safety import urgent_findings
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = user_of(request)
-    if user.role == Role.PATIENT:
-        return redirect("patient_home")
-    if user.role == Role.CLINICIAN:
-        return redirect("patient_list")
-    if user.role == Role.CLINIC_ADMIN:
-        return redirect("clinic_users")
-    return render(request, "clinic/no_role.html", status=403)
+    page = access.start_page(user_of(request))
+    if page is None:
+        return render(request, "clinic/no_role.html", status=403)
+    return redirect(page)
 
 
 @access.role_required(Role.PATIENT)
