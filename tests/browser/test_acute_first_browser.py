@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.screening import do_screen_patient
 from kratomwatch.clinic.models import (
     CareTeamMembership,
@@ -69,7 +69,9 @@ def test_a_new_red_flag_leads_with_its_reason(
     calm = patient(clinic, doctor, "Olive Stone", 1961)
     acute = patient(clinic, doctor, "Nora Field", 1988)
     reported(calm, "chest pain", 100)  # long-standing, and the doctor has looked since
-    audit(doctor, "patient.view", patient=calm, object_type="patient", object_uuid=calm.uuid)
+    audit_chain.append(
+        doctor, "patient.view", patient=calm, object_type="patient", object_uuid=calm.uuid
+    )
     clock = timezone.localtime(reported(acute, "difficulty breathing", 1)).strftime("%H:%M")
 
     page = browser.new_page(viewport=viewport)

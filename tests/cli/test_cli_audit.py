@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from kratomwatch.cli import main
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import AuditEvent
 
 
@@ -40,7 +40,7 @@ def test_an_intact_chain(db: None, data_dir: str, capsys: pytest.CaptureFixture[
     code, out, err = run(capsys, "audit", "verify", "--data-dir", data_dir)
     assert (code, out, err) == (0, "OK: 0 events, chain intact\n", "")
     for action in ("patient.view", "dose.create", "report.pdf"):
-        audit(None, action, object_type="patient")
+        audit_chain.append(None, action, object_type="patient")
     last = AuditEvent.objects.get(seq=3).hash
     code, out, err = run(capsys, "audit", "verify", "--data-dir", data_dir)
     assert code == 0, err
@@ -72,7 +72,7 @@ def test_a_broken_chain_exits_1_with_the_first_problem(
     expected: str,
 ) -> None:
     for action in ("patient.view", "dose.create", "report.pdf", "note.create"):
-        audit(None, action, object_type="patient")
+        audit_chain.append(None, action, object_type="patient")
     tamper(statement, *params)
     code, out, err = run(capsys, "audit", "verify", "--data-dir", data_dir)
     assert code == 1, err

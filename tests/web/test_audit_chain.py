@@ -21,7 +21,6 @@ from django.test import Client
 from django.urls import reverse
 
 from kratomwatch.clinic import audit_chain
-from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.audit_chain import (
     GENESIS,
     VIEW_ACTIONS,
@@ -51,7 +50,7 @@ def sql(statement: str, params: list[Any] | None = None, column: str = "") -> No
 def write_events(t: Triangle, n: int) -> list[AuditEvent]:
     actions = ["patient.view", "dose.create", "report.view", "note.create", "fhir.export"]
     for i in range(n):
-        audit(
+        audit_chain.append(
             t.clinician if i % 2 == 0 else t.patient.user,
             actions[i % len(actions)],
             patient=t.patient if i % 3 else None,
@@ -143,18 +142,18 @@ def test_addresses_have_one_spelling() -> None:
 
 def test_addresses_and_empty_fields_survive_the_database(tri: Triangle) -> None:
     for ip in ("::ffff:1.2.3.4", "2001:DB8:0::0:1", "fe80::1%eth0", "unknown", None, "10.0.0.1"):
-        audit(None, "csv.export", object_type="patient", ip=ip)
+        audit_chain.append(None, "csv.export", object_type="patient", ip=ip)
     stored = list(AuditEvent.objects.order_by("seq").values_list("ip", flat=True))
     assert stored[2] is not None and stored[3] is None and stored[4] is None
     assert verify_chain().ok
 
 
 def test_a_rolled_back_event_leaves_no_gap(tri: Triangle) -> None:
-    audit(tri.clinician, "patient.view", patient=tri.patient)
+    audit_chain.append(tri.clinician, "patient.view", patient=tri.patient)
     with pytest.raises(RuntimeError), transaction.atomic():
-        audit(tri.clinician, "note.create", patient=tri.patient)
+        audit_chain.append(tri.clinician, "note.create", patient=tri.patient)
         raise RuntimeError("the change failed")
-    audit(tri.clinician, "report.view", patient=tri.patient)
+    audit_chain.append(tri.clinician, "report.view", patient=tri.patient)
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", "action")) == [
         (1, "patient.view"),
         (2, "report.view"),
@@ -319,7 +318,7 @@ def test_a_second_writer_waits_and_links_to_the_first() -> None:
     def first() -> None:
         try:
             with transaction.atomic():
-                audit(None, "first.write")
+                audit_chain.append(None, "first.write")
                 appended.set()
                 assert release.wait(30)
         except BaseException as exc:  # pragma: no cover - reported below
@@ -328,7 +327,7 @@ def test_a_second_writer_waits_and_links_to_the_first() -> None:
 
     def second() -> None:
         try:
-            audit(None, "second.write")
+            audit_chain.append(None, "second.write")
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         done.set()
@@ -356,7 +355,7 @@ def test_concurrent_writers_never_fork_the_chain() -> None:
         try:
             for i in range(8):
                 with transaction.atomic():
-                    audit(None, f"{name}.{i}")
+                    audit_chain.append(None, f"{name}.{i}")
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -404,7 +403,7 @@ def test_the_migration_chains_existing_events_in_time_order() -> None:
     assert [e.action for e in events] == ["patient.view", "dose.create", "x.y", "csv.export"]
     assert [e.seq for e in events] == [1, 2, 3, 4] and events[0].prev_hash == GENESIS
     assert verify_chain().ok
-    audit(None, "after.migration")
+    audit_chain.append(None, "after.migration")
     report = verify_chain()
     assert report.ok and report.events == 5
 
@@ -428,10 +427,16 @@ def test_the_patient_sees_who_viewed_their_record(client: Client, tri: Triangle)
     tri.clinician.save()
     client.force_login(tri.clinician)
     assert client.get(reverse("patient_detail", args=[tri.patient.uuid])).status_code == 200
-    audit(tri.clinician, "report.pdf", patient=tri.patient, object_type="patient")
-    audit(tri.clinician, "note.create", patient=tri.patient, object_type="note")  # a change
-    audit(tri.colleague, "patient.view", patient=tri.other_patient, object_type="patient")
-    audit(None, "csv.export", patient=tri.patient, object_type="patient", ip="10.1.2.3")
+    audit_chain.append(tri.clinician, "report.pdf", patient=tri.patient, object_type="patient")
+    audit_chain.append(
+        tri.clinician, "note.create", patient=tri.patient, object_type="note"
+    )  # a change
+    audit_chain.append(
+        tri.colleague, "patient.view", patient=tri.other_patient, object_type="patient"
+    )
+    audit_chain.append(
+        None, "csv.export", patient=tri.patient, object_type="patient", ip="10.1.2.3"
+    )
     client.force_login(tri.patient.user)
     assert client.get(reverse("my_data_csv")).status_code == 200
 
@@ -452,7 +457,7 @@ def test_the_patient_sees_who_viewed_their_record(client: Client, tri: Triangle)
 
 
 def test_another_patient_sees_only_their_own_views(client: Client, tri: Triangle) -> None:
-    audit(tri.clinician, "patient.view", patient=tri.patient, object_type="patient")
+    audit_chain.append(tri.clinician, "patient.view", patient=tri.patient, object_type="patient")
     client.force_login(tri.other_patient.user)
     html = client.get(reverse("record_views")).content.decode()
     assert "Nobody has viewed your record yet." in html and "alice" not in html
@@ -461,7 +466,7 @@ def test_another_patient_sees_only_their_own_views(client: Client, tri: Triangle
 def test_record_views_come_in_pages_of_fifty(client: Client, tri: Triangle) -> None:
     for n in range(60):  # two people in turn: each event is a view of its own
         who = tri.clinician if n % 2 else tri.colleague
-        audit(who, "patient.view", patient=tri.patient, object_type="patient")
+        audit_chain.append(who, "patient.view", patient=tri.patient, object_type="patient")
     client.force_login(tri.patient.user)
     first = client.get(reverse("record_views")).content.decode()
     assert len(_rows(first)) == 50 and "Page 1 of 2" in first

@@ -144,9 +144,9 @@ def _lock_and_last() -> tuple[int, str] | None:
 
 
 def append(
-    *,
     actor: User | None,
     action: str,
+    *,
     patient: PatientProfile | None = None,
     object_type: str = "",
     object_uuid: object = None,

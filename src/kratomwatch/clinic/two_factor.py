@@ -31,8 +31,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from kratomwatch.clinic import access
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.models import TOTPDevice, User
 from kratomwatch.clinic.text import Form
 
@@ -120,7 +119,7 @@ def _wrong_code(request: HttpRequest, user: User) -> bool:
     )
     if not _locked_out(request, user):
         return False
-    audit(
+    audit_chain.append(
         user,
         "two_factor.locked_out",
         object_type="user",
@@ -148,7 +147,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             if enrolling:
                 device.confirmed = True
                 device.save(update_fields=["confirmed", "modified"])
-                audit(user, "two_factor.enrol", object_type="user", object_uuid=user.uuid)
+                audit_chain.append(
+                    user, "two_factor.enrol", object_type="user", object_uuid=user.uuid
+                )
             del request.session[PENDING]
             login(request, user, backend=pending["backend"])
             return redirect(pending.get("next") or "home")

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.db import transaction
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     CareTeamMembership,
     Clinic,
@@ -555,7 +555,9 @@ def _write(
     for pid, clinician in plan.care_team:
         CareTeamMembership.objects.get_or_create(patient=patients[pid], clinician=clinician)
     for patient in patients.values():
-        audit(actor, "csv.import", patient=patient, object_type="patient", object_uuid=patient.uuid)
+        audit_chain.append(
+            actor, "csv.import", patient=patient, object_type="patient", object_uuid=patient.uuid
+        )
         if on_patient is not None:
             on_patient(patient)
     return {

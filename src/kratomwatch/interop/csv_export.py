@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     Finding,
     PatientProfile,
@@ -407,7 +407,7 @@ def export_csv(
             for kind, rows in _patient_rows(patient).items():
                 writers[kind].writerows(rows)
                 counts[kind] += len(rows)
-            audit(
+            audit_chain.append(
                 actor,
                 "csv.export",
                 patient=patient,

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.doses import do_record_dose
 from kratomwatch.clinic.models import (
     DoseEntry,
@@ -509,7 +509,7 @@ def do_import_diary(
                 _store_checkin(patient, daily, checkin, actor, ip)
             if on_row is not None:
                 on_row(checkin.row)
-        audit(
+        audit_chain.append(
             actor,
             "csv.import",
             patient=patient,
@@ -544,7 +544,7 @@ def _store_checkin(
         },
     )
     if created:
-        audit(
+        audit_chain.append(
             actor,
             "response.import",
             patient=patient,

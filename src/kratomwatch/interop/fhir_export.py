@@ -32,7 +32,7 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from kratomwatch import __version__
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     Clinic,
     DoseEntry,
@@ -768,7 +768,7 @@ def patient_bundle(
         "timestamp": fhir_time(ex.now),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in everything],
     }
-    audit(
+    audit_chain.append(
         generated_by,
         "fhir.export",
         patient=patient,
@@ -841,7 +841,7 @@ def export_clinic_ndjson(
             for resource in resources:
                 write(resource)
             write(validated(provenance_resource(ex, questionnaires + resources)))
-            audit(
+            audit_chain.append(
                 generated_by,
                 "fhir.export",
                 patient=patient,

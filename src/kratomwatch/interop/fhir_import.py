@@ -35,7 +35,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     MedicationStatement,
     PatientCondition,
@@ -606,7 +606,9 @@ def do_import_fhir(
         if not report.patient_check.ok and not report.patient_check.overridden:
             raise PatientMismatchError(report.patient_check)
         if report.patient_check.overridden:
-            audit(actor, "fhir.import.patient_check_overridden", patient=patient, ip=ip)
+            audit_chain.append(
+                actor, "fhir.import.patient_check_overridden", patient=patient, ip=ip
+            )
         for item in report.by_outcome("add"):
             if item.kind == "medication":
                 med = MedicationStatement.objects.create(
@@ -616,7 +618,7 @@ def do_import_fhir(
                     dose_text=item.dose_text,
                     started_on=item.started_on,
                 )
-                audit(
+                audit_chain.append(
                     actor,
                     "medication.import",
                     patient=patient,
@@ -634,7 +636,7 @@ def do_import_fhir(
                         "note": f"Imported from FHIR: {item.text}"[:300],
                     },
                 )
-                audit(
+                audit_chain.append(
                     actor,
                     "condition.import",
                     patient=patient,
@@ -647,7 +649,7 @@ def do_import_fhir(
             bundle_uuid = uuid.UUID(str(bundle_id)) if bundle_id else None
         except ValueError:
             bundle_uuid = None
-        audit(
+        audit_chain.append(
             actor,
             "fhir.import",
             patient=patient,

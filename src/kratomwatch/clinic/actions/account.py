@@ -24,8 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.admin import account_link
-from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.audit_chain import storable_ip
 from kratomwatch.clinic.models import PasswordResetRequest, User
 
@@ -78,7 +78,7 @@ def do_request_password_reset(email: str, *, ip: str | None = None) -> bool:
         if already >= PER_ADDRESS:
             return True
         for user in reset_accounts(email):
-            audit(
+            audit_chain.append(
                 user, "password.reset_requested", object_type="user", object_uuid=user.uuid, ip=ip
             )
             transaction.on_commit(lambda user=user: _send_reset_link(user))  # type: ignore[misc]
@@ -90,5 +90,5 @@ def do_reset_password(*, form: SetPasswordForm, ip: str | None = None) -> User:
     with transaction.atomic():
         user = form.save()
         assert isinstance(user, User)
-        audit(user, "password.reset", object_type="user", object_uuid=user.uuid, ip=ip)
+        audit_chain.append(user, "password.reset", object_type="user", object_uuid=user.uuid, ip=ip)
     return user

@@ -34,8 +34,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.access import INVITABLE_ROLES
-from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.models import CareTeamMembership, Clinic, PatientProfile, Role, Sex, User
 
 logger = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def _open_account(
                     year_of_birth=year_of_birth,
                     sex=sex,
                 )
-            audit(
+            audit_chain.append(
                 admin,
                 "user.invite",
                 patient=patient,
@@ -238,7 +238,7 @@ def _open_account(
             if patient is not None:
                 for clinician in clinicians:
                     CareTeamMembership.objects.create(patient=patient, clinician=clinician)
-                    audit(
+                    audit_chain.append(
                         admin,
                         "careteam.add",
                         patient=patient,
@@ -265,7 +265,7 @@ def do_reinvite_user(*, admin: User, user: User, ip: str | None = None) -> Invit
     with transaction.atomic():
         user.set_unusable_password()
         user.save(update_fields=["password", "modified"])
-        audit(admin, "user.reinvite", object_type="user", object_uuid=user.uuid, ip=ip)
+        audit_chain.append(admin, "user.reinvite", object_type="user", object_uuid=user.uuid, ip=ip)
         invitation = Invitation(user=user, url=invitation_url(user))
         transaction.on_commit(lambda: _send_invitation(invitation))
     return invitation
@@ -276,7 +276,9 @@ def do_accept_invitation(*, form: SetPasswordForm, ip: str | None = None) -> Use
     with transaction.atomic():
         user = form.save()
         assert isinstance(user, User)
-        audit(user, "user.accept_invitation", object_type="user", object_uuid=user.uuid, ip=ip)
+        audit_chain.append(
+            user, "user.accept_invitation", object_type="user", object_uuid=user.uuid, ip=ip
+        )
     return user
 
 
@@ -289,7 +291,7 @@ def do_add_to_care_team(
         _, created = CareTeamMembership.objects.get_or_create(patient=patient, clinician=clinician)
         if not created:
             raise AdminError(f"{_name(clinician)} is already on the care team.")
-        audit(
+        audit_chain.append(
             admin,
             "careteam.add",
             patient=patient,
@@ -315,7 +317,7 @@ def do_remove_from_care_team(
                 "add another clinician first."
             )
         membership.delete()
-        audit(
+        audit_chain.append(
             admin,
             "careteam.remove",
             patient=patient,
@@ -341,7 +343,7 @@ def do_set_active(
     with transaction.atomic():
         user.is_active = active
         user.save(update_fields=["is_active", "modified"])
-        audit(
+        audit_chain.append(
             admin,
             "user.reactivate" if active else "user.deactivate",
             object_type="user",
@@ -373,7 +375,7 @@ def do_set_clinic_settings(
             return False
         clinic.require_two_factor = require_two_factor
         clinic.save(update_fields=["require_two_factor", "modified"])
-        audit(
+        audit_chain.append(
             admin,
             "clinic.require_two_factor" if require_two_factor else "clinic.allow_password_only",
             object_type="clinic",

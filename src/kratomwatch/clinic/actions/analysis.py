@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.analysis_app import DoseResponseView
 from kratomwatch.clinic.models import AnalysisRelease, PatientProfile, User
 
@@ -31,7 +31,7 @@ def do_release_analysis(
             last_day=view.last,
             lines=list(lines),
         )
-        audit(
+        audit_chain.append(
             clinician,
             "analysis.release",
             patient=patient,

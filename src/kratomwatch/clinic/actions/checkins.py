@@ -12,7 +12,7 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.doses import do_record_dose
 from kratomwatch.clinic.models import (
     CheckIn,
@@ -108,7 +108,7 @@ def do_submit_checkin(
                 report.save(update_fields=["checkin", "modified"])
             for sid in red_flags:
                 _red_flag_report(patient, key, sid, labels, now, checkin)
-            audit(
+            audit_chain.append(
                 user,
                 "checkin.create",
                 patient=patient,
@@ -167,7 +167,7 @@ def do_report_red_flags(
         for sid in dict.fromkeys(symptoms):
             report, created = _red_flag_report(patient, key, sid, labels, now)
             if created:
-                audit(
+                audit_chain.append(
                     user,
                     "symptom.red_flag",
                     patient=patient,
@@ -193,7 +193,7 @@ def do_submit_questionnaire(
     try:
         with transaction.atomic():
             response = _response(patient, user, instrument, answers, timezone.now(), key)
-            audit(
+            audit_chain.append(
                 user,
                 "response.create",
                 patient=patient,

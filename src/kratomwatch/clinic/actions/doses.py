@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     CheckIn,
     DoseEntry,
@@ -93,7 +93,7 @@ def do_record_dose(
     try:
         with transaction.atomic():
             entry.save(force_insert=True)
-            audit(
+            audit_chain.append(
                 entered_by,
                 "dose.create",
                 patient=patient,

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     CheckIn,
     ClinicalNote,
@@ -38,7 +38,7 @@ def do_request_deletion(
         if open_request is not None:
             return open_request
         request = DeletionRequest.objects.create(patient=patient, reason=reason)
-        audit(
+        audit_chain.append(
             user,
             "deletion.request",
             patient=patient,
@@ -104,7 +104,7 @@ def do_handle_deletion(request: DeletionRequest, admin: User) -> DeletionRequest
         request.handled_by = admin
         request.handled_at = timezone.now()
         request.save()
-        audit(
+        audit_chain.append(
             admin,
             f"deletion.{request.status}",
             patient=patient,
@@ -150,7 +150,7 @@ def purge_expired(today: date | None = None) -> int:
             _erase_clinical(request.patient)
             request.status = DeletionRequest.Status.DONE
             request.save(update_fields=["status", "modified"])
-            audit(
+            audit_chain.append(
                 None,
                 "deletion.done",
                 patient=request.patient,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     Finding,
     FindingStatus,
@@ -49,7 +49,7 @@ def _move(finding: Finding, to: FindingStatus, user: User, reason: str, ip: str 
         setattr(finding, f"{prefix}_at", timezone.now())
         setattr(finding, f"{prefix}_reason", reason)
         finding.save()
-        audit(
+        audit_chain.append(
             user,
             action,
             patient=finding.patient,

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     PatientProfile,
     Plan,
@@ -53,7 +53,7 @@ def do_save_plan(
                 QuestionnaireSchedule.objects.filter(
                     patient=patient, instrument_id=instrument, active=True
                 ).update(active=False)
-        audit(
+        audit_chain.append(
             author, "plan.create", patient=patient, object_type="plan", object_uuid=plan.uuid, ip=ip
         )
     return plan

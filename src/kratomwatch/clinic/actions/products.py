@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     PatientProfile,
     Product,
@@ -23,7 +23,7 @@ def do_add_product(
     try:
         with transaction.atomic():
             product.save()
-            audit(
+            audit_chain.append(
                 user,
                 "product.create",
                 patient=patient,

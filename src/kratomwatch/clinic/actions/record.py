@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     ClinicalNote,
     MedicationStatement,
@@ -29,7 +29,7 @@ def do_add_medication(
             ingredient=",".join(match.ids) if isinstance(match, Match) else "",
             started_on=timezone.localdate(),
         )
-        audit(
+        audit_chain.append(
             user,
             "medication.create",
             patient=patient,
@@ -44,7 +44,7 @@ def do_stop_medication(*, med: MedicationStatement, user: User, ip: str | None =
     with transaction.atomic():
         med.stopped_on = timezone.localdate()
         med.save(update_fields=["stopped_on", "modified"])
-        audit(
+        audit_chain.append(
             user,
             "medication.stop",
             patient=med.patient,
@@ -61,7 +61,7 @@ def do_set_condition(
         condition, _ = PatientCondition.objects.update_or_create(
             patient=patient, code=code, defaults={"active": active}
         )
-        audit(
+        audit_chain.append(
             user,
             "condition.set" if active else "condition.remove",
             patient=patient,
@@ -80,7 +80,7 @@ def do_set_pharmacogenomic(
         result = PharmacogenomicResult.objects.create(
             patient=patient, gene=gene, phenotype=phenotype, tested_on=timezone.localdate()
         )
-        audit(
+        audit_chain.append(
             user,
             "pharmacogenomics.set",
             patient=patient,
@@ -96,7 +96,7 @@ def do_add_note(
 ) -> ClinicalNote:
     with transaction.atomic():
         note = ClinicalNote.objects.create(patient=patient, author=user, text=text)
-        audit(
+        audit_chain.append(
             user, "note.create", patient=patient, object_type="note", object_uuid=note.uuid, ip=ip
         )
     return note

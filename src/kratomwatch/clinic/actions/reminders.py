@@ -6,7 +6,7 @@ from datetime import time
 
 from django.db import transaction
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     PatientProfile,
     User,
@@ -20,7 +20,7 @@ def do_set_reminder(*, patient: PatientProfile, user: User, at: time | None, ema
         if email and email != user.email:
             user.email = email
             user.save(update_fields=["email", "modified"])
-        audit(
+        audit_chain.append(
             user,
             "reminder.update",
             patient=patient,

@@ -11,7 +11,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.analysis_app import trial_analysis
 from kratomwatch.clinic.models import NofOneTrial, PatientProfile, TrialDay, TrialStatus, User
 from kratomwatch.domain.analysis import TrialSchedule
@@ -51,7 +51,7 @@ def do_create_trial(
             seed=schedule.seed,
             schedule=schedule.to_dict(),
         )
-        audit(
+        audit_chain.append(
             clinician,
             "nof1.create",
             patient=patient,
@@ -87,7 +87,7 @@ def do_sync_trial_status(trial: NofOneTrial, today: date | None = None) -> NofOn
             locked.result = trial_analysis(locked, locked.end_date).to_dict()
             fields.append("result")
         locked.save(update_fields=fields)
-        audit(
+        audit_chain.append(
             None,
             "nof1.complete" if new == TrialStatus.COMPLETED else "nof1.start",
             patient=locked.patient,
@@ -132,7 +132,7 @@ def do_stop_trial(
                 "modified",
             ]
         )
-        audit(
+        audit_chain.append(
             clinician,
             "nof1.stop",
             patient=locked.patient,
@@ -174,7 +174,7 @@ def do_record_trial_day(
                 existing.recorded_by = user
                 existing.save(update_fields=["followed", "recorded_by", "modified"])
                 record = existing
-            audit(
+            audit_chain.append(
                 user,
                 "nof1.day",
                 patient=trial.patient,

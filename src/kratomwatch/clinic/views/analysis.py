@@ -17,9 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from kratomwatch.clinic import access
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.actions.analysis import do_release_analysis
-from kratomwatch.clinic.actions.audit import audit
 from kratomwatch.clinic.analysis_app import (
     WINDOW_DAYS,
     DoseResponseView,
@@ -115,7 +114,7 @@ def _clinician_rows(view: DoseResponseView) -> dict[str, Any]:
 def patient_dose_response(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = user_of(request)
     patient = access.patient_for(user, patient_uuid)
-    audit(
+    audit_chain.append(
         user,
         "analysis.view",
         patient=patient,

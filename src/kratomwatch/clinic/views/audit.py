@@ -12,8 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from kratomwatch.clinic import access
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.models import PatientProfile, User
 
 SELF_AUDITED = {"patient_detail", "visit_report", "visit_report_pdf"}
@@ -37,7 +36,7 @@ class AuditPatientViews:
             if isinstance(user, User) and user.is_authenticated and access.views_are_audited(user):
                 patient = PatientProfile.objects.filter(uuid=match.kwargs["patient_uuid"]).first()
                 if patient is not None:
-                    audit(
+                    audit_chain.append(
                         user,
                         "patient.view",
                         patient=patient,

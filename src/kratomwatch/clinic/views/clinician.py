@@ -13,8 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kratomwatch.clinic import access
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.actions.plans import do_save_plan
 from kratomwatch.clinic.actions.record import (
     do_add_medication,
@@ -50,7 +49,7 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = user_of(request)
     patient = access.patient_for(user, patient_uuid)
     screen_now_if_due(PatientProfile.objects.filter(pk=patient.pk))  # findings shown are current
-    audit(
+    audit_chain.append(
         user,
         "patient.view",
         patient=patient,
@@ -68,7 +67,6 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         ConditionCode,
         Gene,
     )
-
 
     context = {
         **timeline_context(patient),

@@ -174,10 +174,10 @@ def my_data_csv(request: HttpRequest) -> HttpResponse:
 @access.role_required(Role.PATIENT)
 def my_data_pdf(request: HttpRequest) -> HttpResponse:
     user, patient = patient_of(request)
-    from kratomwatch.clinic.actions.audit import audit
+    from kratomwatch.clinic import audit_chain
     from kratomwatch.clinic.exports import patient_pdf
 
-    audit(
+    audit_chain.append(
         user,
         "patient.export_pdf",
         patient=patient,

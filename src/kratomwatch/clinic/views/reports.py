@@ -9,8 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from kratomwatch.clinic import access
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.charts import describe, trend_svg
 from kratomwatch.clinic.models import PatientProfile, Role, User
 from kratomwatch.clinic.report import FOOTER, VisitReport, build_report, report_pdf
@@ -20,7 +19,7 @@ from kratomwatch.clinic.views.common import client_ip, user_of
 def _report(request: HttpRequest, patient_uuid: str, action: str) -> VisitReport:
     user: User = user_of(request)
     patient: PatientProfile = access.patient_for(user, patient_uuid)
-    audit(
+    audit_chain.append(
         user,
         action,
         patient=patient,

@@ -21,8 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kratomwatch.clinic import access
-from kratomwatch.clinic.actions.audit import audit
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.actions.trials import (
     ACTIVE,
     TrialError,
@@ -248,7 +247,7 @@ def _clinician_trial(user: User, patient_uuid: str, trial_uuid: str) -> NofOneTr
 def trial_detail(request: HttpRequest, patient_uuid: str, trial_uuid: str) -> HttpResponse:
     user = user_of(request)
     trial = do_sync_trial_status(_clinician_trial(user, patient_uuid, trial_uuid))
-    audit(
+    audit_chain.append(
         user,
         "nof1.view",
         patient=trial.patient,
