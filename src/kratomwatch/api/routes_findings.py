@@ -14,11 +14,11 @@ from kratomwatch.clinic.actions.screening import screen_now_if_due
 from kratomwatch.clinic.models import Finding, PatientProfile
 from kratomwatch.domain.text import is_blank
 
-from .auth import read_auth, write_auth
+from .auth import read_auth, user_of, write_auth
 from .idempotency import idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
-from .routes_patients import ERRORS, _user
+from .routes_patients import ERRORS
 from .schemas import AcknowledgeIn, FindingOut, FindingPage
 
 router = Router(tags=["findings"])
@@ -34,7 +34,7 @@ def list_findings(
 
     A record still waiting in the screening queue is screened first, so the answer is current.
     """
-    findings = access.findings_of(_user(request), patient_uuid)
+    findings = access.findings_of(user_of(request), patient_uuid)
     screen_now_if_due(PatientProfile.objects.filter(uuid=patient_uuid))
     return page_of(request, findings, cursor, limit)
 
@@ -55,7 +55,7 @@ def acknowledge_finding(
     ),
 ) -> Any:
     """Open -> acknowledged, with the reason kept on the finding (409 if not open)."""
-    user = _user(request)
+    user = user_of(request)
     finding = access.care_team_finding(user, finding_uuid)
     reason = payload.reason.strip()
 

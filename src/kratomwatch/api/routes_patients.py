@@ -12,12 +12,12 @@ from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.doses import do_record_dose
-from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, User
+from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product
 from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
-from .auth import read_auth, write_auth
+from .auth import read_auth, user_of, write_auth
 from .idempotency import idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
@@ -25,12 +25,6 @@ from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, Problem
 
 router = Router(tags=["patients"])
 ERRORS: dict[int, Any] = {s: ProblemOut for s in (400, 401, 403, 404, 409, 422, 429)}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def dose_out(entry: DoseEntry) -> dict[str, Any]:
@@ -57,12 +51,12 @@ def list_patients(
     request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Clinicians: the patients on their care teams. Patients: themselves."""
-    return page_of(request, access.visible_patients(_user(request)), cursor, limit)
+    return page_of(request, access.visible_patients(user_of(request)), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}", response={200: PatientOut, **ERRORS}, auth=read_auth)
 def get_patient(request: HttpRequest, patient_uuid: UUID) -> PatientProfile:
-    return access.patient_for(_user(request), patient_uuid)
+    return access.patient_for(user_of(request), patient_uuid)
 
 
 @router.get(
@@ -71,7 +65,7 @@ def get_patient(request: HttpRequest, patient_uuid: UUID) -> PatientProfile:
 def list_products(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
-    patient = access.patient_for(_user(request), patient_uuid)
+    patient = access.patient_for(user_of(request), patient_uuid)
     return page_of(request, patient.products.all(), cursor, limit)
 
 
@@ -80,7 +74,7 @@ def list_doses(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Doses in the order they were recorded (by ``created``)."""
-    patient = access.patient_for(_user(request), patient_uuid)
+    patient = access.patient_for(user_of(request), patient_uuid)
     return page_of(request, patient.doses.select_related("product"), cursor, limit, dose_out)
 
 
@@ -100,7 +94,7 @@ def record_dose(
     ),
 ) -> Status:
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
-    user = _user(request)
+    user = user_of(request)
     patient, product = access.product_for_dose(user, patient_uuid, payload.product)  # 404, 403
     stored_key = idempotency_key(key)  # 400 without a valid key
     if product is None:

@@ -24,11 +24,11 @@ from kratomwatch.domain.questionnaires import (
     urgent_symptoms,
 )
 
-from .auth import read_auth, write_auth
+from .auth import read_auth, user_of, write_auth
 from .idempotency import idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
-from .routes_patients import ERRORS, _user
+from .routes_patients import ERRORS
 from .schemas import (
     CheckInPage,
     PlanPage,
@@ -96,7 +96,7 @@ def plan_out(p: Plan) -> dict[str, Any]:
 def list_checkins(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
-    patient = access.patient_for(_user(request), patient_uuid)
+    patient = access.patient_for(user_of(request), patient_uuid)
     return page_of(request, patient.checkins.all(), cursor, limit, checkin_out)
 
 
@@ -106,7 +106,7 @@ def list_checkins(
 def list_responses(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
-    patient = access.patient_for(_user(request), patient_uuid)
+    patient = access.patient_for(user_of(request), patient_uuid)
     return page_of(request, patient.responses.all(), cursor, limit, response_out)
 
 
@@ -126,7 +126,7 @@ def record_response(
     ),
 ) -> Status:
     """A patient records their answers to a questionnaire (scored by the clinical core)."""
-    user = _user(request)
+    user = user_of(request)
     patient = access.own_record(user, patient_uuid)  # 404, 403
     stored_key = idempotency_key(key)
     try:
@@ -202,7 +202,7 @@ def record_response(
 def list_symptoms(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
-    patient = access.patient_for(_user(request), patient_uuid)
+    patient = access.patient_for(user_of(request), patient_uuid)
     return page_of(request, patient.symptoms.all(), cursor, limit)
 
 
@@ -211,5 +211,5 @@ def list_plans(
     request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
 ) -> dict[str, Any]:
     """Every version of the patient's plan; ``active`` marks the one in effect."""
-    patient = access.patient_for(_user(request), patient_uuid)
+    patient = access.patient_for(user_of(request), patient_uuid)
     return page_of(request, patient.plans.all(), cursor, limit, plan_out)
