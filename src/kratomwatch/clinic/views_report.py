@@ -13,7 +13,8 @@ from . import access
 from .actions import audit
 from .charts import describe, trend_svg
 from .models import PatientProfile, Role, User
-from .report import FOOTER, VisitReport, build_report, report_pdf
+from .reports.visit import FOOTER, VisitReport, build_report
+from .reports.visit_pdf import report_pdf
 from .views import _user, client_ip
 
 
