@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Min
 from django.utils import timezone
 
 from kratomwatch.domain.questionnaires import (
@@ -331,19 +332,31 @@ def _instrument(instrument_id: str) -> tuple[Any, str]:
 
 def _scores(patient: PatientProfile, first: date) -> list[ScoreLine]:
     """Every questionnaire the clinician's patient page lists (the daily ratings included):
-    its latest score and change; and those scheduled but not answered yet."""
-    by_instrument: dict[str, list[Any]] = {}
-    for r in patient.responses.order_by("taken_at"):
-        by_instrument.setdefault(r.instrument_id, []).append(r)
+    its latest score and change; and those scheduled but not answered yet.
+
+    Only the two responses compared are read for each questionnaire, not its whole history
+    (a year of daily ratings is 365 rows)."""
+    answered = [
+        row["instrument_id"]
+        for row in patient.responses.order_by()
+        .values("instrument_id")
+        .annotate(since=Min("taken_at"))
+        .order_by("since")
+    ]
     lines = []
     for schedule in patient.questionnaire_schedules.filter(active=True):
-        if schedule.instrument_id not in by_instrument:
+        if schedule.instrument_id not in answered:
             _, name = _instrument(schedule.instrument_id)
             every = plural(schedule.every_days, "day")
             text = f"{name}: scheduled every {every}; not answered yet."
             lines.append(ScoreLine(name, text, None, None))
-    for responses in by_instrument.values():
-        latest = responses[-1]
+    for instrument_id in answered:
+        responses = patient.responses.filter(instrument_id=instrument_id).order_by("taken_at", "pk")
+        latest = responses.last()
+        if latest is None:  # deleted since the list above was read
+            continue
+        # The first in the period: the latest is in the period whenever any response is.
+        baseline = responses.filter(taken_at__date__gte=first).first()
         instrument, name = _instrument(latest.instrument_id)
         taken = timezone.localtime(latest.taken_at).date()
         band = (latest.scores or {}).get("band")
@@ -352,10 +365,9 @@ def _scores(patient: PatientProfile, first: date) -> list[ScoreLine]:
         flags = (latest.scores or {}).get("flags") or []
         if flags:
             text += "; flagged: " + ", ".join(str(f).replace("_", " ") for f in flags)
-        in_period = [r for r in responses if timezone.localtime(r.taken_at).date() >= first]
         change = None
-        if len(in_period) >= 2:
-            change = _change(instrument, in_period[0], latest)
+        if baseline is not None and baseline.pk != latest.pk:
+            change = _change(instrument, baseline, latest)
         lines.append(ScoreLine(name, text + ".", band, change))
     lines.sort(key=lambda s: s.instrument.lower())
     return lines

@@ -238,8 +238,7 @@ def _page_one(report: VisitReport) -> tuple[Figure, int]:
     the findings take the room the timeline leaves, so the most severe are on this page."""
     # The timeline is the clinic's standard chart, drawn on the A4 page itself and moved
     # into its band, so that it stays vector graphics in the PDF.
-    fig = trend_figure(report.series, width=A4[0], height=A4[1])
-    fig.set_layout_engine("none")
+    fig = trend_figure(report.series, width=A4[0], height=A4[1], constrained=False)
     sheet = _Sheet(fig)
     sheet.write(sheet.wrap(f"Visit report: {report.patient_name}", 15, "bold"), 15, weight="bold")
     sheet.y += 0.02
