@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from kratomwatch.clinic.exports import patient_pdf
 from kratomwatch.clinic.models import MedicationStatement, Product
 from kratomwatch.clinic.pdf_text import REPLACEMENT, drawable
-from kratomwatch.clinic.report import build_report, report_pdf
+from kratomwatch.clinic.reports.visit import build_report
+from kratomwatch.clinic.reports.visit_pdf import report_pdf
 
 from .conftest import Triangle
 from .test_visit_report import visit_record

@@ -31,13 +31,8 @@ from kratomwatch.clinic.models import (
     Product,
     QuestionnaireResponse,
 )
-from kratomwatch.clinic.report import (
-    FOOTER_ZONE,
-    MARGIN,
-    build_report,
-    report_figures,
-    report_pdf,
-)
+from kratomwatch.clinic.reports.visit import build_report
+from kratomwatch.clinic.reports.visit_pdf import FOOTER_ZONE, MARGIN, report_figures, report_pdf
 from kratomwatch.domain.conditions import ConditionCode
 from kratomwatch.domain.questionnaires import get_instrument, score
 from kratomwatch.synthetic.seed import seed_demo_clinic

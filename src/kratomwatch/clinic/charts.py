@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.dates import DateFormatter, date2num  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -38,14 +39,38 @@ def _points(days: Sequence[date], values: Sequence[float | None]) -> tuple[list[
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _bars(
+    days: Sequence[date], values: Sequence[float], *, width: float, color: str, label: str
+) -> PolyCollection:
+    """One bar a day, centred on the day, as a single collection. It draws what ``Axes.bar``
+    draws, but ``bar`` adds each bar as a patch and updates the data limits for each: for 84
+    days, 25 of the 41 ms that building the whole chart took."""
+    half = width / 2
+    return PolyCollection(
+        [
+            [(x - half, 0), (x - half, v), (x + half, v), (x + half, 0)]
+            for x, v in zip(date2num(days), values, strict=True)
+        ],
+        facecolors=color,
+        edgecolors="none",
+        label=label,
+    )
+
+
 #: At most this many dates under the chart, each written in full ("7 Dec").
 DATE_TICKS = 7
 
 
-def trend_figure(series: Series, *, width: float = 7.0, height: float = 3.6) -> Figure:
+def trend_figure(
+    series: Series, *, width: float = 7.0, height: float = 3.6, constrained: bool = True
+) -> Figure:
     """Pain and interference above, daily dose below. Each legend sits above its panel, never
-    over the data, and every date on the axis is written as day and month."""
-    fig = Figure(figsize=(width, height), layout="constrained")
+    over the data, and every date on the axis is written as day and month.
+
+    With ``constrained=False`` the figure has no layout engine and the caller places the two
+    axes itself (the visit report does). A figure that had one, even one turned off later with
+    ``set_layout_engine("none")``, is drawn twice each time it is saved, once for the layout."""
+    fig = Figure(figsize=(width, height), layout="constrained" if constrained else None)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     for values, colour, label, style in (
         (series.pain, PAIN, "Pain (0-10)", "-"),
@@ -57,7 +82,7 @@ def trend_figure(series: Series, *, width: float = 7.0, height: float = 3.6) -> 
     top.set_ylabel("0-10")
     top.grid(alpha=0.3)
     x, y = _points(series.days, series.dose_g)
-    bottom.bar(x, y, color=DOSE, width=0.8, label="Leaf-equivalent g / day")
+    bottom.add_collection(_bars(x, y, width=0.8, color=DOSE, label="Leaf-equivalent g / day"))
     bottom.set_ylim(0, max(y, default=0) * 1.1 or 1)  # no negative grams, even with no bar
     bottom.set_ylabel("g / day")
     bottom.grid(alpha=0.3, axis="y")

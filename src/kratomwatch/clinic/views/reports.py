@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET
 from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.charts import describe, trend_svg
 from kratomwatch.clinic.models import PatientProfile, Role, User
-from kratomwatch.clinic.report import FOOTER, VisitReport, build_report, report_pdf
+from kratomwatch.clinic.reports.visit import FOOTER, VisitReport, build_report
+from kratomwatch.clinic.reports.visit_pdf import report_pdf
 from kratomwatch.clinic.views.common import client_ip, user_of
 
 
