@@ -8,18 +8,30 @@ classes, plus combination products. It is validated against
 :func:`recognize` turns one entry of a medication list into a :class:`Match` (one or more
 substances) or a :class:`NotRecognized` with close suggestions. Matching is exact on a
 normalised form of the text; fuzzy similarity is only ever used for suggestions, never
-to match. Normalisation:
+to match. An entry is read as prescriptions are written:
 
-* case, accents and apostrophes are folded; other punctuation separates words;
-* if the whole text is not a known name, these are removed step by step, looking the
-  text up again after each step: strengths and units ("10 mg", "5/325", "25mcg/hr");
-  dose forms, routes and release modifiers ("tablets", "patch", "ER", "XR", "extra
-  strength"); directions ("TID", "twice daily", "for pain ..."); salts ("HCl",
-  "sodium", "succinate");
-* text in parentheses is also tried on its own and without the parentheses;
-* "A/B", "A + B", "A and B", "A with B", "A-B" is matched as a combination only when
-  every part is recognised (an unrecognised part means nothing is matched, so that no
-  ingredient is silently dropped).
+* case, accents and apostrophes are folded; other punctuation separates words; "#3" is
+  "No. 3" and "w/" is "with";
+* the longest known name the entry starts with is taken when everything after it is
+  strengths and units ("10 mg", "5/325", "25mcg/hr"), dose forms, routes and release
+  modifiers ("tablets", "patch", "ER"), directions ("1-2 tabs q6h prn", "twice daily") or
+  salts ("HCl"), so "Tylenol #3 1 tab q4h" is Tylenol with codeine, not Tylenol;
+* otherwise those words are removed step by step, looking the text up again after each step;
+  a number is a strength only with a unit or none ("3TC" is a name);
+* what a medicine is for is removed only after "for", "prn" or "as needed", and only
+  indication words ("for nerve pain", "prn anxiety"): a name after "for" is kept;
+* several names ("A/B", "A + B", "A 5 mg and B", "A for pain, B q6h") are read left to
+  right, each the longest known name at its place (so "Nurofen Plus" is not cut at its
+  connector), and the entry is matched only when every part is a known name or strength,
+  form or direction: an unreadable part means nothing is matched, so that no ingredient is
+  silently dropped;
+* text in brackets is also tried without the brackets, and alone only when what is outside
+  names one thing ("Zubsolv (buprenorphine/naloxone)").
+
+The route the entry names (:func:`route_of`: a cream, eye drops, an inhaler, a patch) is
+kept on the match; a substance whose official source calls its systemic exposure negligible
+by that route (``local_routes`` in the data) is recognized and not screened for
+interactions.
 
 Pure Python: no Django imports.
 
@@ -46,6 +58,7 @@ import yaml
 
 __all__ = [
     "MAX_QUERY_LENGTH",
+    "Route",
     "Combination",
     "InvalidQueryError",
     "Knowledge",
@@ -60,10 +73,14 @@ __all__ = [
     "load_knowledge",
     "normalize_name",
     "recognize",
+    "route_of",
     "substances_in_class",
 ]
 
 MatchKind = Literal["generic", "brand", "synonym", "misspelling", "combination"]
+#: Where a product is used, as written in the entry ("cream", "eye drops", "inhaler").
+#: None: taken by mouth or not said, which is screened as systemic.
+Route = Literal["skin", "eye", "ear", "nasal", "inhaled", "transdermal"]
 
 #: Longest accepted query, in characters (a medication-list line, not a document).
 MAX_QUERY_LENGTH = 300
@@ -109,9 +126,16 @@ class Substance:
     classes: frozenset[str]
     atc: tuple[str, ...] = ()
     notes: str | None = None
+    #: Routes with negligible systemic exposure (skin, eye, ear, nasal, inhaled), each with
+    #: the source that says so: in these routes the substance is not screened for
+    #: interactions.
+    local_routes: Mapping[str, Source] = field(default_factory=dict)
 
     def in_class(self, class_id: str) -> bool:
         return class_id in self.classes
+
+    def acts_locally(self, route: Route | None) -> bool:
+        return route is not None and route in self.local_routes
 
 
 @dataclass(frozen=True)
@@ -131,6 +155,7 @@ class Match:
     substances: tuple[Substance, ...]
     matched_as: MatchKind
     matched_name: str = ""  # the known name that matched, as written in the data
+    route: Route | None = None  # as written in the entry; None: by mouth or not said
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -172,7 +197,10 @@ _SEPARATOR_TOKENS = frozenset("/+&,;-")
 _CONNECTOR_WORDS = frozenset({"and", "with", "plus"})
 _APOSTROPHES_RE = re.compile(r"['\u2018\u2019`\u00b4]")
 
-_NUMBER_RE = re.compile(r"^\d+[a-z]*$")  # 10, 20mg, 24h, 2x
+# 10, 20mg, 24h, 2x: a number with a unit, never a name that starts with one ("3TC")
+_NUMBER_RE = re.compile(
+    r"^\d+(?:mg|mgs|mcg|mcgs|ug|g|gm|ml|mls|l|iu|meq|mmol|h|hr|hrs|x|d|am|pm|st|nd|rd|th|k)?$"
+)
 _DIRECTION_RE = re.compile(r"^(q\d+[a-z]*|x\d+)$")  # q6h, q4, x2
 
 _UNITS = frozenset(
@@ -195,7 +223,9 @@ _FORMS = frozenset(
     "release released modified immediate controlled sustained prolonged long short "
     "acting rapid fast quick dissolve dissolving generic brand otc rx usp bp po pr mlt "
     "zmt soltab solutab retard extra strength maximum regular junior childrens children "
-    "infant infants kids pediatric paediatric adult adults gummy gummies".split()
+    "infant infants kids pediatric paediatric adult adults gummy gummies shampoo wash scalp "
+    "skin topically paste otic intranasal nose nostril nostrils nebule nebules diskus "
+    "respimat turbuhaler ellipta evohaler accuhaler eyes ears".split()
 )
 _DIRECTIONS = frozenset(
     "take takes taking use apply inject inhale insert one two three four half whole "
@@ -206,6 +236,21 @@ _DIRECTIONS = frozenset(
     "thursday friday saturday sunday weekdays alternate".split()
 )
 _NIGHT_AFTER = frozenset({"at", "every", "each", "per", "a"})  # "at night" is a direction
+#: What a medicine is taken for, written after "for", "prn" or "as needed" ("prn pain",
+#: "for sleep"). Dropped only there, and only these words: a name after "for" is never
+#: dropped, so "paracetamol for pain and oxycodone" keeps its oxycodone.
+_INDICATIONS = frozenset(
+    "pain pains ache aches aching breakthrough severe moderate mild acute chronic back neck "
+    "nerve joint joints muscle muscles knee knees hip shoulder period periods menstrual "
+    "headache headaches migraine migraines anxiety anxious panic attack attacks agitation "
+    "sleep sleeping insomnia nausea vomiting sickness cough coughing itch itching itchy "
+    "allergy allergies hayfever hay fever cold colds flu spasm spasms cramp cramps cramping "
+    "heartburn reflux indigestion acid stomach constipation diarrhea diarrhoea "
+    "inflammation swelling arthritis gout mood depression nerves stress restless legs bp "
+    "blood pressure cholesterol sugar diabetes thyroid asthma wheeze wheezing breathing "
+    "infection seizures withdrawal symptoms symptom relief".split()
+)
+_INDICATION_START = frozenset({"for", "prn"})
 _SALTS = frozenset(
     "hydrochloride hcl dihydrochloride hydrobromide hbr sodium disodium potassium "
     "dipotassium calcium magnesium succinate tartrate bitartrate besylate besilate "
@@ -227,8 +272,18 @@ def _fold(text: str) -> str:
     return _APOSTROPHES_RE.sub("", folded)
 
 
+_NUMBER_SIGN_RE = re.compile(r"#\s*(?=\d)")  # "Tylenol #3" is "Tylenol No. 3"
+
+
 def _tokens(text: str) -> list[str]:
-    return _TOKEN_RE.findall(_fold(text))
+    found: list[str] = _TOKEN_RE.findall(_NUMBER_SIGN_RE.sub(" no ", _fold(text)))
+    tokens: list[str] = []
+    for word in found:
+        if word == "/" and tokens and tokens[-1] == "w":  # "w/ codeine", "Tylenol w/codeine"
+            tokens[-1] = "with"
+        else:
+            tokens.append(word)
+    return tokens
 
 
 def _key(tokens: Iterable[str]) -> str:
@@ -248,9 +303,40 @@ def _drop_forms(tokens: list[str]) -> list[str]:
     return [t for t in tokens if t not in _FORMS]
 
 
+def _drop_indications(tokens: list[str]) -> list[str]:
+    """Drop what a medicine is for, after "for", "prn" or "as needed": only indication words
+    (and directions, numbers and units among them) are dropped; "for" followed by anything
+    else is kept, so that the entry does not match and nothing after it is lost."""
+    kept: list[str] = []
+    after = False
+    for i, word in enumerate(tokens):
+        starts = word in _INDICATION_START or (
+            word == "needed" and i > 0 and tokens[i - 1] == "as"
+        )
+        if starts:
+            following = tokens[i + 1 : i + 2]
+            if word == "for" and not (following and following[0] in _INDICATIONS):
+                kept.append(word)
+                after = False
+                continue
+            after = True
+            if word != "for":
+                kept.append(word)  # "prn" and "needed" are directions, dropped later
+            continue
+        if after and (
+            word in _INDICATIONS
+            or word in _DIRECTIONS
+            or word in _UNITS
+            or _NUMBER_RE.match(word)
+        ):
+            continue
+        after = False
+        kept.append(word)
+    return kept
+
+
 def _drop_directions(tokens: list[str]) -> list[str]:
-    if "for" in tokens:  # "... for pain", "... for sleep"
-        tokens = tokens[: tokens.index("for")]
+    tokens = _drop_indications(tokens)
     tokens = [
         t
         for i, t in enumerate(tokens)
@@ -298,16 +384,6 @@ def _cleaned_key(tokens: list[str]) -> str:
 _PAREN_RE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 
 
-def _candidates(query: str) -> list[str]:
-    """The query, the query without bracketed text, then each bracketed text."""
-    found = [query]
-    inner = [m.group(1) for m in _PAREN_RE.finditer(query)]
-    if inner:
-        found.append(_PAREN_RE.sub(" ", query))
-        found.extend(inner)
-    return [c for c in found if c.strip()]
-
-
 def _check_query(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"medication name must be a string, not {type(text).__name__}")
@@ -319,6 +395,74 @@ def _check_query(text: str) -> str:
             f"medication name is too long ({len(query)} characters, at most {MAX_QUERY_LENGTH})"
         )
     return query
+
+
+_ROUTE_WORDS: Mapping[str, Route] = MappingProxyType(
+    {
+        **dict.fromkeys(("patch", "patches", "transdermal"), "transdermal"),
+        **dict.fromkeys(("eye", "eyes", "ophthalmic"), "eye"),
+        **dict.fromkeys(("ear", "ears", "otic"), "ear"),
+        **dict.fromkeys(("nasal", "nose", "intranasal", "nostril", "nostrils"), "nasal"),
+        **dict.fromkeys(
+            (
+                "inhaler",
+                "inhalers",
+                "inhalation",
+                "inhaled",
+                "puff",
+                "puffs",
+                "hfa",
+                "mdi",
+                "nebuliser",
+                "nebulizer",
+                "nebule",
+                "nebules",
+                "neb",
+                "diskus",
+                "respimat",
+                "turbuhaler",
+                "ellipta",
+                "evohaler",
+                "accuhaler",
+            ),
+            "inhaled",
+        ),
+        **dict.fromkeys(
+            (
+                "cream",
+                "creams",
+                "ointment",
+                "lotion",
+                "foam",
+                "shampoo",
+                "topical",
+                "topically",
+                "skin",
+                "scalp",
+                "paste",
+                "wash",
+                "gel",
+            ),
+            "skin",
+        ),
+    }
+)
+_SYSTEMIC_WORDS = frozenset("oral po mouth tablet tablets tab tabs capsule capsules".split())
+
+
+def route_of(text: str) -> Route | None:
+    """The route an entry names ("ketoconazole 2% cream" is on the skin), or None.
+
+    None when no route is named, when the entry also says it is taken by mouth ("oral gel"),
+    or when it names two different routes: those are screened as systemic.
+    """
+    tokens = _tokens(text)
+    if any(t in _SYSTEMIC_WORDS for t in tokens):
+        return None
+    routes = {_ROUTE_WORDS[t] for t in tokens if t in _ROUTE_WORDS}
+    if "transdermal" in routes and routes <= {"transdermal", "skin"}:
+        return "transdermal"  # a patch is a patch, whatever else the label says
+    return routes.pop() if len(routes) == 1 else None
 
 
 # --------------------------------------------------------------------------- knowledge
@@ -346,24 +490,90 @@ class Knowledge:
         """Recognise one medication-list entry (see the module docstring)."""
         query = _check_query(text)
         probes: list[str] = []
-        candidates = [_tokens(c) for c in _candidates(query)]
-        for tokens in candidates:
+        for tokens in self._readings(query):
             entry = self._lookup(tokens, probes)
             if entry is not None:
                 return self._match(text, entry.ids, entry.kind, entry.display)
-        for tokens in candidates:
-            parts = _split_parts(tokens)
-            if len(parts) < 2:
-                continue
-            entries = [self._lookup(part, probes) for part in parts]
-            if all(e is not None for e in entries):
-                found = [e for e in entries if e is not None]
+            found = self._parse(tokens, probes)
+            if found and len(found) == 1:
+                return self._match(text, found[0].ids, found[0].kind, found[0].display)
+            if found:
                 ids = tuple(dict.fromkeys(i for e in found for i in e.ids))
                 display = " + ".join(dict.fromkeys(e.display for e in found))
                 return self._match(text, ids, "combination", display)
         return NotRecognized(query=text, suggestions=self._suggest(probes))
 
+    @staticmethod
+    def _readings(query: str) -> list[list[str]]:
+        """The entry as written; without its bracketed text; and each bracketed text alone,
+        but only when what is outside the brackets names one thing ("Zubsolv
+        (buprenorphine/naloxone)"): never "A 5 mg, B (vitamin B6)" read as B alone."""
+        readings = [_tokens(query)]
+        inner = [m.group(1) for m in _PAREN_RE.finditer(query)]
+        if inner:
+            outer = _tokens(_PAREN_RE.sub(" ", query))
+            readings.append(outer)
+            if len(_split_parts(outer)) <= 1:
+                readings.extend(_tokens(i) for i in inner if i.strip())
+        return [r for r in readings if r]
+
+    def _parse(self, tokens: list[str], probes: list[str]) -> list[_Entry] | None:
+        """Several names in one entry ("A 5 mg and B", "A for pain, B q6h"), or None.
+
+        From left to right: the longest known name at this point (so that "Nurofen Plus"
+        or "Tylenol with Codeine" is not cut at its connector word), then what follows it up
+        to the next separator or connector must be strengths, forms, directions or salts. A
+        stretch that is none of these and no known name makes the whole entry unreadable:
+        nothing is ever dropped.
+        """
+        entries: list[_Entry] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            if tokens[i] in _SEPARATOR_TOKENS or tokens[i] in _CONNECTOR_WORDS:
+                i += 1
+                continue
+            stop = i
+            while stop < n and not (
+                tokens[stop] in _SEPARATOR_TOKENS or tokens[stop] in _CONNECTOR_WORDS
+            ):
+                stop += 1
+            name_end = next(
+                (
+                    j
+                    for j in range(n, i, -1)
+                    if tokens[j - 1] not in _SEPARATOR_TOKENS and _key(tokens[i:j]) in self._index
+                ),
+                None,
+            )
+            if name_end is not None:
+                entries.append(self._index[_key(tokens[i:name_end])])
+                i = name_end
+                rest_end = max(stop, i)
+                while rest_end < n and not (
+                    tokens[rest_end] in _SEPARATOR_TOKENS or tokens[rest_end] in _CONNECTOR_WORDS
+                ):
+                    rest_end += 1
+                if _cleaned_key(tokens[i:rest_end]):
+                    return None
+                i = rest_end
+                continue
+            chunk = tokens[i:stop]
+            if _cleaned_key(chunk):
+                entry = self._lookup(chunk, probes)
+                if entry is None:
+                    return None
+                entries.append(entry)
+            i = stop
+        return entries
+
     def _lookup(self, tokens: list[str], probes: list[str]) -> _Entry | None:
+        # The longest known name the entry starts with, when all that follows it is
+        # strengths, forms, directions and salts: "Tylenol #3 1 tab q4h" is Tylenol #3
+        # (with codeine), not Tylenol with its number dropped as a strength.
+        for end in range(len(tokens), 0, -1):
+            entry = self._index.get(_key(tokens[:end]))
+            if entry is not None and not _cleaned_key(tokens[end:]):
+                return entry
         keys = _stage_keys(tokens)
         for key in keys:
             entry = self._index.get(key)
@@ -375,7 +585,13 @@ class Knowledge:
 
     def _match(self, query: str, ids: Sequence[str], kind: MatchKind, display: str) -> Match:
         substances = tuple(self.substances[i] for i in ids)
-        return Match(query=query, substances=substances, matched_as=kind, matched_name=display)
+        return Match(
+            query=query,
+            substances=substances,
+            matched_as=kind,
+            matched_name=display,
+            route=route_of(query),
+        )
 
     def _suggest(self, probes: Sequence[str]) -> tuple[str, ...]:
         suggestions: list[str] = []
@@ -471,6 +687,9 @@ def build_knowledge(
             classes=frozenset(raw["classes"]),
             atc=tuple(raw.get("atc", ())),
             notes=_text(raw.get("notes")),
+            local_routes=MappingProxyType(
+                {r: _source(s) for r, s in raw.get("local_routes", {}).items()}
+            ),
         )
     combinations: list[Combination] = []
     for raw in document["combinations"]:

@@ -37,11 +37,31 @@ class NotRecognized:
 
 
 @dataclass(frozen=True)
+class LocalUse:
+    """A medicine used where it acts (a cream, eye drops) whose systemic exposure its
+    official source calls negligible: recognized, and not screened for interactions."""
+
+    entry: str
+    substance: str
+    route: str
+    source: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "entry": self.entry,
+            "substance": self.substance,
+            "route": self.route,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
 class ScreeningResult:
     findings: tuple[Finding, ...]
     not_recognized: dict[str, tuple[NotRecognized, ...]]
     knowledge_version: str
     references: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    applied_locally: tuple[LocalUse, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         findings = []
@@ -53,6 +73,7 @@ class ScreeningResult:
             "findings": findings,
             "not_recognized": {k: [n.to_dict() for n in v] for k, v in self.not_recognized.items()},
             "knowledge_version": self.knowledge_version,
+            "applied_locally": [u.to_dict() for u in self.applied_locally],
         }
 
 
@@ -75,7 +96,7 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         return ScreeningResult(
             (cannot_run(f"the knowledge base could not be loaded: {exc}"), *plan), {}, "unavailable"
         )
-    context, unknown = _resolve(snapshot, kb)
+    context, unknown, local = _resolve(snapshot, kb)
     findings: list[Finding] = []
     failed: list[tuple[Rule, str]] = []
     for rule in kb.rules:
@@ -97,7 +118,7 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
     refs = {r: kb.references[r].to_dict() for r in used if r in kb.references}
     if PLAN_REFERENCE in used:
         refs[PLAN_REFERENCE] = dict(PLAN_CITATION)
-    return ScreeningResult(tuple(findings), unknown, kb.version, refs)
+    return ScreeningResult(tuple(findings), unknown, kb.version, refs, tuple(local))
 
 
 def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
@@ -112,8 +133,9 @@ def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
 
 def _resolve(
     snapshot: Snapshot, kb: Knowledge
-) -> tuple[Context, dict[str, tuple[NotRecognized, ...]]]:
+) -> tuple[Context, dict[str, tuple[NotRecognized, ...]], list[LocalUse]]:
     meds, unknown_meds = [], []
+    local: list[LocalUse] = []
     for med in snapshot.medications:
         try:
             match = recognize(med.name)
@@ -121,7 +143,14 @@ def _resolve(
             unknown_meds.append(NotRecognized(med.name, ()))
             continue
         if isinstance(match, Match):
-            meds.append((med.name, med.dose, tuple(match.substances)))
+            systemic = tuple(s for s in match.substances if not s.acts_locally(match.route))
+            local.extend(
+                LocalUse(med.name, s.name, match.route or "", s.local_routes[match.route].url)
+                for s in match.substances
+                if s.acts_locally(match.route) and match.route is not None
+            )
+            if systemic:
+                meds.append((med.name, med.dose, systemic))
         else:
             unknown_meds.append(NotRecognized(med.name, tuple(match.suggestions)))
     conditions, unknown_conditions = [], []
@@ -150,7 +179,7 @@ def _resolve(
         "conditions": tuple(unknown_conditions),
         "symptoms": tuple(unknown_symptoms),
     }
-    return context, unknown
+    return context, unknown, local
 
 
 def _finding(rule: Rule, because: str, triggers: tuple[dict[str, Any], ...], key: str) -> Finding:
