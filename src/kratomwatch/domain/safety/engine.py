@@ -11,7 +11,7 @@ result says so in a finding of its own rather than failing silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..findings import Finding, Severity
@@ -160,17 +160,20 @@ def _resolve(
             unknown_conditions.append(NotRecognized(text, tuple(entry)))
         else:
             conditions.append((text, entry.code))
-    symptoms, unknown_symptoms = [], []
+    symptoms: list[tuple[str, str, datetime | None]] = []
+    unknown_symptoms: list[NotRecognized] = []
     for report in snapshot.symptoms:
         if report.reported_at is not None and (
             (snapshot.as_of - report.reported_at).days >= SYMPTOM_DAYS
         ):
             continue
+        # Every symptom the text names is screened (a red flag is never dropped because
+        # the text also names something else); a text not wholly placed is also reported
+        # as not recognized, so that somebody reads it.
         found = kb.match_symptom(report.text)
-        if isinstance(found, list):
-            unknown_symptoms.append(NotRecognized(report.text, tuple(found)))
-        else:
-            symptoms.append((report.text, found.id, report.reported_at))
+        symptoms.extend((report.text, sid, report.reported_at) for sid in found.symptoms)
+        if not found.complete:
+            unknown_symptoms.append(NotRecognized(report.text, found.suggestions))
     context = Context(
         snapshot, kb, tuple(meds), tuple(conditions), tuple(symptoms), Daily.of(snapshot)
     )

@@ -19,6 +19,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .symptom_text import SymptomIndex, TextMatch
+
 PLAN_REFERENCE_ID = "clinician-plan"
 
 
@@ -94,20 +96,16 @@ class Knowledge:
     symptoms: Mapping[str, Symptom]
     conditions: Mapping[str, ConditionEntry]
     references: Mapping[str, Reference]
-    symptom_index: Mapping[str, str]
+    symptom_index: SymptomIndex
     condition_index: Mapping[str, str]
 
     def reference(self, ref_id: str) -> Reference:
         return self.references[ref_id]
 
-    def match_symptom(self, text: str) -> Symptom | list[str]:
-        """The symptom named by ``text``, or close suggestions (labels) when none matches."""
-        key = normalize_text(text)
-        index = self.symptom_index
-        if key in index:
-            return self.symptoms[index[key]]
-        close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.75)
-        return sorted({self.symptoms[index[c]].label for c in close})
+    def match_symptom(self, text: str) -> TextMatch:
+        """The symptoms ``text`` names in people's words (red flags first), the parts of it
+        that could not be placed, and suggestions (labels) for those: see ``symptom_text``."""
+        return self.symptom_index.match(text)
 
     def match_condition(self, text: str) -> ConditionEntry | list[str]:
         """The condition named by a code, an ICD-10 code or a synonym, or suggestions."""
@@ -135,12 +133,13 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s'-]", " ", text.lower())).strip()
 
 
-def _symptom_index(symptoms: Mapping[str, Symptom]) -> dict[str, str]:
-    index: dict[str, str] = {}
-    for symptom in symptoms.values():
-        for name in (symptom.id.replace("_", " "), symptom.label, *symptom.synonyms):
-            index[normalize_text(name)] = symptom.id
-    return index
+def _symptom_index(symptoms: Mapping[str, Symptom]) -> SymptomIndex:
+    """Every name of every symptom; no name, and no bag of words, may belong to two."""
+    names = {s.id: (s.label, s.id.replace("_", " "), *s.synonyms) for s in symptoms.values()}
+    try:
+        return SymptomIndex(names, (s.id for s in symptoms.values() if s.red_flag))
+    except ValueError as exc:
+        raise KnowledgeError(f"symptoms.yaml: {exc}") from exc
 
 
 def _condition_index(conditions: Mapping[str, ConditionEntry]) -> dict[str, str]:
