@@ -17,6 +17,7 @@ from typing import Any
 from ..findings import Finding, Severity
 from ..plan_check import PLAN_CITATION, PLAN_REFERENCE, DoseEvent, check_plan
 from ..substances import InvalidQueryError, Match, recognize
+from .condition_terms import IcdCondition
 from .knowledge import Knowledge, KnowledgeError, Rule, load_knowledge
 from .series import Daily
 from .snapshot import Snapshot
@@ -37,11 +38,30 @@ class NotRecognized:
 
 
 @dataclass(frozen=True)
+class WithoutConcern:
+    """A condition recognized in ICD-10-CM that none of the engine's condition classes
+    covers: it was read, and it raises no finding."""
+
+    text: str
+    icd10: str
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "status": "recognized — no kratom-specific concern",
+            "icd10": self.icd10,
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True)
 class ScreeningResult:
     findings: tuple[Finding, ...]
     not_recognized: dict[str, tuple[NotRecognized, ...]]
     knowledge_version: str
     references: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    without_concern: dict[str, tuple[WithoutConcern, ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         findings = []
@@ -52,6 +72,9 @@ class ScreeningResult:
         return {
             "findings": findings,
             "not_recognized": {k: [n.to_dict() for n in v] for k, v in self.not_recognized.items()},
+            "recognized_without_concern": {
+                k: [n.to_dict() for n in v] for k, v in self.without_concern.items()
+            },
             "knowledge_version": self.knowledge_version,
         }
 
@@ -75,7 +98,7 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         return ScreeningResult(
             (cannot_run(f"the knowledge base could not be loaded: {exc}"), *plan), {}, "unavailable"
         )
-    context, unknown = _resolve(snapshot, kb)
+    context, unknown, without_concern = _resolve(snapshot, kb)
     findings: list[Finding] = []
     failed: list[tuple[Rule, str]] = []
     for rule in kb.rules:
@@ -97,7 +120,9 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
     refs = {r: kb.references[r].to_dict() for r in used if r in kb.references}
     if PLAN_REFERENCE in used:
         refs[PLAN_REFERENCE] = dict(PLAN_CITATION)
-    return ScreeningResult(tuple(findings), unknown, kb.version, refs)
+    return ScreeningResult(
+        tuple(findings), unknown, kb.version, refs, {"conditions": without_concern}
+    )
 
 
 def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
@@ -112,7 +137,7 @@ def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
 
 def _resolve(
     snapshot: Snapshot, kb: Knowledge
-) -> tuple[Context, dict[str, tuple[NotRecognized, ...]]]:
+) -> tuple[Context, dict[str, tuple[NotRecognized, ...]], tuple[WithoutConcern, ...]]:
     meds, unknown_meds = [], []
     for med in snapshot.medications:
         try:
@@ -124,11 +149,13 @@ def _resolve(
             meds.append((med.name, med.dose, tuple(match.substances)))
         else:
             unknown_meds.append(NotRecognized(med.name, tuple(match.suggestions)))
-    conditions, unknown_conditions = [], []
+    conditions, unknown_conditions, without_concern = [], [], []
     for text in snapshot.conditions:
         entry = kb.match_condition(text)
         if isinstance(entry, list):
             unknown_conditions.append(NotRecognized(text, tuple(entry)))
+        elif isinstance(entry, IcdCondition):
+            without_concern.append(WithoutConcern(text, entry.code, entry.title))
         else:
             conditions.append((text, entry.code))
     symptoms, unknown_symptoms = [], []
@@ -150,7 +177,7 @@ def _resolve(
         "conditions": tuple(unknown_conditions),
         "symptoms": tuple(unknown_symptoms),
     }
-    return context, unknown
+    return context, unknown, tuple(without_concern)
 
 
 def _finding(rule: Rule, because: str, triggers: tuple[dict[str, Any], ...], key: str) -> Finding:
