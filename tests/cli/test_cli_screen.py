@@ -54,7 +54,13 @@ def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
     out = run(path, "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert set(result) == {"findings", "not_recognized", "knowledge_version"}
+    assert set(result) == {
+        "findings",
+        "not_recognized",
+        "recognized_without_concern",
+        "applied_locally",
+        "knowledge_version",
+    }
     codes = {f["code"] for f in result["findings"]}
     assert {
         "interaction.benzodiazepine",
@@ -313,7 +319,13 @@ def test_any_json_gives_a_result_or_a_message(snapshot: object) -> None:
         content = json.dumps(snapshot, allow_nan=True).encode()
         code, out, err = screen_bytes(Path(tmp) / "snap.json", content)
     if code == 0:
-        assert set(json.loads(out)) == {"findings", "not_recognized", "knowledge_version"}
+        assert set(json.loads(out)) == {
+            "findings",
+            "not_recognized",
+            "recognized_without_concern",
+            "applied_locally",
+            "knowledge_version",
+        }
     else:
         assert code == 2 and out == "" and err.startswith("kratomwatch: error: ")
 

@@ -76,3 +76,9 @@ def _print_table(result: dict[str, object]) -> None:
                     else ""
                 )
             )
+    for items in result["recognized_without_concern"].values():  # type: ignore[attr-defined]
+        for item in items:
+            console.print(
+                f"[bold]{item['text']}[/]: {item['icd10']} {item['title']} — recognized, "
+                "no kratom-specific concern"
+            )

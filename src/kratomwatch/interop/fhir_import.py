@@ -43,6 +43,7 @@ from kratomwatch.clinic.models import (
     User,
 )
 from kratomwatch.domain.safety import load_knowledge as load_conditions
+from kratomwatch.domain.safety.condition_terms import IcdCondition
 from kratomwatch.domain.safety.knowledge import ConditionEntry
 from kratomwatch.domain.substances import InvalidQueryError, Match, recognize
 from kratomwatch.domain.substances import load_knowledge as load_substances
@@ -451,12 +452,27 @@ def _plan_condition(
     knowledge = load_conditions()
     suggestions: list[str] = []
     match: ConditionEntry | None = None
+    without_concern: IcdCondition | None = None
     for candidate in candidates:
         result = knowledge.match_condition(candidate)
         if isinstance(result, ConditionEntry):
             match = result
             break
-        suggestions += result
+        if isinstance(result, IcdCondition):
+            without_concern = without_concern or result
+        else:
+            suggestions += result
+    if match is None and without_concern is not None:
+        return ImportItem(
+            entry,
+            "condition",
+            shown,
+            "skipped",
+            matched=without_concern.title,
+            code=without_concern.code,
+            reason="ICD-10-CM condition with no kratom-specific concern: "
+            "KratomWatch keeps no record of it",
+        )
     if match is None:
         return ImportItem(
             entry,

@@ -1,6 +1,6 @@
 """Safety screening: rules as data, evaluated against a patient snapshot."""
 
-from .engine import NotRecognized, ScreeningResult, screen
+from .engine import NotRecognized, ScreeningResult, WithoutConcern, screen
 from .knowledge import Knowledge, KnowledgeError, Reference, Rule, load_knowledge
 from .snapshot import (
     DoseTaken,
@@ -32,4 +32,5 @@ __all__ = [
     "screen",
     "snapshot_from_json",
     "urgent_findings",
+    "WithoutConcern",
 ]

@@ -17,6 +17,7 @@ from typing import Any
 from ..findings import Finding, Severity
 from ..plan_check import PLAN_CITATION, PLAN_REFERENCE, DoseEvent, check_plan
 from ..substances import InvalidQueryError, Match, recognize
+from .condition_terms import IcdCondition
 from .knowledge import Knowledge, KnowledgeError, Rule, load_knowledge
 from .series import Daily
 from .snapshot import Snapshot
@@ -56,11 +57,30 @@ class LocalUse:
 
 
 @dataclass(frozen=True)
+class WithoutConcern:
+    """A condition recognized in ICD-10-CM that none of the engine's condition classes
+    covers: it was read, and it raises no finding."""
+
+    text: str
+    icd10: str
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "status": "recognized — no kratom-specific concern",
+            "icd10": self.icd10,
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True)
 class ScreeningResult:
     findings: tuple[Finding, ...]
     not_recognized: dict[str, tuple[NotRecognized, ...]]
     knowledge_version: str
     references: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    without_concern: dict[str, tuple[WithoutConcern, ...]] = field(default_factory=dict)
     applied_locally: tuple[LocalUse, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,6 +92,9 @@ class ScreeningResult:
         return {
             "findings": findings,
             "not_recognized": {k: [n.to_dict() for n in v] for k, v in self.not_recognized.items()},
+            "recognized_without_concern": {
+                k: [n.to_dict() for n in v] for k, v in self.without_concern.items()
+            },
             "knowledge_version": self.knowledge_version,
             "applied_locally": [u.to_dict() for u in self.applied_locally],
         }
@@ -96,7 +119,7 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         return ScreeningResult(
             (cannot_run(f"the knowledge base could not be loaded: {exc}"), *plan), {}, "unavailable"
         )
-    context, unknown, local = _resolve(snapshot, kb)
+    context, unknown, without_concern, local = _resolve(snapshot, kb)
     findings: list[Finding] = []
     failed: list[tuple[Rule, str]] = []
     for rule in kb.rules:
@@ -118,7 +141,14 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
     refs = {r: kb.references[r].to_dict() for r in used if r in kb.references}
     if PLAN_REFERENCE in used:
         refs[PLAN_REFERENCE] = dict(PLAN_CITATION)
-    return ScreeningResult(tuple(findings), unknown, kb.version, refs, tuple(local))
+    return ScreeningResult(
+        tuple(findings),
+        unknown,
+        kb.version,
+        refs,
+        without_concern={"conditions": without_concern},
+        applied_locally=tuple(local),
+    )
 
 
 def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
@@ -133,7 +163,12 @@ def _plan_events(snapshot: Snapshot) -> list[DoseEvent]:
 
 def _resolve(
     snapshot: Snapshot, kb: Knowledge
-) -> tuple[Context, dict[str, tuple[NotRecognized, ...]], list[LocalUse]]:
+) -> tuple[
+    Context,
+    dict[str, tuple[NotRecognized, ...]],
+    tuple[WithoutConcern, ...],
+    list[LocalUse],
+]:
     meds, unknown_meds = [], []
     local: list[LocalUse] = []
     for med in snapshot.medications:
@@ -153,11 +188,13 @@ def _resolve(
                 meds.append((med.name, med.dose, systemic))
         else:
             unknown_meds.append(NotRecognized(med.name, tuple(match.suggestions)))
-    conditions, unknown_conditions = [], []
+    conditions, unknown_conditions, without_concern = [], [], []
     for text in snapshot.conditions:
         entry = kb.match_condition(text)
         if isinstance(entry, list):
             unknown_conditions.append(NotRecognized(text, tuple(entry)))
+        elif isinstance(entry, IcdCondition):
+            without_concern.append(WithoutConcern(text, entry.code, entry.title))
         else:
             conditions.append((text, entry.code))
     symptoms: list[tuple[str, str, datetime | None]] = []
@@ -182,7 +219,7 @@ def _resolve(
         "conditions": tuple(unknown_conditions),
         "symptoms": tuple(unknown_symptoms),
     }
-    return context, unknown, local
+    return context, unknown, tuple(without_concern), local
 
 
 def _finding(rule: Rule, because: str, triggers: tuple[dict[str, Any], ...], key: str) -> Finding:

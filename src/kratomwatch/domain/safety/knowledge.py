@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .condition_terms import ConditionTerms, IcdCondition, condition_terms, icd10cm, icd_code
 from .symptom_text import SymptomIndex, TextMatch
 
 PLAN_REFERENCE_ID = "clinician-plan"
@@ -98,6 +99,7 @@ class Knowledge:
     references: Mapping[str, Reference]
     symptom_index: SymptomIndex
     condition_index: Mapping[str, str]
+    condition_terms: ConditionTerms
 
     def reference(self, ref_id: str) -> Reference:
         return self.references[ref_id]
@@ -107,26 +109,42 @@ class Knowledge:
         that could not be placed, and suggestions (labels) for those: see ``symptom_text``."""
         return self.symptom_index.match(text)
 
-    def match_condition(self, text: str) -> ConditionEntry | list[str]:
-        """The condition named by a code, an ICD-10 code or a synonym, or suggestions."""
-        raw = text.strip()
-        key = normalize_text(raw)
+    def match_condition(self, text: str) -> ConditionEntry | IcdCondition | list[str]:
+        """The engine's condition class named by ``text``; else the ICD-10-CM condition it
+        names, which no class covers; else close suggestions (never a guess).
+
+        Tried in order: a condition code; an ICD-10-CM code, with or without its dot; then
+        the text and its shorter forms (``ConditionTerms.variants``), each against the
+        synonyms of conditions.yaml, the lay names of condition_terms.yaml and ICD-10-CM
+        titles. An ICD-10-CM code, however found, is the class its prefix falls in, if any.
+        """
+        key = normalize_text(text)
         if key.replace(" ", "_") in self.conditions:
             return self.conditions[key.replace(" ", "_")]
-        icd = raw.upper().replace(" ", "")
-        if re.fullmatch(r"[A-Z]\d[0-9A-Z](\.[0-9A-Z]{1,4})?", icd):
-            best: tuple[int, ConditionEntry] | None = None
-            for entry in self.conditions.values():
-                for prefix in entry.icd10:
-                    if icd.startswith(prefix.upper()) and (best is None or len(prefix) > best[0]):
-                        best = (len(prefix), entry)
-            if best is not None:
-                return best[1]
-        index = self.condition_index
-        if key in index:
-            return self.conditions[index[key]]
-        close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.75)
-        return sorted({self.conditions[index[c]].label for c in close})
+        code = icd_code(text)
+        if code is not None and (found := self._icd_condition(code)) is not None:
+            return found
+        index, terms = self.condition_index, self.condition_terms
+        for variant in terms.variants(key):
+            if variant in index:
+                return self.conditions[index[variant]]
+            code = terms.codes.get(variant) or icd10cm().names.get(variant)
+            if code is not None and (found := self._icd_condition(code)) is not None:
+                return found
+        close = difflib.get_close_matches(key, [*index, *terms.names], n=3, cutoff=0.75)
+        return sorted(
+            {self.conditions[index[c]].label if c in index else terms.names[c] for c in close}
+        )
+
+    def _icd_condition(self, code: str) -> ConditionEntry | IcdCondition | None:
+        """The class whose longest ICD-10-CM prefix starts ``code``; else the code and its
+        title when ICD-10-CM has it. The package is only loaded for the second question."""
+        best: tuple[int, ConditionEntry] | None = None
+        for entry in self.conditions.values():
+            for prefix in entry.icd10:
+                if code.startswith(prefix.upper()) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), entry)
+        return best[1] if best is not None else icd10cm().get(code)
 
 
 def normalize_text(text: str) -> str:
@@ -193,6 +211,8 @@ def load_knowledge() -> Knowledge:
     _validate("symptoms.yaml", symptoms_data, "symptoms.schema.json")
     conditions_data = _read("conditions.yaml")
     _validate("conditions.yaml", conditions_data, "conditions.schema.json")
+    terms_data = _read("condition_terms.yaml")
+    _validate("condition_terms.yaml", terms_data, "condition_terms.schema.json")
     references = _references(_read("references.yaml"))
     symptoms = {
         s["id"]: Symptom(s["id"], s["label"], bool(s["red_flag"]), tuple(s.get("synonyms", ())))
@@ -235,4 +255,5 @@ def load_knowledge() -> Knowledge:
         references=references,
         symptom_index=_symptom_index(symptoms),
         condition_index=_condition_index(conditions),
+        condition_terms=condition_terms(terms_data),
     )
