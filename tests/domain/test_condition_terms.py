@@ -168,9 +168,6 @@ NO_CONCERN = {
     "E119": "E11.9",
     "high cholesterol": "E78.00",
     "hyperlipidemia": "E78.5",
-    "COPD": "J44.9",
-    "sleep apnea": "G47.3",
-    "obstructive sleep apnoea": "G47.33",
     "gout": "M10.9",
     "psoriasis": "L40.9",
     "eczema": "L30.9",
@@ -307,3 +304,13 @@ def test_variants_drop_words_one_step_at_a_time() -> None:
         "sciatica",
     ]
     assert list(KB.condition_terms.variants("my pain")) == ["my pain"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["COPD", "emphysema", "sleep apnea", "obstructive sleep apnoea", "G47.33", "J44.9", "CPAP"],
+)
+def test_lung_disease_and_sleep_apnoea_are_screened_not_silenced(text: str) -> None:
+    """Kratom acts on opioid receptors: these are not conditions without concern."""
+    result = screen(Snapshot(as_of=NOW, conditions=(text,)))
+    assert [f.code for f in result.findings] == ["condition.respiratory_disease"]

@@ -42,6 +42,7 @@ CONDITION_CODES = {
     "pregnancy",
     "breastfeeding",
     "liver_disease",
+    "respiratory_disease",
     "arrhythmia_long_qt",
     "seizure_disorder",
     "sud_history",

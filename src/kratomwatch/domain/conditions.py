@@ -18,6 +18,7 @@ class ConditionCode(StrEnum):
     SUD_HISTORY = "sud_history"
     SUD_IN_TREATMENT = "sud_in_treatment"
     PSYCHIATRIC = "psychiatric"
+    RESPIRATORY = "respiratory_disease"
 
 
 PAIN_CONDITIONS = frozenset(
@@ -42,6 +43,7 @@ CONDITION_LABELS: dict[ConditionCode, str] = {
     ConditionCode.SUD_HISTORY: "History of substance use disorder",
     ConditionCode.SUD_IN_TREATMENT: "Substance use disorder, in treatment",
     ConditionCode.PSYCHIATRIC: "Psychiatric condition",
+    ConditionCode.RESPIRATORY: "Chronic lung disease or sleep apnoea",
 }
 
 
