@@ -34,6 +34,26 @@ def _ms(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+#: The requests of bench/peak.py's mix, in the order of the tables.
+REQUESTS = [
+    "patient: home",
+    "patient: check-in form",
+    "patient: check-in POST (2 doses)",
+    "patient: check-in done (redirect)",
+    "patient: trends",
+    "patient: dose-response",
+    "patient: plan",
+    "patient: products",
+    "api: POST dose",
+    "api: GET doses",
+    "clinician: panel",
+    "clinician: findings",
+    "clinician: patient page",
+    "clinician: visit report PDF",
+    "clinician: acknowledge finding (POST)",
+]
+
+
 def _cpu(endpoint: dict[str, Any]) -> str:
     cpu = endpoint.get("cpu_ms_per_request")
     return f"{cpu['server']:.1f} + {cpu['database']:.1f}" if cpu else "–"
