@@ -581,6 +581,7 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
             screen_due()  # whatever is left (should be nothing)
             me_parts.append(trivial(me_seconds))
         me, dose = _together(me_parts), _together(dose_parts)
+        shutil.rmtree(folder, ignore_errors=True)
         close_old_connections()
         capacity = measure_capacity(fx, base, server.pid, spec)
         rss, peak = _worker_memory(server.pid)
