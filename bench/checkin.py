@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 
@@ -39,11 +40,15 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
-def checkin_form(product_uuid: str, amount: str, unit: str) -> dict[str, str]:
-    """A check-in with ratings and two doses earlier today, under a fresh idempotency key."""
-    from django.utils import timezone
+def checkin_form(
+    product_uuid: str, amount: str, unit: str, now: datetime | None = None
+) -> dict[str, str]:
+    """A check-in with ratings and two doses earlier today, under a fresh idempotency key.
+    ``now`` is the clinic's local time (by default Django's, which needs settings)."""
+    if now is None:
+        from django.utils import timezone
 
-    now = timezone.localtime()
+        now = timezone.localtime()
     data = {
         "idempotency_key": uuid.uuid4().hex,
         "r-pain_now": "5",

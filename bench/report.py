@@ -34,6 +34,26 @@ def _ms(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+#: The requests of bench/peak.py's mix, in the order of the tables.
+REQUESTS = [
+    "patient: home",
+    "patient: check-in form",
+    "patient: check-in POST (2 doses)",
+    "patient: check-in done (redirect)",
+    "patient: trends",
+    "patient: dose-response",
+    "patient: plan",
+    "patient: products",
+    "api: POST dose",
+    "api: GET doses",
+    "clinician: panel",
+    "clinician: findings",
+    "clinician: patient page",
+    "clinician: visit report PDF",
+    "clinician: acknowledge finding (POST)",
+]
+
+
 def _cpu(endpoint: dict[str, Any]) -> str:
     cpu = endpoint.get("cpu_ms_per_request")
     return f"{cpu['server']:.1f} + {cpu['database']:.1f}" if cpu else "–"
@@ -48,7 +68,9 @@ def report(figures: list[dict[str, Any]]) -> str:
             f"### {run['database']}, {run['mode']} run",
             "",
             f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, Python "
-            f"{m['python']}. Whole run: {run['seconds'] / 60:.0f} min.",
+            f"{m['python']}. Run {run['date']}, {run['seconds'] / 60:.0f} min; the machine's "
+            f"load average {run['load_average'][0]} as it began, {run['load_average'][1]} as "
+            "it ended (other work was running).",
             "",
             "Server time of single requests and operations, milliseconds (median / p95):",
             "",
@@ -66,7 +88,8 @@ def report(figures: list[dict[str, Any]]) -> str:
             ("rows generated", lambda s: f"{s['rows_total']:,}"),
             ("GET /api/me, requests/s", lambda s: f"{s['load']['me']['rps']:.0f}"),
             ("POST dose API, requests/s", lambda s: f"{s['load']['dose']['rps']:.0f}"),
-            ("dose / trivial throughput", lambda s: f"{s['load']['ratio']:.1%}"),
+            ("dose / trivial throughput (a figure; no target)",
+             lambda s: f"{s['load']['ratio']:.1%}"),
             ("CPU per request, ms: server + database (GET /api/me)",
              lambda s: _cpu(s["load"]["me"])),
             ("CPU per request, ms: server + database (POST dose API)",
@@ -92,8 +115,81 @@ def report(figures: list[dict[str, Any]]) -> str:
         ]
         for label, cell in rows:
             lines.append(f"| {label} | " + " | ".join(cell(s) for s in sizes) + " |")
+        lines += [""] + capacity(sizes)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def capacity(sizes: list[dict[str, Any]]) -> list[str]:
+    """The capacity tables of one run: the figure, the steps, and the requests' times."""
+    first = sizes[0]["capacity"]
+    head = "| | " + " | ".join(f"{s['patients']:,} x {s['days']} d" for s in sizes) + " |"
+    rule = "|---|" + "---|" * len(sizes)
+
+    def best(cell: Any) -> Any:
+        return lambda s: cell(s["capacity"]["best"]) if s["capacity"]["best"] else "–"
+
+    rows = [
+        ("**patients per CPU core at peak** (target 50,000)",
+         lambda s: f"**{s['capacity']['patients_per_core']:,}**"),
+        ("sustained throughput, requests/s", best(lambda b: f"{b['rps']:.1f}")),
+        ("at locust users / p50 / p95 ms",
+         best(lambda b: f"{b['users']} / {b['p50_ms']:.0f} / {b['p95_ms']:.0f}")),
+        ("patients served at peak (this machine)", best(lambda b: f"{b['patients']:,}")),
+        ("CPU cores used: server + database",
+         best(lambda b: f"{b['cores']['server']:.2f} + {b['cores']['database']:.2f}")),
+        ("CPU per request, ms (server + database)",
+         best(lambda b: f"{b['cpu_ms_per_request']:.1f}")),
+        ("load generator (locust), CPU cores", best(lambda b: f"{b['cores']['generator']:.2f}")),
+        ("visit report PDF, p95 ms (single requests; target 300)",
+         lambda s: _ms(s["latency"]["visit_report_pdf"]["p95_ms"])),
+    ]  # fmt: skip
+    lines = [
+        f"Capacity (bench/peak.py's peak-hour mix from locust; steps of {first['seconds']} s "
+        f"measured after {first['warmup_seconds']} s; the step with the highest throughput "
+        f"whose p95 stays under {first['p95_limit_ms']:.0f} ms):",
+        "",
+        head,
+        rule,
+    ]
+    for label, cell in rows:
+        lines.append(f"| {label} | " + " | ".join(cell(s) for s in sizes) + " |")
+    users = sorted({step["users"] for s in sizes for step in s["capacity"]["steps"]})
+    lines += [
+        "",
+        "The steps: requests/s, p95 ms, patients per core (– : not run, the step before "
+        "reached the limit):",
+        "",
+        head.replace("| |", "| locust users |", 1),
+        rule,
+    ]
+    for n in users:
+        cells = []
+        for s in sizes:
+            step = next((t for t in s["capacity"]["steps"] if t["users"] == n), None)
+            cells.append(
+                f"{step['rps']:.1f}, {step['p95_ms']:.0f} ms, {step['patients_per_core']:,}"
+                + (f", {step['errors']} errors" if step["errors"] else "")
+                if step
+                else "–"
+            )
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Each request of the mix at the step kept, under load, milliseconds (median / p95, "
+        "requests):",
+        "",
+        head.replace("| |", "| request |", 1),
+        rule,
+    ]
+    for name in REQUESTS:
+        cells = []
+        for s in sizes:
+            b = s["capacity"]["best"]
+            t = b["by_request"].get(name) if b else None
+            cells.append(f"{_ms(t['median_ms'])} / {_ms(t['p95_ms'])} ({t['runs']})" if t else "–")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def load(paths: list[str]) -> list[dict[str, Any]]:

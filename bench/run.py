@@ -15,9 +15,15 @@ directory, or a new PostgreSQL database next to the one DATABASE_URL names), the
 * throughput under load: ``kratomwatch serve`` (gunicorn, --workers N) on 127.0.0.1, loaded
   by wrk (Debian package ``wrk``) from a separate process: a trivial authenticated JSON
   endpoint (GET /api/me) and the dose API (POST, a new Idempotency-Key each time), in the same
-  run with the same server and workers, in turns (the trivial endpoint first and last); then
-  the workers' resident memory, and how long the screening queue takes to drain after a
-  dose load (the longest of the turns).
+  run with the same server and workers, in turns (the trivial endpoint first and last); their
+  ratio is kept as a figure, without a target; then how long the screening queue takes to
+  drain after a dose load (the longest of the turns);
+* capacity: the same server loaded by locust (bench/peak.py) with a clinic's peak-hour mix of
+  patients' pages, check-ins, app doses and clinicians' pages, in steps of more and more
+  concurrent users; the highest throughput of a step whose p95 stays under 300 ms, over the
+  CPU the server's processes and the database's used meanwhile (read from /proc), gives the
+  patients one CPU core serves at peak (see CAPACITY below and docs/performance.md);
+  then the workers' resident memory.
 """
 
 from __future__ import annotations
@@ -48,7 +54,17 @@ from checkin import checkin_form  # noqa: E402
 from report import MEASURES  # noqa: E402
 
 QUICK_SIZES = [(500, 365)]
-FULL_SIZES = [(1000, 90), (1000, 365), (10000, 365)]
+FULL_SIZES = [(1000, 90), (1000, 365), (5000, 365)]
+
+#: The request model of the capacity figure (bench/peak.py has the day's requests): a patient
+#: makes 15 requests a day, one clinician per 100 patients 70 (0.7 per patient), and the peak
+#: hour carries 15% of a day's requests.
+REQUESTS_PER_PATIENT_DAY = 15 + 70 / 100
+PEAK_HOUR_SHARE = 0.15
+#: A step of the capacity search counts if its p95 over all requests stays under this.
+P95_LIMIT_MS = 300.0
+QUICK_PEAK_USERS = [1, 2, 4, 8, 16]
+FULL_PEAK_USERS = [1, 2, 4, 8, 16, 32]
 SECRET = "bench-only-" + "x" * 40  # noqa: S105 - a throwaway key for a throwaway database
 
 
@@ -69,10 +85,23 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
     parser.add_argument("--duration", type=int, help="seconds of each load test")
     parser.add_argument("--runs", type=int, help="timed requests per measurement")
+    parser.add_argument(
+        "--peak-users",
+        metavar="N,N,...",
+        help="locust users of the capacity steps (default 1,2,4,8,16 quick; ...,32 full)",
+    )
+    parser.add_argument("--peak-seconds", type=int, help="measured seconds of each step")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(json.loads(args.child))
+    if shutil.which("locust", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}") is None:
+        print(
+            "bench/run.py: the capacity test needs locust: install the development extra "
+            "(pip install -e '.[dev]') or 'pip install locust'.",
+            file=sys.stderr,
+        )
+        return 2
     if shutil.which("wrk") is None:
         print(
             "bench/run.py: the load test needs wrk: install it with "
@@ -88,8 +117,15 @@ def main() -> int:
         "threads": args.threads,
         "duration": args.duration or (8 if args.quick else 30),
         "runs": args.runs or (20 if args.quick else 60),
-    }
+        "peak_users": [int(n) for n in args.peak_users.split(",")] if args.peak_users else (
+            QUICK_PEAK_USERS if args.quick else FULL_PEAK_USERS
+        ),
+        "peak_seconds": args.peak_seconds or (8 if args.quick else 20),
+        "peak_warmup_seconds": 1 if (args.peak_seconds or 8) < 5 else 2 if args.quick else 3,
+    }  # fmt: skip
     started = time.perf_counter()
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_before = os.getloadavg()[1]
     results = []
     for patients, days in sizes:
         results.append(run_size(patients, days, options))
@@ -97,6 +133,10 @@ def main() -> int:
         "machine": machine(),
         "database": results[0]["database"],
         "mode": "quick" if args.quick else "full",
+        "date": date,
+        # The machine's 5-minute load average as the run began and ended: other programs
+        # running at the same time slow the measurements down.
+        "load_average": [round(load_before, 1), round(os.getloadavg()[1], 1)],
         "options": options,
         "sizes": results,
         "seconds": round(time.perf_counter() - started, 1),
@@ -217,11 +257,50 @@ def print_table(figures: dict[str, Any]) -> None:
                 )
             )
         console.print(
-            f"dose/trivial throughput: {load['ratio']:.1%}; worker memory peak "
-            f"{load['worker_peak_rss_mb']:.0f} MB (now {load['worker_rss_mb']:.0f} MB); "
+            f"dose/trivial throughput (a figure, no target): {load['ratio']:.1%}; "
+            f"worker memory peak {load['worker_peak_rss_mb']:.0f} MB "
+            f"(now {load['worker_rss_mb']:.0f} MB); "
             f"screening queue drained {load['queue_drain_s']:.1f} s after the dose load "
             f"({load['queue_after_load']} patients were waiting)"
         )
+        print_capacity(console, size["capacity"], size["latency"]["visit_report_pdf"])
+
+
+def print_capacity(console: Any, capacity: dict[str, Any], pdf: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Capacity: peak-hour mix (locust), {capacity['seconds']} s measured per step, "
+        f"p95 limit {P95_LIMIT_MS:.0f} ms"
+    )
+    columns = ("users", "requests/s", "p50 ms", "p95 ms", "errors", "cores: server + db",
+               "load generator", "patients per core")  # fmt: skip
+    for column in columns:
+        table.add_column(column, justify="right")
+    for step in capacity["steps"]:
+        cores = step["cores"]
+        table.add_row(
+            str(step["users"]), f"{step['rps']:.1f}", f"{step['p50_ms']:.0f}",
+            f"{step['p95_ms']:.0f}", str(step["errors"]),
+            f"{cores['server']:.2f} + {cores['database']:.2f}", f"{cores['generator']:.2f}",
+            f"{step['patients_per_core']:,.0f}",
+        )  # fmt: skip
+    console.print(table)
+    best = capacity["best"]
+    if best is None:
+        console.print("Capacity: no step kept p95 under the limit", style="bold red")
+    else:
+        console.print(
+            f"Capacity: {best['rps']:.1f} requests/s at p95 {best['p95_ms']:.0f} ms "
+            f"({best['users']} users) = {best['patients']:,.0f} patients at peak on "
+            f"{best['cores']['server'] + best['cores']['database']:.2f} cores: "
+            f"patients per core {best['patients_per_core']:,.0f} (target 50,000); "
+            f"load generator {best['cores']['generator']:.2f} cores"
+        )
+    console.print(
+        f"Visit report PDF (single requests): p95 {pdf['p95_ms']:.0f} ms (target 300 ms), "
+        f"median {pdf['median_ms']:.0f} ms, {pdf['runs']} runs"
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -254,6 +333,7 @@ def child(spec: dict[str, Any]) -> int:
     latency = measure_latency(fixtures, spec["runs"])
     print("   single requests timed", flush=True)
     load = measure_load(fixtures, spec)
+    capacity = load.pop("capacity")
     figures = {
         "patients": spec["patients"],
         "days": spec["days"],
@@ -264,6 +344,7 @@ def child(spec: dict[str, Any]) -> int:
         "rows_total": sum(summary.rows.values()),
         "latency": latency,
         "load": load,
+        "capacity": capacity,
     }
     Path(spec["out"]).write_text(json.dumps(figures))
     return 0
@@ -404,7 +485,7 @@ def measure_latency(fx: Fixtures, runs: int) -> dict[str, Any]:
         "dose_api_post": _timed(dose_api, runs),
         "panel_page": _timed(get("/patients/"), runs),
         "patient_page": _timed(get("/patients/{}/"), runs),
-        "visit_report_pdf": _timed(get("/patients/{}/report.pdf"), max(5, runs // 3)),
+        "visit_report_pdf": _timed(get("/patients/{}/report.pdf"), max(5, min(runs, 20))),
         "screening": _timed(screening, runs),
         "analysis": _timed(analysis, runs),
         "cohort_statistics": _timed(cohort, 5),
@@ -500,6 +581,9 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
             screen_due()  # whatever is left (should be nothing)
             me_parts.append(trivial(me_seconds))
         me, dose = _together(me_parts), _together(dose_parts)
+        shutil.rmtree(folder, ignore_errors=True)
+        close_old_connections()
+        capacity = measure_capacity(fx, base, server.pid, spec)
         rss, peak = _worker_memory(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -521,6 +605,172 @@ def measure_load(fx: Fixtures, spec: dict[str, Any]) -> dict[str, Any]:
         "worker_peak_rss_mb": peak,
         "queue_after_load": waiting,
         "queue_drain_s": round(drain_s, 1),
+        "capacity": capacity,
+    }
+
+
+class CpuWatch:
+    """Reads /proc every 0.2 s while it runs, and keeps a history of the CPU seconds used so
+    far by the server's processes, the database's and the load generator's. A process that
+    ends keeps its last reading; one that starts counts whole."""
+
+    def __init__(self, master: int, database: str | None, generator: int) -> None:
+        self.args = (master, database, generator)
+        self.last: dict[tuple[int, str], float] = {}
+        self.history: list[tuple[float, dict[str, float]]] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _read(self) -> None:
+        self.last.update(_cpu_seconds(*self.args))
+        totals = {"server": 0.0, "database": 0.0, "generator": 0.0}
+        for (_, kind), seconds in self.last.items():
+            totals[kind] += seconds
+        self.history.append((time.time(), totals))
+
+    def _poll(self) -> None:
+        self._read()
+        while not self.done.wait(0.2):
+            self._read()
+
+    def __enter__(self) -> CpuWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+        self._read()
+
+    def at(self, when: float) -> dict[str, float]:
+        """The totals of the last reading at or before ``when``."""
+        found = self.history[0][1]
+        for at, totals in self.history:
+            if at > when:
+                break
+            found = totals
+        return found
+
+
+def measure_capacity(fx: Fixtures, base: str, master: int, spec: dict[str, Any]) -> dict[str, Any]:
+    """Load the server with bench/peak.py's peak-hour mix in steps of more locust users (each
+    a stream of requests without pauses), ``spec["peak_seconds"]`` measured after a warm-up
+    each, until a step's p95 reaches P95_LIMIT_MS or has errors; the capacity is the step
+    with the highest throughput among those under the limit without errors. Each step's
+    figures are over its measured seconds: requests that ended in them, and the CPU used
+    in them by the server's processes, the database's and locust's, from /proc."""
+    import secrets
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from kratomwatch.clinic.models import Finding, FindingStatus
+
+    def session(user: Any) -> str:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        return str(client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+    care = list(fx.clinician.care_patients.order_by("pk").values_list("uuid", flat=True)[:100])
+    findings = Finding.objects.filter(
+        patient__uuid__in=care, status=FindingStatus.OPEN
+    ).values_list("patient__uuid", "uuid")
+    folder = Path(tempfile.mkdtemp(prefix="kw-peak-"))
+    peak = {
+        "patients": [
+            {"uuid": str(p.uuid), "session": session(p.user), "token": secret,
+             "product": str(product.uuid)}
+            for p, product, secret in fx.patients
+        ],
+        "clinician": {"session": session(fx.clinician), "patients": [str(u) for u in care]},
+        "findings": [[str(p), str(f)] for p, f in findings],
+        "csrf": secrets.token_hex(16),
+        "time_zone": settings.TIME_ZONE,
+        "timings": str(folder / "timings.json"),
+    }  # fmt: skip
+    (folder / "peak.json").write_text(json.dumps(peak))
+    database = connection.settings_dict["NAME"] if connection.vendor == "postgresql" else None
+    locust = str(Path(sys.executable).parent / "locust")
+    warm, seconds = spec["peak_warmup_seconds"], spec["peak_seconds"]
+    steps: list[dict[str, Any]] = []
+    try:
+        for users in spec["peak_users"]:
+            Path(peak["timings"]).unlink(missing_ok=True)
+            command = [locust, "-f", str(Path(__file__).with_name("peak.py")), "--headless",
+                       "--host", base, "-u", str(users), "-r", str(users),
+                       "-t", f"{warm + seconds + 1}s", "--only-summary", "--loglevel", "ERROR",
+                       "--skip-log-setup", "--exit-code-on-error", "0"]  # fmt: skip
+            env = dict(os.environ, KRATOMWATCH_PEAK=str(folder / "peak.json"))
+            generator = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            with CpuWatch(master, database, generator.pid) as watch:
+                _, errors = generator.communicate(timeout=warm + seconds + 120)
+            if generator.returncode or not Path(peak["timings"]).exists():
+                raise RuntimeError(f"locust failed: {errors.decode()[-3000:]}")
+            timings = json.loads(Path(peak["timings"]).read_text())
+            steps.append(_step(users, timings, watch, warm, seconds))
+            step = steps[-1]
+            print(
+                f"   capacity step: {users} users, {step['rps']:.1f} requests/s, p95 "
+                f"{step['p95_ms']:.0f} ms, {step['errors']} errors, patients per core "
+                f"{step['patients_per_core']:,.0f}",
+                flush=True,
+            )
+            if step["p95_ms"] >= P95_LIMIT_MS or step["errors"]:
+                break
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    kept = [s for s in steps if s["p95_ms"] < P95_LIMIT_MS and not s["errors"]]
+    best = max(kept, key=lambda s: s["rps"]) if kept else None
+    return {
+        "p95_limit_ms": P95_LIMIT_MS,
+        "requests_per_patient_day": REQUESTS_PER_PATIENT_DAY,
+        "peak_hour_share": PEAK_HOUR_SHARE,
+        "seconds": seconds,
+        "warmup_seconds": warm,
+        "steps": [{k: v for k, v in s.items() if k != "by_request"} for s in steps],
+        "best": best,
+        "patients_per_core": best["patients_per_core"] if best else 0,
+    }
+
+
+def _step(
+    users: int, timings: list[list[Any]], watch: CpuWatch, warm: int, seconds: int
+) -> dict[str, Any]:
+    """One capacity step's figures, over ``seconds`` from ``warm`` seconds after its first
+    request ended (or over what there is, if the step was shorter)."""
+    first = min(t[0] for t in timings)
+    start = first + warm
+    end = min(start + seconds, max(t[0] for t in timings))
+    window = [t for t in timings if start <= t[0] <= end]
+    wall = end - start
+    if not window or wall <= 0:
+        raise RuntimeError(f"no request ended in the measured seconds of the step of {users}")
+    before, after = watch.at(start), watch.at(end)
+    cores = {kind: round((after[kind] - before[kind]) / wall, 3) for kind in after}
+    ms = [t[2] for t in window]
+    rps = len(window) / wall
+    patients = rps * 3600 / (REQUESTS_PER_PATIENT_DAY * PEAK_HOUR_SHARE)
+    used = cores["server"] + cores["database"]
+    by_request: dict[str, list[float]] = {}
+    for t in window:
+        by_request.setdefault(t[1], []).append(t[2])
+    summary = summary_ms(ms)
+    return {
+        "users": users,
+        "requests": len(window),
+        "rps": round(rps, 2),
+        "p50_ms": summary["median_ms"],
+        "p95_ms": summary["p95_ms"],
+        "p99_ms": round(sorted(ms)[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))], 2),
+        "errors": sum(t[3] for t in window),
+        "cores": cores,
+        "cpu_ms_per_request": round(used * 1000 / rps, 2),
+        "patients": round(patients),
+        "patients_per_core": round(patients / used) if used else 0,
+        "by_request": {name: summary_ms(v) for name, v in sorted(by_request.items())},
     }
 
 
@@ -563,7 +813,7 @@ def _measured(master: int, run: Any) -> dict[str, Any]:
     (on SQLite the database works inside the server's), and wrk."""
     from django.db import connection
 
-    pg = connection.vendor == "postgresql"
+    pg = connection.settings_dict["NAME"] if connection.vendor == "postgresql" else None
     before, wrk_before = _cpu_seconds(master, pg), resource.getrusage(resource.RUSAGE_CHILDREN)
     # Processes come and go during a test (database connections are replaced every minute):
     # reading /proc every 0.2 s keeps what an ended one used until its last reading.
@@ -619,18 +869,39 @@ def _together(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return together
 
 
-def _cpu_seconds(master: int, on_postgres: bool) -> dict[tuple[int, str], float]:
-    """CPU seconds used so far by each of the server's processes and PostgreSQL's, from
-    /proc, by (pid, "server" or "database")."""
+def _cpu_seconds(
+    master: int, database: str | None, generator: int | None = None
+) -> dict[tuple[int, str], float]:
+    """CPU seconds used so far by each of the server's processes, PostgreSQL's (``database``
+    names the bench's database; None on SQLite) and the load generator's, from /proc, by
+    (pid, "server", "database" or "generator")."""
     tick = os.sysconf("SC_CLK_TCK")
     used: dict[tuple[int, str], float] = {}
     for pid, parent, name, fields in _processes():
         seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         if pid == master or parent == master:
             used[(pid, "server")] = seconds
-        elif on_postgres and name.startswith("postgres"):
+        elif generator is not None and (pid == generator or parent == generator):
+            used[(pid, "generator")] = seconds
+        elif database and name.startswith("postgres") and _serves(pid, database):
             used[(pid, "database")] = seconds
     return used
+
+
+def _serves(pid: int, database: str) -> bool:
+    """Whether PostgreSQL process ``pid`` works for ``database``: its own connections and
+    autovacuum workers, and the cluster's shared processes (postmaster, checkpointer, WAL
+    and background writers); not the connections to other databases of the same server,
+    which other programs on the machine may be using. The process title tells which."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    words = title.split()
+    if database in words:
+        return True
+    client = "[local]" in title or any("(" in w and w.endswith(")") for w in words)
+    return not client and "autovacuum worker" not in title
 
 
 def _processes() -> Iterator[tuple[int, int, str, list[str]]]:
