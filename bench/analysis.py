@@ -38,7 +38,7 @@ from kratomwatch.domain.analysis import (
 )
 
 START = date(2026, 1, 1)
-#: The demo clinic's size (``kratomwatch.clinic.seed.seed_demo_clinic`` defaults).
+#: The demo clinic's size (``kratomwatch.synthetic.seed.seed_demo_clinic`` defaults).
 CLINIC_PATIENTS = 30
 CLINIC_DAYS = 120
 
