@@ -389,8 +389,13 @@ def test_condition_rule_present(code: str) -> None:
 
 
 def test_older_age_rule_present() -> None:
-    ages = [rule["trigger"]["min_years"] for rule in _rules_with_trigger("age")]
+    ages = [rule["trigger"].get("min_years") for rule in _rules_with_trigger("age")]
     assert 65 in ages
+
+
+def test_minor_rule_present() -> None:
+    ages = [rule["trigger"].get("max_years") for rule in _rules_with_trigger("age")]
+    assert 17 in ages
 
 
 def test_high_risk_7oh_product_rule_is_high_severity() -> None:

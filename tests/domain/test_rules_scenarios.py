@@ -8,6 +8,7 @@ knowledge base is tested here automatically; a trigger kind without a scenario b
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from kratomwatch.domain.doses import Exposure
+from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import get_instrument, score
 from kratomwatch.domain.safety import (
@@ -34,6 +36,7 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 KB = load_knowledge()
 SUBSTANCES = load_substances()
 RULES = {rule.id: rule for rule in KB.rules}
+_PLAN = PlanLimits(1, max_daily_dose_g=Decimal("40"))
 LEAF = ProductUse("Leaf", ProductSpec(ProductForm.LEAF_POWDER, mitragynine_mg_per_g=Decimal(15)))
 
 
@@ -127,9 +130,30 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
                 yield f"{code} synonym", Snapshot(as_of=NOW, conditions=(entry.synonyms[0],)), True
         other = next(c for c in KB.conditions if c not in t["conditions"])
         yield "other condition", Snapshot(as_of=NOW, conditions=(other,)), False
+    elif kind == "age" and "max_years" in t:
+        top = t["max_years"]
+        yield "younger", Snapshot(as_of=NOW, year_of_birth=NOW.year - top), True
+        yield "much younger", Snapshot(as_of=NOW, year_of_birth=NOW.year - top + 3), True
+        # Born a year earlier: perhaps still that young, perhaps not; only the certain match.
+        yield "perhaps older", Snapshot(as_of=NOW, year_of_birth=NOW.year - top - 1), False
+        yield "adult", Snapshot(as_of=NOW, year_of_birth=NOW.year - 40), False
+        yield "age unknown", Snapshot(as_of=NOW), False
     elif kind == "age":
         yield "older", Snapshot(as_of=NOW, year_of_birth=NOW.year - t["min_years"] - 1), True
         yield "younger", Snapshot(as_of=NOW, year_of_birth=NOW.year - t["min_years"] + 2), False
+    elif kind == "daily_amount":
+        high = Decimal(str(t["min_leaf_g"]))
+        days = t["min_days"]
+        yield "high on enough days", _series(days, lambda i: high, lambda i: 5), True
+        yield "high on too few days", _series(days - 1, lambda i: high, lambda i: 5), False
+        yield (
+            "just under",
+            _series(days, lambda i: high - Decimal("0.5"), lambda i: 5),
+            False,
+        )
+        if t.get("without_plan"):
+            planned = _series(days, lambda i: high, lambda i: 5)
+            yield "with a plan", replace(planned, plan=_PLAN), False
     elif kind == "product":
         if "forms" in t:
             for form in t["forms"]:

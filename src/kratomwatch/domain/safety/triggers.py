@@ -114,14 +114,23 @@ def age(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     yob = ctx.snapshot.year_of_birth
     if yob is None:
         return None
-    # Only the year of birth is kept, so the age may be one year too high before the birthday.
+    # Only the year of birth is kept, so the age may be one year too high before the birthday:
+    # a minimum is met at the higher age, a maximum only when even the higher age is within it.
     years = ctx.today.year - yob
-    if years < spec["min_years"]:
+    if "max_years" in spec:
+        if years > spec["max_years"]:
+            return None
+        threshold = f"at most {spec['max_years']}"
+    elif years < spec["min_years"]:
         return None
+    else:
+        threshold = str(spec["min_years"])
     return Hit(
         ({"type": "year_of_birth", "value": yob},),
-        f"Born in {yob}: about {years} years old (threshold {spec['min_years']}).",
-        str(spec["min_years"]),
+        f"Born in {yob}: at most {years} years old (threshold {threshold})."
+        if "max_years" in spec
+        else f"Born in {yob}: about {years} years old (threshold {threshold}).",
+        threshold,
     )
 
 
@@ -289,6 +298,32 @@ def dose_frequency(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     )
 
 
+def daily_amount(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    if spec.get("without_plan") and ctx.snapshot.plan is not None:
+        return None
+    span = window(ctx.today, spec["window_days"])
+    limit = Decimal(str(spec["min_leaf_g"]))
+    days = sorted(d for d, g in ctx.daily.dose_g.items() if span[0] <= d <= span[1] and g >= limit)
+    if len(days) < spec["min_days"]:
+        return None
+    highest = max(ctx.daily.dose_g[d] for d in days)
+    return Hit(
+        (
+            {
+                "type": "dose_series",
+                "from": span[0].isoformat(),
+                "to": span[1].isoformat(),
+                "days_at_or_above": len(days),
+                "highest_leaf_g": str(highest),
+            },
+        ),
+        f"{len(days)} days between {span[0]} and {span[1]} with {_fmt(limit)} g or more of "
+        f"leaf equivalent (highest {_fmt(highest)} g in a day)"
+        + (", with no plan in effect." if spec.get("without_plan") else "."),
+        f"{span[1].isocalendar()[0]}-W{span[1].isocalendar()[1]:02d}",
+    )
+
+
 def tolerance(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     days = spec["window_days"]
     recent, before = window(ctx.today, days), window(ctx.today, days, offset=days)
@@ -385,6 +420,7 @@ TRIGGERS: dict[str, Trigger] = {
     "questionnaire_item": questionnaire_item,
     "questionnaire_score": questionnaire_score,
     "dose_frequency": dose_frequency,
+    "daily_amount": daily_amount,
     "tolerance": tolerance,
     "lack_of_benefit": lack_of_benefit,
     "pharmacogenomic": pharmacogenomic,
