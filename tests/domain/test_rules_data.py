@@ -201,8 +201,13 @@ def test_rules_schema_rejects(mutate: Any) -> None:
 
 
 def test_shared_version() -> None:
-    versions = {_yaml(path)["version"] for path in (RULES, SYMPTOMS, CONDITIONS)}
-    assert versions == {"2026.11.0"}
+    """The knowledge base is released as a whole: every file carries the newest version
+    named in its changelog."""
+    versions = {str(_yaml(path)["version"]) for path in (RULES, SYMPTOMS, CONDITIONS)}
+    changelog = (RULES.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    newest = next(line for line in changelog.splitlines() if line.startswith("## "))
+    assert versions == {newest.split()[1]}
+    assert str(_yaml(RULES.parent / "substances.yaml")["version"]) == newest.split()[1]
 
 
 # --- rules: identity and cross-file references ---------------------------------------------
