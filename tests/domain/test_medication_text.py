@@ -83,7 +83,7 @@ def test_two_names_are_read_both_or_not_at_all(kb: Knowledge) -> None:
     rng = random.Random(20261207)
     pool = _unambiguous(kb)
     partial = []
-    for _ in range(4000):
+    for _ in range(8000):
         (a, ids_a), (b, ids_b) = rng.sample(pool, 2)
         text = a + rng.choice(SUFFIXES) + rng.choice(JOINS) + b + rng.choice(SUFFIXES)
         got = read(kb, text)
@@ -106,6 +106,11 @@ def test_two_names_are_read_both_or_not_at_all(kb: Knowledge) -> None:
         ("pethidine 50 mg", {"pethidine"}),
         ("meperidine 50 mg", {"pethidine"}),
         ("albuterol HFA 2 puffs q4h prn", {"salbutamol"}),
+        ("calcium + vitamin D", {"calcium", "cholecalciferol"}),  # "calcium" is a salt word too
+        ("diltiazem 120 mg / magnesium citrate 10mg", {"diltiazem", "magnesium"}),
+        ("Prezista; One A Day", {"darunavir", "multivitamin"}),  # "one a day" is a direction too
+        ("levonorgestrel/ethinyl estradiol", {"levonorgestrel", "ethinylestradiol"}),
+        ("vitamin D 1000 IU daily", {"cholecalciferol"}),
     ],
 )
 def test_prescriptions_as_written(kb: Knowledge, text: str, ids: set[str]) -> None:

@@ -310,9 +310,7 @@ def _drop_indications(tokens: list[str]) -> list[str]:
     kept: list[str] = []
     after = False
     for i, word in enumerate(tokens):
-        starts = word in _INDICATION_START or (
-            word == "needed" and i > 0 and tokens[i - 1] == "as"
-        )
+        starts = word in _INDICATION_START or (word == "needed" and i > 0 and tokens[i - 1] == "as")
         if starts:
             following = tokens[i + 1 : i + 2]
             if word == "for" and not (following and following[0] in _INDICATIONS):
@@ -324,10 +322,7 @@ def _drop_indications(tokens: list[str]) -> list[str]:
                 kept.append(word)  # "prn" and "needed" are directions, dropped later
             continue
         if after and (
-            word in _INDICATIONS
-            or word in _DIRECTIONS
-            or word in _UNITS
-            or _NUMBER_RE.match(word)
+            word in _INDICATIONS or word in _DIRECTIONS or word in _UNITS or _NUMBER_RE.match(word)
         ):
             continue
         after = False
@@ -373,6 +368,17 @@ def _split_parts(tokens: list[str]) -> list[list[str]]:
         else:
             parts[-1].append(token)
     return [p for p in parts if _cleaned_key(p)]  # parts that are only "5 mg" etc. drop out
+
+
+def _is_strength_separator(tokens: list[str], i: int) -> bool:
+    """A "/" or "-" between two numbers ("5/325", "1-2 tabs", "4-6 hours") belongs to a
+    strength or a direction, not between two names."""
+    return (
+        tokens[i] in {"/", "-"}
+        and 0 < i < len(tokens) - 1
+        and bool(_NUMBER_RE.match(tokens[i - 1]))
+        and bool(_NUMBER_RE.match(tokens[i + 1]))
+    )
 
 
 def _cleaned_key(tokens: list[str]) -> str:
@@ -570,10 +576,26 @@ class Knowledge:
         # The longest known name the entry starts with, when all that follows it is
         # strengths, forms, directions and salts: "Tylenol #3 1 tab q4h" is Tylenol #3
         # (with codeine), not Tylenol with its number dropped as a strength.
+        several = [
+            i for i, t in enumerate(tokens) if t in _SEPARATOR_TOKENS or t in _CONNECTOR_WORDS
+        ]
         for end in range(len(tokens), 0, -1):
+            if tokens[end - 1] in _SEPARATOR_TOKENS:
+                continue
             entry = self._index.get(_key(tokens[:end]))
-            if entry is not None and not _cleaned_key(tokens[end:]):
+            if entry is None or _cleaned_key(tokens[end:]):
+                continue
+            # What follows the name is read as its strength and directions only up to the
+            # next part: "Relexxii 10 mg + magnesium" is two names, even though "magnesium"
+            # is also a salt word.
+            if not any(i >= end for i in several) or all(
+                tokens[i] in _SEPARATOR_TOKENS and _is_strength_separator(tokens, i)
+                for i in several
+                if i >= end
+            ):
                 return entry
+        if several:
+            return None  # several parts: read one by one (_parse), never some dropped
         keys = _stage_keys(tokens)
         for key in keys:
             entry = self._index.get(key)
