@@ -60,6 +60,7 @@ def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
         "recognized_without_concern",
         "applied_locally",
         "knowledge_version",
+        "knowledge_released",
     }
     codes = {f["code"] for f in result["findings"]}
     assert {
@@ -325,6 +326,7 @@ def test_any_json_gives_a_result_or_a_message(snapshot: object) -> None:
             "recognized_without_concern",
             "applied_locally",
             "knowledge_version",
+            "knowledge_released",
         }
     else:
         assert code == 2 and out == "" and err.startswith("kratomwatch: error: ")

@@ -12,6 +12,10 @@ database's only one) and stores the findings in a short transaction afterwards; 
 that arrives meanwhile leaves the patient due for the next round (see
 :func:`.actions.do_screen_patient`). ``kratomwatch screen-worker`` runs the same loop as a
 separate process.
+
+A new knowledge-base release changes what screening finds, so every record screened with
+another release is queued again (:func:`queue_knowledge_release`): by each worker once, in
+its first round, never at start-up, and screened by the queue like any other change.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from django.utils import timezone
 
 from kratomwatch.clinic.actions.screening import do_screen_if_due
 from kratomwatch.clinic.models import PatientProfile
+from kratomwatch.domain.safety.knowledge import KnowledgeError, load_knowledge
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +54,20 @@ def screen_due(
     return sum(do_screen_if_due(pk, now, gap=gap) for pk in ids)
 
 
+def queue_knowledge_release(now: datetime | None = None) -> int:
+    """Mark for screening every patient whose findings were screened with another knowledge
+    release than the one loaded now (or never screened); returns how many were marked."""
+    try:
+        version = load_knowledge().version
+    except (KnowledgeError, OSError):
+        return 0  # screening itself reports a knowledge base that cannot load
+    return (
+        PatientProfile.objects.filter(screening_due_at__isnull=True)
+        .exclude(screened_knowledge=version)
+        .update(screening_due_at=now or timezone.now())
+    )
+
+
 def backlog(now: datetime | None = None) -> tuple[int, timedelta]:
     """How many patients wait for screening, and how long the oldest has waited."""
     now = now or timezone.now()
@@ -64,6 +83,7 @@ class ScreeningWorker(threading.Thread):
         super().__init__(name="kratomwatch-screening", daemon=True)
         self.interval = interval
         self._stopped = threading.Event()
+        self._release_queued = False
 
     def run(self) -> None:
         while not self._stopped.wait(self.interval):
@@ -73,6 +93,11 @@ class ScreeningWorker(threading.Thread):
     def round(self) -> int:
         close_old_connections()
         try:
+            if not self._release_queued:
+                queued = queue_knowledge_release()
+                self._release_queued = True
+                if queued:
+                    logger.info("knowledge release: %d patients queued for screening", queued)
             return screen_due(gap=self.interval)
         except Exception:  # noqa: BLE001 - keep screening; the next round retries
             logger.exception("screening round failed")

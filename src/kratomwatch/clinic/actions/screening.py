@@ -66,7 +66,10 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
         if stored_at is not None and stored_at > read_at:
             return False  # a screening that read the record later has stored its findings
         do_sync_findings(patient, result, now)
-        done: dict[str, object] = {"screened_change_count": read_at}
+        done: dict[str, object] = {
+            "screened_change_count": read_at,
+            "screened_knowledge": result.knowledge_version,
+        }
         if changes == read_at:
             done["screening_due_at"] = None
         profile.update(**done)
@@ -195,6 +198,8 @@ def finding_values(
     on the list) counts from ``found_at``, when screening first found it."""
     values: dict[str, object] = {k: ("" if v is None else v) for k, v in found.to_dict().items()}
     values["references"] = [result.references.get(r, {"id": r}) for r in found.references]
+    values["knowledge_version"] = result.knowledge_version
+    values["knowledge_released"] = result.knowledge_released
     first, last = found.cause_times()
     values["cause_first_at"] = first or found_at
     values["cause_last_at"] = last or first or found_at
@@ -212,6 +217,8 @@ SYNCED_FIELDS = (
     "references",
     "triggers",
     "evidence_level",
+    "knowledge_version",
+    "knowledge_released",
     "cause_first_at",
     "cause_last_at",
 )

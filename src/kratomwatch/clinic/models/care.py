@@ -82,6 +82,12 @@ class Finding(Record):
     references = models.JSONField(default=list, help_text="Resolved citations with links.")
     triggers = models.JSONField(default=list)
     evidence_level = models.CharField(max_length=40, blank=True)
+    knowledge_version = models.CharField(
+        max_length=20, blank=True, help_text="The knowledge-base release that last screened it."
+    )
+    knowledge_released = models.DateField(
+        null=True, blank=True, help_text="The day that knowledge-base release was made."
+    )
     status = models.CharField(
         max_length=12, choices=FindingStatus.choices, default=FindingStatus.OPEN
     )

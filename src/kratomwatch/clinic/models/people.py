@@ -85,6 +85,13 @@ class PatientProfile(Record):
         help_text="The change count the stored findings were screened at; an older screening "
         "finishing late does not overwrite them.",
     )
+    screened_knowledge = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        help_text="The knowledge-base version the stored findings were screened with: a new "
+        "release queues the record for screening again.",
+    )
     screening_claimed_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -40,6 +40,7 @@ from kratomwatch.domain.questionnaires import (
     compare,
     get_instrument,
 )
+from kratomwatch.domain.safety.knowledge import KnowledgeError, load_knowledge
 
 PERIOD_DAYS = 84  # the last 12 weeks, today included
 EDGE_DAYS = 14  # "first 2 weeks" and "last 2 weeks" of the period
@@ -109,6 +110,9 @@ class VisitReport:
     conditions: list[str]
     products: list[str]
     severity_counts: dict[str, int] = field(default_factory=dict)
+    #: "Screened with knowledge base 2026.12.0 (released 7 Dec 2026)", or empty when the
+    #: record has not been screened yet.
+    screening_line: str = ""
 
     @property
     def header(self) -> str:
@@ -454,4 +458,22 @@ def build_report(patient: PatientProfile, today: date | None = None) -> VisitRep
         severity_counts={
             sev: sum(f.severity == sev for f in findings) for sev in ("high", "moderate", "low")
         },
+        screening_line=screening_line(patient),
     )
+
+
+def screening_line(patient: PatientProfile) -> str:
+    """Which knowledge-base release screened the record, and when that release was made."""
+    version = patient.screened_knowledge
+    if not version:
+        return ""
+    try:
+        kb = load_knowledge()
+    except (KnowledgeError, OSError):
+        return f"Screened with knowledge base {version}."
+    if kb.version != version:
+        return (
+            f"Screened with knowledge base {version}; release {kb.version} "
+            f"({_day(kb.released)}) will screen it again shortly."
+        )
+    return f"Screened with knowledge base {version} (released {_day(kb.released)})."

@@ -253,6 +253,8 @@ def _page_one(report: VisitReport) -> tuple[Figure, int]:
     bottom = sheet.bottom
     sheet.bottom = bottom - timeline
     sheet.heading(report.findings_heading)
+    if report.screening_line:
+        sheet.paragraph(report.screening_line, SMALL, color=MUTED)
     shown = _findings_on(
         sheet,
         report.findings,

@@ -37,6 +37,7 @@ from kratomwatch.clinic.models import (
     Role,
 )
 from kratomwatch.clinic.panel import filtered, panel_rows
+from kratomwatch.clinic.reports.visit import screening_line
 from kratomwatch.clinic.text import first_error
 from kratomwatch.clinic.views.common import client_ip, user_of
 from kratomwatch.domain.conditions import CONDITION_LABELS, PHENOTYPE_LABELS, ConditionCode, Gene
@@ -84,6 +85,7 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         "responses": patient.responses.all()[:20],
         "symptoms": patient.symptoms.all()[:20],
         "findings": findings,
+        "screening_line": screening_line(patient),
         "plan": active_plan(patient),
     }
     return render(request, "clinic/patient_detail.html", context)

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from kratomwatch.domain.evidence import GRADE_LABELS, VERDICT_LABELS, load_library
 from kratomwatch.domain.safety import load_knowledge
+from kratomwatch.domain.safety.knowledge import release_notes
 
 
 def evidence_library(request: HttpRequest) -> HttpResponse:
@@ -26,4 +27,6 @@ def evidence_claims(request: HttpRequest) -> HttpResponse:
 def evidence_rules(request: HttpRequest) -> HttpResponse:
     """Public: every safety rule, its trigger, evidence level and references."""
     kb = load_knowledge()
-    return render(request, "clinic/rules.html", {"kb": kb, "grades": GRADE_LABELS})
+    heading, notes = release_notes()
+    context = {"kb": kb, "grades": GRADE_LABELS, "release": heading, "release_notes": notes}
+    return render(request, "clinic/rules.html", context)

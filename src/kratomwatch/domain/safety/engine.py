@@ -11,7 +11,7 @@ result says so in a finding of its own rather than failing silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..findings import Finding, Severity
@@ -82,6 +82,8 @@ class ScreeningResult:
     references: dict[str, dict[str, str | None]] = field(default_factory=dict)
     without_concern: dict[str, tuple[WithoutConcern, ...]] = field(default_factory=dict)
     applied_locally: tuple[LocalUse, ...] = ()
+    #: The day the knowledge base used was released (None when it could not be loaded).
+    knowledge_released: date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         findings = []
@@ -96,6 +98,9 @@ class ScreeningResult:
                 k: [n.to_dict() for n in v] for k, v in self.without_concern.items()
             },
             "knowledge_version": self.knowledge_version,
+            "knowledge_released": (
+                self.knowledge_released.isoformat() if self.knowledge_released else None
+            ),
             "applied_locally": [u.to_dict() for u in self.applied_locally],
         }
 
@@ -148,6 +153,7 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         refs,
         without_concern={"conditions": without_concern},
         applied_locally=tuple(local),
+        knowledge_released=kb.released,
     )
 
 

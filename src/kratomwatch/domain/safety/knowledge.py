@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -93,6 +94,7 @@ class ConditionEntry:
 @dataclass(frozen=True)
 class Knowledge:
     version: str
+    released: date
     rules: tuple[Rule, ...]
     symptoms: Mapping[str, Symptom]
     conditions: Mapping[str, ConditionEntry]
@@ -204,6 +206,16 @@ def _references(data: Any) -> dict[str, Reference]:
 
 
 @cache
+def release_notes() -> tuple[str, str]:
+    """The newest entry of the knowledge base's changelog: its heading and its text."""
+    path = files("kratomwatch") / "data" / "knowledge" / "CHANGELOG.md"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("## "))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[start][3:].strip(), "\n".join(lines[start + 1 : end]).strip()
+
+
+@cache
 def load_knowledge() -> Knowledge:
     rules_data = _read("rules.yaml")
     _validate("rules.yaml", rules_data, "rules.schema.json")
@@ -249,6 +261,7 @@ def load_knowledge() -> Knowledge:
         rules.append(rule)
     return Knowledge(
         version=str(rules_data["version"]),
+        released=date.fromisoformat(str(rules_data["released"])),
         rules=tuple(rules),
         symptoms=symptoms,
         conditions=conditions,
