@@ -160,3 +160,14 @@ def test_bulk_doses_are_the_rows_do_record_dose_would_store() -> None:
             if getattr(entry, f.attname) != getattr(built, f.attname)
         }
         assert not differing, differing
+
+
+def test_a_synthetic_clinic_is_not_queued_again_for_the_knowledge_release() -> None:
+    """Its findings were screened with the knowledge base loaded now."""
+    from kratomwatch.clinic.screening_queue import queue_knowledge_release
+    from kratomwatch.domain.safety.knowledge import load_knowledge
+
+    synthesize(patients=3, days=5, seed=2, today=TODAY, slug="kv")
+    patients = PatientProfile.objects.filter(clinic__slug="kv")
+    assert set(patients.values_list("screened_knowledge", flat=True)) == {load_knowledge().version}
+    assert queue_knowledge_release() == 0

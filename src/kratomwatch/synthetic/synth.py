@@ -43,6 +43,7 @@ from kratomwatch.domain.safety import (
     SymptomReport,
 )
 from kratomwatch.domain.safety import screen as run_screen
+from kratomwatch.domain.safety.knowledge import load_knowledge
 from kratomwatch.domain.substances import Match, recognize
 from kratomwatch.synthetic.bulk import BulkLoader
 from kratomwatch.synthetic.seed import FIRST, LAST, SIDE_EFFECTS, STORIES, Story, _products_for
@@ -260,6 +261,9 @@ def _people(
                 year_of_birth=int(rng.integers(1955, 2001)),
                 sex=m.Sex.FEMALE if rng.random() < 0.5 else m.Sex.MALE,
                 uuid=BulkLoader.uuid_of(BulkLoader.uuids(ids, 1)[0]),
+                # Screened below, in memory, with the knowledge base loaded now: a worker
+                # must not queue them all again as if screened with another release.
+                screened_knowledge=load_knowledge().version,
             )
             for user, rng, ids, (first, last) in zip(users, rngs, id_rngs, names, strict=True)
         ]
