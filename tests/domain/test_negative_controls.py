@@ -71,6 +71,8 @@ MEDICINES = [
     "timolol eye drops",
     "latanoprost eye drops",
     "nicotine patch 21 mg",
+    "coffee 3 cups a day",
+    "green tea",
 ]
 
 CONDITIONS = [

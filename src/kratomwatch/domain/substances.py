@@ -206,7 +206,8 @@ _DIRECTION_RE = re.compile(r"^(q\d+[a-z]*|x\d+)$")  # q6h, q4, x2
 _UNITS = frozenset(
     "mg mgs mcg mcgs ug g gm gram grams milligram milligrams microgram micrograms ml mls "
     "millilitre millilitres milliliter milliliters l iu unit units meq mmol percent pct "
-    "h hr hrs hour hours no nr num number".split()  # "No. 3" as in Tylenol No. 3
+    "h hr hrs hour hours no nr num number cup cups mug mugs glass glasses can cans".split()
+    # "No. 3" as in Tylenol No. 3; "3 cups of coffee"
 )
 _FORMS = frozenset(
     "tablet tablets tab tabs tbl caplet caplets capsule capsules cap caps gelcap gelcaps "
