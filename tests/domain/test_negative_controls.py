@@ -29,6 +29,8 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 MEDICINES = [
     "ibuprofen 400 mg tid prn",
     "Advil 200mg 2 tabs",
+    "paracetamol 1 g qds",
+    "Tylenol 500 mg prn",
     "naproxen 500 mg bid",
     "omeprazole 20mg daily",
     "pantoprazole 40 mg",
