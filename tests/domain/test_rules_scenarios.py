@@ -170,6 +170,18 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
                 Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.SEVEN_OH)),)),
                 True,
             )
+        elif t.get("named_like_7oh"):
+            tablet = ProductSpec(ProductForm.TABLET)
+            for name in ("7-OH tablets", "7OH", "Pseudo Gold", "Enhanced Red", "OPMS shot"):
+                yield name, Snapshot(as_of=NOW, products=(ProductUse(name, tablet),)), True
+            for name in ("Maeng Da powder", "Red Bali", "Hydroxy tabs"):
+                yield name, Snapshot(as_of=NOW, products=(ProductUse(name, tablet),)), False
+            tested = ProductSpec(ProductForm.TABLET, hydroxymitragynine_mg_per_g=Decimal("0.1"))
+            yield (
+                "named 7-OH, with a laboratory 7-OH content",
+                Snapshot(as_of=NOW, products=(ProductUse("7-OH tablets", tested),)),
+                False,
+            )
         else:
             yield (
                 "no potency",

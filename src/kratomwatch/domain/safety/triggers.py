@@ -6,6 +6,7 @@ Adding a kind means adding a function here and its shape to rules.schema.json.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -154,6 +155,9 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     elif spec.get("potency_unknown"):
         hits = [p for p in products if _potency_unknown(p.spec)]
         reason = "potency unknown (no mitragynine or 7-OH content recorded)"
+    elif spec.get("named_like_7oh"):
+        hits = [p for p in products if named_like_7oh(p)]
+        reason = "named like a concentrated 7-OH product, with no 7-OH content recorded"
     else:  # pragma: no cover - the schema allows nothing else
         return None
     if not hits:
@@ -164,6 +168,32 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         f"Product in use, {reason}: {names}.",
         ",".join(sorted(p.name for p in hits)),
     )
+
+
+#: Words in a product's name that concentrated 7-OH and related semi-synthetic products are
+#: sold under: "7-OH", "7OH", "7-hydroxy…", "pseudo…" (mitragynine pseudoindoxyl),
+#: "enhanced", "OPMS", and "shot".
+_NAMED_7OH = re.compile(
+    r"(?<![a-z0-9])(7\s*-?\s*oh|7\s*-?\s*hydroxy\w*|hydroxymitragynine|pseudo\w*|"
+    r"enhanced|opms|shots?)(?![a-z0-9])",
+    re.IGNORECASE,
+)
+
+
+def named_like_7oh(product: Any) -> bool:
+    """A product in use whose name suggests concentrated 7-OH and whose 7-OH content is not
+    recorded: treated as possibly concentrated until a laboratory result says otherwise.
+    Products already high-risk by form or measured content are left to that rule."""
+    spec = product.spec
+    seven_oh_known = any(
+        getattr(spec, name) is not None
+        for name in (
+            "hydroxymitragynine_mg_per_g",
+            "hydroxymitragynine_mg_per_unit",
+            "hydroxymitragynine_mg_per_ml",
+        )
+    )
+    return not spec.high_risk and not seven_oh_known and bool(_NAMED_7OH.search(product.name))
 
 
 def _potency_unknown(spec: Any) -> bool:
