@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.doses import do_record_dose
+from kratomwatch.clinic.actions.idempotent import create_once
 from kratomwatch.clinic.models import (
     CheckIn,
     EntrySource,
@@ -70,55 +71,52 @@ def do_submit_checkin(
     ip: str | None = None,
 ) -> tuple[CheckIn, bool]:
     """Store a whole check-in, or nothing. Returns the check-in and whether it is new."""
-    existing = CheckIn.objects.filter(patient=patient, idempotency_key=key).first()
-    if existing is not None:
-        return existing, False
     now = timezone.now()
     labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
-    try:
-        with transaction.atomic():
-            checkin = CheckIn.objects.create(
-                patient=patient, day=day, submitted_at=now, note=note, idempotency_key=key
-            )
-            for n, (instrument, answers) in enumerate((daily, *extra)):
-                _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin)
-            for n, (product, checked) in enumerate(doses):
-                do_record_dose(
-                    patient=patient,
-                    entered_by=user,
-                    product=product,
-                    checked=checked,
-                    idempotency_key=f"{key}-d{n}",
-                    checkin=checkin,
-                    ip=ip,
-                )
-            for sid, severity in (side_effects or {}).items():
-                SymptomReport.objects.create(
-                    patient=patient,
-                    checkin=checkin,
-                    term=labels.get(sid, sid),
-                    severity=severity,
-                    reported_at=now,
-                    source=EntrySource.WEB,
-                )
-            # Red flags saved ahead of this check-in (do_report_red_flags, same key) join it
-            # as they are; the others are saved now.
-            for report in patient.symptoms.filter(idempotency_key__startswith=f"{key}-rf-"):
-                report.checkin = checkin
-                report.save(update_fields=["checkin", "modified"])
-            for sid in red_flags:
-                _red_flag_report(patient, key, sid, labels, now, checkin)
-            audit_chain.append(
-                user,
-                "checkin.create",
+
+    def store() -> CheckIn:
+        checkin = CheckIn.objects.create(
+            patient=patient, day=day, submitted_at=now, note=note, idempotency_key=key
+        )
+        for n, (instrument, answers) in enumerate((daily, *extra)):
+            _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin)
+        for n, (product, checked) in enumerate(doses):
+            do_record_dose(
                 patient=patient,
-                object_type="checkin",
-                object_uuid=checkin.uuid,
+                entered_by=user,
+                product=product,
+                checked=checked,
+                idempotency_key=f"{key}-d{n}",
+                checkin=checkin,
                 ip=ip,
             )
-    except IntegrityError:
-        return CheckIn.objects.get(patient=patient, idempotency_key=key), False
-    return checkin, True
+        for sid, severity in (side_effects or {}).items():
+            SymptomReport.objects.create(
+                patient=patient,
+                checkin=checkin,
+                term=labels.get(sid, sid),
+                severity=severity,
+                reported_at=now,
+                source=EntrySource.WEB,
+            )
+        # Red flags saved ahead of this check-in (do_report_red_flags, same key) join it
+        # as they are; the others are saved now.
+        for report in patient.symptoms.filter(idempotency_key__startswith=f"{key}-rf-"):
+            report.checkin = checkin
+            report.save(update_fields=["checkin", "modified"])
+        for sid in red_flags:
+            _red_flag_report(patient, key, sid, labels, now, checkin)
+        audit_chain.append(
+            user,
+            "checkin.create",
+            patient=patient,
+            object_type="checkin",
+            object_uuid=checkin.uuid,
+            ip=ip,
+        )
+        return checkin
+
+    return create_once(CheckIn.objects.filter(patient=patient), key, store)
 
 
 def red_flag_key(key: str, symptom_id: str) -> str:
@@ -187,20 +185,17 @@ def do_submit_questionnaire(
     key: str,
     ip: str | None = None,
 ) -> tuple[QuestionnaireResponse, bool]:
-    existing = QuestionnaireResponse.objects.filter(patient=patient, idempotency_key=key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            response = _response(patient, user, instrument, answers, timezone.now(), key)
-            audit_chain.append(
-                user,
-                "response.create",
-                patient=patient,
-                object_type="response",
-                object_uuid=response.uuid,
-                ip=ip,
-            )
-    except IntegrityError:
-        return QuestionnaireResponse.objects.get(patient=patient, idempotency_key=key), False
-    return response, True
+
+    def store() -> QuestionnaireResponse:
+        response = _response(patient, user, instrument, answers, timezone.now(), key)
+        audit_chain.append(
+            user,
+            "response.create",
+            patient=patient,
+            object_type="response",
+            object_uuid=response.uuid,
+            ip=ip,
+        )
+        return response
+
+    return create_once(QuestionnaireResponse.objects.filter(patient=patient), key, store)

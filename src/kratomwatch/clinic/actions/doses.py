@@ -7,9 +7,8 @@ with :func:`dose_entry`, so every dose is stored with the same fields, whatever 
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-
 from kratomwatch.clinic import audit_chain
+from kratomwatch.clinic.actions.idempotent import create_once
 from kratomwatch.clinic.models import (
     CheckIn,
     DoseEntry,
@@ -90,21 +89,19 @@ def do_record_dose(
         route=route,
         checkin=checkin,
     )
-    try:
-        with transaction.atomic():
-            entry.save(force_insert=True)
-            audit_chain.append(
-                entered_by,
-                "dose.create",
-                patient=patient,
-                object_type="dose",
-                object_uuid=entry.uuid,
-                ip=ip,
-            )
-    except IntegrityError:
-        # A retry with the same key (perhaps concurrent): answer with the first entry.
-        first = DoseEntry.objects.select_related("product").get(
-            patient=patient, idempotency_key=idempotency_key
+
+    def store() -> DoseEntry:
+        entry.save(force_insert=True)
+        audit_chain.append(
+            entered_by,
+            "dose.create",
+            patient=patient,
+            object_type="dose",
+            object_uuid=entry.uuid,
+            ip=ip,
         )
-        return first, False
-    return entry, True
+        return entry
+
+    return create_once(
+        patient.doses.select_related("product"), idempotency_key, store, look_first=False
+    )

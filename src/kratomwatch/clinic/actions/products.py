@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-
 from kratomwatch.clinic import audit_chain
+from kratomwatch.clinic.actions.idempotent import create_once
 from kratomwatch.clinic.models import (
     PatientProfile,
     Product,
@@ -15,22 +14,19 @@ from kratomwatch.clinic.models import (
 def do_add_product(
     *, patient: PatientProfile, user: User, product: Product, key: str, ip: str | None = None
 ) -> tuple[Product, bool]:
-    existing = Product.objects.filter(patient=patient, idempotency_key=key).first()
-    if existing is not None:
-        return existing, False
     product.patient = patient
     product.idempotency_key = key
-    try:
-        with transaction.atomic():
-            product.save()
-            audit_chain.append(
-                user,
-                "product.create",
-                patient=patient,
-                object_type="product",
-                object_uuid=product.uuid,
-                ip=ip,
-            )
-    except IntegrityError:
-        return Product.objects.get(patient=patient, idempotency_key=key), False
-    return product, True
+
+    def store() -> Product:
+        product.save()
+        audit_chain.append(
+            user,
+            "product.create",
+            patient=patient,
+            object_type="product",
+            object_uuid=product.uuid,
+            ip=ip,
+        )
+        return product
+
+    return create_once(Product.objects.filter(patient=patient), key, store)
