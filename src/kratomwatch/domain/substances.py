@@ -589,11 +589,7 @@ class Knowledge:
             # What follows the name is read as its strength and directions only up to the
             # next part: "Relexxii 10 mg + magnesium" is two names, even though "magnesium"
             # is also a salt word.
-            if not any(i >= end for i in several) or all(
-                tokens[i] in _SEPARATOR_TOKENS and _is_strength_separator(tokens, i)
-                for i in several
-                if i >= end
-            ):
+            if all(_is_strength_separator(tokens, i) for i in several if i >= end):
                 return entry
         if several:
             return None  # several parts: read one by one (_parse), never some dropped

@@ -184,12 +184,14 @@ def _resolve(
             unknown_meds.append(NotRecognized(med.name, ()))
             continue
         if isinstance(match, Match):
-            systemic = tuple(s for s in match.substances if not s.acts_locally(match.route))
-            local.extend(
-                LocalUse(med.name, s.name, match.route or "", s.local_routes[match.route].url)
-                for s in match.substances
-                if s.acts_locally(match.route) and match.route is not None
-            )
+            route = match.route
+            systemic = tuple(s for s in match.substances if not s.acts_locally(route))
+            if route is not None:
+                local.extend(
+                    LocalUse(med.name, s.name, route, s.local_routes[route].url)
+                    for s in match.substances
+                    if s.acts_locally(route)
+                )
             if systemic:
                 meds.append((med.name, med.dose, systemic))
         else:
