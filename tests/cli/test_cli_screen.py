@@ -21,7 +21,12 @@ from kratomwatch.domain.products import ProductForm
 RECENT = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
 
 SNAPSHOT = {
-    "medications": ["Xanax 0.5 mg", {"name": "oxycodone", "dose": "10 mg PRN"}, "zzqxium"],
+    "medications": [
+        "Xanax 0.5 mg",
+        {"name": "oxycodone", "dose": "10 mg PRN"},
+        "zzqxium",
+        "nortriptyline 25 mg at night",
+    ],
     "conditions": ["pregnancy", "G40.909", "not-a-condition"],
     "symptoms": ["yellow eyes", "wobbly knees"],
     "products": [
@@ -59,6 +64,7 @@ def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
         "not_recognized",
         "recognized_without_concern",
         "applied_locally",
+        "notes",
         "knowledge_version",
         "knowledge_released",
     }
@@ -89,6 +95,12 @@ def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
             assert ref["pmid"] or ref["doi"] or ref["url"], finding["code"]
     benzo = next(f for f in result["findings"] if f["code"] == "interaction.benzodiazepine")
     assert benzo["triggers"][0]["name"] == "Xanax 0.5 mg"
+    # Nothing to act on now: a note beside the medication, not a finding.
+    assert "interaction.cyp2d6_substrate_nti" not in codes
+    (note,) = result["notes"]
+    assert note["code"] == "interaction.cyp2d6_substrate_nti" and "severity" not in note
+    assert note["triggers"][0]["name"] == "nortriptyline 25 mg at night"
+    assert all(ref["pmid"] or ref["doi"] or ref["url"] for ref in note["references"])
     unknown = result["not_recognized"]
     assert [n["text"] for n in unknown["medications"]] == ["zzqxium"]
     assert [n["text"] for n in unknown["conditions"]] == ["not-a-condition"]
@@ -223,7 +235,9 @@ def test_an_unusual_dose_needs_the_confirmation_the_app_asks_for(
         json.dumps(product_dose("leaf_powder", "20", "g", confirm=["leaf_equivalent_g_high"]))
     )
     assert main(["screen", str(path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["findings"]
+    # Screened: the product in use is reported (its strength unknown, as a note).
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert [n["code"] for n in notes] == ["product.potency_unknown"]
 
 
 def test_product_details_the_app_refuses_are_refused(tmp_path: Path) -> None:
@@ -325,6 +339,7 @@ def test_any_json_gives_a_result_or_a_message(snapshot: object) -> None:
             "not_recognized",
             "recognized_without_concern",
             "applied_locally",
+            "notes",
             "knowledge_version",
             "knowledge_released",
         }

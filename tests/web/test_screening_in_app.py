@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from kratomwatch.clinic.actions import screening as actions
 from kratomwatch.clinic.actions.screening import do_screen_patient
-from kratomwatch.clinic.models import Finding, MedicationStatement, PatientCondition, SymptomReport
+from kratomwatch.clinic.models import (
+    Finding,
+    MedicationStatement,
+    PatientCondition,
+    Product,
+    SymptomReport,
+)
 
 from .conftest import Triangle
 
@@ -120,3 +126,31 @@ def test_the_evidence_pages_show_statements_and_references(client: Client, db: N
     assert "not addictive" in claims.lower()
     rules = client.get(reverse("evidence_rules")).content.decode()
     assert "interaction.benzodiazepine" in rules
+
+
+def test_a_note_is_shown_beside_what_it_concerns_and_is_not_a_finding(
+    tri: Triangle, client: Client
+) -> None:
+    MedicationStatement.objects.create(patient=tri.patient, name_entered="nortriptyline 25 mg")
+    Product.objects.create(patient=tri.patient, name="Green Malay powder", form="leaf_powder")
+    do_screen_patient(tri.patient.pk)
+    codes = set(Finding.objects.filter(patient=tri.patient).values_list("code", flat=True))
+    assert not codes & {"interaction.cyp2d6_substrate_nti", "product.potency_unknown"}
+    client.force_login(tri.clinician)
+    page = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
+    html = page.content.decode()
+    medications = html[html.index('id="medications"') : html.index('id="pgx"')]
+    assert "nortriptyline 25 mg" in medications and "CYP2D6" in medications
+    products = html[html.index("<h2>Products</h2>") :]
+    products = products[: products.index("</section>")]
+    assert "Green Malay powder" in products and "Product strength unknown" in products
+    inbox = client.get(reverse("findings_inbox")).content.decode()
+    assert "CYP2D6" not in inbox and "strength unknown" not in inbox
+    # The patient is told what the note says to them, beside the product.
+    client.force_login(tri.patient.user)
+    mine = client.get(reverse("my_products")).content.decode()
+    assert "We do not know how strong your product is" in mine
+    # Once the strength is recorded, the note goes away.
+    Product.objects.filter(patient=tri.patient).update(mitragynine_mg_per_g=15)
+    do_screen_patient(tri.patient.pk)
+    assert "We do not know how strong" not in client.get(reverse("my_products")).content.decode()

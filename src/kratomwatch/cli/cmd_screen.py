@@ -66,6 +66,10 @@ def _print_table(result: dict[str, object]) -> None:
     for finding in result["findings"]:  # type: ignore[attr-defined]
         table.add_row(finding["severity"], finding["title"], finding["rationale"])
     console.print(table)
+    for note in result["notes"]:  # type: ignore[attr-defined]
+        console.print(
+            f"[bold]Note[/] (nothing to act on now): {note['title']}. {note['rationale']}"
+        )
     for kind, items in result["not_recognized"].items():  # type: ignore[attr-defined]
         for item in items:
             console.print(

@@ -184,6 +184,8 @@ def render_rules(kb: Knowledge) -> str:
         f"Knowledge base version {kb.version}: {len(kb.rules)} rules. Each rule fires on the",
         "trigger shown; severity follows FHIR DetectedIssue (high, moderate, low). Rules whose",
         "evidence is extrapolated from opioids or is the project's own screening choice say so.",
+        "Rules shown as a note leave nothing to act on now: the note is shown beside the",
+        "medication or product it concerns and is never raised as a finding.",
         "",
     ]
     for category in sorted({r.category for r in kb.rules}):
@@ -193,7 +195,11 @@ def render_rules(kb: Knowledge) -> str:
             out += [
                 f"### `{rule.id}` — {rule.title}",
                 "",
-                f"- **Severity:** {rule.severity}; **trigger:** {rule.kind} ({trigger})",
+                (
+                    f"- **Shown as a note** (not a finding); **trigger:** {rule.kind} ({trigger})"
+                    if rule.shown_as == "note"
+                    else f"- **Severity:** {rule.severity}; **trigger:** {rule.kind} ({trigger})"
+                ),
                 f"- **Mechanism:** {_clean(rule.mechanism)}",
                 f"- **Consequence:** {_clean(rule.consequence)}",
                 f"- **Management:** {_clean(rule.management)}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -69,6 +69,7 @@ def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:
         done: dict[str, object] = {
             "screened_change_count": read_at,
             "screened_knowledge": result.knowledge_version,
+            "screening_notes": [note_values(n, result.references) for n in result.notes],
         }
         if changes == read_at:
             done["screening_due_at"] = None
@@ -94,6 +95,36 @@ def screen_now_if_due(patients: QuerySet[PatientProfile]) -> None:
     """Screen those of ``patients`` still waiting in the screening queue, before showing them."""
     for pk in patients.filter(screening_due_at__isnull=False).values_list("pk", flat=True):
         do_screen_patient(pk)
+
+
+def note_values(
+    note: DomainFinding, references: Mapping[str, Mapping[str, object]]
+) -> dict[str, object]:
+    """What is kept of a note: what it says, its references as cited, and what it concerns
+    (the medications or products among its triggers, by name as entered)."""
+    return {
+        "code": note.code,
+        "title": note.title,
+        "rationale": note.rationale,
+        "management": note.management,
+        "patient_message": note.patient_message,
+        "evidence_level": note.evidence_level,
+        "references": [dict(references.get(r, {"id": r})) for r in note.references],
+        "about": [
+            {"type": t["type"], "name": t["name"]}
+            for t in note.triggers
+            if t.get("type") in ("medication", "product") and "name" in t
+        ],
+    }
+
+
+def notes_about(patient: PatientProfile, kind: str, name: str) -> list[dict[str, object]]:
+    """The stored notes of the last screening that concern one medication or product."""
+    return [
+        note
+        for note in patient.screening_notes or []
+        if {"type": kind, "name": name} in note.get("about", [])
+    ]
 
 
 def _screening_failed(reason: str) -> DomainFinding:

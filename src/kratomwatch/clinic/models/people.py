@@ -92,6 +92,13 @@ class PatientProfile(Record):
         help_text="The knowledge-base version the stored findings were screened with: a new "
         "release queues the record for screening again.",
     )
+    screening_notes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The notes of the last screening: information on a medication or product "
+        "with nothing to act on now (a product's strength unknown, a possible effect not shown "
+        "in people), shown beside what it concerns and never raised as findings.",
+    )
     screening_claimed_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -22,7 +22,7 @@ from kratomwatch.clinic.actions.record import (
     do_set_pharmacogenomic,
     do_stop_medication,
 )
-from kratomwatch.clinic.actions.screening import active_plan, screen_now_if_due
+from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
 from kratomwatch.clinic.forms.clinician import (
     MedicationForm,
     NoteForm,
@@ -69,6 +69,12 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         Gene,
     )
 
+    medications = list(patient.medications.filter(stopped_on__isnull=True))
+    for medication in medications:
+        medication.screening_notes = notes_about(patient, "medication", medication.name_entered)
+    products = list(patient.products.all())
+    for product in products:
+        product.screening_notes = notes_about(patient, "product", product.name)
     context = {
         **timeline_context(patient),
         "condition_choices": [(c.value, CONDITION_LABELS[c]) for c in ConditionCode],
@@ -78,9 +84,9 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         "schedules": patient.questionnaire_schedules.filter(active=True),
         "patient": patient,
         "conditions": patient.conditions.filter(active=True),
-        "medications": patient.medications.filter(stopped_on__isnull=True),
+        "medications": medications,
         "pharmacogenomics": patient.pharmacogenomics.all(),
-        "products": patient.products.all(),
+        "products": products,
         "doses": patient.doses.select_related("product")[:30],
         "responses": patient.responses.all()[:20],
         "symptoms": patient.symptoms.all()[:20],

@@ -14,13 +14,11 @@ from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.erasure import do_request_deletion
 from kratomwatch.clinic.actions.products import do_add_product
 from kratomwatch.clinic.actions.reminders import do_set_reminder
-from kratomwatch.clinic.actions.screening import active_plan
+from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
 from kratomwatch.clinic.charts import trend_svg
 from kratomwatch.clinic.forms.doses import new_key
 from kratomwatch.clinic.forms.patient import DeletionRequestForm, ProductCreateForm, ReminderForm
-from kratomwatch.clinic.models import (
-    Role,
-)
+from kratomwatch.clinic.models import PatientProfile, Role
 from kratomwatch.clinic.screening_input import plan_limits
 from kratomwatch.clinic.text import first_error
 from kratomwatch.clinic.trends import daily_series, summary
@@ -30,9 +28,16 @@ from kratomwatch.clinic.views.common import client_ip, patient_of
 @access.role_required(Role.PATIENT)
 def products(request: HttpRequest) -> HttpResponse:
     _, patient = patient_of(request)
-    return render(
-        request, "patient/products.html", {"products": patient.products.filter(archived=False)}
-    )
+    screen_now_if_due(PatientProfile.objects.filter(pk=patient.pk))  # the notes are current
+    products = list(patient.products.filter(archived=False))
+    for product in products:
+        # What a note tells the patient, if anything: e.g. that the product's strength is unknown.
+        product.messages = [
+            n["patient_message"]
+            for n in notes_about(patient, "product", product.name)
+            if n.get("patient_message")
+        ]
+    return render(request, "patient/products.html", {"products": products})
 
 
 @access.role_required(Role.PATIENT)

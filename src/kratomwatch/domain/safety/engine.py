@@ -2,10 +2,12 @@
 
 Every rule of the knowledge base is evaluated by the function for its trigger kind. A rule
 that fires becomes a finding whose rationale names the data that triggered it and whose
-``triggers`` are those input items exactly as given. Names the engine cannot recognize are
-returned as "not recognized — not screened" with suggestions, and also as a finding, so that
-nobody mistakes an unscreened medication for a safe one. If a rule cannot be evaluated, the
-result says so in a finding of its own rather than failing silently.
+``triggers`` are those input items exactly as given; a rule marked ``shown_as: note``
+(nothing to act on now) becomes a note instead, shown beside what it concerns. Names the
+engine cannot recognize are returned as "not recognized — not screened" with suggestions,
+and also as a finding, so that nobody mistakes an unscreened medication for a safe one. If
+a rule cannot be evaluated, the result says so in a finding of its own rather than failing
+silently.
 """
 
 from __future__ import annotations
@@ -84,6 +86,9 @@ class ScreeningResult:
     applied_locally: tuple[LocalUse, ...] = ()
     #: The day the knowledge base used was released (None when it could not be loaded).
     knowledge_released: date | None = None
+    #: Rules shown as notes: information beside the medication or product it concerns, with
+    #: nothing for the clinician to act on now; never findings.
+    notes: tuple[Finding, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         findings = []
@@ -91,8 +96,15 @@ class ScreeningResult:
             data = finding.to_dict()
             data["references"] = [self.references.get(r, {"id": r}) for r in finding.references]
             findings.append(data)
+        notes = []
+        for note in self.notes:
+            data = note.to_dict()
+            del data["severity"]
+            data["references"] = [self.references.get(r, {"id": r}) for r in note.references]
+            notes.append(data)
         return {
             "findings": findings,
+            "notes": notes,
             "not_recognized": {k: [n.to_dict() for n in v] for k, v in self.not_recognized.items()},
             "recognized_without_concern": {
                 k: [n.to_dict() for n in v] for k, v in self.without_concern.items()
@@ -126,6 +138,7 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         )
     context, unknown, without_concern, local = _resolve(snapshot, kb)
     findings: list[Finding] = []
+    notes: list[Finding] = []
     failed: list[tuple[Rule, str]] = []
     for rule in kb.rules:
         try:
@@ -134,7 +147,8 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
             failed.append((rule, f"{type(exc).__name__}: {exc}"))
             continue
         if hit is not None:
-            findings.append(_finding(rule, hit.because, hit.triggers, hit.key))
+            shown = notes if rule.shown_as == "note" else findings
+            shown.append(_finding(rule, hit.because, hit.triggers, hit.key))
     if snapshot.plan is not None:
         findings.extend(check_plan(snapshot.plan, _plan_events(snapshot), snapshot.tz))
     if any(unknown.values()):
@@ -142,7 +156,8 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
     if failed:
         findings.append(_incomplete(failed))
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.category, f.code, f.key))
-    used = {r for f in findings for r in f.references}
+    notes.sort(key=lambda f: (f.category, f.code, f.key))
+    used = {r for f in (*findings, *notes) for r in f.references}
     refs = {r: kb.references[r].to_dict() for r in used if r in kb.references}
     if PLAN_REFERENCE in used:
         refs[PLAN_REFERENCE] = dict(PLAN_CITATION)
@@ -154,6 +169,7 @@ def screen(snapshot: Snapshot, knowledge: Knowledge | None = None) -> ScreeningR
         without_concern={"conditions": without_concern},
         applied_locally=tuple(local),
         knowledge_released=kb.released,
+        notes=tuple(notes),
     )
 
 

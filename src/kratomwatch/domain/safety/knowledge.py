@@ -69,6 +69,9 @@ class Rule:
     evidence_level: str
     kratom_specific: bool
     references: tuple[str, ...]
+    #: "finding", or "note": shown beside the medication or product it concerns, never
+    #: raised as a finding (nothing for the clinician to act on now).
+    shown_as: str = "finding"
 
     @property
     def kind(self) -> str:
@@ -251,6 +254,7 @@ def load_knowledge() -> Knowledge:
             evidence_level=raw["evidence_level"],
             kratom_specific=bool(raw.get("kratom_specific", False)),
             references=tuple(raw["references"]),
+            shown_as=raw.get("shown_as", "finding"),
         )
         missing = [r for r in rule.references if r not in references]
         if missing:
