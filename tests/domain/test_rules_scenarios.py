@@ -156,13 +156,18 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
             yield "with a plan", replace(planned, plan=_PLAN), False
     elif kind == "product":
         if "forms" in t:
+            # unless_concentrated: only products with a measured (low) 7-OH content are left.
+            measured = {"hydroxymitragynine_mg_per_g": Decimal("0.1")}
+            extra = measured if t.get("unless_concentrated") else {}
             for form in t["forms"]:
+                spec = ProductSpec(ProductForm(form), **extra)
+                yield form, Snapshot(as_of=NOW, products=(ProductUse("P", spec),)), True
+            if t.get("unless_concentrated"):
+                untested = ProductSpec(ProductForm.EXTRACT)
                 yield (
-                    form,
-                    Snapshot(
-                        as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm(form))),)
-                    ),
-                    True,
+                    "untested extract, left to the concentrated-product rule",
+                    Snapshot(as_of=NOW, products=(ProductUse("P", untested),)),
+                    False,
                 )
         elif t.get("high_risk"):
             yield (
@@ -170,15 +175,19 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
                 Snapshot(as_of=NOW, products=(ProductUse("P", ProductSpec(ProductForm.SEVEN_OH)),)),
                 True,
             )
-        elif t.get("named_like_7oh"):
-            tablet = ProductSpec(ProductForm.TABLET)
-            for name in ("7-OH tablets", "7OH", "Pseudo Gold", "Enhanced Red", "OPMS shot"):
-                yield name, Snapshot(as_of=NOW, products=(ProductUse(name, tablet),)), True
-            for name in ("Maeng Da powder", "Red Bali", "Hydroxy tabs"):
-                yield name, Snapshot(as_of=NOW, products=(ProductUse(name, tablet),)), False
+        elif t.get("possibly_concentrated"):
+            leaf = ProductSpec(ProductForm.LEAF_POWDER)
+            for name in ("7-OH", "7OH", "Pseudo Gold", "Enhanced Red", "OPMS shot", "Gold extract"):
+                yield name, Snapshot(as_of=NOW, products=(ProductUse(name, leaf),)), True
+            for name in ("Maeng Da powder", "Red Bali", "Hydroxy caps"):
+                yield name, Snapshot(as_of=NOW, products=(ProductUse(name, leaf),)), False
+            # Extracts and tablets are the forms these products are sold in as "kratom".
+            for form in (ProductForm.TABLET, ProductForm.EXTRACT):
+                spec = ProductSpec(form)
+                yield form.value, Snapshot(as_of=NOW, products=(ProductUse("Gold", spec),)), True
             tested = ProductSpec(ProductForm.TABLET, hydroxymitragynine_mg_per_g=Decimal("0.1"))
             yield (
-                "named 7-OH, with a laboratory 7-OH content",
+                "7-OH tablets with a laboratory 7-OH content",
                 Snapshot(as_of=NOW, products=(ProductUse("7-OH tablets", tested),)),
                 False,
             )

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..products import FORM_LABELS
+from ..products import FORM_LABELS, ProductForm
 from ..questionnaires import UnknownInstrumentError, get_instrument
 from ..substances import load_knowledge as load_substances
 from .knowledge import Knowledge
@@ -148,6 +148,9 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     if "forms" in spec:
         forms = set(spec["forms"])
         hits = [p for p in products if p.spec.form.value in forms]
+        if spec.get("unless_concentrated"):
+            # Left to the rules on (possibly) concentrated 7-OH products, which say more.
+            hits = [p for p in hits if not p.spec.high_risk and not possibly_concentrated(p)]
         reason = "form"
     elif spec.get("high_risk"):
         hits = [p for p in products if p.spec.high_risk]
@@ -155,9 +158,17 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     elif spec.get("potency_unknown"):
         hits = [p for p in products if _potency_unknown(p.spec)]
         reason = "potency unknown (no mitragynine or 7-OH content recorded)"
-    elif spec.get("named_like_7oh"):
-        hits = [p for p in products if named_like_7oh(p)]
-        reason = "named like a concentrated 7-OH product, with no 7-OH content recorded"
+    elif spec.get("possibly_concentrated"):
+        hits = [p for p in products if possibly_concentrated(p)]
+        if not hits:
+            return None
+        names = "; ".join(f"{p.name}: {possibly_concentrated(p)}" for p in hits)
+        return Hit(
+            tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
+            "Product in use of unknown 7-OH content, possibly a concentrated 7-OH product "
+            f"({names}).",
+            ",".join(sorted(p.name for p in hits)),
+        )
     else:  # pragma: no cover - the schema allows nothing else
         return None
     if not hits:
@@ -172,18 +183,24 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
 
 #: Words in a product's name that concentrated 7-OH and related semi-synthetic products are
 #: sold under: "7-OH", "7OH", "7-hydroxy…", "pseudo…" (mitragynine pseudoindoxyl),
-#: "enhanced", "OPMS", and "shot".
+#: "enhanced", "OPMS", "shot", and the forms they come in: "extract", "tablets".
 _NAMED_7OH = re.compile(
     r"(?<![a-z0-9])(7\s*-?\s*oh|7\s*-?\s*hydroxy\w*|hydroxymitragynine|pseudo\w*|"
-    r"enhanced|opms|shots?)(?![a-z0-9])",
+    r"enhanced|opms|shots?|extracts?|tabs?|tablets?)(?![a-z0-9])",
     re.IGNORECASE,
 )
 
+#: Forms in which concentrated 7-OH products are sold under the name of kratom.
+_CONCENTRATE_FORMS = {ProductForm.EXTRACT: "an extract", ProductForm.TABLET: "tablets"}
 
-def named_like_7oh(product: Any) -> bool:
-    """A product in use whose name suggests concentrated 7-OH and whose 7-OH content is not
-    recorded: treated as possibly concentrated until a laboratory result says otherwise.
-    Products already high-risk by form or measured content are left to that rule."""
+
+def possibly_concentrated(product: Any) -> str:
+    """Why a product in use may be a concentrated 7-OH product, or "" when there is no
+    reason to think so. A product whose 7-OH content is not recorded is treated as possibly
+    concentrated until a laboratory result says otherwise when it is an extract or tablets
+    (the forms these products are sold in as "kratom") or its name suggests it ("7-OH",
+    "pseudo", "enhanced", "shot", "extract", …). Products already high-risk by form or
+    measured content are left to that rule."""
     spec = product.spec
     seven_oh_known = any(
         getattr(spec, name) is not None
@@ -193,7 +210,12 @@ def named_like_7oh(product: Any) -> bool:
             "hydroxymitragynine_mg_per_ml",
         )
     )
-    return not spec.high_risk and not seven_oh_known and bool(_NAMED_7OH.search(product.name))
+    if spec.high_risk or seven_oh_known:
+        return ""
+    named = _NAMED_7OH.search(product.name)
+    if named:
+        return f"named '{named.group(0)}'"
+    return f"sold as {_CONCENTRATE_FORMS[spec.form]}" if spec.form in _CONCENTRATE_FORMS else ""
 
 
 def _potency_unknown(spec: Any) -> bool:
