@@ -97,10 +97,13 @@ def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
     assert benzo["triggers"][0]["name"] == "Xanax 0.5 mg"
     # Nothing to act on now: a note beside the medication, not a finding.
     assert "interaction.cyp2d6_substrate_nti" not in codes
-    (note,) = result["notes"]
-    assert note["code"] == "interaction.cyp2d6_substrate_nti" and "severity" not in note
+    notes = {n["code"]: n for n in result["notes"]}
+    note = notes["interaction.cyp2d6_substrate_nti"]
     assert note["triggers"][0]["name"] == "nortriptyline 25 mg at night"
-    assert all(ref["pmid"] or ref["doi"] or ref["url"] for ref in note["references"])
+    assert set(codes).isdisjoint(notes)
+    for note in notes.values():
+        assert "severity" not in note
+        assert all(ref["pmid"] or ref["doi"] or ref["url"] for ref in note["references"])
     unknown = result["not_recognized"]
     assert [n["text"] for n in unknown["medications"]] == ["zzqxium"]
     assert [n["text"] for n in unknown["conditions"]] == ["not-a-condition"]
