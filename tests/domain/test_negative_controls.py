@@ -27,6 +27,13 @@ from kratomwatch.domain.safety.snapshot import (
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 MEDICINES = [
+    # Ordinary doses whose possible effects are shown as notes, never findings:
+    "Imodium 2 mg after each loose stool",
+    "loperamide 2mg 2 caps bid",
+    "sertraline 50 mg daily",
+    "nortriptyline 25 mg at night",
+    "diltiazem 120 mg daily",
+    "CBD oil 10 drops",
     "ibuprofen 400 mg tid prn",
     "Advil 200mg 2 tabs",
     "paracetamol 1 g qds",

@@ -122,6 +122,33 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
             Snapshot(as_of=NOW, medications=(Medication(_unrelated(rule).name),)),
             False,
         )
+    elif kind == "medication_amount":
+        above = "above_mg_per_day" in t
+        for sid in t["substances"]:
+            sub = SUBSTANCES.substances[sid]
+            brand = sub.brands[0] if sub.brands else sub.name
+            high = [
+                (f"{sub.name} 2 mg, 4 caps qid", None),
+                (brand, "40 mg/day"),
+                (f"{sub.name.lower()}", "30 caps a day"),  # the label's strength per capsule
+            ]
+            ordinary = [
+                (f"{sub.name} 2 mg", "twice a day"),
+                (f"{brand} 2mg 2 caps q6h", None),
+            ]
+            unknown = [(sub.name, None), (f"{sub.name} 2mg prn", None)]
+            for name, dose in high:
+                yield (
+                    f"{name} {dose}",
+                    Snapshot(as_of=NOW, medications=(Medication(name, dose),)),
+                    above,
+                )
+            for name, dose in ordinary + unknown:
+                yield (
+                    f"{name} {dose}",
+                    Snapshot(as_of=NOW, medications=(Medication(name, dose),)),
+                    not above,
+                )
     elif kind == "condition":
         for code in t["conditions"]:
             yield code, Snapshot(as_of=NOW, conditions=(code,)), True

@@ -234,7 +234,8 @@ _DIRECTIONS = frozenset(
     "month morning evening nightly bedtime noon at in the as of to up by mouth needed "
     "required directed prn od om on bd bid tds tid qds qid qd qhs hs qam qpm qod nocte "
     "mane stat x mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday "
-    "thursday friday saturday sunday weekdays alternate".split()
+    "thursday friday saturday sunday weekdays alternate after before meal meals food loose "
+    "watery stool stools motion motions".split()
 )
 _NIGHT_AFTER = frozenset({"at", "every", "each", "per", "a"})  # "at night" is a direction
 #: What a medicine is taken for, written after "for", "prn" or "as needed" ("prn pain",

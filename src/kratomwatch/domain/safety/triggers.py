@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ..medication_amount import daily_mg
 from ..products import FORM_LABELS, ProductForm
 from ..questionnaires import UnknownInstrumentError, get_instrument
 from ..substances import load_knowledge as load_substances
@@ -62,6 +63,48 @@ def substance_class(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
 def substance(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     wanted = set(spec["substances"])
     return _medications(ctx, lambda s: s.id in wanted, set())
+
+
+def medication_amount(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    """An ingredient whose daily amount, read from the entry, is above a label's limit; or,
+    with ``at_most_mg_per_day``, within it or not stated."""
+    wanted = set(spec["substances"])
+    unit = Decimal(str(spec["unit_mg"])) if "unit_mg" in spec else None
+    above = "above_mg_per_day" in spec
+    limit = Decimal(str(spec["above_mg_per_day" if above else "at_most_mg_per_day"]))
+    triggers: list[dict[str, Any]] = []
+    parts: list[str] = []
+    ingredients: set[str] = set()
+    for name, dose, substances in ctx.medications:
+        matched = [s for s in substances if s.id in wanted]
+        if not matched:
+            continue
+        amount = daily_mg(f"{name} {dose or ''}", unit_mg=unit)
+        if above != (amount is not None and amount.mg > limit):
+            continue
+        entry = name + (f" ({dose})" if dose else "")
+        if amount is None:
+            parts.append(f"{entry}: daily amount not stated")
+        else:
+            parts.append(f"{entry}: {_fmt(amount.mg)} mg a day ({amount.how})")
+        ingredients.update(s.id for s in matched)
+        triggers.append(
+            {
+                "type": "medication",
+                "name": name,
+                "dose": dose,
+                "ingredients": [s.id for s in matched],
+                "mg_per_day": None if amount is None else _fmt(amount.mg),
+            }
+        )
+    if not triggers:
+        return None
+    side = "above" if above else "at most"
+    return Hit(
+        tuple(triggers),
+        f"{'; '.join(parts)} (limit: {side} {_fmt(limit)} mg a day).",
+        ",".join(sorted(ingredients)),
+    )
 
 
 def _medications(ctx: Context, pick: Callable[[Any], bool], classes: set[str]) -> Hit | None:
@@ -465,6 +508,7 @@ def pharmacogenomic(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
 TRIGGERS: dict[str, Trigger] = {
     "substance_class": substance_class,
     "substance": substance,
+    "medication_amount": medication_amount,
     "condition": condition,
     "age": age,
     "product": product,
