@@ -1,9 +1,10 @@
 """Every medication name in the knowledge base, written as prescriptions are written.
 
-Generated from the data: each generic name, brand, synonym, misspelling and combination
-name is followed by strengths and directions, changed in case and punctuation, and joined
-with another name. Each must be read as its ingredients; and an entry is never read as
-only some of the ingredients it names: it is either read whole or "not recognized".
+Generated from the data: each generic name, brand, synonym, misspelling, official name
+(from the FDA's UNII list) and combination name is followed by strengths and directions,
+changed in case and punctuation, and joined with another name. Each must be read as its
+ingredients; and an entry is never read as only some of the ingredients it names: it is
+either read whole or "not recognized".
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ SUFFIXES = (
 def names(kb: Knowledge) -> list[tuple[str, frozenset[str]]]:
     found: list[tuple[str, frozenset[str]]] = []
     for s in kb.substances.values():
-        for name in (s.name, *s.brands, *s.synonyms, *s.misspellings):
+        for name in (s.name, *s.brands, *s.synonyms, *s.misspellings, *s.official_names):
             found.append((name, frozenset({s.id})))
     for c in kb.combinations:
         for name in (c.name, *c.aliases, *c.misspellings):

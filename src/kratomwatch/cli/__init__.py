@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_instruments",
     "kratomwatch.cli.cmd_score",
     "kratomwatch.cli.cmd_screen",
+    "kratomwatch.cli.cmd_knowledge",
     "kratomwatch.cli.cmd_reminders",
     "kratomwatch.cli.cmd_purge",
     "kratomwatch.cli.cmd_token",

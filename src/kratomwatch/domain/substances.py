@@ -47,7 +47,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from types import MappingProxyType
@@ -130,6 +130,8 @@ class Substance:
     #: the source that says so: in these routes the substance is not screened for
     #: interactions.
     local_routes: Mapping[str, Source] = field(default_factory=dict)
+    #: Further official, common and brand names from the FDA's UNII list (generated).
+    official_names: tuple[str, ...] = ()
 
     def in_class(self, class_id: str) -> bool:
         return class_id in self.classes
@@ -295,6 +297,30 @@ def _key(tokens: Iterable[str]) -> str:
 def normalize_name(text: str) -> str:
     """The lookup form of a name: folded, punctuation dropped, single spaces."""
     return _key(_tokens(text))
+
+
+def strip_salts(text: str) -> str:
+    """The name without its salt and hydrate words ("loperamide hydrochloride" → "loperamide")."""
+    return " ".join(t for t in _tokens(text) if t not in _SALTS)
+
+
+#: Words the reader treats as something other than a name.
+_NOT_NAME_WORDS = (
+    _UNITS | _FORMS | _DIRECTIONS | _INDICATIONS | _SALTS | _CONNECTOR_WORDS | _INDICATION_START
+)
+
+
+def is_plain_name(text: str) -> bool:
+    """Whether every word of ``text`` is read as part of a name: none is a strength, form,
+    direction, indication, salt or connector word, so the reader cannot cut it short."""
+    tokens = _tokens(text)
+    return bool(tokens) and not any(
+        t in _NOT_NAME_WORDS
+        or t in _SEPARATOR_TOKENS
+        or _NUMBER_RE.match(t)
+        or _DIRECTION_RE.match(t)
+        for t in tokens
+    )
 
 
 def _drop_strengths(tokens: list[str]) -> list[str]:
@@ -657,13 +683,16 @@ def _text(value: str | None) -> str | None:
 
 
 def build_knowledge(
-    document: Mapping[str, Any], parts: Mapping[str, Any] | None = None
+    document: Mapping[str, Any],
+    parts: Mapping[str, Any] | None = None,
+    official: Mapping[str, Any] | None = None,
 ) -> Knowledge:
     """Validate and build a knowledge base from parsed YAML.
 
     ``document`` is the main file; ``parts`` maps each name listed in its ``parts`` to
     that file's parsed content (substances may also be given directly in ``parts`` under
-    names the main file lists). Raises :class:`KnowledgeBaseError` on any problem.
+    names the main file lists); ``official`` is the parsed file of names from the FDA's UNII
+    list, if any. Raises :class:`KnowledgeBaseError` on any problem.
     """
     schema = _schema()
     _validate(document, schema, "main file")
@@ -711,6 +740,15 @@ def build_knowledge(
                 {r: _source(s) for r, s in raw.get("local_routes", {}).items()}
             ),
         )
+    if official is not None:
+        _validate(
+            official, {"$defs": schema["$defs"], "$ref": "#/$defs/official_names"}, "UNII names"
+        )
+        for sid, found in official["names"].items():
+            if sid not in substances:
+                problems.append(f"UNII names are given for unknown substance {sid!r}")
+                continue
+            substances[sid] = replace(substances[sid], official_names=tuple(found))
     combinations: list[Combination] = []
     for raw in document["combinations"]:
         missing = [i for i in raw["ingredients"] if i not in substances]
@@ -781,6 +819,12 @@ def _build_index(
             add(name, _Entry(c.ingredients, "combination", name))
         for misspelling in c.misspellings:
             add(misspelling, _Entry(c.ingredients, "misspelling", c.name))
+    # Names from the UNII list come last and never displace a hand-written name.
+    for s in substances:
+        for name in s.official_names:
+            key = normalize_name(name)
+            if key and key not in index:
+                index[key] = _Entry((s.id,), "synonym", s.name)
     return index
 
 
@@ -798,7 +842,10 @@ def load_knowledge() -> Knowledge:
     document = _read_yaml(base / "substances.yaml")
     _validate(document, _schema(), "main file")  # part names are checked before use
     parts = {name: _read_yaml(base.joinpath(*name.split("/"))) for name in document["parts"]}
-    return build_knowledge(document, parts)
+    official = document.get("official_names")
+    return build_knowledge(
+        document, parts, _read_yaml(base.joinpath(*official.split("/"))) if official else None
+    )
 
 
 def recognize(text: str) -> Match | NotRecognized:
