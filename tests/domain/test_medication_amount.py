@@ -25,7 +25,10 @@ TWO = Decimal(2)
         ("loperamide 2 mg twice daily", 4),
         ("loperamide 2 mg bid", 4),
         ("loperamide 2 mg TID", 6),
-        ("loperamide 2mg q6h prn", 8),
+        ("paracetamol 1 g qds", 4000),
+        ("Tylenol 500 mg 2 tabs q4h", 6000),
+        ("paracetamol 8 g/day", 8000),
+        ("loperamide 2mg prn, 60 mg a day", 60),
         ("loperamide 2 mg every 4 hours", 12),
         ("loperamide 2 mg 1 tab at night", 2),
         ("lope 50 tabs a day", 100),  # 2 mg in every tablet (the label's strength)
@@ -51,8 +54,10 @@ def test_daily_amounts(text: str, mg: int) -> None:
         "loperamide 4 mg then 2 mg after each loose stool",
         "loperamide 16mg",
         "loperamide 2 caps",
-        "loperamide 0.1 g a day",  # only milligrams are read: never a guess between mg and g
-        "loperamide 40 a day",  # a number without a unit
+        "loperamide 40 a day",  # a number without a unit: never a guess between mg and g
+        "loperamide 2mg q6h prn",  # as needed: the most allowed, not the amount taken
+        "Tylenol 500 mg 2 tabs every 4 hours as needed",
+        "vitamin B12 500 mcg daily",
     ],
 )
 def test_no_daily_amount_is_invented(text: str) -> None:

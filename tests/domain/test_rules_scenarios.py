@@ -124,31 +124,29 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
         )
     elif kind == "medication_amount":
         above = "above_mg_per_day" in t
+        limit = Decimal(str(t["above_mg_per_day"] if above else t["at_most_mg_per_day"]))
+
+        def mg(x: Decimal) -> str:
+            return f"{x.normalize():f}"
+
         for sid in t["substances"]:
             sub = SUBSTANCES.substances[sid]
             brand = sub.brands[0] if sub.brands else sub.name
             high = [
-                (f"{sub.name} 2 mg, 4 caps qid", None),
-                (brand, "40 mg/day"),
-                (f"{sub.name.lower()}", "30 caps a day"),  # the label's strength per capsule
+                (sub.name, f"{mg(limit * 2)} mg/day"),
+                (f"{brand} {mg(limit / 2)} mg, 2 caps qid", None),
             ]
-            ordinary = [
-                (f"{sub.name} 2 mg", "twice a day"),
-                (f"{brand} 2mg 2 caps q6h", None),
-            ]
-            unknown = [(sub.name, None), (f"{sub.name} 2mg prn", None)]
+            if "unit_mg" in t:  # a count of capsules, each of the label's strength
+                count = int(limit * 2 / Decimal(str(t["unit_mg"])))
+                high.append((sub.name.lower(), f"{count} caps a day"))
+            ordinary = [(f"{sub.name} {mg(limit / 4)} mg", "twice a day")]
+            unknown = [(sub.name, None), (f"{brand} {mg(limit / 8)} mg prn", None)]
             for name, dose in high:
-                yield (
-                    f"{name} {dose}",
-                    Snapshot(as_of=NOW, medications=(Medication(name, dose),)),
-                    above,
-                )
+                snap = Snapshot(as_of=NOW, medications=(Medication(name, dose),))
+                yield f"{name} {dose}", snap, above
             for name, dose in ordinary + unknown:
-                yield (
-                    f"{name} {dose}",
-                    Snapshot(as_of=NOW, medications=(Medication(name, dose),)),
-                    not above,
-                )
+                snap = Snapshot(as_of=NOW, medications=(Medication(name, dose),))
+                yield f"{name} {dose}", snap, not above
     elif kind == "condition":
         for code in t["conditions"]:
             yield code, Snapshot(as_of=NOW, conditions=(code,)), True

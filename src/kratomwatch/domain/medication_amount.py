@@ -1,10 +1,13 @@
 """The daily amount of a medicine, read from its entry as prescriptions and people write it.
 
 "loperamide 2 mg, 2 caps four times a day" is 16 mg a day; "Imodium 40 mg/day" is 40 mg;
-"loperamide 2mg prn" has no daily amount (as needed, no frequency). Only amounts written in
-milligrams are read: a number without a unit is never taken for milligrams or grams.
+"paracetamol 1 g qds" is 4,000 mg; "loperamide 2mg prn" has no daily amount (as needed, no
+frequency). Only amounts written in milligrams or grams are read: a number without a unit is
+never taken for either.
 Where a text allows several readings (a total and a strength times a frequency), the highest
-is returned: the amount is used to notice doses above a label's limit.
+is returned: the amount is used to notice doses above a label's limit. A frequency in an
+"as needed" entry ("2 tabs q4h prn") is the most allowed, not what is taken, and gives no
+amount; a total written out ("up to 60 mg a day") still does.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ _PER_DAY = (
     r"(?:/\s*(?:day|d|24\s*h(?:ours?)?)\b|per\s+day\b|a\s+day\b|each\s+day\b|"
     r"every\s+day\b|daily\b|/\s*die\b)"
 )
-_MG = r"(?:mg|milligrams?)\b"
+_MG = r"(mg|milligrams?|g|gm|grams?)\b"
 _UNIT = r"(?:tabs?|tablets?|caps?|capsules?|caplets?|pills?|softgels?)\b"
 
 _MG_PER_DAY = re.compile(rf"{_NUMBER}\s*{_MG}\s*{_PER_DAY}", re.IGNORECASE)
@@ -45,8 +48,9 @@ _TIMES_A_DAY = re.compile(
     rf"{_NUMBER}\s*(?:x|times)\s*(?:a|per|/|each)?\s*(?:day|d|daily)\b", re.IGNORECASE
 )
 _EVERY_HOURS = re.compile(r"\b(?:q|every)\s*(\d+)\s*(?:h|hrs?|hours?)\b", re.IGNORECASE)
+_AS_NEEDED = re.compile(r"\b(?:prn|p\.r\.n\.?|as\s+needed|when\s+needed|if\s+needed)\b", re.I)
 _NAMED = (
-    (re.compile(r"\b(?:qid|q\.i\.d\.?|four\s+times)\b", re.IGNORECASE), 4),
+    (re.compile(r"\b(?:qid|q\.i\.d\.?|qds|four\s+times)\b", re.IGNORECASE), 4),
     (re.compile(r"\b(?:tid|t\.i\.d\.?|tds|three\s+times)\b", re.IGNORECASE), 3),
     (re.compile(r"\b(?:bid|b\.i\.d\.?|bd|twice)\b", re.IGNORECASE), 2),
     (
@@ -63,6 +67,11 @@ _NAMED = (
 class DailyAmount:
     mg: Decimal
     how: str  # how it was read, in words
+
+
+def _mg(number: str, unit: str) -> Decimal:
+    value = _number(number)
+    return value if unit.lower().startswith("m") else value * 1000
 
 
 def _number(text: str) -> Decimal:
@@ -89,8 +98,8 @@ def daily_mg(text: str, *, unit_mg: Decimal | None = None) -> DailyAmount | None
     only with a strength in milligrams."""
     readings: list[DailyAmount] = []
     for match in _MG_PER_DAY.finditer(text):
-        readings.append(DailyAmount(_number(match.group(1)), f"{match.group(0).strip()}"))
-    strengths = [_number(m.group(1)) for m in _STRENGTH.finditer(text)]
+        readings.append(DailyAmount(_mg(match.group(1), match.group(2)), match.group(0).strip()))
+    strengths = [_mg(m.group(1), m.group(2)) for m in _STRENGTH.finditer(text)]
     strength = max(strengths) if strengths else unit_mg
     if strength is not None:
         for match in _UNITS_PER_DAY.finditer(text):
@@ -98,7 +107,8 @@ def daily_mg(text: str, *, unit_mg: Decimal | None = None) -> DailyAmount | None
             readings.append(
                 DailyAmount(strength * units, f"{match.group(0).strip()} of {strength} mg")
             )
-        times = _per_day(text)
+        # "As needed" with a frequency gives the most allowed, not the amount taken.
+        times = None if _AS_NEEDED.search(text) else _per_day(text)
         if times is not None:
             counts = [_number(m.group(1)) for m in _COUNT.finditer(text)]
             if counts:

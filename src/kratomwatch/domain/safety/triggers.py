@@ -79,7 +79,9 @@ def medication_amount(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         matched = [s for s in substances if s.id in wanted]
         if not matched:
             continue
-        amount = daily_mg(f"{name} {dose or ''}", unit_mg=unit)
+        # In a combination ("2 mg/125 mg") a strength cannot be told apart from the other
+        # ingredient's: its daily amount is not read.
+        amount = None if len(substances) > 1 else daily_mg(f"{name} {dose or ''}", unit_mg=unit)
         if above != (amount is not None and amount.mg > limit):
             continue
         entry = name + (f" ({dose})" if dose else "")
