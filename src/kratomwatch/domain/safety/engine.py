@@ -23,7 +23,8 @@ from .condition_terms import IcdCondition
 from .knowledge import Knowledge, KnowledgeError, Rule, load_knowledge
 from .series import Daily
 from .snapshot import Snapshot
-from .triggers import SYMPTOM_DAYS, TRIGGERS, Context
+from .trigger_context import SYMPTOM_DAYS, Context
+from .triggers import TRIGGERS
 
 
 @dataclass(frozen=True)

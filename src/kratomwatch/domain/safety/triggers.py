@@ -1,58 +1,23 @@
 """One function per trigger kind of the rules file. Each returns the triggering input items
 (exactly as given) and a sentence naming them, or nothing when the rule does not apply.
 
-Adding a kind means adding a function here and its shape to rules.schema.json.
+Adding a kind means adding a function here (or in a module of its own, as the product trigger
+in product_triggers.py) and its shape to rules.schema.json.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from ..medication_amount import daily_mg
-from ..products import FORM_LABELS, ProductForm
 from ..questionnaires import UnknownInstrumentError, get_instrument
 from ..substances import load_knowledge as load_substances
-from .knowledge import Knowledge
-from .series import Daily, in_window, mean, pct_change, window
-from .snapshot import Snapshot
-
-RECENT_DAYS = 30  # questionnaire responses and product use older than this do not trigger
-SYMPTOM_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Context:
-    snapshot: Snapshot
-    knowledge: Knowledge
-    medications: tuple[tuple[str, str | None, tuple[Any, ...]], ...]  # (name, dose, substances)
-    conditions: tuple[tuple[str, str], ...]  # (as entered, code)
-    symptoms: tuple[tuple[str, str, datetime | None], ...]  # (as entered, id, when), recent
-    daily: Daily
-
-    @property
-    def today(self) -> date:
-        return self.snapshot.as_of.astimezone(self.snapshot.tz).date()
-
-
-@dataclass(frozen=True)
-class Hit:
-    triggers: tuple[dict[str, Any], ...]
-    because: str
-    key: str  # what makes this occurrence distinct, for deduplication
-
-
-Trigger = Callable[[Mapping[str, Any], Context], Hit | None]
-
-
-def _fmt(value: Decimal | None, places: str = "0.1") -> str:
-    if value is None:
-        return "unknown"
-    return f"{value.quantize(Decimal(places)).normalize():f}"
+from .product_triggers import product
+from .series import in_window, mean, pct_change, window
+from .trigger_context import RECENT_DAYS, Context, Hit, Trigger, _fmt
 
 
 def substance_class(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -177,103 +142,6 @@ def age(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         if "max_years" in spec
         else f"Born in {yob}: about {years} years old (threshold {threshold}).",
         threshold,
-    )
-
-
-def _products_in_use(ctx: Context) -> list[Any]:
-    if not ctx.snapshot.doses:
-        return list(ctx.snapshot.products)
-    since = ctx.snapshot.as_of - timedelta(days=RECENT_DAYS)
-    used = {d.product for d in ctx.snapshot.doses if d.taken_at >= since}
-    return [p for p in ctx.snapshot.products if p.name in used]
-
-
-def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
-    products = _products_in_use(ctx)
-    if "forms" in spec:
-        forms = set(spec["forms"])
-        hits = [p for p in products if p.spec.form.value in forms]
-        if spec.get("unless_concentrated"):
-            # Left to the rules on (possibly) concentrated 7-OH products, which say more.
-            hits = [p for p in hits if not p.spec.high_risk and not possibly_concentrated(p)]
-        reason = "form"
-    elif spec.get("high_risk"):
-        hits = [p for p in products if p.spec.high_risk]
-        reason = "high-risk (7-OH, enhanced or concentrated 7-OH content)"
-    elif spec.get("potency_unknown"):
-        hits = [p for p in products if _potency_unknown(p.spec)]
-        reason = "potency unknown (no mitragynine or 7-OH content recorded)"
-    elif spec.get("possibly_concentrated"):
-        hits = [p for p in products if possibly_concentrated(p)]
-        if not hits:
-            return None
-        names = "; ".join(f"{p.name}: {possibly_concentrated(p)}" for p in hits)
-        return Hit(
-            tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
-            "Product in use of unknown 7-OH content, possibly a concentrated 7-OH product "
-            f"({names}).",
-            ",".join(sorted(p.name for p in hits)),
-        )
-    else:  # pragma: no cover - the schema allows nothing else
-        return None
-    if not hits:
-        return None
-    names = ", ".join(f"{p.name} ({FORM_LABELS[p.spec.form]})" for p in hits)
-    return Hit(
-        tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
-        f"Product in use, {reason}: {names}.",
-        ",".join(sorted(p.name for p in hits)),
-    )
-
-
-#: Words in a product's name that concentrated 7-OH and related semi-synthetic products are
-#: sold under: "7-OH", "7OH", "7-hydroxy…", "pseudo…" (mitragynine pseudoindoxyl),
-#: "enhanced", "OPMS", "shot", and the forms they come in: "extract", "tablets".
-_NAMED_7OH = re.compile(
-    r"(?<![a-z0-9])(7\s*-?\s*oh|7\s*-?\s*hydroxy\w*|hydroxymitragynine|pseudo\w*|"
-    r"enhanced|opms|shots?|extracts?|tabs?|tablets?)(?![a-z0-9])",
-    re.IGNORECASE,
-)
-
-#: Forms in which concentrated 7-OH products are sold under the name of kratom.
-_CONCENTRATE_FORMS = {ProductForm.EXTRACT: "an extract", ProductForm.TABLET: "tablets"}
-
-
-def possibly_concentrated(product: Any) -> str:
-    """Why a product in use may be a concentrated 7-OH product, or "" when there is no
-    reason to think so. A product whose 7-OH content is not recorded is treated as possibly
-    concentrated until a laboratory result says otherwise when it is an extract or tablets
-    (the forms these products are sold in as "kratom") or its name suggests it ("7-OH",
-    "pseudo", "enhanced", "shot", "extract", …). Products already high-risk by form or
-    measured content are left to that rule."""
-    spec = product.spec
-    seven_oh_known = any(
-        getattr(spec, name) is not None
-        for name in (
-            "hydroxymitragynine_mg_per_g",
-            "hydroxymitragynine_mg_per_unit",
-            "hydroxymitragynine_mg_per_ml",
-        )
-    )
-    if spec.high_risk or seven_oh_known:
-        return ""
-    named = _NAMED_7OH.search(product.name)
-    if named:
-        return f"named '{named.group(0)}'"
-    return f"sold as {_CONCENTRATE_FORMS[spec.form]}" if spec.form in _CONCENTRATE_FORMS else ""
-
-
-def _potency_unknown(spec: Any) -> bool:
-    return all(
-        getattr(spec, name) is None
-        for name in (
-            "mitragynine_mg_per_g",
-            "hydroxymitragynine_mg_per_g",
-            "mitragynine_mg_per_unit",
-            "hydroxymitragynine_mg_per_unit",
-            "mitragynine_mg_per_ml",
-            "hydroxymitragynine_mg_per_ml",
-        )
     )
 
 
