@@ -117,6 +117,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:list_doses": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:record_dose": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_findings": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:list_notes": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:acknowledge_finding": (lambda t: {"finding_uuid": t.finding.uuid}, set()),
     # Token access to these is tested in tests/api/test_api_records.py.
     "api:list_checkins": (lambda t: {"patient_uuid": t.patient.uuid}, set()),

@@ -19,7 +19,7 @@ from .idempotency import idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
-from .schemas import AcknowledgeIn, FindingOut, FindingPage
+from .schemas import AcknowledgeIn, FindingOut, FindingPage, NotesOut
 
 router = Router(tags=["findings"])
 
@@ -37,6 +37,16 @@ def list_findings(
     findings = access.findings_of(user_of(request), patient_uuid)
     screen_now_if_due(PatientProfile.objects.filter(uuid=patient_uuid))
     return page_of(request, findings, cursor, limit)
+
+
+@router.get("/patients/{patient_uuid}/notes", response={200: NotesOut, **ERRORS}, auth=read_auth)
+def list_notes(request: HttpRequest, patient_uuid: UUID) -> dict[str, Any]:
+    """The notes of the patient's last screening: information on a medication or product with
+    nothing to act on now, never raised as findings (for their clinicians; 404 otherwise)."""
+    patient = access.screening_notes_of(user_of(request), patient_uuid)
+    screen_now_if_due(PatientProfile.objects.filter(pk=patient.pk))
+    patient.refresh_from_db(fields=["screening_notes", "screened_knowledge"])
+    return {"knowledge_version": patient.screened_knowledge, "items": patient.screening_notes}
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -97,6 +97,27 @@ class FindingOut(Schema):
     acknowledged_at: datetime | None
     acknowledged_reason: str
     created: datetime
+
+
+class NoteAbout(Schema):
+    type: str  # medication or product
+    name: str  # as entered
+
+
+class NoteOut(Schema):
+    code: str
+    title: str
+    rationale: str
+    management: str
+    patient_message: str | None
+    evidence_level: str | None
+    references: list[dict[str, Any]]
+    about: list[NoteAbout]
+
+
+class NotesOut(Schema):
+    knowledge_version: str
+    items: list[NoteOut]
 
 
 class AcknowledgeIn(Schema):

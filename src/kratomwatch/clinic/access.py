@@ -122,6 +122,14 @@ def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:
     return patient_for(user, patient_uuid).findings.all()
 
 
+def screening_notes_of(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
+    """The patient whose screening notes ``user`` asks for: as with findings, the clinicians
+    on their care team only; otherwise 404."""
+    if user.role != Role.CLINICIAN:
+        raise Http404("Not a clinician account")
+    return patient_for(user, patient_uuid)
+
+
 def finding_for(
     user: User, patient_uuid: uuid.UUID | str, finding_uuid: uuid.UUID | str
 ) -> Finding:
