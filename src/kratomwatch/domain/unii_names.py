@@ -21,9 +21,17 @@ from dataclasses import dataclass
 
 from .substances import Knowledge, is_plain_name, normalize_name, strip_salts
 
-#: Name types of the UNII list kept: official (of), common (cn) and brand (bn) names.
+#: Name types of the UNII list kept: official (of) and common (cn) names. Brand names (bn)
+#: are not taken: the list files combination brands under one of their ingredients
+#: (a lopinavir-ritonavir brand under lopinavir), which would drop the others unseen.
 #: Systematic chemical names (sys) and codes (cd) are not how people write medicines.
-KEPT_TYPES = frozenset({"of", "cn", "bn"})
+KEPT_TYPES = frozenset({"of", "cn"})
+#: A common name is taken only when it is a form of the ingredient's own name (it shares
+#: its first letters with the UNII display name or one of ours: "Caffeinum", "Alfentanyl",
+#: "Naloxone Chlorhydrate"). Common names of other kinds (street names, brands filed as
+#: common names, everyday words such as "Choice") are not.
+SHARED_PREFIX = 5
+SHORT_WORD = 6
 MAX_WORDS = 4
 MIN_LENGTH = 4
 MAX_LENGTH = 40
@@ -61,6 +69,8 @@ def _plain(name: str) -> bool:
         and all(ch.isalpha() or ch in " -'" for ch in name)
         and is_plain_name(name)
         and not any(word.lower() in NOT_MEDICINE_WORDS for word in words)
+        # A short single word is too often an everyday word or a street name ("Chalk").
+        and not (len(words) == 1 and len(name) <= SHORT_WORD)
     )
 
 
@@ -68,7 +78,8 @@ def _plain(name: str) -> bool:
 #: products, laboratory standards and impurities, DEA schedule suffixes ("Oxycodone CII").
 NOT_MEDICINE_WORDS = frozenset(
     "component impurity impurities standard reference related compound melting point "
-    "preparation metabolite enantiomer isomer cii ciii civ cv usp nf ep jp bp dbl".split()
+    "preparation metabolite enantiomer isomer suitability system nos cii ciii civ cv usp nf ep "
+    "jp bp dbl".split()
 )
 
 
@@ -81,9 +92,18 @@ def official_names(rows: Iterable[UniiName], kb: Knowledge) -> dict[str, list[st
     rows = list(rows)
     combinations = _combination_names(rows)
     ours: dict[str, set[str]] = {}
+    stems: dict[str, tuple[str, ...]] = {}
     for s in kb.substances.values():
         for name in (s.name, s.id.replace("_", " "), *s.brands, *s.synonyms):
             ours.setdefault(normalize_name(name), set()).add(s.id)
+        stems[s.id] = (s.name, s.id.replace("_", " "), *s.synonyms)
+    # Names of our combination products, their first words, and the names they resemble are
+    # never given to one ingredient ("Robitussin" of "Robitussin DM").
+    for c in kb.combinations:
+        for name in (c.name, *c.aliases, *c.misspellings):
+            key = normalize_name(name)
+            combinations.add(key)
+            combinations.add(key.split()[0])
     owner_of_display: dict[str, set[str]] = {}
     owned: list[tuple[UniiName, str]] = []
     for row in rows:
@@ -94,7 +114,9 @@ def official_names(rows: Iterable[UniiName], kb: Knowledge) -> dict[str, list[st
             owner_of_display[row.display] = sids
         sids = owner_of_display[row.display]
         if len(sids) == 1 and row.kind in KEPT_TYPES and _plain(row.name):
-            owned.append((row, next(iter(sids))))
+            sid = next(iter(sids))
+            if row.kind == "of" or _a_form_of(row.name, (row.display, *stems[sid])):
+                owned.append((row, sid))
     claimed: dict[str, set[str]] = {}
     for row, sid in owned:
         claimed.setdefault(normalize_name(row.name), set()).add(sid)
@@ -103,6 +125,13 @@ def official_names(rows: Iterable[UniiName], kb: Knowledge) -> dict[str, list[st
         if len(sids) == 1 and key not in ours and key not in combinations:
             result.setdefault(next(iter(sids)), set()).add(_title(key))
     return {sid: sorted(result[sid]) for sid in sorted(result)}
+
+
+def _a_form_of(name: str, own: Iterable[str]) -> bool:
+    head = normalize_name(name)[:SHARED_PREFIX]
+    return len(head) == SHARED_PREFIX and any(
+        normalize_name(o).startswith(head) for o in own
+    )
 
 
 def _combination_names(rows: Iterable[UniiName]) -> set[str]:
