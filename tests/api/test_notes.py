@@ -21,7 +21,7 @@ def test_clinicians_read_notes_that_are_not_findings(
     body = answer.json()
     assert body["knowledge_version"]
     (note,) = [n for n in body["items"] if n["code"] == "interaction.loperamide"]
-    assert note["about"] == [{"type": "medication", "name": "Imodium 2 mg prn"}]
+    assert note["about"] == [{"type": "medication", "name": "Imodium 2 mg prn", "dose": None}]
     assert note["references"] and all(r.get("citation") for r in note["references"])
     findings = clinician.get(f"/api/patients/{tri.patient.uuid}/findings").json()["items"]
     assert "interaction.loperamide" not in {f["code"] for f in findings}

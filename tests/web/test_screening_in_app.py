@@ -16,6 +16,7 @@ from kratomwatch.clinic.models import (
     Finding,
     MedicationStatement,
     PatientCondition,
+    PatientProfile,
     Product,
     SymptomReport,
 )
@@ -154,3 +155,26 @@ def test_a_note_is_shown_beside_what_it_concerns_and_is_not_a_finding(
     Product.objects.filter(patient=tri.patient).update(mitragynine_mg_per_g=15)
     do_screen_patient(tri.patient.pk)
     assert "We do not know how strong" not in client.get(reverse("my_products")).content.decode()
+
+
+def test_a_note_is_shown_beside_its_own_entry_only_and_at_the_first_look(
+    tri: Triangle, client: Client
+) -> None:
+    MedicationStatement.objects.create(
+        patient=tri.patient, name_entered="loperamide", dose_text="2 mg 30 caps a day"
+    )
+    MedicationStatement.objects.create(
+        patient=tri.patient, name_entered="loperamide", dose_text="2 mg after each loose stool"
+    )
+    # Waiting in the screening queue: the page screens first and shows what that stored.
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(screening_due_at=timezone.now())
+    client.force_login(tri.clinician)
+    html = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
+    page = html.content.decode()
+    items = page[page.index('id="medications"') : page.index('id="pgx"')].split("<li>")
+    high = next(i for i in items if "30 caps a day" in i)
+    ordinary = next(i for i in items if "after each loose stool" in i)
+    assert "high doses are used for withdrawal" not in high
+    assert "high doses are used for withdrawal" in ordinary
+    finding = Finding.objects.get(patient=tri.patient, code="interaction.loperamide_high_dose")
+    assert "60 mg a day" in finding.rationale and finding.severity == "high"

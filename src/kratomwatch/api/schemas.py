@@ -102,6 +102,7 @@ class FindingOut(Schema):
 class NoteAbout(Schema):
     type: str  # medication or product
     name: str  # as entered
+    dose: str | None = None  # a medication's dose as entered
 
 
 class NoteOut(Schema):

@@ -111,19 +111,27 @@ def note_values(
         "evidence_level": note.evidence_level,
         "references": [dict(references.get(r, {"id": r})) for r in note.references],
         "about": [
-            {"type": t["type"], "name": t["name"]}
+            {"type": t["type"], "name": t["name"], "dose": t.get("dose")}
             for t in note.triggers
             if t.get("type") in ("medication", "product") and "name" in t
         ],
     }
 
 
-def notes_about(patient: PatientProfile, kind: str, name: str) -> list[dict[str, object]]:
-    """The stored notes of the last screening that concern one medication or product."""
+def notes_about(
+    patient: PatientProfile, kind: str, name: str, dose: str | None = None
+) -> list[dict[str, object]]:
+    """The stored notes of the last screening that concern one medication (by its name and
+    dose as entered: two entries of one medicine can differ) or one product."""
+    wanted = {"type": kind, "name": name, "dose": dose or None}
     return [
         note
         for note in patient.screening_notes or []
-        if {"type": kind, "name": name} in note.get("about", [])
+        if any(
+            {"type": a.get("type"), "name": a.get("name"), "dose": a.get("dose") or None}
+            == wanted
+            for a in note.get("about", [])
+        )
     ]
 
 

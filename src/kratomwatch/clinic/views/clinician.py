@@ -69,9 +69,12 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         Gene,
     )
 
+    patient.refresh_from_db(fields=["screening_notes"])  # as the screening just stored them
     medications = list(patient.medications.filter(stopped_on__isnull=True))
     for medication in medications:
-        medication.screening_notes = notes_about(patient, "medication", medication.name_entered)
+        medication.screening_notes = notes_about(
+            patient, "medication", medication.name_entered, medication.dose_text
+        )
     products = list(patient.products.all())
     for product in products:
         product.screening_notes = notes_about(patient, "product", product.name)

@@ -29,6 +29,7 @@ from kratomwatch.clinic.views.common import client_ip, patient_of
 def products(request: HttpRequest) -> HttpResponse:
     _, patient = patient_of(request)
     screen_now_if_due(PatientProfile.objects.filter(pk=patient.pk))  # the notes are current
+    patient.refresh_from_db(fields=["screening_notes"])
     products = list(patient.products.filter(archived=False))
     for product in products:
         # What a note tells the patient, if anything: e.g. that the product's strength is unknown.
