@@ -64,10 +64,10 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
 
 #: Words in a product's name that concentrated 7-OH and related semi-synthetic products are
 #: sold under: "7-OH", "7OH", "7-hydroxy…", "pseudo…" (mitragynine pseudoindoxyl),
-#: "enhanced", "OPMS", "shot", and the forms they come in: "extract", "tablets".
+#: "enhanced", "OPMS", "shot", and the forms they come in: "extract", "tablets", "gummies".
 _NAMED_7OH = re.compile(
     r"(?<![a-z0-9])(7\s*-?\s*oh|7\s*-?\s*hydroxy\w*|hydroxymitragynine|pseudo\w*|"
-    r"enhanced|opms|shots?|extracts?|tabs?|tablets?)(?![a-z0-9])",
+    r"enhanced|opms|shots?|extracts?|tabs?|tablets?|gumm(?:y|ies))(?![a-z0-9])",
     re.IGNORECASE,
 )
 
