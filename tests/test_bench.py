@@ -90,8 +90,9 @@ def test_the_benchmark_suite_runs_end_to_end(tmp_path: Path) -> None:
         assert best["rps"] == max(s["rps"] for s in kept)
         assert capacity["patients_per_core"] == best["patients_per_core"]
         assert "patients per core" in result.stdout
-        assert set(best["by_request"]) <= set(report.REQUESTS)
-        assert {"patient: home", "api: POST dose"} <= set(best["by_request"])
+        # Which requests a 2-second step happens to make is random (the mix itself is checked
+        # below, from the request model): each one made is one the model knows.
+        assert best["by_request"] and set(best["by_request"]) <= set(report.REQUESTS)
     else:
         assert best is None and capacity["patients_per_core"] == 0
     assert "Visit report PDF (single requests): p95" in result.stdout
