@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kratomwatch.api import api
@@ -19,7 +18,7 @@ urlpatterns = [
         views_account.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views_account.LogoutView.as_view(), name="logout"),
     path("api/", api.urls),
     path("", include("kratomwatch.clinic.urls")),
 ]

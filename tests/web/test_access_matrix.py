@@ -103,6 +103,12 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     # The code step after a password: see tests/web/test_two_factor.py.
     "two_factor": (lambda t: {}, set()),
     "logout": (lambda t: {}, set()),  # POST only
+    # The installable app's files and the pages it keeps for offline use: public, no
+    # patient data (tests/web/test_pwa.py).
+    "manifest": (lambda t: {}, set()),
+    "service_worker": (lambda t: {}, set()),
+    "offline": (lambda t: {}, set()),
+    "urgent_guidance": (lambda t: {}, set()),
     # The API's own pages: public, and carrying no patient data.
     "api:health": (lambda t: {}, set()),
     "api:openapi-json": (lambda t: {}, set()),
@@ -134,6 +140,10 @@ API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
 }
 PUBLIC = {
     "login",
+    "manifest",
+    "service_worker",
+    "offline",
+    "urgent_guidance",
     "api:health",
     "api:openapi-json",
     "api:openapi-view",

@@ -199,6 +199,10 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
 # Routes without a form: they only show records (and ignore what is posted).
 READ_ONLY = {
     "home",
+    "manifest",
+    "service_worker",
+    "offline",
+    "urgent_guidance",
     "checkin_done",
     "questionnaire_done",
     "my_products",

@@ -10,12 +10,17 @@ from kratomwatch.clinic.views import (
     findings,
     home,
     patient,
+    pwa,
     reports,
     trials,
 )
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
+    path("urgent/", pwa.urgent_guidance, name="urgent_guidance"),
     path("me/", home.patient_home, name="patient_home"),
     path("me/checkin/", checkins.checkin, name="checkin"),
     path("me/checkin/<uuid:checkin_uuid>/", checkins.checkin_done, name="checkin_done"),

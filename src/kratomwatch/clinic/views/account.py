@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
 
@@ -59,3 +59,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             self.request, f"Your password is changed. Log in with your username, {user.username}."
         )
         return HttpResponseRedirect(str(self.get_success_url()))
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out also clears what the browser kept of the site (pages kept for offline use,
+    the service worker), so that the next person on a shared phone sees none of it."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response

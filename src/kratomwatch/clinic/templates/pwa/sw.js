@@ -1,0 +1,49 @@
+// KratomWatch service worker, release __VERSION__. Served by Django (views/pwa.py).
+"use strict";
+const CONFIG = {{ config|safe }};
+const CACHE = "kratomwatch-__VERSION__";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((cache) => cache.addAll(CONFIG.precache)).then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim())
+  );
+});
+
+async function page(request) {
+  const path = new URL(request.url).pathname;
+  try {
+    const response = await fetch(request);
+    // The patient's own pages are kept as last seen, to be shown when the network is gone.
+    if (response.ok && !response.redirected && CONFIG.pages.includes(path)) {
+      const cache = await caches.open(CACHE);
+      await cache.put(path, response.clone());
+    }
+    return response;
+  } catch (error) {
+    const kept = (await caches.match(path)) || (await caches.match(CONFIG.offline));
+    return kept || Response.error();
+  }
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET" || new URL(request.url).origin !== self.location.origin) {
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(page(request));
+    return;
+  }
+  const path = new URL(request.url).pathname;
+  if (CONFIG.precache.includes(path)) {
+    event.respondWith(caches.match(path).then((kept) => kept || fetch(request)));
+  }
+});
