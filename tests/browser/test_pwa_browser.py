@@ -13,6 +13,13 @@ from .test_patient_browser import PHONE, login, patient  # noqa: F401 - the fixt
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def rule_message(rule_id: str) -> str:
+    from kratomwatch.domain.safety import load_knowledge
+
+    (rule,) = [r for r in load_knowledge().rules if r.id == rule_id]
+    return rule.patient_message or ""
+
+
 def test_installable_and_readable_offline(
     live_server: Any,
     browser: Any,
@@ -45,6 +52,13 @@ def test_installable_and_readable_offline(
     banner.wait_for()
     assert "offline" in banner.inner_text()
     assert page.locator("main form[method=post] button[type=submit]").first.is_disabled()
+    # A red flag ticked with the network off shows its urgent guidance at once.
+    flag = page.locator("input[name=red_flags][value=breathing_difficulty]")
+    page.click(f"label[for='{flag.get_attribute('id')}']")
+    alert = page.locator("#flag-guidance")
+    alert.wait_for()
+    words = rule_message("red_flag.breathing_difficulty")
+    assert words and words.split(".")[0] in alert.inner_text()
     shot(page, "patient-offline-checkin")
     # Urgent guidance is on the phone from the start; a page never opened says so plainly.
     page.click(".offline-banner a")

@@ -63,3 +63,18 @@ def test_logging_out_clears_what_the_browser_kept(tri: Triangle, client: Client)
     client.force_login(tri.patient.user)
     response = client.post(reverse("logout"))
     assert response["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_every_red_flag_on_the_check_in_carries_its_guidance(
+    tri: Triangle, client: Client
+) -> None:
+    import re
+
+    client.force_login(tri.patient.user)
+    html = client.get(reverse("checkin")).content.decode()
+    boxes = re.findall(r'<input type="checkbox" name="red_flags"[^>]*>', html)
+    assert boxes
+    for box in boxes:
+        title = re.search(r'data-guidance-title="([^"]*)"', box)
+        text = re.search(r'data-guidance="([^"]*)"', box)
+        assert title and title.group(1) and text and len(text.group(1)) > 20, box

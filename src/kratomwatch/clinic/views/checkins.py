@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.contrib import messages
@@ -30,6 +31,7 @@ from kratomwatch.clinic.views.common import client_ip, patient_of
 from kratomwatch.clinic.views.home import urgent_and_other_messages
 from kratomwatch.domain.findings import Finding as DomainFinding
 from kratomwatch.domain.questionnaires import ScoringError, get_instrument, urgent_symptoms
+from kratomwatch.domain.safety.urgent import urgent_findings
 
 DAILY = "kw-daily-pain"
 WITHDRAWAL = "kw-withdrawal"
@@ -127,7 +129,12 @@ def checkin(request: HttpRequest) -> HttpResponse:
         {
             # Chips are written out in the template (faster than one widget each).
             "side_effects": form.fields["side_effects"].choices,  # type: ignore[attr-defined]
-            "red_flags": form.fields["red_flags"].choices,  # type: ignore[attr-defined]
+            # Each red flag carries its urgent guidance, shown on the phone the moment it is
+            # ticked, with or without a connection.
+            "red_flags": [
+                (sid, label, *_guidance(sid))
+                for sid, label in form.fields["red_flags"].choices  # type: ignore[attr-defined]
+            ],
             "chosen_effects": set(posted.getlist("side_effects")) if posted else set(),
             "chosen_flags": set(posted.getlist("red_flags")) if posted else set(),
             "severities": {k[9:]: v for k, v in posted.items() if k.startswith("severity_")}
@@ -272,4 +279,14 @@ def questionnaire_done(request: HttpRequest, response_uuid: str) -> HttpResponse
             "response": response,
             "urgent": urgent,
         },
+    )
+
+
+@functools.cache
+def _guidance(symptom_id: str) -> tuple[str, str]:
+    """The title and message of the red-flag rules a report of ``symptom_id`` raises."""
+    findings = urgent_findings([symptom_id], timezone.now())
+    return (
+        " / ".join(f.title for f in findings),
+        " ".join(f.patient_message or "" for f in findings).strip(),
     )

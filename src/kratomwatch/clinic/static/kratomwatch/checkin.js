@@ -25,6 +25,28 @@
       if (status) status.textContent = repeat.textContent;
     });
   }
+  // A red flag's urgent guidance is shown the moment it is ticked, from the page itself: it
+  // needs no connection.
+  var guidance = document.getElementById("flag-guidance");
+  function showGuidance() {
+    if (!guidance) return;
+    guidance.textContent = "";
+    form.querySelectorAll("input[name='red_flags'][data-guidance]:checked").forEach(function (box) {
+      var block = document.createElement("div");
+      block.className = "alert urgent";
+      var title = document.createElement("h3");
+      title.textContent = box.getAttribute("data-guidance-title");
+      var text = document.createElement("p");
+      text.textContent = box.getAttribute("data-guidance");
+      block.appendChild(title);
+      block.appendChild(text);
+      guidance.appendChild(block);
+    });
+    guidance.hidden = !guidance.firstChild;
+  }
+  form.querySelectorAll("input[name='red_flags']").forEach(function (box) {
+    box.addEventListener("change", showGuidance);
+  });
   var add = document.getElementById("add-dose");
   var template = document.getElementById("dose-row-template");
   var total = form.querySelector("input[name='dose-TOTAL_FORMS']");
