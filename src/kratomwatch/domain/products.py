@@ -197,6 +197,30 @@ class ProductSpec:
                 )
         self._check_physical()
 
+    @property
+    def hydroxymitragynine_known(self) -> bool:
+        """Whether any 7-OH content is recorded (per gram, unit or millilitre)."""
+        return any(
+            v is not None
+            for v in (
+                self.hydroxymitragynine_mg_per_g,
+                self.hydroxymitragynine_mg_per_unit,
+                self.hydroxymitragynine_mg_per_ml,
+            )
+        )
+
+    @property
+    def content_known(self) -> bool:
+        """Whether any mitragynine or 7-OH content is recorded."""
+        return self.hydroxymitragynine_known or any(
+            v is not None
+            for v in (
+                self.mitragynine_mg_per_g,
+                self.mitragynine_mg_per_unit,
+                self.mitragynine_mg_per_ml,
+            )
+        )
+
     def _check_physical(self) -> None:
         per_g = (self.mitragynine_mg_per_g, self.hydroxymitragynine_mg_per_g)
         if _total(per_g) > _THOUSAND:

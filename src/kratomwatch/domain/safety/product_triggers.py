@@ -37,7 +37,7 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         hits = [p for p in products if p.spec.high_risk]
         reason = "high-risk (7-OH, enhanced or concentrated 7-OH content)"
     elif spec.get("potency_unknown"):
-        hits = [p for p in products if _potency_unknown(p.spec)]
+        hits = [p for p in products if not p.spec.content_known]
         reason = "potency unknown (no mitragynine or 7-OH content recorded)"
     elif spec.get("possibly_concentrated"):
         hits = [p for p in products if possibly_concentrated(p)]
@@ -83,31 +83,9 @@ def possibly_concentrated(product: Any) -> str:
     "pseudo", "enhanced", "shot", "extract", …). Products already high-risk by form or
     measured content are left to that rule."""
     spec = product.spec
-    seven_oh_known = any(
-        getattr(spec, name) is not None
-        for name in (
-            "hydroxymitragynine_mg_per_g",
-            "hydroxymitragynine_mg_per_unit",
-            "hydroxymitragynine_mg_per_ml",
-        )
-    )
-    if spec.high_risk or seven_oh_known:
+    if spec.high_risk or spec.hydroxymitragynine_known:
         return ""
     named = _NAMED_7OH.search(product.name)
     if named:
         return f"named '{named.group(0)}'"
     return f"sold as {_CONCENTRATE_FORMS[spec.form]}" if spec.form in _CONCENTRATE_FORMS else ""
-
-
-def _potency_unknown(spec: Any) -> bool:
-    return all(
-        getattr(spec, name) is None
-        for name in (
-            "mitragynine_mg_per_g",
-            "hydroxymitragynine_mg_per_g",
-            "mitragynine_mg_per_unit",
-            "hydroxymitragynine_mg_per_unit",
-            "mitragynine_mg_per_ml",
-            "hydroxymitragynine_mg_per_ml",
-        )
-    )
