@@ -43,6 +43,17 @@ SNAPSHOT = {
     "plan": {"max_single_dose_g": 4},
 }
 
+#: The documented top-level keys of `kratomwatch screen --json` (docs/screening.md).
+RESULT_KEYS = {
+    "findings",
+    "not_recognized",
+    "recognized_without_concern",
+    "applied_locally",
+    "notes",
+    "knowledge_version",
+    "knowledge_released",
+}
+
 
 def run(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -59,15 +70,7 @@ def test_it_screens_a_snapshot_from_a_clean_process(tmp_path: Path) -> None:
     out = run(path, "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert set(result) == {
-        "findings",
-        "not_recognized",
-        "recognized_without_concern",
-        "applied_locally",
-        "notes",
-        "knowledge_version",
-        "knowledge_released",
-    }
+    assert set(result) == RESULT_KEYS
     codes = {f["code"] for f in result["findings"]}
     assert {
         "interaction.benzodiazepine",
@@ -337,15 +340,7 @@ def test_any_json_gives_a_result_or_a_message(snapshot: object) -> None:
         content = json.dumps(snapshot, allow_nan=True).encode()
         code, out, err = screen_bytes(Path(tmp) / "snap.json", content)
     if code == 0:
-        assert set(json.loads(out)) == {
-            "findings",
-            "not_recognized",
-            "recognized_without_concern",
-            "applied_locally",
-            "notes",
-            "knowledge_version",
-            "knowledge_released",
-        }
+        assert set(json.loads(out)) == RESULT_KEYS
     else:
         assert code == 2 and out == "" and err.startswith("kratomwatch: error: ")
 

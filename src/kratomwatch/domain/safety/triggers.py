@@ -56,13 +56,8 @@ def medication_amount(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
             parts.append(f"{entry}: {_fmt(amount.mg)} mg a day ({amount.how})")
         ingredients.update(s.id for s in matched)
         triggers.append(
-            {
-                "type": "medication",
-                "name": name,
-                "dose": dose,
-                "ingredients": [s.id for s in matched],
-                "mg_per_day": None if amount is None else _fmt(amount.mg),
-            }
+            _medication_trigger(name, dose, matched)
+            | {"mg_per_day": None if amount is None else _fmt(amount.mg)}
         )
     if not triggers:
         return None
@@ -89,12 +84,19 @@ def _medications(ctx: Context, pick: Callable[[Any], bool], classes: set[str]) -
             for s in matched
         )
         parts.append(f"{name} [{detail}]")
-    triggers = tuple(
-        {"type": "medication", "name": name, "dose": dose, "ingredients": [s.id for s in matched]}
-        for name, dose, matched in hits
-    )
+    triggers = tuple(_medication_trigger(name, dose, matched) for name, dose, matched in hits)
     key = ",".join(sorted({s.id for _, _, m in hits for s in m}))
     return Hit(triggers, "Medication list includes " + ", ".join(parts) + ".", key)
+
+
+def _medication_trigger(name: str, dose: str | None, matched: list[Any]) -> dict[str, Any]:
+    """A medication entry as a trigger: as entered, with the ingredients that matched."""
+    return {
+        "type": "medication",
+        "name": name,
+        "dose": dose,
+        "ingredients": [s.id for s in matched],
+    }
 
 
 def _class_labels(classes: set[str]) -> list[str]:
