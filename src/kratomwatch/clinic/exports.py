@@ -89,10 +89,16 @@ def patient_csv_zip(patient: PatientProfile, actor: User | None = None) -> bytes
         export_csv([patient], folder, actor=actor)
         with (folder / "checkins.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = CsvWriter(handle)
-            writer.writerow(["day", "submitted_at", "note"])
+            writer.writerow(["day", "submitted_at", "received_at", "note"])
             for c in patient.checkins.order_by("submitted_at"):
+                received = "" if c.received_at is None else timezone.localtime(c.received_at)
                 writer.writerow(
-                    [c.day.isoformat(), timezone.localtime(c.submitted_at).isoformat(), c.note]
+                    [
+                        c.day.isoformat(),
+                        timezone.localtime(c.submitted_at).isoformat(),
+                        received if isinstance(received, str) else received.isoformat(),
+                        c.note,
+                    ]
                 )
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.glob("*.csv")):

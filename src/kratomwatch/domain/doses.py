@@ -530,6 +530,37 @@ def check_dose(
     )
 
 
+def entry_checks(product: ProductSpec, limits: DoseLimits | None = None) -> dict[str, object]:
+    """The part of :func:`check_dose` a phone can apply to a dose of ``product`` with no
+    connection: each unit it may be recorded in, with the largest amount accepted for one
+    dose and the counting step. Values are strings (exact decimals).
+
+    The rest (limits on the worked-out alkaloid amount, the values to confirm) needs the
+    server and is checked when the entry is sent."""
+    limits = limits or default_limits()
+    units: dict[str, object] = {}
+    for unit in ALLOWED_UNITS[product.form]:
+        measure = _MEASURE[unit]
+        maximum = limits.value(f"forms.{product.form.value}.{measure}.max")
+        if unit is Unit.MG:
+            maximum = g_to_mg(maximum)
+        step = limits.get(f"unit_steps.{unit.value}") if measure == "count" else None
+        units[unit.value] = {
+            "max": _fmt(maximum),
+            "step": None if step is None else _fmt(step.value),
+        }
+    return units
+
+
+def entry_input_limits(limits: DoseLimits | None = None) -> dict[str, str]:
+    """The input limits every dose entry obeys, for the phone (see :func:`entry_checks`)."""
+    limits = limits or default_limits()
+    return {
+        "max_decimal_places": _fmt(limits.value("input.max_decimal_places")),
+        "future_tolerance_min": _fmt(limits.value("timestamp.future_tolerance")),
+    }
+
+
 # --------------------------------------------------------------------------- totals
 
 

@@ -69,14 +69,25 @@ def do_submit_checkin(
     red_flags: Sequence[str] = (),
     note: str = "",
     ip: str | None = None,
+    entered_at: datetime | None = None,
 ) -> tuple[CheckIn, bool]:
-    """Store a whole check-in, or nothing. Returns the check-in and whether it is new."""
-    now = timezone.now()
+    """Store a whole check-in, or nothing. Returns the check-in and whether it is new.
+
+    ``entered_at`` is the moment a check-in entered on a phone with no connection was
+    entered: the check-in, its answers and its symptoms keep that time, and
+    ``received_at`` says when it arrived."""
+    received = timezone.now()
+    now = entered_at or received
     labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
 
     def store() -> CheckIn:
         checkin = CheckIn.objects.create(
-            patient=patient, day=day, submitted_at=now, note=note, idempotency_key=key
+            patient=patient,
+            day=day,
+            submitted_at=now,
+            received_at=received if entered_at else None,
+            note=note,
+            idempotency_key=key,
         )
         for n, (instrument, answers) in enumerate((daily, *extra)):
             _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin)
@@ -154,13 +165,15 @@ def do_report_red_flags(
     key: str,
     symptoms: Sequence[str],
     ip: str | None = None,
+    reported_at: datetime | None = None,
 ) -> tuple[Finding, ...]:
     """Save red-flag symptoms on their own, ahead of the form they came with (a check-in or a
     questionnaire that cannot be saved yet). Each is saved once per form (``key``): sending
     the form again, or saving it whole later, adds nothing twice. Screening runs on commit.
-    Returns their urgent guidance, to show at once (:func:`urgent_findings`)."""
+    ``reported_at`` is when they were entered, if on a phone with no connection. Returns
+    their urgent guidance, to show at once (:func:`urgent_findings`)."""
     labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
-    now = timezone.now()
+    now = reported_at or timezone.now()
     with transaction.atomic():
         for sid in dict.fromkeys(symptoms):
             report, created = _red_flag_report(patient, key, sid, labels, now)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from kratomwatch.clinic.text import Form
+from kratomwatch.domain.doses import default_limits
 from kratomwatch.domain.questionnaires import Instrument, ScoringError
 from kratomwatch.domain.safety import load_knowledge
 
@@ -50,6 +53,9 @@ class CheckInForm(Form):
     """The parts of a check-in besides the ratings and the doses."""
 
     idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
+    # Set by the phone on a check-in entered with no connection and sent later: the moment
+    # it was entered, which the check-in, its answers and its symptoms keep.
+    entered_at = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     side_effects = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="Side effects today"
     )
@@ -76,8 +82,48 @@ class CheckInForm(Form):
                 widget=forms.RadioSelect,
             )
 
+    def clean_entered_at(self) -> datetime | None:
+        return entry_time(self.cleaned_data.get("entered_at") or "", timezone.now())
+
     def severities(self) -> dict[str, int]:
         return {
             sid: self.cleaned_data.get(f"severity_{sid}") or 1
             for sid in self.cleaned_data.get("side_effects", [])
         }
+
+
+#: How old a check-in sent late from a phone may be. Older entries are refused with a reason
+#: rather than stored as if they were recent.
+LATE_ENTRY_DAYS = 30
+
+
+def entry_time(text: str, now: datetime) -> datetime | None:
+    """The moment a check-in entered on a phone with no connection was entered (ISO 8601
+    with a time zone), checked against ``now``; None when not given."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise forms.ValidationError(
+            f"The time this check-in was entered ({text!r}) is not a date and time."
+        ) from None
+    if when.utcoffset() is None:
+        raise forms.ValidationError(
+            "The time this check-in was entered has no time zone, so its day is unknown."
+        )
+    ahead = timedelta(minutes=int(default_limits().value("timestamp.future_tolerance")))
+    if when > now + ahead:
+        raise forms.ValidationError(
+            "This check-in was entered at "
+            f"{timezone.localtime(when):%d %b %Y %H:%M}, which is later than now: "
+            "check the date and time on your phone."
+        )
+    if when < now - timedelta(days=LATE_ENTRY_DAYS):
+        raise forms.ValidationError(
+            f"This check-in was entered more than {LATE_ENTRY_DAYS} days ago "
+            f"({timezone.localtime(when):%d %b %Y}) and can no longer be sent. Please tell "
+            "your care team at your next contact."
+        )
+    return min(when, now)

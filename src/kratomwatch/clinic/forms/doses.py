@@ -22,17 +22,24 @@ from kratomwatch.domain.doses import (
 
 
 def check_dose_on_form(
-    form: forms.Form, *, prompt: str, field_map: dict[str, str] | None = None, **dose: Any
+    form: forms.Form,
+    *,
+    prompt: str,
+    field_map: dict[str, str] | None = None,
+    now: datetime | None = None,
+    **dose: Any,
 ) -> CheckedDose | None:
     """Run the clinical core's dose check for a form.
 
     Rejections go on the fields they name (renamed by ``field_map`` where the form calls a
     field differently); unconfirmed unusual values set ``form.pending`` and ``prompt``, and
-    nothing is accepted until the person ticks them. Returns the checked dose, or None.
+    nothing is accepted until the person ticks them. ``now`` is the moment the entry was
+    made (a check-in sent late from a phone), the time now by default. Returns the checked
+    dose, or None.
     """
     confirmed = form.cleaned_data.get("confirm") or ()
     try:
-        checked = check_dose(confirmed=confirmed, now=timezone.now(), **dose)
+        checked = check_dose(confirmed=confirmed, now=now or timezone.now(), **dose)
     except DoseRejected as exc:
         for error in exc.errors:
             name = (field_map or {}).get(error.field, error.field)
@@ -135,9 +142,16 @@ class DoseRowForm(Form):
     )
     confirm = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args: Any, patient: PatientProfile, day: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        patient: PatientProfile,
+        day: Any,
+        now: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.patient, self.day = patient, day
+        self.patient, self.day, self.now = patient, day, now
         self.fields["product"].queryset = patient.products.filter(archived=False)  # type: ignore[attr-defined]
         posted = (
             self.data.getlist(self.add_prefix("confirm")) if hasattr(self.data, "getlist") else []
@@ -169,18 +183,26 @@ class DoseRowForm(Form):
             taken_at=taken_at,
             product=product_spec(data["product"]),
             field_map={"taken_at": "at"},
+            now=self.now,
             prompt="Please check this dose and tick to confirm it is right.",
         )
         return data
 
 
 class BaseDoseRows(forms.BaseFormSet):  # type: ignore[type-arg]
-    def __init__(self, *args: Any, patient: PatientProfile, day: Any, **kwargs: Any) -> None:
-        self.patient, self.day = patient, day
+    def __init__(
+        self,
+        *args: Any,
+        patient: PatientProfile,
+        day: Any,
+        now: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.patient, self.day, self.now = patient, day, now
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
-        return {"patient": self.patient, "day": self.day}
+        return {"patient": self.patient, "day": self.day, "now": self.now}
 
     def taken(self) -> list[tuple[DoseRowForm, CheckedDose]]:
         return [(f, f.checked) for f in self.forms if f.checked is not None]  # type: ignore[attr-defined]

@@ -11,7 +11,16 @@ class CheckIn(Record):
 
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="checkins")
     day = models.DateField(help_text="The patient's local day the check-in is for.")
-    submitted_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(
+        help_text="When the patient saved it: on the phone, for one kept there with no "
+        "connection and sent later."
+    )
+    received_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a check-in kept on the phone with no connection reached the server; "
+        "empty for one sent as it was saved.",
+    )
     note = models.TextField(blank=True, max_length=2000)
     idempotency_key = models.CharField(max_length=80)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django import forms
 from django.contrib import messages
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -19,7 +21,7 @@ from kratomwatch.clinic.actions.checkins import (
     do_submit_questionnaire,
 )
 from kratomwatch.clinic.form_errors import error_summary
-from kratomwatch.clinic.forms.checkins import CheckInForm, QuestionnaireForm
+from kratomwatch.clinic.forms.checkins import CheckInForm, QuestionnaireForm, entry_time
 from kratomwatch.clinic.forms.doses import DoseRows, dose_rows_initial, new_key
 from kratomwatch.clinic.models import (
     CheckIn,
@@ -27,8 +29,10 @@ from kratomwatch.clinic.models import (
     QuestionnaireResponse,
     Role,
 )
+from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.views.common import client_ip, patient_of
 from kratomwatch.clinic.views.home import urgent_and_other_messages
+from kratomwatch.domain.doses import entry_checks, entry_input_limits
 from kratomwatch.domain.findings import Finding as DomainFinding
 from kratomwatch.domain.questionnaires import ScoringError, get_instrument, urgent_symptoms
 from kratomwatch.domain.safety.urgent import urgent_findings
@@ -67,12 +71,20 @@ def checkin(request: HttpRequest) -> HttpResponse:
     extra = [get_instrument(WITHDRAWAL)] if withdrawal_in_checkin(patient) else []
     urgent: tuple[DomainFinding, ...] = ()
     flags_saved: list[str] = []
+    # A check-in sent from the phone's queue (entered with no connection) asks for JSON.
+    queued = request.headers.get("Accept", "").startswith("application/json")
     if request.method == "POST":
         data = _with_key(request.POST)
+        stored = patient.checkins.filter(idempotency_key=data["idempotency_key"]).first()
+        if stored is not None:
+            # Sent again (a retry after a lost answer): already saved, whatever changed since.
+            return _saved(request, stored, created=False, queued=queued)
+        entered = _entered_at(data)
+        day = timezone.localdate(entered) if entered else today
         form = CheckInForm(data)
         ratings = QuestionnaireForm(daily, data, prefix="r")
         extras = [QuestionnaireForm(i, data, prefix=f"x{n}") for n, i in enumerate(extra)]
-        rows = DoseRows(data, prefix="dose", patient=patient, day=today)
+        rows = DoseRows(data, prefix="dose", patient=patient, day=day, now=entered)
         valid = all(
             [form.is_valid(), ratings.is_valid(), rows.is_valid(), *(x.is_valid() for x in extras)]
         )
@@ -82,7 +94,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
                     patient=patient,
                     user=user,
                     key=form.cleaned_data["idempotency_key"],
-                    day=today,
+                    day=day,
+                    entered_at=form.cleaned_data["entered_at"],
                     daily=(daily, ratings.answers()),
                     extra=[(x.instrument, x.answers()) for x in extras],
                     doses=[(f.cleaned_data["product"], c) for f, c in rows.taken()],
@@ -94,11 +107,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             except ScoringError as exc:
                 ratings.add_scoring_errors(exc)
             else:
-                if not created:
-                    messages.info(
-                        request, "This check-in was already saved; nothing was added twice."
-                    )
-                return redirect("checkin_done", checkin_uuid=entry.uuid)
+                return _saved(request, entry, created=created, queued=queued)
         # A red flag gets through whatever else is wrong: saved on its own now (the check-in,
         # once corrected, adds it once), and its urgent guidance shown at the top.
         labels = dict(form.fields["red_flags"].choices)  # type: ignore[attr-defined]
@@ -110,9 +119,22 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 key=data["idempotency_key"],
                 symptoms=flags,
                 ip=client_ip(request),
+                reported_at=entered,
             )
             flags_saved = [labels[f] for f in flags]
         status = 400
+        if queued:
+            problems = error_summary(
+                ratings, rows, *extras, form, names=["", "Dose", *([""] * len(extras))]
+            )
+            return JsonResponse(
+                {
+                    "saved": False,
+                    "errors": [text for _, text in problems],
+                    "red_flags_sent": flags_saved,
+                },
+                status=400,
+            )
     else:
         form = CheckInForm(initial={"idempotency_key": new_key()})
         ratings = QuestionnaireForm(daily, prefix="r")
@@ -122,6 +144,9 @@ def checkin(request: HttpRequest) -> HttpResponse:
         )
         status = 200
     has_yesterday = any(f.initial.get("amount") for f in rows.forms)
+    checks = {
+        str(p.uuid): entry_checks(product_spec(p)) for p in patient.products.filter(archived=False)
+    }
     posted = request.POST if request.method == "POST" else None
     return render(
         request,
@@ -147,7 +172,9 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "has_yesterday": has_yesterday,
             "today": today,
-            "has_products": patient.products.filter(archived=False).exists(),
+            "has_products": bool(checks),
+            # What the phone checks in a dose before keeping it with no connection.
+            "entry_checks": {"products": checks, **entry_input_limits()},
             "now_time": timezone.localtime().time(),
             "urgent": urgent,
             "flags_saved": flags_saved,
@@ -159,6 +186,25 @@ def checkin(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _entered_at(data: QueryDict) -> datetime | None:
+    """The moment a late check-in was entered, if given and usable (the form reports it
+    otherwise)."""
+    try:
+        return entry_time(data.get("entered_at", ""), timezone.now())
+    except forms.ValidationError:
+        return None
+
+
+def _saved(request: HttpRequest, entry: CheckIn, *, created: bool, queued: bool) -> HttpResponse:
+    """The answer to a saved check-in: its page, or for the phone's queue, JSON saying so."""
+    if queued:
+        url = reverse("checkin_done", kwargs={"checkin_uuid": entry.uuid})
+        return JsonResponse({"saved": True, "new": created, "url": url})
+    if not created:
+        messages.info(request, "This check-in was already saved; nothing was added twice.")
+    return redirect("checkin_done", checkin_uuid=entry.uuid)
 
 
 def _with_key(posted: QueryDict) -> QueryDict:

@@ -90,7 +90,7 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         "medications": medications,
         "pharmacogenomics": patient.pharmacogenomics.all(),
         "products": products,
-        "doses": patient.doses.select_related("product")[:30],
+        "doses": patient.doses.select_related("product", "checkin")[:30],
         "responses": patient.responses.all()[:20],
         "symptoms": patient.symptoms.all()[:20],
         "findings": findings,
