@@ -2,7 +2,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.html import json_script
 
+from kratomwatch.clinic.phone_text import phone_texts as _phone_texts
 from kratomwatch.domain.products import format_decimal
 from kratomwatch.domain.safety import load_knowledge
 
@@ -67,3 +69,9 @@ def patient_nav(context: template.Context) -> dict[str, Any]:
     match = getattr(context.get("request"), "resolver_match", None)
     current = match.url_name if match is not None else None
     return {"items": [(name, text, current in covers) for name, text, covers in PATIENT_NAV]}
+
+
+@register.simple_tag
+def phone_texts() -> str:
+    """The patient app scripts' words, in the page's language, as a JSON script element."""
+    return json_script(_phone_texts(), "kw-texts")

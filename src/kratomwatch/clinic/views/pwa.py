@@ -31,6 +31,7 @@ STATIC_FILES = (
     "kratomwatch/site.css",
     "kratomwatch/forms.js",
     "kratomwatch/checkin.js",
+    "kratomwatch/queue.js",
     "kratomwatch/pwa.js",
     "kratomwatch/htmx.min.js",
     "kratomwatch/icons/icon-192.png",
@@ -74,7 +75,12 @@ def _worker_source() -> str:
         *(static(name) for name in STATIC_FILES),
     ]
     pages = [reverse(name) for name in OFFLINE_PAGES]
-    config = {"precache": precache, "pages": pages, "offline": reverse("offline")}
+    config = {
+        "precache": precache,
+        "pages": pages,
+        "offline": reverse("offline"),
+        "queue": static("kratomwatch/queue.js"),
+    }
     body = render_to_string("pwa/sw.js", {"config": json.dumps(config)})
     # A new release (other files, other pages) is a new worker, which replaces what it kept.
     version = hashlib.sha256(body.encode()).hexdigest()[:12]

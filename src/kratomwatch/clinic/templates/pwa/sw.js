@@ -2,6 +2,8 @@
 "use strict";
 const CONFIG = {{ config|safe }};
 const CACHE = "kratomwatch-__VERSION__";
+// The check-ins kept on the phone with no connection (shared with the pages).
+importScripts(CONFIG.queue);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -14,6 +16,18 @@ self.addEventListener("activate", (event) => {
     caches.keys()
       .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
       .then(() => self.clients.claim())
+  );
+});
+
+// Background Sync, where the browser has it: send what the phone kept once the connection
+// returns, even with the app closed. Not all sent: the browser tries again later; the pages
+// also send on their next visit.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "kratomwatch-outbox") return;
+  event.waitUntil(
+    self.kwQueue.flush().then((done) => {
+      if (done.waiting) throw new Error("kept entries not sent yet");
+    })
   );
 });
 

@@ -1,0 +1,131 @@
+"""A check-in entered with the network off (Chromium): checked and kept on the phone, its red
+flag's urgent guidance shown at once; sent exactly once when the connection returns, also
+after a reload and after a send cut off before its answer; the clinician sees its times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from kratomwatch.clinic.models import CheckIn, DoseEntry, PatientProfile, User
+
+from .test_patient_browser import PASSWORD, PHONE, RATINGS, login, patient  # noqa: F401
+from .test_pwa_browser import rule_message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FLAG = "breathing_difficulty"
+
+
+def queued(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate("kwQueue.all()")
+
+
+def test_a_check_in_entered_offline_is_sent_once_when_back_online(
+    live_server: Any,
+    browser: Any,
+    patient: PatientProfile,  # noqa: F811 - the fixture
+    shot: Any,
+) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    base = live_server.url
+    login(page, base)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.goto(f"{base}/me/checkin/")  # kept on the phone as last seen
+    before = set(CheckIn.objects.values_list("pk", flat=True))
+
+    context.set_offline(True)
+    page.goto(f"{base}/me/checkin/")
+    page.locator(".offline-banner").wait_for()
+    # Checked on the phone first: nothing kept while a rating is missing.
+    page.click("#save-checkin")
+    summary = page.locator(".error-summary[role=alert]")
+    summary.wait_for()
+    assert "Choose one answer" in summary.inner_text()
+    assert queued(page) == []
+    # A dose in an impossible amount is refused on the phone with the server's limit.
+    for item, value in RATINGS.items():
+        page.click(f"label[for='id_r-{item}_{value}']")
+    page.click("#repeat-yesterday")
+    rows = page.locator("#dose-rows .dose-row")
+    took = rows.locator("input[name$='-took']:checked")
+    assert took.count() == 2
+    first_amount = rows.nth(0).locator("input[name$='-amount']")
+    first_amount.fill("500")
+    page.click("#save-checkin")
+    assert "at most 50 g" in summary.inner_text()
+    assert queued(page) == []
+    first_amount.fill("2")
+    # The red flag's urgent guidance, at once, with no server.
+    flag = page.locator(f"input[name=red_flags][value={FLAG}]")
+    page.click(f"label[for='{flag.get_attribute('id')}']")
+    words = rule_message(f"red_flag.{FLAG}").split(".")[0]
+    assert words in page.inner_text("#flag-guidance")
+    page.click("#save-checkin")
+    panel = page.locator("#saved-offline")
+    panel.wait_for()
+    text = panel.inner_text()
+    assert "Saved on this phone" in text
+    assert "not been told yet" in text and words in text
+    shot(page, "patient-offline-saved")
+    (entry,) = queued(page)
+    assert set(CheckIn.objects.values_list("pk", flat=True)) == before
+
+    # Reloaded with the network still off: still kept, and said so.
+    page.reload()
+    page.locator("#queue-status").wait_for()
+    assert "waiting to be sent: 1" in page.inner_text("#queue-status")
+    assert [e["key"] for e in queued(page)] == [entry["key"]]
+
+    # Back online, the first send is cut off after the server saved it: the phone never
+    # hears the answer, keeps the entry, and sends it again.
+    cut = {"n": 0}
+
+    def cut_off(route: Any) -> None:
+        if route.request.method == "POST" and cut["n"] == 0:
+            cut["n"] += 1
+            route.fetch()  # reaches the server
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    context.route("**/me/checkin/", cut_off)
+    context.set_offline(False)
+    page.goto(f"{base}/me/")
+    page.wait_for_function("kwQueue.all().then(e => e.length === 0)", timeout=20000)
+    assert cut["n"] == 1
+    page.reload()
+    page.wait_for_function("kwQueue.all().then(e => e.length === 0)")
+    stored = CheckIn.objects.exclude(pk__in=before)
+    assert stored.count() == 1
+    (checkin,) = stored
+    assert checkin.idempotency_key == entry["key"]
+    assert checkin.submitted_at.isoformat().startswith(entry["entered_at"][:19])
+    assert checkin.received_at is not None and checkin.submitted_at < checkin.received_at
+    assert DoseEntry.objects.filter(checkin=checkin).count() == 2
+    assert checkin.symptoms.filter(severity=3).count() == 1
+
+    # The clinician sees them at the times they were entered.
+    doctor = User.objects.get(username="doc")
+    doctor.set_password(PASSWORD)
+    doctor.save()
+    other = browser.new_context()
+    clinician = other.new_page()
+    clinician.goto(f"{base}/login/")
+    clinician.fill("#id_username", "doc")
+    clinician.fill("#id_password", PASSWORD)
+    clinician.click("button[type=submit]")
+    clinician.wait_for_load_state()
+    clinician.goto(f"{base}/patients/{patient.uuid}/")
+    doses = clinician.inner_text("main")
+    entered = timezone.localtime(checkin.submitted_at)
+    assert f"saved on the phone offline {entered:%-d %b %Y, %H:%M}" in doses
+    for dose in DoseEntry.objects.filter(checkin=checkin):
+        assert f"{timezone.localtime(dose.taken_at):%-d %b %Y, %H:%M}" in doses
+    other.close()
+    context.close()
