@@ -129,3 +129,58 @@ def test_a_check_in_entered_offline_is_sent_once_when_back_online(
         assert f"{timezone.localtime(dose.taken_at):%-d %b %Y, %H:%M}" in doses
     other.close()
     context.close()
+
+
+def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
+    live_server: Any,
+    browser: Any,
+    patient: PatientProfile,  # noqa: F811 - the fixture
+) -> None:
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    base = live_server.url
+    login(page, base)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.goto(f"{base}/me/checkin/")
+    context.set_offline(True)
+    page.goto(f"{base}/me/checkin/")
+    page.locator(".offline-banner").wait_for()
+    for item, value in RATINGS.items():
+        page.click(f"label[for='id_r-{item}_{value}']")
+    # 20 g of leaf passes the phone's checks; the server asks to confirm an amount that high.
+    row = page.locator("#dose-rows .dose-row").last
+    row.locator("input[name$='-took']").check()
+    row.locator("input[name$='-amount']").fill("20")
+    row.locator("select[name$='-unit']").select_option("g")
+    row.locator("input[name$='-at']").fill("00:00")
+    page.click("#save-checkin")
+    page.locator("#saved-offline").wait_for()
+    (entry,) = queued(page)
+
+    context.set_offline(False)
+    page.goto(f"{base}/me/")
+    refused = page.locator("#queue-status .error-summary")
+    refused.wait_for()
+    assert "could not be saved" in refused.inner_text()
+    assert "confirm" in refused.inner_text()
+    assert not CheckIn.objects.filter(idempotency_key=entry["key"]).exists()
+    # Opened: the answers are back in the form, with the entry's key and time.
+    refused.get_by_role("link").click()
+    page.wait_for_url("**/me/checkin/?entry=*")
+    page.wait_for_function("document.querySelector('input[name=entered_at]').value !== ''")
+    assert page.input_value("input[name=idempotency_key]") == entry["key"]
+    assert page.locator("input[name$='-amount']").last.input_value() == "20"
+    page.click("#save-checkin")
+    # The server asks to confirm, as it asks any check-in; confirmed, it is saved.
+    page.locator("input[name$='-confirm']").first.check()
+    page.click("#save-checkin")
+    page.wait_for_url("**/me/checkin/*/")
+    page.wait_for_function("kwQueue.all().then(e => e.length === 0)")
+    checkin = CheckIn.objects.get(idempotency_key=entry["key"])
+    assert checkin.submitted_at.isoformat().startswith(entry["entered_at"][:19])
+    page.goto(f"{base}/me/")
+    assert page.locator("#queue-status").count() == 0
+    assert CheckIn.objects.filter(idempotency_key=entry["key"]).count() == 1
+    context.close()

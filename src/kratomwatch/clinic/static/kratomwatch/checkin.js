@@ -263,6 +263,8 @@ function offline(form, add) {
   queue.get(wanted).then(function (entry) {
     if (!entry) return;
     restored = entry;
+    // Sent and answered by the server with what to correct: its page shows the entry now.
+    if (field("entered_at").value) return;
     var total = 0;
     entry.pairs.forEach(function (p) { if (p[0] === "dose-TOTAL_FORMS") total = parseInt(p[1], 10) || 0; });
     var rows = document.getElementById("dose-rows");
@@ -290,7 +292,7 @@ function offline(form, add) {
     note.setAttribute("role", "alert");
     note.tabIndex = -1;
     var p = document.createElement("p");
-    p.textContent = say("restored", { date: new Date(entry.entered_at).toLocaleString() });
+    p.textContent = say("restored", { date: new Date(entry.entered_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) });
     note.appendChild(p);
     if (entry.errors && entry.errors.length) {
       var list = document.createElement("ul");

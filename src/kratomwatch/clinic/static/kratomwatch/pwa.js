@@ -87,7 +87,7 @@
         status.appendChild(wait);
       }
       refused.forEach(function (entry) {
-        var when = new Date(entry.entered_at).toLocaleString();
+        var when = new Date(entry.entered_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
         var box = document.createElement("div");
         box.className = "error-summary";
         var p = document.createElement("p");
@@ -146,6 +146,11 @@
       });
     }
   }
+
+  // A check-in the phone kept, saved by the server through the form itself (opened to be
+  // corrected): the phone no longer keeps it.
+  var saved = document.querySelector("[data-saved-key]");
+  if (queue && saved) queue.remove(saved.getAttribute("data-saved-key")).then(show, function () {});
 
   window.addEventListener("online", check);
   window.addEventListener("offline", function () { set(false); });
