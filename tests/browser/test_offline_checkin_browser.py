@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from kratomwatch.clinic.models import CheckIn, DoseEntry, PatientProfile, User
@@ -183,4 +184,32 @@ def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
     page.goto(f"{base}/me/")
     assert page.locator("#queue-status").count() == 0
     assert CheckIn.objects.filter(idempotency_key=entry["key"]).count() == 1
+    context.close()
+
+
+def test_a_check_in_page_kept_from_an_earlier_day_shows_today(
+    live_server: Any,
+    browser: Any,
+    patient: PatientProfile,  # noqa: F811 - the fixture
+) -> None:
+    # The phone in the clinic's time zone, so that "10:05 tomorrow" is the same moment.
+    context = browser.new_context(viewport=PHONE, timezone_id=settings.TIME_ZONE)
+    page = context.new_page()
+    base = live_server.url
+    login(page, base)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.goto(f"{base}/me/checkin/")
+    kept_day = page.get_attribute("[data-today]", "data-today")
+    context.set_offline(True)
+    tomorrow = timezone.localtime() + timezone.timedelta(days=1)
+    page.clock.set_fixed_time(tomorrow.replace(hour=10, minute=5))
+    page.goto(f"{base}/me/checkin/")
+    page.locator(".offline-banner").wait_for()
+    shown = page.inner_text("[data-today]")
+    assert kept_day != tomorrow.date().isoformat()
+    assert str(tomorrow.day) in shown and f"{tomorrow:%b}" in shown
+    blank = page.locator("#dose-rows .dose-row:not([data-yesterday]) input[name$='-at']")
+    assert blank.input_value() == "10:05"
     context.close()

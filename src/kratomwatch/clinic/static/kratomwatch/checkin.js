@@ -79,6 +79,17 @@ function offline(form, add) {
   if (!queue || !textsNode || !checksNode || !window.indexedDB) return;
   var T = JSON.parse(textsNode.textContent);
   var checks = JSON.parse(checksNode.textContent);
+  // A page kept on the phone from an earlier day: today's date, and the time now in the
+  // blank dose rows (a repeated dose keeps its own time).
+  var shown = document.querySelector("[data-today]");
+  var now = new Date();
+  var today = now.getFullYear() + "-" + String(now.getMonth() + 1).padStart(2, "0") + "-" + String(now.getDate()).padStart(2, "0");
+  if (!navigator.onLine && shown && shown.getAttribute("data-today") !== today) {
+    shown.textContent = now.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+    form.querySelectorAll("#dose-rows .dose-row:not([data-yesterday]) input[name$='-at']").forEach(function (at) {
+      at.value = String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
+    });
+  }
   function say(name, values) {
     return T[name].replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? values[k] : m; });
   }
