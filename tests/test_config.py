@@ -88,3 +88,18 @@ def test_the_api_rate_limit_is_a_positive_whole_number() -> None:
     for bad in ("many", "0", "-5", "1.5"):
         with pytest.raises(config.ConfigError, match="KRATOMWATCH_API_RATE_LIMIT"):
             config.env_int({"KRATOMWATCH_API_RATE_LIMIT": bad}, "KRATOMWATCH_API_RATE_LIMIT", 120)
+
+
+def test_vapid_keys_come_together_and_well_formed() -> None:
+    from kratomwatch.clinic.push import new_key_pair
+
+    private, public = new_key_pair()
+    env = {"KRATOMWATCH_VAPID_PRIVATE_KEY": private, "KRATOMWATCH_VAPID_PUBLIC_KEY": public}
+    assert config.vapid_keys(env) == (private, public)
+    assert config.vapid_keys({}) is None
+    with pytest.raises(config.ConfigError, match="together"):
+        config.vapid_keys({"KRATOMWATCH_VAPID_PRIVATE_KEY": private})
+    with pytest.raises(config.ConfigError, match="KRATOMWATCH_VAPID_PRIVATE_KEY"):
+        config.vapid_keys({**env, "KRATOMWATCH_VAPID_PRIVATE_KEY": "not a key"})
+    with pytest.raises(config.ConfigError, match="KRATOMWATCH_VAPID_PUBLIC_KEY"):
+        config.vapid_keys({**env, "KRATOMWATCH_VAPID_PUBLIC_KEY": private})
