@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kratomwatch.clinic import alerts
 from kratomwatch.clinic.models import (
     Finding,
     FindingStatus,
@@ -128,8 +129,7 @@ def notes_about(
         note
         for note in patient.screening_notes or []
         if any(
-            {"type": a.get("type"), "name": a.get("name"), "dose": a.get("dose") or None}
-            == wanted
+            {"type": a.get("type"), "name": a.get("name"), "dose": a.get("dose") or None} == wanted
             for a in note.get("about", [])
         )
     ]
@@ -148,7 +148,9 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     happened again after it was acknowledged or resolved (a new report) is opened again.
     """
     stored = Finding.objects.filter(patient=patient)
-    _write_findings(*findings_changes(patient, stored, result, now), now)
+    created, changed, still = findings_changes(patient, stored, result, now)
+    _write_findings(created, changed, still, now)
+    alerts.announce_on_commit(patient.pk, created)
 
 
 def findings_changes(
