@@ -165,11 +165,6 @@ def digest_clinicians() -> QuerySet[User]:
     ).exclude(email="")
 
 
-def has_alert_settings(user: User) -> bool:
-    """Whether ``user`` chooses how they hear of findings: clinicians do."""
-    return user.role == Role.CLINICIAN
-
-
 def care_team_finding(user: User, finding_uuid: uuid.UUID | str) -> Finding:
     """A finding, by its id alone, of a patient on ``user``'s care teams, to acknowledge or
     resolve; 404 for anyone else (patients included: findings are for their clinicians)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -51,7 +52,7 @@ def announce_on_commit(patient_id: int, findings: Iterable[Finding]) -> None:
     ``findings`` (the new ones, just stored) that are high-severity."""
     prints = [f.fingerprint for f in findings if f.severity == FindingSeverity.HIGH]
     if prints:
-        transaction.on_commit(lambda: send_finding_alerts(patient_id, prints))
+        transaction.on_commit(partial(send_finding_alerts, patient_id, prints))
 
 
 def send_finding_alerts(patient_id: int, fingerprints: list[str]) -> int:
