@@ -164,3 +164,16 @@ def test_the_clinician_chooses_how_to_be_told(client: Client, tri: Triangle) -> 
     assert 'class="error"' in response.content.decode()
     tri.clinician.refresh_from_db()
     assert tri.clinician.alert_channel == AlertChannel.BOTH
+
+
+def test_a_deletion_request_handled_ends_the_patients_subscriptions(
+    client: Client, tri: Triangle
+) -> None:
+    from kratomwatch.clinic.models import DeletionRequest
+
+    client.force_login(tri.patient.user)
+    post(client, "push_subscribe", good())
+    request = DeletionRequest.objects.create(patient=tri.patient, reason="moving away")
+    client.force_login(tri.admin)
+    client.post(reverse("handle_deletion", kwargs={"request_uuid": request.uuid}))
+    assert not PushSubscription.objects.exists()
