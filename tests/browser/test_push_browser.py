@@ -116,4 +116,13 @@ def test_the_reminder_page_says_when_notifications_cannot_be_turned_on(
     )
     assert "e-mail" in status.inner_text().lower()
     assert page.locator("#id_by_email").is_visible()
+    # Allowed, but this browser has no push service to subscribe with: it says so too.
+    context.grant_permissions(["notifications"], origin=base)
+    page.reload()
+    page.locator("[data-push-on]").click()
+    page.wait_for_function(
+        "document.querySelector('[data-push-status]').textContent.includes('E-mail still works')"
+    )
+    assert "could not be turned on" in status.inner_text()
+    assert page.locator("[data-push-on]").is_enabled()  # and it may be tried again
     context.close()

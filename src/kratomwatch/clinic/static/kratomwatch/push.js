@@ -11,7 +11,9 @@
   var status = box.querySelector("[data-push-status]");
   var token = box.querySelector("input[name=csrfmiddlewaretoken]").value;
 
-  function say(text) { status.textContent = text; }
+  // The texts come from the page, in the page's language.
+  function text(name) { return box.getAttribute("data-msg-" + name) || ""; }
+  function say(message) { status.textContent = message; }
 
   function key(base64url) {
     var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
@@ -29,7 +31,7 @@
       body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) { throw new Error(data.error || ("The server answered " + r.status + ".")); }
+        if (!r.ok) { throw new Error(data.error || ""); }
         return data;
       });
     });
@@ -38,15 +40,15 @@
   function show(subscribed) {
     on.hidden = subscribed;
     off.hidden = !subscribed;
-    say(subscribed ? "Notifications are on for this device." : "Notifications are off for this device.");
+    say(text(subscribed ? "on" : "off"));
   }
 
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
-    say("This browser cannot show notifications from KratomWatch. You can use e-mail instead.");
+    say(text("unsupported"));
     return;
   }
   if (Notification.permission === "denied") {
-    say("Notifications are blocked for this site in your browser's settings. You can use e-mail instead, or allow notifications in the browser's site settings.");
+    say(text("blocked"));
     return;
   }
 
@@ -59,15 +61,15 @@
   registration().then(function (reg) {
     return reg.pushManager.getSubscription();
   }).then(function (sub) { show(!!sub); }, function () {
-    say("This browser cannot show notifications from KratomWatch. You can use e-mail instead.");
+    say(text("unsupported"));
   });
 
   on.addEventListener("click", function () {
     on.disabled = true;
-    say("Asking your browser…");
+    say(text("asking"));
     Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") {
-        throw new Error("Notifications were not allowed. You can use e-mail instead.");
+        throw new Error(text("refused"));
       }
       return registration();
     }).then(function (reg) {
@@ -75,7 +77,9 @@
     }).then(function (sub) {
       return post(box.dataset.subscribeUrl, sub.toJSON());
     }).then(function () { show(true); }, function (error) {
-      say("Notifications could not be turned on: " + (error && error.message ? error.message : "this browser refused.") + " E-mail still works.");
+      // The server's or the browser's own words, if any, then what still works.
+      var reason = error && error.message ? error.message + " " : "";
+      say(reason === text("refused") + " " ? text("refused") : reason + text("not-on"));
     }).then(function () { on.disabled = false; });
   });
 
@@ -88,7 +92,7 @@
       var endpoint = sub.endpoint;
       return sub.unsubscribe().then(function () { return post(box.dataset.unsubscribeUrl, { endpoint: endpoint }); });
     }).then(function () { show(false); }, function (error) {
-      say("Notifications could not be turned off: " + (error && error.message ? error.message : "please try again."));
+      say((error && error.message ? error.message + " " : "") + text("not-off"));
     }).then(function () { off.disabled = false; });
   });
 })();
