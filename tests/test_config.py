@@ -103,3 +103,19 @@ def test_vapid_keys_come_together_and_well_formed() -> None:
         config.vapid_keys({**env, "KRATOMWATCH_VAPID_PRIVATE_KEY": "not a key"})
     with pytest.raises(config.ConfigError, match="KRATOMWATCH_VAPID_PUBLIC_KEY"):
         config.vapid_keys({**env, "KRATOMWATCH_VAPID_PUBLIC_KEY": private})
+    with pytest.raises(config.ConfigError, match="not the public key of"):
+        config.vapid_keys({**env, "KRATOMWATCH_VAPID_PUBLIC_KEY": new_key_pair()[1]})
+
+
+def test_the_push_keys_command_prints_a_pair_the_settings_take(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kratomwatch.cli import main
+
+    assert main(["push-keys"]) == 0
+    env = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert set(env) == {"KRATOMWATCH_VAPID_PRIVATE_KEY", "KRATOMWATCH_VAPID_PUBLIC_KEY"}
+    assert config.vapid_keys(env) == (
+        env["KRATOMWATCH_VAPID_PRIVATE_KEY"],
+        env["KRATOMWATCH_VAPID_PUBLIC_KEY"],
+    )

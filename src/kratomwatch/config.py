@@ -94,6 +94,24 @@ def b64url_bytes(text: str) -> bytes | None:
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
+def new_vapid_keys() -> tuple[str, str]:
+    """A new VAPID key pair: the raw P-256 private key and its uncompressed public point, both
+    base64url, as ``KRATOMWATCH_VAPID_PRIVATE_KEY`` and ``..._PUBLIC_KEY`` take them."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_numbers().private_value.to_bytes(32, "big")
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return _b64url(private), _b64url(public)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 def vapid_keys(env: Mapping[str, str]) -> tuple[str, str] | None:
     """The VAPID key pair (private, public) given by the environment, or ``None``."""
     private = env.get("KRATOMWATCH_VAPID_PRIVATE_KEY", "").strip()
@@ -111,6 +129,20 @@ def vapid_keys(env: Mapping[str, str]) -> tuple[str, str] | None:
     if point is None or len(point) != 65 or point[0] != 4:
         raise ConfigError(
             "KRATOMWATCH_VAPID_PUBLIC_KEY must be an uncompressed P-256 point in base64url"
+        )
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+    except ValueError:
+        raise ConfigError("KRATOMWATCH_VAPID_PRIVATE_KEY is not a valid P-256 key") from None
+    derived = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    if derived != point:
+        raise ConfigError(
+            "KRATOMWATCH_VAPID_PUBLIC_KEY is not the public key of KRATOMWATCH_VAPID_PRIVATE_KEY"
         )
     return private, public
 

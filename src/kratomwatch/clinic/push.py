@@ -12,7 +12,6 @@ carries no health details and no name.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import json
 import logging
@@ -21,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -31,7 +29,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from kratomwatch.clinic.models import PushSubscription, VapidKey
-from kratomwatch.config import b64url_bytes
+from kratomwatch.config import b64url_bytes, new_vapid_keys
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +39,9 @@ TTL = 24 * 3600
 TIMEOUT = 10
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def new_key_pair() -> tuple[str, str]:
     """A new P-256 key pair: the raw private key and the uncompressed public point, base64url."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_numbers().private_value.to_bytes(32, "big")
-    public = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return _b64(private), _b64(public)
+    return new_vapid_keys()
 
 
 def vapid_keys() -> tuple[str, str]:
