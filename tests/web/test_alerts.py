@@ -81,6 +81,28 @@ def test_a_red_flag_tells_each_clinician_once_on_their_channel(
     assert len(mail.outbox) == 1 and len(receiver.deliveries) == 1
 
 
+def test_a_red_flag_reported_again_after_it_was_acknowledged_is_told_again(
+    client: Client, tri: Triangle, django_capture_on_commit_callbacks: Any
+) -> None:
+    tri.clinician.email = "alice@clinic.example"
+    tri.clinician.save()
+    client.force_login(tri.patient.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("checkin"), checkin_data(tri, red_flags=["chest_pain"]))
+    assert len(mail.outbox) == 1
+    finding = Finding.objects.get(patient=tri.patient, category="red_flag")
+    Finding.objects.filter(pk=finding.pk).update(
+        status="acknowledged", acknowledged_at=timezone.now(), acknowledged_by=tri.clinician
+    )
+    # The same symptom reported again later: the finding is opened again, and told again.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("checkin"), checkin_data(tri, red_flags=["chest_pain"]))
+    finding.refresh_from_db()
+    assert finding.status == "open"
+    assert len(mail.outbox) == 2
+    assert FindingAlert.objects.filter(finding=finding, clinician=tri.clinician).count() == 2
+
+
 def test_both_and_none(tri: Triangle, receiver: Receiver) -> None:
     tri.clinician.email = "alice@clinic.example"
     tri.clinician.alert_channel = AlertChannel.BOTH
@@ -127,7 +149,9 @@ def test_the_digest_sends_the_rest_once_a_day(tri: Triangle) -> None:
     Finding.objects.filter(pk=tri.finding.pk).update(first_seen=day1 - timedelta(hours=2))
     make_finding(tri, "m1", "moderate", day1 - timedelta(hours=1))
     # Alice was told of the high one at once: it is not in her digest.
-    FindingAlert.objects.create(finding=tri.finding, clinician=tri.clinician)
+    FindingAlert.objects.create(
+        finding=tri.finding, clinician=tri.clinician, occurrence=tri.finding.last_caused_at
+    )
     # Carol asked for a digest but has no patient with new findings: she gets none.
     tri.colleague.email = "carol@clinic.example"
     tri.colleague.alert_digest = True

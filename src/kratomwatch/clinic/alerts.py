@@ -4,9 +4,11 @@ clinician's chosen channel (push, e-mail, both or none), and the rest in a daily
 A new high-severity finding is announced after the screening that stored it has committed
 (``transaction.on_commit``), once per finding per clinician: the FindingAlert row is written
 in the same transaction as the send, so a failed send leaves no row, and a second attempt is
-stopped by the row's unique constraint. A finding no clinician was told of at once (their
-channel is "none", or the send failed) goes in their next digest. The digest goes by e-mail
-once per clinician per day (DigestLog), with the findings new since the last one.
+stopped by the row's unique constraint. A finding opened again because its cause happened
+again (a red flag reported anew after it was acknowledged) is announced again. A finding
+a clinician was not told of at once (their channel is "none", or the send failed) goes in
+their next digest. The digest goes by e-mail once per clinician per day (DigestLog), with
+the findings new since the last one.
 
 The texts name no patient and no health detail: they may be read on a lock screen or in a
 shared inbox. The link leads to the findings page, behind the clinician's sign-in.
@@ -49,10 +51,12 @@ def _url(name: str) -> str:
 
 def announce_on_commit(patient_id: int, findings: Iterable[Finding]) -> None:
     """After the current transaction commits, tell the patient's care team of those of
-    ``findings`` (the new ones, just stored) that are high-severity."""
+    ``findings`` (the new ones and those opened again, just stored) that are high-severity."""
     prints = [f.fingerprint for f in findings if f.severity == FindingSeverity.HIGH]
     if prints:
-        transaction.on_commit(partial(send_finding_alerts, patient_id, prints))
+        # Robust: a failure to alert is logged and never fails the request that saved the
+        # finding (it goes in the digest instead).
+        transaction.on_commit(partial(send_finding_alerts, patient_id, prints), robust=True)
 
 
 def send_finding_alerts(patient_id: int, fingerprints: list[str]) -> int:
@@ -77,7 +81,9 @@ def _alert(finding: Finding, clinician: User) -> bool:
     outcome: push.Outcome | None = None
     try:
         with transaction.atomic(), translation.override(push.language_of(clinician)):
-            FindingAlert.objects.create(finding=finding, clinician=clinician)
+            FindingAlert.objects.create(
+                finding=finding, clinician=clinician, occurrence=finding.last_caused_at
+            )
             url = _url("findings_inbox")
             title = _("KratomWatch")
             body = _("A patient has a new urgent finding")

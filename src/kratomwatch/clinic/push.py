@@ -184,6 +184,8 @@ def send(subscription: PushSubscription, data: str) -> bool:
         raise PushFailed(f"push service answered {status}") from exc
     except (requests.RequestException, OSError) as exc:
         raise PushFailed(f"push service unreachable: {type(exc).__name__}") from exc
+    except ValueError as exc:  # keys that cannot encrypt: the next run tries again
+        raise PushFailed(f"message not encrypted: {type(exc).__name__}") from exc
     PushSubscription.objects.filter(pk=subscription.pk).update(last_success=timezone.now())
     return True
 

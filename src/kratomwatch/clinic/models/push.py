@@ -37,15 +37,20 @@ class VapidKey(models.Model):
 
 
 class FindingAlert(models.Model):
-    """One row per finding per clinician told of it: the guard that makes the alert once."""
+    """One row per finding, clinician and occurrence told of: the guard that makes the alert
+    once. A finding opened again because its cause happened again (a red flag reported anew)
+    is a new occurrence, told of again."""
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+")
     clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    occurrence = models.DateTimeField(help_text="When the finding's cause last happened.")
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["finding", "clinician"], name="unique_finding_alert")
+            models.UniqueConstraint(
+                fields=["finding", "clinician", "occurrence"], name="unique_finding_alert"
+            )
         ]
 
     def __str__(self) -> str:
