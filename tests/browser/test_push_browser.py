@@ -99,6 +99,7 @@ def test_the_reminder_page_says_when_notifications_cannot_be_turned_on(
     live_server: Any,
     browser: Any,
     patient: PatientProfile,  # noqa: F811 - the fixture
+    shot: Any,
 ) -> None:
     base = live_server.url
     context = browser.new_context(viewport=PHONE)
@@ -125,4 +126,5 @@ def test_the_reminder_page_says_when_notifications_cannot_be_turned_on(
     )
     assert "could not be turned on" in status.inner_text()
     assert page.locator("[data-push-on]").is_enabled()  # and it may be tried again
+    shot(page, "patient-reminders-360")
     context.close()

@@ -31,7 +31,11 @@
       body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) { throw new Error(data.error || ""); }
+        if (!r.ok) {
+          var refusal = new Error(data.error || "");
+          refusal.ours = true;  // the server's own words, in the page's language
+          throw refusal;
+        }
         return data;
       });
     });
@@ -58,9 +62,14 @@
     });
   }
 
+  // A subscription this browser holds is sent again: the server may have dropped it (the
+  // push service renewed it, or another person signed in on this phone since).
   registration().then(function (reg) {
     return reg.pushManager.getSubscription();
-  }).then(function (sub) { show(!!sub); }, function () {
+  }).then(function (sub) {
+    show(!!sub);
+    if (sub) { post(box.dataset.subscribeUrl, sub.toJSON()).catch(function () {}); }
+  }, function () {
     say(text("unsupported"));
   });
 
@@ -69,17 +78,23 @@
     say(text("asking"));
     Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") {
-        throw new Error(text("refused"));
+        var refused = new Error(text("refused"));
+        refused.ours = true;
+        throw refused;
       }
       return registration();
     }).then(function (reg) {
       return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key(box.dataset.vapidKey) });
     }).then(function (sub) {
-      return post(box.dataset.subscribeUrl, sub.toJSON());
+      // Refused by the server: the browser lets go of it too, so both agree it is off.
+      return post(box.dataset.subscribeUrl, sub.toJSON()).catch(function (error) {
+        return sub.unsubscribe().then(function () { throw error; }, function () { throw error; });
+      });
     }).then(function () { show(true); }, function (error) {
-      // The server's or the browser's own words, if any, then what still works.
-      var reason = error && error.message ? error.message + " " : "";
-      say(reason === text("refused") + " " ? text("refused") : reason + text("not-on"));
+      // Our own words (the server's refusal, a permission not given), then what still
+      // works; the browser's own messages are not in the page's language, so not shown.
+      if (error && error.ours && error.message === text("refused")) { say(text("refused")); return; }
+      say((error && error.ours && error.message ? error.message + " " : "") + text("not-on"));
     }).then(function () { on.disabled = false; });
   });
 
@@ -92,7 +107,7 @@
       var endpoint = sub.endpoint;
       return sub.unsubscribe().then(function () { return post(box.dataset.unsubscribeUrl, { endpoint: endpoint }); });
     }).then(function () { show(false); }, function (error) {
-      say((error && error.message ? error.message + " " : "") + text("not-off"));
+      say((error && error.ours && error.message ? error.message + " " : "") + text("not-off"));
     }).then(function () { off.disabled = false; });
   });
 })();
