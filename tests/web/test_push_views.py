@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kratomwatch.clinic import push
-from kratomwatch.clinic.models import AlertChannel, PushSubscription
+from kratomwatch.clinic.models import AlertChannel, AuditEvent, PushSubscription
 
 from .conftest import Triangle
 from .push_receiver import Browser, b64
@@ -104,6 +104,7 @@ def test_subscribing_stores_and_a_shared_phone_changes_hands(client: Client, tri
     client.force_login(tri.patient.user)
     assert post(client, "push_subscribe", data).status_code == 201
     assert post(client, "push_subscribe", data).status_code == 201  # again: still one
+    assert AuditEvent.objects.filter(action="push.subscribe").count() == 1  # a change once
     row = PushSubscription.objects.get()
     assert (row.user, row.endpoint, row.p256dh) == (
         tri.patient.user,

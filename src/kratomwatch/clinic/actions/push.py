@@ -14,6 +14,9 @@ def do_subscribe(*, user: User, subscription: Subscription) -> PushSubscription:
     endpoint is known) updates its keys; one that another account had on a shared phone
     becomes this account's, so that the phone shows only the signed-in person's messages."""
     values = {"user": user, "p256dh": subscription.p256dh, "auth": subscription.auth}
+    known = PushSubscription.objects.filter(endpoint=subscription.endpoint, **values).first()
+    if known is not None:
+        return known  # the page sent what is stored already: nothing changes
     for _attempt in range(2):
         try:
             with transaction.atomic():
