@@ -165,3 +165,15 @@ def test_the_environment_gives_the_vapid_keys(db: None, settings: Any) -> None:
     settings.KRATOMWATCH_VAPID_KEYS = given
     assert push.vapid_keys() == given
     assert not VapidKey.objects.exists()
+
+
+def test_two_servers_making_the_key_pair_at_once_agree(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other server stored its pair between this one's look and its own insert: this one
+    takes the stored pair rather than failing or using a pair of its own."""
+    private, public = push.new_key_pair()
+    VapidKey.objects.create(pk=1, private_key=private, public_key=public)
+    monkeypatch.setattr(VapidKey.objects, "filter", lambda **kw: VapidKey.objects.none())
+    assert push.vapid_keys() == (private, public)
+    assert VapidKey.objects.count() == 1
