@@ -88,3 +88,34 @@ def test_the_api_rate_limit_is_a_positive_whole_number() -> None:
     for bad in ("many", "0", "-5", "1.5"):
         with pytest.raises(config.ConfigError, match="KRATOMWATCH_API_RATE_LIMIT"):
             config.env_int({"KRATOMWATCH_API_RATE_LIMIT": bad}, "KRATOMWATCH_API_RATE_LIMIT", 120)
+
+
+def test_vapid_keys_come_together_and_well_formed() -> None:
+    from kratomwatch.clinic.push import new_key_pair
+
+    private, public = new_key_pair()
+    env = {"KRATOMWATCH_VAPID_PRIVATE_KEY": private, "KRATOMWATCH_VAPID_PUBLIC_KEY": public}
+    assert config.vapid_keys(env) == (private, public)
+    assert config.vapid_keys({}) is None
+    with pytest.raises(config.ConfigError, match="together"):
+        config.vapid_keys({"KRATOMWATCH_VAPID_PRIVATE_KEY": private})
+    with pytest.raises(config.ConfigError, match="KRATOMWATCH_VAPID_PRIVATE_KEY"):
+        config.vapid_keys({**env, "KRATOMWATCH_VAPID_PRIVATE_KEY": "not a key"})
+    with pytest.raises(config.ConfigError, match="KRATOMWATCH_VAPID_PUBLIC_KEY"):
+        config.vapid_keys({**env, "KRATOMWATCH_VAPID_PUBLIC_KEY": private})
+    with pytest.raises(config.ConfigError, match="not the public key of"):
+        config.vapid_keys({**env, "KRATOMWATCH_VAPID_PUBLIC_KEY": new_key_pair()[1]})
+
+
+def test_the_push_keys_command_prints_a_pair_the_settings_take(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kratomwatch.cli import main
+
+    assert main(["push-keys"]) == 0
+    env = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert set(env) == {"KRATOMWATCH_VAPID_PRIVATE_KEY", "KRATOMWATCH_VAPID_PUBLIC_KEY"}
+    assert config.vapid_keys(env) == (
+        env["KRATOMWATCH_VAPID_PRIVATE_KEY"],
+        env["KRATOMWATCH_VAPID_PUBLIC_KEY"],
+    )

@@ -7,6 +7,7 @@ CLI can resolve the database location before Django starts.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,14 @@ SETTINGS_DOC: dict[str, str] = {
     "Default `false`.",
     "KRATOMWATCH_API_RATE_LIMIT": "API requests per minute per token (default `120`), counted in "
     "the database so that it holds across app servers.",
+    "KRATOMWATCH_VAPID_PRIVATE_KEY": "Web Push (VAPID) private key: the raw P-256 key, base64url "
+    "(43 characters). Give it with `KRATOMWATCH_VAPID_PUBLIC_KEY` (the uncompressed public "
+    "point, base64url, 87 characters). When unset, a key pair is made on first use and kept in "
+    "the database.",
+    "KRATOMWATCH_VAPID_PUBLIC_KEY": "Web Push (VAPID) public key, given with "
+    "`KRATOMWATCH_VAPID_PRIVATE_KEY`.",
+    "KRATOMWATCH_VAPID_SUBJECT": "Contact the push services may write to about this server's "
+    "pushes, `mailto:` or `https:` (default `mailto:` and `KRATOMWATCH_FROM_EMAIL`).",
 }
 
 
@@ -72,6 +81,70 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum} (got {value})")
     return value
+
+
+def b64url_bytes(text: str) -> bytes | None:
+    """The bytes of a base64url text (padding optional); ``None`` if it is not one."""
+    text = text.strip()
+    if not text or any(c not in _B64URL for c in text) or len(text) % 4 == 1:
+        return None
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def new_vapid_keys() -> tuple[str, str]:
+    """A new VAPID key pair: the raw P-256 private key and its uncompressed public point, both
+    base64url, as ``KRATOMWATCH_VAPID_PRIVATE_KEY`` and ``..._PUBLIC_KEY`` take them."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_numbers().private_value.to_bytes(32, "big")
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return _b64url(private), _b64url(public)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def vapid_keys(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The VAPID key pair (private, public) given by the environment, or ``None``."""
+    private = env.get("KRATOMWATCH_VAPID_PRIVATE_KEY", "").strip()
+    public = env.get("KRATOMWATCH_VAPID_PUBLIC_KEY", "").strip()
+    if not private and not public:
+        return None
+    if not private or not public:
+        raise ConfigError(
+            "KRATOMWATCH_VAPID_PRIVATE_KEY and KRATOMWATCH_VAPID_PUBLIC_KEY must be given together"
+        )
+    raw = b64url_bytes(private)
+    if raw is None or len(raw) != 32:
+        raise ConfigError("KRATOMWATCH_VAPID_PRIVATE_KEY must be a raw P-256 key in base64url")
+    point = b64url_bytes(public)
+    if point is None or len(point) != 65 or point[0] != 4:
+        raise ConfigError(
+            "KRATOMWATCH_VAPID_PUBLIC_KEY must be an uncompressed P-256 point in base64url"
+        )
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+    except ValueError:
+        raise ConfigError("KRATOMWATCH_VAPID_PRIVATE_KEY is not a valid P-256 key") from None
+    derived = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    if derived != point:
+        raise ConfigError(
+            "KRATOMWATCH_VAPID_PUBLIC_KEY is not the public key of KRATOMWATCH_VAPID_PRIVATE_KEY"
+        )
+    return private, public
 
 
 def env_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ try:
     _db = config.database_choice(_env)
     SECURE = config.env_bool(_env, "KRATOMWATCH_SECURE_COOKIES")
     KRATOMWATCH_API_RATE_LIMIT = config.env_int(_env, "KRATOMWATCH_API_RATE_LIMIT", 120)
+    KRATOMWATCH_VAPID_KEYS = config.vapid_keys(_env)
 except config.ConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
@@ -194,6 +195,9 @@ if _email not in _EMAIL_BACKENDS:
     )
 EMAIL_BACKEND = _EMAIL_BACKENDS[_email]
 DEFAULT_FROM_EMAIL = _env.get("KRATOMWATCH_FROM_EMAIL", "kratomwatch@localhost")
+KRATOMWATCH_VAPID_SUBJECT = _env.get("KRATOMWATCH_VAPID_SUBJECT", f"mailto:{DEFAULT_FROM_EMAIL}")
+# Push endpoints at http://127.0.0.1 are accepted only where this is on (the tests' receiver).
+KRATOMWATCH_PUSH_LOCAL_ENDPOINTS = False
 if _email == "smtp":
     EMAIL_HOST = _env.get("KRATOMWATCH_SMTP_HOST", "")
     if not EMAIL_HOST:

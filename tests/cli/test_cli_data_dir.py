@@ -24,6 +24,7 @@ WORKING_ON_AN_EXISTING_DATABASE = [
     ["import-csv", "--patient", PATIENT, "--product", "P", "{tmp}/diary.csv"],
     ["import-fhir", "--patient", PATIENT, "{tmp}/bundle.json"],
     ["send-reminders"],
+    ["send-digests"],
     ["purge-expired"],
     ["backup", "--out", "{tmp}/backup.kwbak"],
 ]

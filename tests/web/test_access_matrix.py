@@ -40,6 +40,10 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "my_data_pdf": (lambda t: {}, {"patient", "other_patient"}),
     "record_views": (lambda t: {}, {"patient", "other_patient"}),
     "request_deletion": (lambda t: {}, set()),  # POST only, below
+    # POST only (JSON): checked by tests/web/test_push_views.py (test_who_may_subscribe).
+    "push_subscribe": (lambda t: {}, set()),
+    "push_unsubscribe": (lambda t: {}, set()),
+    "alert_settings": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
@@ -175,6 +179,8 @@ POST_ONLY = {
     "clinic_care_team",
     "clinic_user_active",
     "clinic_reinvite",
+    "push_subscribe",
+    "push_unsubscribe",
 }
 
 

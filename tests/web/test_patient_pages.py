@@ -277,12 +277,21 @@ class TestReminders:
 
     def test_the_patient_sets_it(self, client: Client, tri: Triangle) -> None:
         client.force_login(tri.patient.user)
-        response = client.post(reverse("my_data"), {"reminder_time": "19:30", "email": ""})
+        response = client.post(
+            reverse("my_data"), {"reminder_time": "19:30", "by_email": "on", "email": ""}
+        )
         assert response.status_code == 400  # an address is needed
-        client.post(reverse("my_data"), {"reminder_time": "19:30", "email": "p@example.org"})
+        response = client.post(reverse("my_data"), {"reminder_time": "19:30", "email": "p@x.org"})
+        assert response.status_code == 400  # a channel is needed
+        assert "Choose e-mail, notifications or both." in response.content.decode()
+        client.post(
+            reverse("my_data"),
+            {"reminder_time": "19:30", "by_email": "on", "email": "p@example.org", "by_push": "on"},
+        )
         tri.patient.refresh_from_db()
         assert tri.patient.reminder_time == time(19, 30)
         assert tri.patient.user.email == "p@example.org"
+        assert tri.patient.remind_by_email and tri.patient.remind_by_push
 
     def test_the_command_runs(self, tri: Triangle) -> None:
         from django.core.management import call_command

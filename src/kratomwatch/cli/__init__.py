@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_screen",
     "kratomwatch.cli.cmd_knowledge",
     "kratomwatch.cli.cmd_reminders",
+    "kratomwatch.cli.cmd_push",
     "kratomwatch.cli.cmd_purge",
     "kratomwatch.cli.cmd_token",
     "kratomwatch.cli.cmd_analyze",

@@ -147,6 +147,24 @@ def care_team_findings(user: User) -> QuerySet[Finding]:
     return Finding.objects.filter(patient__in=visible_patients(user))
 
 
+def alerted_clinicians(patient: PatientProfile) -> QuerySet[User]:
+    """The clinicians told of a patient's new findings: the active clinicians of the patient's
+    clinic on their care team (those who may see the finding)."""
+    return User.objects.filter(
+        role=Role.CLINICIAN,
+        is_active=True,
+        clinic_id=patient.clinic_id,
+        careteammembership__patient=patient,
+    ).distinct()
+
+
+def digest_clinicians() -> QuerySet[User]:
+    """The clinicians who asked for a daily digest of their patients' new findings."""
+    return User.objects.filter(
+        role=Role.CLINICIAN, is_active=True, clinic__isnull=False, alert_digest=True
+    ).exclude(email="")
+
+
 def care_team_finding(user: User, finding_uuid: uuid.UUID | str) -> Finding:
     """A finding, by its id alone, of a patient on ``user``'s care teams, to acknowledge or
     resolve; 404 for anyone else (patients included: findings are for their clinicians)."""

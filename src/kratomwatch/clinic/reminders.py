@@ -1,10 +1,13 @@
-"""Daily check-in reminders by e-mail, sent exactly once per patient per day.
+"""Daily check-in reminders, by e-mail and by push, sent exactly once per patient per day on
+each channel the patient chose.
 
 Safe to run every few minutes from cron or a timer: a reminder is due once the patient's
-local reminder time has passed, if they have not checked in today and none was sent today.
-The ReminderLog row is written in the same transaction as the send: if sending fails, the row
-is rolled back and the next run tries again; a second runner at the same moment is stopped by
-the row's unique constraint. The e-mail carries no health information.
+local reminder time has passed, if they have not checked in today and none was sent today on
+that channel. The ReminderLog row (patient, day, channel) is written in the same transaction
+as the send: if sending fails, the row is rolled back and the next run tries again; a second
+runner at the same moment is stopped by the row's unique constraint. A push subscription the
+push service no longer knows (404, 410) is deleted. Nothing sent carries health information
+or the patient's name.
 """
 
 from __future__ import annotations
@@ -15,50 +18,108 @@ from datetime import datetime
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from kratomwatch.clinic.models import PatientProfile, ReminderLog
+from kratomwatch.clinic import push
+from kratomwatch.clinic.models import PatientProfile, PushSubscription, ReminderLog
 
 logger = logging.getLogger(__name__)
 
-SUBJECT = "Your KratomWatch check-in"
-BODY = (
-    "Hello,\n\nThis is your daily reminder to check in on KratomWatch. It takes about a "
-    "minute:\n\n{url}\n\nYou can change or turn off this reminder on the 'Reminders and my "
-    "data' page.\n"
-)
+EMAIL = "email"
+PUSH = "push"
+
+
+def _subject() -> str:
+    return _("Your KratomWatch check-in")
+
+
+def _body(url: str) -> str:
+    return _(
+        "Hello,\n\nThis is your daily reminder to check in on KratomWatch. It takes about a "
+        "minute:\n\n%(url)s\n\nYou can change or turn off this reminder on the 'Reminders and "
+        "my data' page.\n"
+    ) % {"url": url}
+
+
+def _push_text(url: str) -> str:
+    return push.payload(_("KratomWatch"), _("KratomWatch: time for your check-in"), url)
 
 
 def due_patients(now: datetime) -> list[PatientProfile]:
+    """Patients whose reminder time has passed today, who have not checked in today, and who
+    chose a channel they can be reached on."""
     local = timezone.localtime(now)
     today = local.date()
+    by_email = Q(remind_by_email=True) & ~Q(user__email="")
+    by_push = Q(remind_by_push=True) & Q(
+        Exists(PushSubscription.objects.filter(user_id=OuterRef("user_id")))
+    )
     candidates = (
         PatientProfile.objects.filter(
             reminder_time__isnull=False, reminder_time__lte=local.time(), user__is_active=True
         )
-        .exclude(user__email="")
+        .filter(by_email | by_push)
         .exclude(checkins__day=today)
-        .exclude(pk__in=ReminderLog.objects.filter(day=today).values("patient_id"))
         .select_related("user")
     )
     return list(candidates)
 
 
+def channels_of(patient: PatientProfile) -> list[str]:
+    chosen = []
+    if patient.remind_by_email and patient.user.email:
+        chosen.append(EMAIL)
+    if patient.remind_by_push:
+        chosen.append(PUSH)
+    return chosen
+
+
 def send_due_reminders(now: datetime | None = None) -> int:
-    """Send every due reminder; returns how many were sent."""
+    """Send every due reminder; returns how many were sent (one per patient and channel)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     url = settings.KRATOMWATCH_BASE_URL.rstrip("/") + "/me/checkin/"
     sent = 0
     for patient in due_patients(now):
-        try:
-            with transaction.atomic():
-                ReminderLog.objects.create(patient=patient, day=today)
-                send_mail(SUBJECT, BODY.format(url=url), None, [patient.user.email])
-        except IntegrityError:
-            continue  # another runner sent it
-        except OSError:
-            logger.exception("reminder e-mail failed for patient %s; will retry", patient.uuid)
-            continue
-        sent += 1
+        done = set(
+            ReminderLog.objects.filter(patient=patient, day=today).values_list("channel", flat=True)
+        )
+        for channel in channels_of(patient):
+            if channel not in done and _send_one(patient, channel, today, url):
+                sent += 1
     return sent
+
+
+class _NothingSent(Exception):
+    """Every push subscription was gone: nothing was sent, so no log row is kept."""
+
+
+def _send_one(patient: PatientProfile, channel: str, today: object, url: str) -> bool:
+    user = patient.user
+    outcome: push.Outcome | None = None
+    try:
+        with transaction.atomic(), translation.override(push.language_of(user)):
+            ReminderLog.objects.create(patient=patient, day=today, channel=channel)
+            if channel == EMAIL:
+                send_mail(_subject(), _body(url), None, [user.email])
+            else:
+                subscriptions = list(PushSubscription.objects.filter(user=user))
+                outcome = push.send_to_user(subscriptions, _push_text(url))
+                if not outcome.delivered:
+                    raise _NothingSent
+        return True
+    except IntegrityError:
+        return False  # another runner sent it
+    except _NothingSent:
+        return False
+    except push.PushFailed as exc:
+        outcome = exc.outcome
+        logger.warning("reminder push failed for patient %s; will retry", patient.uuid)
+        return False
+    except OSError:
+        logger.exception("reminder by %s failed for patient %s; will retry", channel, patient.uuid)
+        return False
+    finally:
+        push.forget_gone(outcome)

@@ -10,6 +10,7 @@ from kratomwatch.clinic.views import (
     findings,
     home,
     patient,
+    push,
     pwa,
     reports,
     trials,
@@ -46,6 +47,9 @@ urlpatterns = [
     path("me/data/export.zip", patient.my_data_csv, name="my_data_csv"),
     path("me/data/export.pdf", patient.my_data_pdf, name="my_data_pdf"),
     path("me/record-views/", patient.record_views, name="record_views"),
+    path("push/subscribe/", push.subscribe, name="push_subscribe"),
+    path("push/unsubscribe/", push.unsubscribe, name="push_unsubscribe"),
+    path("alerts/", push.alert_settings, name="alert_settings"),
     path("patients/", clinician.panel, name="patient_list"),
     path("patients/<uuid:patient_uuid>/plan/", clinician.plan_edit, name="plan_edit"),
     path(

@@ -22,6 +22,7 @@ from kratomwatch.clinic.models import (
     ClinicalNote,
     DeletionRequest,
     PatientProfile,
+    PushSubscription,
     TOTPDevice,
     User,
 )
@@ -123,6 +124,7 @@ def _remove_identity(patient: PatientProfile) -> None:
     user.set_unusable_password()
     user.save()
     TOTPDevice.objects.filter(user=user).delete()
+    PushSubscription.objects.filter(user=user).delete()  # a device's address is theirs
     patient.display_name = f"Erased patient {tag}"
     patient.year_of_birth = None
     patient.reminder_time = None

@@ -13,10 +13,22 @@ from kratomwatch.clinic.models import (
 )
 
 
-def do_set_reminder(*, patient: PatientProfile, user: User, at: time | None, email: str) -> None:
+def do_set_reminder(
+    *,
+    patient: PatientProfile,
+    user: User,
+    at: time | None,
+    email: str,
+    by_email: bool = True,
+    by_push: bool = False,
+) -> None:
     with transaction.atomic():
         patient.reminder_time = at
-        patient.save(update_fields=["reminder_time", "modified"])
+        patient.remind_by_email = by_email
+        patient.remind_by_push = by_push
+        patient.save(
+            update_fields=["reminder_time", "remind_by_email", "remind_by_push", "modified"]
+        )
         if email and email != user.email:
             user.email = email
             user.save(update_fields=["email", "modified"])

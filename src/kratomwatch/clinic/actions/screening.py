@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kratomwatch.clinic import alerts
 from kratomwatch.clinic.models import (
     Finding,
     FindingStatus,
@@ -128,8 +129,7 @@ def notes_about(
         note
         for note in patient.screening_notes or []
         if any(
-            {"type": a.get("type"), "name": a.get("name"), "dose": a.get("dose") or None}
-            == wanted
+            {"type": a.get("type"), "name": a.get("name"), "dose": a.get("dose") or None} == wanted
             for a in note.get("about", [])
         )
     ]
@@ -146,9 +146,16 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     clinician acknowledges or resolves it. A resolved finding whose cause persists stays
     resolved; one whose cause went away and came back is opened again. A red flag that
     happened again after it was acknowledged or resolved (a new report) is opened again.
+
+    The care team is told of the new findings and of those opened again once this commits
+    (:mod:`kratomwatch.clinic.alerts`: the high-severity ones at once).
     """
-    stored = Finding.objects.filter(patient=patient)
-    _write_findings(*findings_changes(patient, stored, result, now), now)
+    stored = list(Finding.objects.filter(patient=patient))
+    was_open = {f.pk for f in stored if f.status == FindingStatus.OPEN}
+    created, changed, still = findings_changes(patient, stored, result, now)
+    _write_findings(created, changed, still, now)
+    reopened = [f for f in changed if f.status == FindingStatus.OPEN and f.pk not in was_open]
+    alerts.announce_on_commit(patient.pk, [*created, *reopened])
 
 
 def findings_changes(

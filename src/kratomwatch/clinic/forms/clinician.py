@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from kratomwatch.clinic.models import AlertChannel
 from kratomwatch.clinic.text import Form
 
 
@@ -48,3 +50,18 @@ class PanelFilterForm(Form):
     condition = forms.CharField(max_length=60, required=False, label="Condition")
     form = forms.CharField(max_length=60, required=False, label="Product form")
     category = forms.CharField(max_length=60, required=False, label="Open finding")
+
+
+class AlertSettingsForm(Form):
+    """How a clinician hears of their patients' findings."""
+
+    alert_channel = forms.ChoiceField(
+        choices=AlertChannel.choices,
+        widget=forms.RadioSelect,
+        label=_("When a patient has a new urgent (high-severity) finding, tell me by"),
+        error_messages={"required": _("Choose how you want to be told.")},
+    )
+    alert_digest = forms.BooleanField(
+        required=False,
+        label=_("Send me a daily e-mail with the number of other new findings"),
+    )

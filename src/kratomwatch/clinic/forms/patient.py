@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from kratomwatch.clinic.models import PotencySource, Product
 from kratomwatch.clinic.screening_input import product_spec
@@ -129,14 +130,23 @@ REMINDER_CHOICES = [("", "No reminder")] + [
 
 class ReminderForm(Form):
     reminder_time = forms.ChoiceField(
-        choices=REMINDER_CHOICES, required=False, label="Daily reminder"
+        choices=REMINDER_CHOICES, required=False, label=_("Daily reminder")
     )
-    email = forms.EmailField(required=False, label="Send it to this e-mail address")
+    by_email = forms.BooleanField(required=False, label=_("Remind me by e-mail"))
+    email = forms.EmailField(required=False, label=_("Send it to this e-mail address"))
+    by_push = forms.BooleanField(
+        required=False,
+        label=_("Remind me with a notification on this phone or computer"),
+        help_text=_("Turn on notifications below on each device you want them on."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("reminder_time") and not data.get("email"):
-            self.add_error("email", "Enter an e-mail address for the reminder.")
+        if data.get("reminder_time"):
+            if not data.get("by_email") and not data.get("by_push"):
+                self.add_error("by_email", _("Choose e-mail, notifications or both."))
+            if data.get("by_email") and not data.get("email"):
+                self.add_error("email", _("Enter an e-mail address for the reminder."))
         return data
 
 

@@ -11,6 +11,7 @@ from .care import (
 )
 from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
 from .people import (
+    AlertChannel,
     CareTeamMembership,
     Clinic,
     MedicationStatement,
@@ -22,6 +23,7 @@ from .people import (
     TOTPDevice,
     User,
 )
+from .push import DigestLog, FindingAlert, PushSubscription, VapidKey
 from .records import (
     DoseEntry,
     EntrySource,
@@ -35,6 +37,11 @@ from .tokens import ApiIdempotentReply, ApiToken, PasswordResetRequest, TokenSco
 from .trials import NofOneTrial, TrialDay, TrialStatus
 
 __all__ = [
+    "AlertChannel",
+    "DigestLog",
+    "FindingAlert",
+    "PushSubscription",
+    "VapidKey",
     "SEVERITY_RANK",
     "AnalysisRelease",
     "ApiIdempotentReply",

@@ -53,19 +53,23 @@ class QuestionnaireSchedule(Record):
 
 
 class ReminderLog(models.Model):
-    """One row per patient per day a reminder was sent: the guard that makes it exactly once."""
+    """One row per patient, day and channel a reminder was sent on: the guard that makes it
+    exactly once."""
 
     patient = models.ForeignKey(PatientProfile, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
+    channel = models.CharField(max_length=10, default="email")
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["patient", "day"], name="unique_reminder_per_day")
+            models.UniqueConstraint(
+                fields=["patient", "day", "channel"], name="unique_reminder_per_day_channel"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"reminder {self.patient_id} {self.day}"
+        return f"reminder {self.patient_id} {self.day} {self.channel}"
 
 
 class DeletionRequest(Record):

@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kratomwatch.domain.conditions import (
     CONDITION_LABELS,
@@ -38,6 +39,15 @@ class Role(models.TextChoices):
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
 
+class AlertChannel(models.TextChoices):
+    """How a clinician hears of a new high-severity finding of a patient on their care team."""
+
+    PUSH = "push", _("Push notification")
+    EMAIL = "email", _("E-mail")
+    BOTH = "both", _("Push notification and e-mail")
+    NONE = "none", _("Neither (I look at the findings page)")
+
+
 class User(AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey(
@@ -45,6 +55,15 @@ class User(AbstractUser):
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     modified = models.DateTimeField(auto_now=True)
+    alert_channel = models.CharField(
+        max_length=10,
+        choices=AlertChannel.choices,
+        default=AlertChannel.EMAIL,
+        help_text="A clinician's channel for a new high-severity finding.",
+    )
+    alert_digest = models.BooleanField(
+        default=False, help_text="A clinician's daily e-mail digest of the other new findings."
+    )
 
 
 class Sex(models.TextChoices):
@@ -66,8 +85,10 @@ class PatientProfile(Record):
         help_text="Current substance-use-disorder treatment, e.g. buprenorphine, methadone.",
     )
     reminder_time = models.TimeField(
-        null=True, blank=True, help_text="Local time of the daily check-in reminder e-mail."
+        null=True, blank=True, help_text="Local time of the daily check-in reminder."
     )
+    remind_by_email = models.BooleanField(default=True)
+    remind_by_push = models.BooleanField(default=False)
     screening_due_at = models.DateTimeField(
         null=True,
         blank=True,

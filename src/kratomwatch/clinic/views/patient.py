@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kratomwatch.clinic import access
+from kratomwatch.clinic import access, push
 from kratomwatch.clinic.actions.erasure import do_request_deletion
 from kratomwatch.clinic.actions.products import do_add_product
 from kratomwatch.clinic.actions.reminders import do_set_reminder
@@ -118,6 +118,8 @@ def my_data(request: HttpRequest) -> HttpResponse:
             if patient.reminder_time
             else "",
             "email": user.email,
+            "by_email": patient.remind_by_email,
+            "by_push": patient.remind_by_push,
         }
     )
     if request.method == "POST":
@@ -129,6 +131,8 @@ def my_data(request: HttpRequest) -> HttpResponse:
                 user=user,
                 at=time.fromisoformat(raw) if raw else None,
                 email=reminder.cleaned_data["email"],
+                by_email=reminder.cleaned_data["by_email"],
+                by_push=reminder.cleaned_data["by_push"],
             )
             messages.success(
                 request,
@@ -142,6 +146,8 @@ def my_data(request: HttpRequest) -> HttpResponse:
             "reminder": reminder,
             "patient": patient,
             "deletion": patient.deletion_requests.order_by("-created").first(),
+            "vapid_key": push.public_key(),
+            "devices": user.push_subscriptions.count(),
         },
         status=400 if request.method == "POST" else 200,
     )

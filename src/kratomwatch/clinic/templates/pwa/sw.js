@@ -61,3 +61,52 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match(path).then((kept) => kept || fetch(request)));
   }
 });
+
+// Web Push (views/push.py, clinic/push.py): show the reminder or alert the server sent. The
+// payload is JSON with title, body and url; it names no patient and no health detail. A
+// click opens (or focuses) that page, on this site only.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = {};
+  }
+  const title = typeof message.title === "string" && message.title ? message.title : "KratomWatch";
+  const body = typeof message.body === "string" ? message.body : "";
+  let url = "/";
+  try {
+    const target = new URL(message.url || "/", self.location.origin);
+    if (target.origin === self.location.origin) {
+      url = target.pathname + target.search + target.hash;
+    }
+  } catch (error) {
+    url = "/";
+  }
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: body,
+      data: { url: url },
+      icon: CONFIG.precache.find((path) => path.endsWith("icon-192.png")),
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const wanted = (event.notification.data && event.notification.data.url) || "/";
+  const target = new URL(wanted, self.location.origin);
+  if (target.origin !== self.location.origin) {
+    return;
+  }
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      for (const client of windows) {
+        if (new URL(client.url).pathname === target.pathname && "focus" in client) {
+          return client.focus();
+        }
+      }
+      return self.clients.openWindow(target.href);
+    })
+  );
+});
