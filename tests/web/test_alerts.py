@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from kratomwatch.clinic import alerts
+from kratomwatch.clinic import alerts, screening_queue
 from kratomwatch.clinic.models import (
     AlertChannel,
     CareTeamMembership,
@@ -23,6 +23,7 @@ from kratomwatch.clinic.models import (
     FindingAlert,
     PushSubscription,
 )
+from kratomwatch.clinic.screening_queue import ScreeningWorker
 
 from .conftest import Triangle
 from .push_receiver import Browser, Receiver, decrypt, serve, verify_vapid
@@ -39,6 +40,7 @@ def test_a_red_flag_tells_each_clinician_once_on_their_channel(
     tri: Triangle,
     receiver: Receiver,
     django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tri.clinician.email = "alice@clinic.example"
     tri.clinician.alert_channel = AlertChannel.EMAIL
@@ -61,6 +63,12 @@ def test_a_red_flag_tells_each_clinician_once_on_their_channel(
         assert client.post(reverse("checkin"), data).status_code == 302
     finding = Finding.objects.get(patient=tri.patient, category="red_flag")
     assert finding.severity == "high"
+    # The patient's request sends nothing: the alerts wait in the outbox for the worker.
+    assert mail.outbox == [] and receiver.deliveries == []
+    assert FindingAlert.objects.filter(finding=finding, sent_at__isnull=True).count() == 2
+    # The worker's round sends them (the test's connection is its transaction: kept open).
+    monkeypatch.setattr(screening_queue, "close_old_connections", lambda: None)
+    ScreeningWorker(interval=0.0).round()
 
     (message,) = mail.outbox
     assert message.to == ["alice@clinic.example"]
@@ -74,10 +82,11 @@ def test_a_red_flag_tells_each_clinician_once_on_their_channel(
     assert shown["body"] == "A patient has a new urgent finding"
     assert shown["url"].endswith("/findings/")
     assert "Paul" not in json.dumps(shown)
-    assert FindingAlert.objects.filter(finding=finding).count() == 2
+    assert FindingAlert.objects.filter(finding=finding, sent_at__isnull=False).count() == 2
 
     # The same finding again (another screening, a second runner): nobody is told twice.
-    assert alerts.send_finding_alerts(tri.patient.pk, [finding.fingerprint]) == 0
+    assert alerts.queue_alerts(tri.patient, [finding]) == 0
+    assert alerts.send_pending_alerts() == 0
     assert len(mail.outbox) == 1 and len(receiver.deliveries) == 1
 
 
@@ -89,6 +98,7 @@ def test_a_red_flag_reported_again_after_it_was_acknowledged_is_told_again(
     client.force_login(tri.patient.user)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("checkin"), checkin_data(tri, red_flags=["chest_pain"]))
+    assert alerts.send_pending_alerts() == 1
     assert len(mail.outbox) == 1
     finding = Finding.objects.get(patient=tri.patient, category="red_flag")
     Finding.objects.filter(pk=finding.pk).update(
@@ -97,6 +107,7 @@ def test_a_red_flag_reported_again_after_it_was_acknowledged_is_told_again(
     # The same symptom reported again later: the finding is opened again, and told again.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("checkin"), checkin_data(tri, red_flags=["chest_pain"]))
+    assert alerts.send_pending_alerts() == 1
     finding.refresh_from_db()
     assert finding.status == "open"
     assert len(mail.outbox) == 2
@@ -109,22 +120,38 @@ def test_both_and_none(tri: Triangle, receiver: Receiver) -> None:
     tri.clinician.save()
     info = Browser().subscription(receiver.url("/push/alice"))
     PushSubscription.objects.create(user=tri.clinician, endpoint=info["endpoint"], **info["keys"])
-    assert alerts.send_finding_alerts(tri.patient.pk, [tri.finding.fingerprint]) == 1
+    assert alerts.queue_alerts(tri.patient, [tri.finding]) == 1
+    assert alerts.send_pending_alerts() == 1
     assert len(mail.outbox) == 1 and len(receiver.deliveries) == 1
 
     tri.clinician.alert_channel = AlertChannel.NONE
     tri.clinician.save()
     FindingAlert.objects.all().delete()
-    assert alerts.send_finding_alerts(tri.patient.pk, [tri.finding.fingerprint]) == 0
+    assert alerts.queue_alerts(tri.patient, [tri.finding]) == 0
+    assert alerts.send_pending_alerts() == 0
     assert len(mail.outbox) == 1 and len(receiver.deliveries) == 1
 
 
-def test_a_failed_alert_is_not_recorded_and_waits_for_the_digest(tri: Triangle) -> None:
+def test_a_failed_alert_is_tried_once_and_waits_for_the_digest(tri: Triangle) -> None:
     tri.clinician.alert_channel = AlertChannel.PUSH  # but no device subscribed
     tri.clinician.save()
-    assert alerts.send_finding_alerts(tri.patient.pk, [tri.finding.fingerprint]) == 0
-    assert not FindingAlert.objects.exists()
+    assert alerts.queue_alerts(tri.patient, [tri.finding]) == 1
+    assert alerts.send_pending_alerts() == 0
+    (alert,) = FindingAlert.objects.all()
+    assert alert.claimed_at is not None and alert.sent_at is None
+    assert alerts.send_pending_alerts() == 0  # not tried again every round
     assert alerts.digest_findings(tri.clinician, tri.finding.first_seen) == [tri.finding]
+
+
+def test_two_servers_never_send_one_alert_twice(tri: Triangle) -> None:
+    tri.clinician.email = "alice@clinic.example"
+    tri.clinician.save()
+    alerts.queue_alerts(tri.patient, [tri.finding])
+    (alert,) = FindingAlert.objects.all()
+    # Another server claimed it a moment ago: this one leaves it alone.
+    FindingAlert.objects.filter(pk=alert.pk).update(claimed_at=timezone.now())
+    assert alerts.send_pending_alerts() == 0
+    assert mail.outbox == []
 
 
 def make_finding(tri: Triangle, fingerprint: str, severity: str, seen: datetime) -> Finding:
@@ -150,7 +177,11 @@ def test_the_digest_sends_the_rest_once_a_day(tri: Triangle) -> None:
     make_finding(tri, "m1", "moderate", day1 - timedelta(hours=1))
     # Alice was told of the high one at once: it is not in her digest.
     FindingAlert.objects.create(
-        finding=tri.finding, clinician=tri.clinician, occurrence=tri.finding.last_caused_at
+        finding=tri.finding,
+        clinician=tri.clinician,
+        occurrence=tri.finding.last_caused_at,
+        claimed_at=day1,
+        sent_at=day1,
     )
     # Carol asked for a digest but has no patient with new findings: she gets none.
     tri.colleague.email = "carol@clinic.example"

@@ -1,12 +1,15 @@
-"""Telling the care team of findings: a new high-severity finding at once, on each
+"""Telling the care team of findings: a new high-severity finding within seconds, on each
 clinician's chosen channel (push, e-mail, both or none), and the rest in a daily digest.
 
-A new high-severity finding is announced after the screening that stored it has committed
-(``transaction.on_commit``), once per finding per clinician: the FindingAlert row is written
-in the same transaction as the send, so a failed send leaves no row, and a second attempt is
-stopped by the row's unique constraint. A finding opened again because its cause happened
-again (a red flag reported anew after it was acknowledged) is announced again. A finding
-a clinician was not told of at once (their channel is "none", or the send failed) goes in
+A new high-severity finding (or one opened again because its cause happened again, a red
+flag reported anew after it was acknowledged) is put in an outbox in the transaction that
+stores it: one FindingAlert row per clinician to tell, not yet sent (:func:`queue_alerts`).
+The screening worker that runs on every app server (and ``kratomwatch screen-worker``)
+sends the outbox every round, a few seconds later, outside any transaction
+(:func:`send_pending_alerts`): no patient's request waits for a push service or a mail
+server, and a service that hangs holds no database lock. Each row is claimed by one server
+(an UPDATE only one can win) and sent once. One that could not be delivered is not tried
+again: like every finding a clinician was not told of at once (channel "none"), it goes in
 their next digest. The digest goes by e-mail once per clinician per day (DigestLog), with
 the findings new since the last one.
 
@@ -19,7 +22,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -38,6 +40,7 @@ from kratomwatch.clinic.models import (
     FindingAlert,
     FindingSeverity,
     FindingStatus,
+    PatientProfile,
     PushSubscription,
     User,
 )
@@ -49,45 +52,55 @@ def _url(name: str) -> str:
     return settings.KRATOMWATCH_BASE_URL.rstrip("/") + reverse(name)
 
 
-def announce_on_commit(patient_id: int, findings: Iterable[Finding]) -> None:
-    """After the current transaction commits, tell the patient's care team of those of
-    ``findings`` (the new ones and those opened again, just stored) that are high-severity."""
-    prints = [f.fingerprint for f in findings if f.severity == FindingSeverity.HIGH]
-    if prints:
-        # Robust: a failure to alert is logged and never fails the request that saved the
-        # finding (it goes in the digest instead).
-        transaction.on_commit(partial(send_finding_alerts, patient_id, prints), robust=True)
+def queue_alerts(patient: PatientProfile, findings: Iterable[Finding]) -> int:
+    """Put in the outbox, in the current transaction, an alert to each clinician of the
+    patient's care team who wants one, for each of ``findings`` (the new ones and those
+    opened again, just stored) that is high-severity. Returns how many were queued."""
+    high = [f.fingerprint for f in findings if f.severity == FindingSeverity.HIGH]
+    if not high:
+        return 0
+    clinicians = list(access.alerted_clinicians(patient).exclude(alert_channel=AlertChannel.NONE))
+    queued = 0
+    for finding in Finding.objects.filter(patient=patient, fingerprint__in=high):
+        for clinician in clinicians:
+            _, created = FindingAlert.objects.get_or_create(
+                finding=finding, clinician=clinician, occurrence=finding.last_caused_at
+            )
+            queued += created
+    return queued
 
 
-def send_finding_alerts(patient_id: int, fingerprints: list[str]) -> int:
-    """Tell each clinician of the patient of each finding, once; returns how many were told."""
+#: How many alerts one round sends at most (the rest wait for the next round).
+ROUND_LIMIT = 100
+
+
+def send_pending_alerts(now: datetime | None = None, limit: int = ROUND_LIMIT) -> int:
+    """Send the alerts in the outbox, oldest first, each claimed first so that two servers
+    never send the same one; returns how many reached their clinician."""
+    now = now or timezone.now()
     told = 0
-    found = Finding.objects.filter(
-        patient_id=patient_id, fingerprint__in=fingerprints, severity=FindingSeverity.HIGH
-    ).select_related("patient")
-    for finding in found:
-        for clinician in access.alerted_clinicians(finding.patient):
-            if clinician.alert_channel != AlertChannel.NONE and _alert(finding, clinician):
-                told += 1
+    pending = FindingAlert.objects.filter(claimed_at__isnull=True)
+    for pk in list(pending.order_by("pk").values_list("pk", flat=True)[:limit]):
+        if not FindingAlert.objects.filter(pk=pk, claimed_at__isnull=True).update(claimed_at=now):
+            continue  # another server took it
+        alert = FindingAlert.objects.select_related("clinician").get(pk=pk)
+        if _deliver(alert.clinician):
+            FindingAlert.objects.filter(pk=pk).update(sent_at=timezone.now())
+            told += 1
     return told
 
 
-class _NothingSent(Exception):
-    pass
-
-
-def _alert(finding: Finding, clinician: User) -> bool:
+def _deliver(clinician: User) -> bool:
+    """Tell ``clinician`` there is a new urgent finding, on their channel; whether it reached
+    them on at least one."""
     channel = clinician.alert_channel
     outcome: push.Outcome | None = None
+    sent = False
     try:
-        with transaction.atomic(), translation.override(push.language_of(clinician)):
-            FindingAlert.objects.create(
-                finding=finding, clinician=clinician, occurrence=finding.last_caused_at
-            )
+        with translation.override(push.language_of(clinician)):
             url = _url("findings_inbox")
             title = _("KratomWatch")
             body = _("A patient has a new urgent finding")
-            sent = False
             if channel in (AlertChannel.PUSH, AlertChannel.BOTH):
                 subscriptions = list(PushSubscription.objects.filter(user=clinician))
                 try:
@@ -109,22 +122,19 @@ def _alert(finding: Finding, clinician: User) -> bool:
                     [clinician.email],
                 )
                 sent = True
-            if not sent:
-                raise _NothingSent
-        return True
-    except (IntegrityError, _NothingSent):
-        return False
     except OSError:
         logger.exception("alert e-mail failed for clinician %s", clinician.uuid)
-        return False
     finally:
         push.forget_gone(outcome)
+    return sent
 
 
 def digest_findings(clinician: User, since: datetime) -> list[Finding]:
     """The open findings of the clinician's patients first seen since ``since`` that they
     were not told of at once."""
-    told = FindingAlert.objects.filter(finding=OuterRef("pk"), clinician=clinician)
+    told = FindingAlert.objects.filter(
+        finding=OuterRef("pk"), clinician=clinician, sent_at__isnull=False
+    )
     return list(
         access.care_team_findings(clinician)
         .filter(first_seen__gte=since, status=FindingStatus.OPEN)
@@ -147,8 +157,13 @@ def send_daily_digests(now: datetime | None = None) -> int:
         if not findings:
             continue
         try:
-            with transaction.atomic(), translation.override(push.language_of(clinician)):
-                DigestLog.objects.create(clinician=clinician, day=today, sent_at=now)
+            # Claimed first, sent outside the transaction, released if it could not be sent.
+            with transaction.atomic():
+                log = DigestLog.objects.create(clinician=clinician, day=today, sent_at=now)
+        except IntegrityError:
+            continue  # another runner has it
+        try:
+            with translation.override(push.language_of(clinician)):
                 count = len(findings)
                 send_mail(
                     _("KratomWatch: new findings for your patients"),
@@ -163,9 +178,8 @@ def send_daily_digests(now: datetime | None = None) -> int:
                     None,
                     [clinician.email],
                 )
-        except IntegrityError:
-            continue
         except OSError:
+            log.delete()
             logger.exception("digest e-mail failed for clinician %s; will retry", clinician.uuid)
             continue
         sent += 1

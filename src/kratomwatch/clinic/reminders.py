@@ -3,9 +3,10 @@ each channel the patient chose.
 
 Safe to run every few minutes from cron or a timer: a reminder is due once the patient's
 local reminder time has passed, if they have not checked in today and none was sent today on
-that channel. The ReminderLog row (patient, day, channel) is written in the same transaction
-as the send: if sending fails, the row is rolled back and the next run tries again; a second
-runner at the same moment is stopped by the row's unique constraint. A push subscription the
+that channel. The ReminderLog row (patient, day, channel) claims the reminder before it is
+sent, outside any transaction (a slow mail server or push service holds no database lock):
+a second runner at the same moment is stopped by the row's unique constraint, and if
+sending fails the row is deleted so that the next run tries again. A push subscription the
 push service no longer knows (404, 410) is deleted. Nothing sent carries health information
 or the patient's name.
 """
@@ -92,34 +93,31 @@ def send_due_reminders(now: datetime | None = None) -> int:
     return sent
 
 
-class _NothingSent(Exception):
-    """Every push subscription was gone: nothing was sent, so no log row is kept."""
-
-
 def _send_one(patient: PatientProfile, channel: str, today: object, url: str) -> bool:
     user = patient.user
-    outcome: push.Outcome | None = None
     try:
-        with transaction.atomic(), translation.override(push.language_of(user)):
-            ReminderLog.objects.create(patient=patient, day=today, channel=channel)
+        with transaction.atomic():
+            claim = ReminderLog.objects.create(patient=patient, day=today, channel=channel)
+    except IntegrityError:
+        return False  # another runner has it
+    outcome: push.Outcome | None = None
+    sent = False
+    try:
+        with translation.override(push.language_of(user)):
             if channel == EMAIL:
                 send_mail(_subject(), _body(url), None, [user.email])
+                sent = True
             else:
                 subscriptions = list(PushSubscription.objects.filter(user=user))
                 outcome = push.send_to_user(subscriptions, _push_text(url))
-                if not outcome.delivered:
-                    raise _NothingSent
-        return True
-    except IntegrityError:
-        return False  # another runner sent it
-    except _NothingSent:
-        return False
+                sent = outcome.delivered  # False: every subscription was gone
     except push.PushFailed as exc:
         outcome = exc.outcome
         logger.warning("reminder push failed for patient %s; will retry", patient.uuid)
-        return False
     except OSError:
         logger.exception("reminder by %s failed for patient %s; will retry", channel, patient.uuid)
-        return False
     finally:
         push.forget_gone(outcome)
+    if not sent:
+        claim.delete()
+    return sent

@@ -13,6 +13,9 @@ that arrives meanwhile leaves the patient due for the next round (see
 :func:`.actions.do_screen_patient`). ``kratomwatch screen-worker`` runs the same loop as a
 separate process.
 
+Each round also sends the care team's alerts of new urgent findings that any server put in
+the outbox (:func:`.alerts.send_pending_alerts`), outside any transaction.
+
 A new knowledge-base release changes what screening finds, so every record screened with
 another release is queued again (:func:`queue_knowledge_release`): by each worker once, in
 its first round, never at start-up, and screened by the queue like any other change.
@@ -29,6 +32,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from kratomwatch.clinic.actions.screening import do_screen_if_due
+from kratomwatch.clinic.alerts import send_pending_alerts
 from kratomwatch.clinic.models import PatientProfile
 from kratomwatch.domain.safety.knowledge import KnowledgeError, load_knowledge
 
@@ -98,12 +102,18 @@ class ScreeningWorker(threading.Thread):
                 self._release_queued = True
                 if queued:
                     logger.info("knowledge release: %d patients queued for screening", queued)
-            return screen_due(gap=self.interval)
+            screened = screen_due(gap=self.interval)
         except Exception:  # noqa: BLE001 - keep screening; the next round retries
             logger.exception("screening round failed")
-            return 0
+            screened = 0
+        try:
+            # The care team's alerts of what this and every other server found.
+            send_pending_alerts()
+        except Exception:  # noqa: BLE001 - keep going; what was not claimed waits
+            logger.exception("sending alerts failed")
         finally:
             close_old_connections()
+        return screened
 
     def stop(self) -> None:
         self._stopped.set()

@@ -147,15 +147,16 @@ def do_sync_findings(patient: PatientProfile, result: ScreeningResult, now: date
     resolved; one whose cause went away and came back is opened again. A red flag that
     happened again after it was acknowledged or resolved (a new report) is opened again.
 
-    The care team is told of the new findings and of those opened again once this commits
-    (:mod:`kratomwatch.clinic.alerts`: the high-severity ones at once).
+    The care team is told of the new findings and of those opened again: the high-severity
+    ones are put in the alerts outbox in this transaction (:mod:`kratomwatch.clinic.alerts`),
+    sent by the screening worker within seconds; the rest go in the daily digest.
     """
     stored = list(Finding.objects.filter(patient=patient))
     was_open = {f.pk for f in stored if f.status == FindingStatus.OPEN}
     created, changed, still = findings_changes(patient, stored, result, now)
     _write_findings(created, changed, still, now)
     reopened = [f for f in changed if f.status == FindingStatus.OPEN and f.pk not in was_open]
-    alerts.announce_on_commit(patient.pk, [*created, *reopened])
+    alerts.queue_alerts(patient, [*created, *reopened])
 
 
 def findings_changes(

@@ -37,19 +37,32 @@ class VapidKey(models.Model):
 
 
 class FindingAlert(models.Model):
-    """One row per finding, clinician and occurrence told of: the guard that makes the alert
-    once. A finding opened again because its cause happened again (a red flag reported anew)
-    is a new occurrence, told of again."""
+    """One row per finding, clinician and occurrence to tell of: the alerts outbox, and the
+    guard that makes the alert once. A finding opened again because its cause happened again
+    (a red flag reported anew) is a new occurrence, told of again."""
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+")
     clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     occurrence = models.DateTimeField(help_text="When the finding's cause last happened.")
-    sent_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a server took it from the outbox to send it."
+    )
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it reached the clinician; empty if it did not."
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["finding", "clinician", "occurrence"], name="unique_finding_alert"
+            )
+        ]
+        # The outbox, read by every server's worker every few seconds: only what is waiting.
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(claimed_at__isnull=True),
+                name="finding_alert_outbox",
             )
         ]
 
