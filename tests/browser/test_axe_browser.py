@@ -160,10 +160,34 @@ def patient_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     page.wait_for_load_state()
     assert page.locator(".error-summary").count() == 1
     yield "product_add sent empty"
+    # The main pages at a desk too, where the patient's navigation is a bar at the top.
+    page.set_viewport_size(DESKTOP)
+    for name in ("patient_home", "checkin", "my_plan", "trends"):
+        page.goto(base + reverse(name))
+        yield f"{name} at a desk"
 
 
 def clinician_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
-    return iter(())
+    """Forms sent with errors, and a finding acknowledged (its message shown)."""
+    kwargs = {"patient_uuid": t.patient.uuid}
+    page.goto(base + reverse("plan_edit", kwargs=kwargs))
+    page.fill("#id_max_daily_dose_g", "-1")
+    page.click("#approve-plan")
+    page.wait_for_load_state()
+    assert page.locator(".invalid").count() >= 1
+    yield "plan_edit with errors"
+    page.goto(base + reverse("trial_design", kwargs=kwargs))
+    page.click("main form button[type=submit] >> nth=-1")
+    page.wait_for_load_state()
+    assert page.locator("main .error").count() >= 1
+    yield "trial_design sent empty"
+    page.goto(base + reverse("patient_detail", kwargs=kwargs))
+    finding = page.locator("article.finding").first
+    finding.locator("input[name=reason]").fill("Discussed at the visit")
+    finding.locator("button[value=acknowledge]").click()
+    page.wait_for_load_state()
+    assert page.locator(".messages").count() == 1
+    yield "patient_detail after acknowledging a finding"
 
 
 def admin_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
