@@ -1,6 +1,6 @@
 """A patient's tasks with the keyboard alone (Tab, Shift+Tab, Space, Enter, arrows; never a
-click), on a 360 px phone: the focus is always visible and not hidden under a sticky bar, and
-a failed send is announced and each error is tied to its field."""
+click), on a 360 px phone (the check-in also at a desk): the focus is always visible and not
+hidden under a sticky bar, and a failed send is announced and each error is tied to its field."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from kratomwatch.clinic.models import (
     User,
 )
 
-from .test_patient_browser import PASSWORD, PHONE, RATINGS, patient
+from .test_patient_browser import DESKTOP, PASSWORD, PHONE, RATINGS, patient
 
 __all__ = ["patient"]  # the fixture, shared with the other patient tests
 
@@ -154,10 +154,11 @@ def assert_errors_are_announced_and_tied(page: Any) -> None:
         assert words in " ".join(described), (field, words, described)
 
 
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "desktop"])
 def test_a_check_in_with_the_keyboard_alone(
-    live_server: Any, browser: Any, patient: PatientProfile, shot: Any
+    live_server: Any, browser: Any, patient: PatientProfile, shot: Any, viewport: dict[str, int]
 ) -> None:
-    page = browser.new_page(viewport=PHONE)
+    page = browser.new_page(viewport=viewport)
     keys = keyboard_login(page, live_server.url)
     keys.tab_to("#checkin-link")
     keys.enter_and_wait()
@@ -207,7 +208,7 @@ def test_a_check_in_with_the_keyboard_alone(
     guidance = page.locator("#flag-guidance")
     assert guidance.is_visible() and guidance.get_attribute("role") == "alert"
     assert page.locator("#flag-guidance .alert.urgent").count() == 1
-    shot(page, "keyboard-checkin-360", full_page=False)
+    shot(page, f"keyboard-checkin-{viewport['width']}", full_page=False)
     keys.tab_to("#save-checkin")
     keys.enter_and_wait()
     assert page.locator(".error-summary").count() == 0, page.inner_text(".error-summary")
