@@ -201,6 +201,9 @@ def test_a_check_in_with_the_keyboard_alone(
     assert page.evaluate("document.activeElement.name") == f"severity_{effect}"
     keys.press("ArrowRight")
     assert page.is_checked(f"input[name=severity_{effect}][value='2']")
+    # Its group is named after the side effect: "Constipation How bad was it?"
+    group = page.get_by_role("group", name=f"{effect_name} How bad was it?", exact=True)
+    assert group.count() == 1 and group.is_visible()
     # A red flag: its urgent guidance is shown at once, as an alert.
     keys.tab_to("input[name=red_flags]")
     flag_name = page.evaluate("document.activeElement.labels[0].innerText")
