@@ -61,3 +61,47 @@ def no_horizontal_scroll(page: Any) -> bool:
             "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
         )
     )
+
+
+# axe-core, pinned in tests/browser/axe/package-lock.json and installed there by scripts/test
+# (`npm ci --prefix tests/browser/axe`).
+AXE_JS = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA, and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+AXE_RUN = """
+async tags => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                          resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))
+  }));
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def axe() -> Any:
+    """``axe(page)``: the page's axe-core violations (a list, empty when there are none).
+    The page's context needs ``bypass_csp=True``: the app's CSP allows only its own scripts."""
+    if not AXE_JS.exists():
+        pytest.fail("axe-core is needed: npm ci --prefix tests/browser/axe (scripts/test does it)")
+    source = AXE_JS.read_text(encoding="utf-8")
+
+    def run(page: Any) -> list[dict[str, Any]]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(content=source)
+        return list(page.evaluate(AXE_RUN, AXE_TAGS))
+
+    return run
+
+
+def axe_report(found: list[tuple[str, dict[str, Any]]]) -> str:
+    """One block per violation: where, the rule's id and help, each element that fails."""
+    lines = [f"{len(found)} axe violation(s):"]
+    for where, v in found:
+        lines.append(f"\n{where}: {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        for node in v["nodes"]:
+            summary = " ".join(node["summary"].split())
+            lines.append(f"    {node['target']}  {summary[:300]}")
+    return "\n".join(lines)

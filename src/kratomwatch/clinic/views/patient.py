@@ -16,6 +16,7 @@ from kratomwatch.clinic.actions.products import do_add_product
 from kratomwatch.clinic.actions.reminders import do_set_reminder
 from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
 from kratomwatch.clinic.charts import trend_svg
+from kratomwatch.clinic.form_errors import error_summary
 from kratomwatch.clinic.forms.doses import new_key
 from kratomwatch.clinic.forms.patient import DeletionRequestForm, ProductCreateForm, ReminderForm
 from kratomwatch.clinic.models import PatientProfile, Role
@@ -64,7 +65,10 @@ def product_add(request: HttpRequest) -> HttpResponse:
     else:
         form = ProductCreateForm(initial={"idempotency_key": new_key()})
         status = 200
-    return render(request, "patient/product_add.html", {"form": form}, status=status)
+    errors = error_summary(form) if form.is_bound else []
+    return render(
+        request, "patient/product_add.html", {"form": form, "errors": errors}, status=status
+    )
 
 
 @access.role_required(Role.PATIENT)
@@ -144,6 +148,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         "patient/my_data.html",
         {
             "reminder": reminder,
+            "errors": error_summary(reminder) if reminder.is_bound else [],
             "patient": patient,
             "deletion": patient.deletion_requests.order_by("-created").first(),
             "vapid_key": push.public_key(),
