@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from kratomwatch.clinic.models import CheckIn, DoseEntry, PatientProfile, User
 
+from .conftest import axe_report
 from .test_patient_browser import PASSWORD, PHONE, RATINGS, login, patient  # noqa: F401
 from .test_pwa_browser import rule_message
 
@@ -29,8 +30,9 @@ def test_a_check_in_entered_offline_is_sent_once_when_back_online(
     browser: Any,
     patient: PatientProfile,  # noqa: F811 - the fixture
     shot: Any,
+    axe: Any,
 ) -> None:
-    context = browser.new_context(viewport=PHONE)
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
     page = context.new_page()
     base = live_server.url
     login(page, base)
@@ -74,6 +76,7 @@ def test_a_check_in_entered_offline_is_sent_once_when_back_online(
     assert "Saved on this phone" in text
     assert "not been told yet" in text and words in text
     shot(page, "patient-offline-saved")
+    assert axe(page) == [], axe_report([("saved offline", v) for v in axe(page)])
     (entry,) = queued(page)
     assert set(CheckIn.objects.values_list("pk", flat=True)) == before
 
@@ -81,6 +84,7 @@ def test_a_check_in_entered_offline_is_sent_once_when_back_online(
     page.reload()
     page.locator("#queue-status").wait_for()
     assert "waiting to be sent: 1" in page.inner_text("#queue-status")
+    assert axe(page) == [], axe_report([("waiting", v) for v in axe(page)])
     assert [e["key"] for e in queued(page)] == [entry["key"]]
 
     # Back online, the first send is cut off after the server saved it: the phone never
@@ -136,8 +140,9 @@ def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
     live_server: Any,
     browser: Any,
     patient: PatientProfile,  # noqa: F811 - the fixture
+    axe: Any,
 ) -> None:
-    context = browser.new_context(viewport=PHONE)
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
     page = context.new_page()
     base = live_server.url
     login(page, base)
@@ -166,6 +171,7 @@ def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
     refused.wait_for()
     assert "could not be saved" in refused.inner_text()
     assert "confirm" in refused.inner_text()
+    assert axe(page) == [], axe_report([("refused", v) for v in axe(page)])
     assert not CheckIn.objects.filter(idempotency_key=entry["key"]).exists()
     # Opened: the answers are back in the form, with the entry's key and time.
     refused.get_by_role("link").click()
@@ -173,6 +179,7 @@ def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
     page.wait_for_function("document.querySelector('input[name=entered_at]').value !== ''")
     assert page.input_value("input[name=idempotency_key]") == entry["key"]
     assert page.locator("input[name$='-amount']").last.input_value() == "20"
+    assert axe(page) == [], axe_report([("opened", v) for v in axe(page)])
     page.click("#save-checkin")
     # The server asks to confirm, as it asks any check-in; confirmed, it is saved.
     page.locator("input[name$='-confirm']").first.check()
