@@ -72,6 +72,7 @@ class Receiver:
     def __init__(self) -> None:
         self.deliveries: list[Delivery] = []
         self.status: dict[str, int] = {}
+        self.location: dict[str, str] = {}  # a redirect's target, by path
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,6 +82,8 @@ class Receiver:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver.deliveries.append(Delivery(self.path, headers, body))
                 self.send_response(receiver.status.get(self.path, 201))
+                if self.path in receiver.location:
+                    self.send_header("Location", receiver.location[self.path])
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

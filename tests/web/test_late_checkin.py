@@ -160,3 +160,36 @@ def test_without_json_a_late_check_in_answers_with_its_page(client: Client, tri:
         patient=tri.patient, idempotency_key=response.wsgi_request.POST["idempotency_key"]
     )
     assert stored.submitted_at == entered
+
+
+def test_a_red_flag_that_arrives_after_it_was_acknowledged_opens_it_again(
+    client: Client, tri: Triangle, django_capture_on_commit_callbacks: Any
+) -> None:
+    from kratomwatch.clinic.models import FindingAlert
+
+    client.force_login(tri.patient.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("checkin"), checkin_data(tri, red_flags=[RED_FLAG]))
+    finding = Finding.objects.get(patient=tri.patient, code__in=RED_FLAG_RULES)
+    alerts_before = FindingAlert.objects.filter(finding=finding).count()
+    acknowledged = timezone.now()
+    Finding.objects.filter(pk=finding.pk).update(
+        status="acknowledged", acknowledged_at=acknowledged, acknowledged_by=tri.clinician
+    )
+    # The same symptom, entered on the phone before the clinician acknowledged it, arrives
+    # afterwards: news to the clinician, so the finding opens again and the team is told.
+    entered = acknowledged - timedelta(minutes=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("checkin"), late(tri, entered, red_flags=[RED_FLAG]), **JSON)
+    assert response.status_code == 200
+    finding.refresh_from_db()
+    assert finding.status == "open"
+    assert FindingAlert.objects.filter(finding=finding).count() == alerts_before + 1
+    # Screened again with nothing new: it stays as it is, and nobody is told twice.
+    Finding.objects.filter(pk=finding.pk).update(
+        status="acknowledged", acknowledged_at=timezone.now()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("checkin"), checkin_data(tri))
+    finding.refresh_from_db()
+    assert finding.status == "acknowledged"

@@ -153,6 +153,29 @@ def test_a_failing_push_service_is_retried_without_duplicates(
     assert [d.path for d in receiver.deliveries] == ["/push/p", "/push/p"]
 
 
+def test_a_push_service_redirect_is_not_followed(
+    client: Client, paul: Triangle, receiver: Receiver
+) -> None:
+    client.force_login(paul.patient.user)
+    subscribe(client, Browser(), receiver.url("/push/p"))
+    receiver.status["/push/p"] = 307
+    receiver.location["/push/p"] = receiver.url("/internal-admin")
+    assert send_due_reminders(at(9)) == 0
+    assert [d.path for d in receiver.deliveries] == ["/push/p"]  # never /internal-admin
+    assert not ReminderLog.objects.exists()  # tried again on the next run
+
+
+def test_a_stored_endpoint_no_longer_accepted_is_not_posted_to(
+    client: Client, paul: Triangle, receiver: Receiver, settings: Any
+) -> None:
+    client.force_login(paul.patient.user)
+    subscribe(client, Browser(), receiver.url("/push/p"))
+    settings.KRATOMWATCH_PUSH_LOCAL_ENDPOINTS = False
+    assert send_due_reminders(at(9)) == 0
+    assert receiver.deliveries == []
+    assert not PushSubscription.objects.exists()
+
+
 def test_the_vapid_key_pair_is_made_once_and_kept(db: None) -> None:
     first = push.vapid_keys()
     assert push.vapid_keys() == first

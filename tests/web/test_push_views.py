@@ -17,7 +17,7 @@ from kratomwatch.clinic.models import AlertChannel, AuditEvent, PushSubscription
 from .conftest import Triangle
 from .push_receiver import Browser, b64
 
-ENDPOINT = "https://push.example.net/send/abc123"
+ENDPOINT = "https://fcm.googleapis.com/fcm/send/abc123"
 
 
 def good(**change: Any) -> dict[str, Any]:
@@ -46,8 +46,12 @@ BAD: list[tuple[str, Any, str]] = [
     ("ftp", good(endpoint="ftp://push.example.net/x"), "https"),
     ("ip address", good(endpoint="https://10.0.0.5/x"), "push service's host"),
     ("ipv6", good(endpoint="https://[::1]/x"), "push service's host"),
-    ("localhost", good(endpoint="https://localhost/x"), "push service's host"),
-    ("bare host", good(endpoint="https://intranet/x"), "push service's host"),
+    ("localhost", good(endpoint="https://localhost/x"), "not a browser's push service"),
+    ("bare host", good(endpoint="https://intranet/x"), "not a browser's push service"),
+    ("not a push service", good(endpoint="https://push.example.net/x"), "not a browser's push"),
+    ("lookalike", good(endpoint="https://fcm.googleapis.com.evil.example/x"), "not a browser"),
+    ("dotted decimal", good(endpoint="https://127.1/x"), "not a browser's push service"),
+    ("other port", good(endpoint="https://fcm.googleapis.com:6379/x"), "not a browser's push"),
     ("user in url", good(endpoint="https://u:p@push.example.net/x"), "not a valid address"),
     ("bad port", good(endpoint="https://push.example.net:99999/x"), "not a valid address"),
     ("space", good(endpoint="https://push.example.net/a b"), "not a valid address"),

@@ -64,10 +64,19 @@ def queue_alerts(patient: PatientProfile, findings: Iterable[Finding]) -> int:
     for finding in Finding.objects.filter(patient=patient, fingerprint__in=high):
         for clinician in clinicians:
             _, created = FindingAlert.objects.get_or_create(
-                finding=finding, clinician=clinician, occurrence=finding.last_caused_at
+                finding=finding, clinician=clinician, occurrence=occurrence(finding)
             )
             queued += created
     return queued
+
+
+def occurrence(finding: Finding) -> datetime:
+    """Which happening of ``finding`` an alert tells of: when its cause last happened, or,
+    for one opened again by a report that arrived after a clinician closed it (kept on a
+    phone with no connection), when it was closed. Two screenings that find the same news
+    name the same occurrence, so it is told once."""
+    times = (finding.last_caused_at, finding.acknowledged_at, finding.resolved_at)
+    return max(t for t in times if t is not None)
 
 
 #: How many alerts one round sends at most (the rest wait for the next round).

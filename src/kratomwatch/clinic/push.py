@@ -3,8 +3,11 @@
 The server's VAPID key pair comes from the environment (``KRATOMWATCH_VAPID_PRIVATE_KEY``,
 ``KRATOMWATCH_VAPID_PUBLIC_KEY``) or, when unset, from the one ``VapidKey`` row, made the
 first time a key is needed. A subscription is checked here before it is stored: the push
-service is asked to deliver to it by the server, so only ``https`` addresses of named hosts
-are taken (``http://127.0.0.1`` only where ``KRATOMWATCH_PUSH_LOCAL_ENDPOINTS`` is on).
+service is asked to deliver to it by the server, so only ``https`` addresses on the default
+port of the browsers' push services (:data:`PUSH_SERVICES`) are taken, checked again before
+each send, and a push service's redirect is not followed: nobody can make the server post
+into its own network (``http://127.0.0.1`` is taken only where
+``KRATOMWATCH_PUSH_LOCAL_ENDPOINTS`` is on, for tests).
 
 A payload is JSON with ``title``, ``body`` and ``url``: it is shown on a lock screen, so it
 carries no health details and no name.
@@ -37,6 +40,25 @@ logger = logging.getLogger(__name__)
 #: alert older than that is stale).
 TTL = 24 * 3600
 TIMEOUT = 10
+#: The push services of the browsers a patient may use, by host name (the host or any host
+#: under it): Chrome, Samsung Internet, Opera and Android's Firefox builds use Firebase Cloud
+#: Messaging; Firefox Mozilla's autopush; Safari Apple's; Edge Windows Push Notification
+#: Services.
+PUSH_SERVICES = (
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
+
+
+class _NoRedirects(requests.Session):
+    """A push service answers a delivery itself: a redirect is refused, not followed."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["allow_redirects"] = False
+        return super().request(*args, **kwargs)
 
 
 def new_key_pair() -> tuple[str, str]:
@@ -137,8 +159,13 @@ def check_endpoint(endpoint: str) -> None:
         pass
     else:
         raise BadSubscription(_("The subscription's endpoint must name a push service's host."))
-    if host == "localhost" or host.endswith(".localhost") or "." not in host:
-        raise BadSubscription(_("The subscription's endpoint must name a push service's host."))
+    if parts.port not in (None, 443) or not any(
+        host == known or host.endswith("." + known) for known in PUSH_SERVICES
+    ):
+        raise BadSubscription(
+            _("The subscription's endpoint is not a browser's push service (%(host)s).")
+            % {"host": host}
+        )
 
 
 def payload(title: str, body: str, url: str) -> str:
@@ -160,6 +187,10 @@ def send(subscription: PushSubscription, data: str) -> bool:
     """Deliver ``data`` to one subscription. Returns ``True`` if the push service took it,
     ``False`` if the subscription is gone (the service answered 404 or 410); raises
     :class:`PushFailed` on any other failure."""
+    try:
+        check_endpoint(subscription.endpoint)  # stored before the list changed: checked again
+    except BadSubscription:
+        return False
     vapid = Vapid.from_raw(vapid_keys()[0].encode())
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(subscription.endpoint))
     claims: dict[str, str | int] = {
@@ -176,6 +207,7 @@ def send(subscription: PushSubscription, data: str) -> bool:
             content_encoding="aes128gcm",
             ttl=TTL,
             timeout=TIMEOUT,
+            requests_session=_NoRedirects(),
         )
     except WebPushException as exc:
         status = getattr(exc.response, "status_code", None)

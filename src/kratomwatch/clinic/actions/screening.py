@@ -16,10 +16,11 @@ from kratomwatch.clinic.models import (
     FindingStatus,
     PatientProfile,
     Plan,
+    SymptomReport,
 )
 from kratomwatch.clinic.screening_input import patient_snapshot
 from kratomwatch.domain.findings import Finding as DomainFinding
-from kratomwatch.domain.safety import ScreeningResult
+from kratomwatch.domain.safety import ScreeningResult, load_knowledge
 from kratomwatch.domain.safety import screen as run_screen
 from kratomwatch.domain.safety.engine import cannot_run
 
@@ -212,14 +213,30 @@ def findings_changes(
 
 def _red_flag_again(row: Finding, cause_last_at: object) -> bool:
     """Whether a red flag that a clinician acknowledged or resolved happened again since: a
-    new report of the symptom (or a new answer) opens it again, so that it is seen."""
+    new report of the symptom (or a new answer) opens it again, so that it is seen. A report
+    kept on a phone with no connection arrives after the moment it was made: one that
+    reached the server after the finding was closed is news to the clinician too."""
     if row.category != "red_flag" or not isinstance(cause_last_at, datetime):
         return False
     closed = {
         FindingStatus.ACKNOWLEDGED: row.acknowledged_at,
         FindingStatus.RESOLVED: row.resolved_at,
     }.get(FindingStatus(row.status))
-    return closed is not None and cause_last_at > closed
+    if closed is None:
+        return False
+    if cause_last_at > closed:
+        return True
+    return SymptomReport.objects.filter(
+        patient_id=row.patient_id, term__in=_red_flag_terms(row.code), created__gt=closed
+    ).exists()
+
+
+def _red_flag_terms(rule_id: str) -> list[str]:
+    """The words a report of the symptoms of red-flag rule ``rule_id`` is stored under."""
+    kb = load_knowledge()
+    rule = next((r for r in kb.rules if r.id == rule_id), None)
+    symptoms = rule.trigger.get("symptoms", ()) if rule is not None else ()
+    return [kb.symptoms[s].label if s in kb.symptoms else s for s in symptoms]
 
 
 def _write_findings(

@@ -43,7 +43,9 @@ class FindingAlert(models.Model):
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="+")
     clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    occurrence = models.DateTimeField(help_text="When the finding's cause last happened.")
+    occurrence = models.DateTimeField(
+        help_text="Which happening of the finding it tells of (alerts.occurrence)."
+    )
     claimed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a server took it from the outbox to send it."
     )
