@@ -4,6 +4,7 @@ after a reload and after a send cut off before its answer; the clinician sees it
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -23,6 +24,15 @@ FLAG = "breathing_difficulty"
 
 def queued(page: Any) -> list[dict[str, Any]]:
     return page.evaluate("kwQueue.all()")
+
+
+def until_sent(page: Any, seconds: float = 20) -> None:
+    """Wait until the phone keeps nothing more (polled here: waiting on a promise in the
+    page would pass at once)."""
+    deadline = time.monotonic() + seconds
+    while queued(page):
+        assert time.monotonic() < deadline, queued(page)
+        page.wait_for_timeout(100)
 
 
 def test_a_check_in_entered_offline_is_sent_once_when_back_online(
@@ -102,10 +112,10 @@ def test_a_check_in_entered_offline_is_sent_once_when_back_online(
     context.route("**/me/checkin/", cut_off)
     context.set_offline(False)
     page.goto(f"{base}/me/")
-    page.wait_for_function("kwQueue.all().then(e => e.length === 0)", timeout=20000)
+    until_sent(page)
     assert cut["n"] == 1
     page.reload()
-    page.wait_for_function("kwQueue.all().then(e => e.length === 0)")
+    until_sent(page)
     stored = CheckIn.objects.exclude(pk__in=before)
     assert stored.count() == 1
     (checkin,) = stored
@@ -185,7 +195,7 @@ def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
     page.locator("input[name$='-confirm']").first.check()
     page.click("#save-checkin")
     page.wait_for_url("**/me/checkin/*/")
-    page.wait_for_function("kwQueue.all().then(e => e.length === 0)")
+    until_sent(page)
     checkin = CheckIn.objects.get(idempotency_key=entry["key"])
     assert checkin.submitted_at.isoformat().startswith(entry["entered_at"][:19])
     page.goto(f"{base}/me/")
@@ -219,4 +229,127 @@ def test_a_check_in_page_kept_from_an_earlier_day_shows_today(
     assert str(tomorrow.day) in shown and f"{tomorrow:%b}" in shown
     blank = page.locator("#dose-rows .dose-row:not([data-yesterday]) input[name$='-at']")
     assert blank.input_value() == "10:05"
+    context.close()
+
+
+def online_with_worker(browser: Any, base: str, **options: Any) -> tuple[Any, Any]:
+    context = browser.new_context(viewport=PHONE, **options)
+    page = context.new_page()
+    login(page, base)
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    return context, page
+
+
+def save_online(page: Any, base: str, flag: str | None = None) -> None:
+    page.goto(f"{base}/me/checkin/")
+    for item, value in RATINGS.items():
+        page.click(f"label[for='id_r-{item}_{value}']")
+    if flag:
+        box = page.locator(f"input[name=red_flags][value={flag}]")
+        page.click(f"label[for='{box.get_attribute('id')}']")
+    page.click("#save-checkin")
+    page.wait_for_url("**/me/checkin/*/")
+
+
+def test_the_phones_copy_of_the_page_never_reuses_a_saved_check_ins_key(
+    live_server: Any,
+    browser: Any,
+    patient: PatientProfile,  # noqa: F811 - the fixture
+) -> None:
+    base = live_server.url
+    context, page = online_with_worker(browser, base)
+    save_online(page, base)  # the copy on the phone is of this page, with this key
+    first = CheckIn.objects.get(patient=patient)
+    # The page from the phone's copy (the network failed a moment), then sent online.
+    context.set_offline(True)
+    page.goto(f"{base}/me/checkin/")
+    assert page.input_value("input[name=idempotency_key]") != first.idempotency_key
+    context.set_offline(False)
+    page.wait_for_function("document.documentElement.dataset.reachable === 'yes'")
+    for item, value in RATINGS.items():
+        page.click(f"label[for='id_r-{item}_{value}']")
+    box = page.locator(f"input[name=red_flags][value={FLAG}]")
+    page.click(f"label[for='{box.get_attribute('id')}']")
+    page.click("#save-checkin")
+    page.wait_for_url("**/me/checkin/*/")
+    assert CheckIn.objects.filter(patient=patient).count() == 2  # not taken for a repeat
+    assert patient.symptoms.filter(severity=3).count() == 1
+    context.close()
+
+
+def test_a_check_in_sent_on_a_network_that_reaches_nothing_is_kept_and_sent_later(
+    live_server: Any,
+    browser: Any,
+    patient: PatientProfile,  # noqa: F811 - the fixture
+) -> None:
+    base = live_server.url
+    context, page = online_with_worker(browser, base)
+    page.goto(f"{base}/me/checkin/")
+    page.wait_for_function("document.documentElement.dataset.reachable === 'yes'")
+    # The phone says it is online, but the post never reaches the server.
+    context.route(
+        "**/me/checkin/",
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+    for item, value in RATINGS.items():
+        page.click(f"label[for='id_r-{item}_{value}']")
+    with page.expect_event("requestfailed"):
+        page.click("#save-checkin")
+    assert not CheckIn.objects.filter(patient=patient).exists()
+    context.unroute("**/me/checkin/")
+    # Kept on the phone; later (past the moment its own page had to hear back), any page
+    # sends it.
+    page.goto(f"{base}/me/plan/")
+    assert [e["state"] for e in queued(page)] == ["sending"]
+    page.evaluate(
+        """kwQueue.all().then(([e]) => { e.sending_since = 0; return kwQueue.put(e); })"""
+    )
+    page.goto(f"{base}/me/")
+    until_sent(page)
+    assert CheckIn.objects.filter(patient=patient).count() == 1
+    context.close()
+
+
+def test_on_a_shared_phone_a_check_in_kept_by_one_patient_is_not_sent_as_anothers(
+    live_server: Any,
+    browser: Any,
+    patient: PatientProfile,  # noqa: F811 - the fixture
+) -> None:
+    base = live_server.url
+    context, page = online_with_worker(browser, base)
+    page.goto(f"{base}/me/checkin/")
+    context.set_offline(True)
+    page.goto(f"{base}/me/checkin/")
+    for item, value in RATINGS.items():
+        page.click(f"label[for='id_r-{item}_{value}']")
+    page.click("#save-checkin")
+    page.locator("#saved-offline").wait_for()
+    (kept,) = queued(page)
+    # Paul's session ends without logging out; Pia signs in on the same phone.
+    other = User.objects.create(
+        username="pia", clinic=patient.clinic, role=patient.user.role, first_name="Pia"
+    )
+    other.set_password(PASSWORD)
+    other.save()
+    pia = PatientProfile.objects.create(user=other, clinic=patient.clinic, display_name="Pia")
+    context.set_offline(False)
+    context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "pia")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/me/")
+    page.wait_for_function("document.documentElement.dataset.reachable === 'yes'")
+    page.goto(f"{base}/me/plan/")
+    assert [e["key"] for e in queued(page)] == [kept["key"]]  # still Paul's, on the phone
+    assert page.locator("#queue-status").count() == 0  # and not shown to Pia
+    assert not CheckIn.objects.filter(patient=pia).exists()
+    assert not CheckIn.objects.filter(idempotency_key=kept["key"]).exists()
+    # Paul signs in again: it is sent, into his record.
+    context.clear_cookies()
+    login(page, base)
+    until_sent(page)
+    assert CheckIn.objects.get(idempotency_key=kept["key"]).patient == patient
     context.close()

@@ -132,15 +132,45 @@ def test_both_and_none(tri: Triangle, receiver: Receiver) -> None:
     assert len(mail.outbox) == 1 and len(receiver.deliveries) == 1
 
 
-def test_a_failed_alert_is_tried_once_and_waits_for_the_digest(tri: Triangle) -> None:
-    tri.clinician.alert_channel = AlertChannel.PUSH  # but no device subscribed
+def test_a_failed_alert_is_tried_again_a_few_times_then_waits_for_the_digest(
+    tri: Triangle, receiver: Receiver
+) -> None:
+    tri.clinician.alert_channel = AlertChannel.PUSH
     tri.clinician.save()
+    info = Browser().subscription(receiver.url("/push/alice"))
+    PushSubscription.objects.create(user=tri.clinician, endpoint=info["endpoint"], **info["keys"])
+    receiver.status["/push/alice"] = 503  # the push service is down
     assert alerts.queue_alerts(tri.patient, [tri.finding]) == 1
-    assert alerts.send_pending_alerts() == 0
+    now = timezone.now()
+    assert alerts.send_pending_alerts(now) == 0
     (alert,) = FindingAlert.objects.all()
-    assert alert.claimed_at is not None and alert.sent_at is None
-    assert alerts.send_pending_alerts() == 0  # not tried again every round
+    assert alert.claimed_at is not None and alert.sent_at is None and alert.attempts == 1
+    assert alerts.send_pending_alerts(now + timedelta(minutes=1)) == 0  # not every round
+    assert len(receiver.deliveries) == 1
+    for minutes in (6, 12, 18, 24):
+        alerts.send_pending_alerts(now + timedelta(minutes=minutes))
+    assert len(receiver.deliveries) == 3  # three tries in all
     assert alerts.digest_findings(tri.clinician, tri.finding.first_seen) == [tri.finding]
+
+
+def test_an_alert_taken_by_a_server_that_stopped_is_sent_later(tri: Triangle) -> None:
+    tri.clinician.email = "alice@clinic.example"
+    tri.clinician.save()
+    alerts.queue_alerts(tri.patient, [tri.finding])
+    taken = timezone.now()
+    FindingAlert.objects.update(claimed_at=taken, attempts=1)  # and then nothing
+    assert alerts.send_pending_alerts(taken + timedelta(minutes=1)) == 0
+    assert alerts.send_pending_alerts(taken + timedelta(minutes=6)) == 1
+    assert len(mail.outbox) == 1
+
+
+def test_push_that_reaches_no_device_falls_back_to_e_mail(tri: Triangle) -> None:
+    tri.clinician.alert_channel = AlertChannel.PUSH  # but no device subscribed
+    tri.clinician.email = "alice@clinic.example"
+    tri.clinician.save()
+    alerts.queue_alerts(tri.patient, [tri.finding])
+    assert alerts.send_pending_alerts() == 1
+    assert mail.outbox[0].to == ["alice@clinic.example"]
 
 
 def test_two_servers_never_send_one_alert_twice(tri: Triangle) -> None:

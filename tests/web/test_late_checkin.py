@@ -106,6 +106,8 @@ def test_a_dose_after_the_moment_of_entry_is_refused(client: Client, tri: Triang
         (lambda now: now - timedelta(days=31), "more than 30 days ago"),
         (lambda now: "yesterday evening", "is not a date and time"),
         (lambda now: now.replace(tzinfo=None), "no time zone"),
+        (lambda now: "0001-01-01T00:00:00+14:00", "is not a date and time"),
+        (lambda now: "9999-12-31T23:59:59-14:00", "is not a date and time"),
     ],
 )
 def test_an_unusable_entry_time_is_refused_with_its_reason(
@@ -193,3 +195,27 @@ def test_a_red_flag_that_arrives_after_it_was_acknowledged_opens_it_again(
         client.post(reverse("checkin"), checkin_data(tri))
     finding.refresh_from_db()
     assert finding.status == "acknowledged"
+
+
+def test_a_check_in_kept_by_another_patient_on_a_shared_phone_is_not_taken(
+    client: Client, tri: Triangle
+) -> None:
+    client.force_login(tri.patient.user)
+    data = late(tri, timezone.localtime() - timedelta(hours=1))
+    data["owner"] = str(tri.other_patient.user.uuid)
+    response = client.post(reverse("checkin"), data, **JSON)
+    assert response.status_code == 409
+    assert response.json() == {"saved": False, "owner": False}
+    assert not CheckIn.objects.filter(idempotency_key=data["idempotency_key"]).exists()
+    data["owner"] = str(tri.patient.user.uuid)
+    assert client.post(reverse("checkin"), data, **JSON).status_code == 200
+
+
+def test_a_patient_with_no_products_can_check_in(client: Client, tri: Triangle) -> None:
+    tri.patient.products.update(archived=True)
+    client.force_login(tri.patient.user)
+    page = client.get(reverse("checkin")).content.decode()
+    assert 'name="dose-TOTAL_FORMS"' in page
+    data = checkin_data(tri, [])
+    assert client.post(reverse("checkin"), data).status_code == 302
+    assert CheckIn.objects.filter(idempotency_key=data["idempotency_key"]).exists()

@@ -8,10 +8,11 @@ The screening worker that runs on every app server (and ``kratomwatch screen-wor
 sends the outbox every round, a few seconds later, outside any transaction
 (:func:`send_pending_alerts`): no patient's request waits for a push service or a mail
 server, and a service that hangs holds no database lock. Each row is claimed by one server
-(an UPDATE only one can win) and sent once. One that could not be delivered is not tried
-again: like every finding a clinician was not told of at once (channel "none"), it goes in
-their next digest. The digest goes by e-mail once per clinician per day (DigestLog), with
-the findings new since the last one.
+(an UPDATE only one can win); one not delivered (a service down, a server stopped mid-send)
+is tried again five minutes later, three times in all. A push that reaches no device falls
+back to e-mail. Findings a clinician was not told of at once (channel "none", every try
+failed) go in their next digest, if they asked for one. The digest goes by e-mail once per
+clinician per day (DigestLog), with the findings new since the last one.
 
 The texts name no patient and no health detail: they may be read on a lock screen or in a
 shared inbox. The link leads to the findings page, behind the clinician's sign-in.
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -81,16 +82,23 @@ def occurrence(finding: Finding) -> datetime:
 
 #: How many alerts one round sends at most (the rest wait for the next round).
 ROUND_LIMIT = 100
+#: An alert not delivered (a push service or mail server down, a server stopped mid-send) is
+#: tried again this long after it was last taken, up to MAX_ATTEMPTS times in all.
+RETRY_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
 
 
 def send_pending_alerts(now: datetime | None = None, limit: int = ROUND_LIMIT) -> int:
     """Send the alerts in the outbox, oldest first, each claimed first so that two servers
-    never send the same one; returns how many reached their clinician."""
+    never send the same one at once; returns how many reached their clinician."""
     now = now or timezone.now()
     told = 0
-    pending = FindingAlert.objects.filter(claimed_at__isnull=True)
-    for pk in list(pending.order_by("pk").values_list("pk", flat=True)[:limit]):
-        if not FindingAlert.objects.filter(pk=pk, claimed_at__isnull=True).update(claimed_at=now):
+    waiting = FindingAlert.objects.filter(sent_at__isnull=True).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - RETRY_AFTER, attempts__lt=MAX_ATTEMPTS)
+    )
+    for pk, claimed in list(waiting.order_by("pk").values_list("pk", "claimed_at")[:limit]):
+        taken = FindingAlert.objects.filter(pk=pk, claimed_at=claimed, sent_at__isnull=True)
+        if not taken.update(claimed_at=now, attempts=F("attempts") + 1):
             continue  # another server took it
         alert = FindingAlert.objects.select_related("clinician").get(pk=pk)
         if _deliver(alert.clinician):
@@ -118,7 +126,9 @@ def _deliver(clinician: User) -> bool:
                 except push.PushFailed as exc:
                     outcome = exc.outcome
                     logger.warning("alert push failed for clinician %s", clinician.uuid)
-            if channel in (AlertChannel.EMAIL, AlertChannel.BOTH) and clinician.email:
+            # Push that reached no device (none subscribed, all gone) falls back to e-mail.
+            by_email = channel in (AlertChannel.EMAIL, AlertChannel.BOTH) or not sent
+            if by_email and clinician.email:
                 send_mail(
                     _("KratomWatch: a patient has a new urgent finding"),
                     _(

@@ -26,6 +26,11 @@ def phone_texts() -> dict[str, str]:
             "get medical help now: do not wait for the connection."
         ),
         "another": gettext("Start another check-in"),
+        "not_kept": gettext(
+            "This phone could not keep the check-in (its storage is full or blocked). It is "
+            "not saved: try again when you are back online. If you have severe symptoms, get "
+            "medical help now."
+        ),
         "waiting": gettext("Check-ins saved on this phone, waiting to be sent: {n}."),
         "sent": gettext("Sent to your care team from this phone: {n} check-in(s)."),
         "refused": gettext("A check-in you entered on {date} could not be saved:"),

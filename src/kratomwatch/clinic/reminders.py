@@ -102,6 +102,9 @@ def _send_one(patient: PatientProfile, channel: str, today: object, url: str) ->
         return False  # another runner has it
     outcome: push.Outcome | None = None
     sent = False
+    if patient.checkins.filter(day=today).exists():
+        claim.delete()  # checked in while this run was sending to others
+        return False
     try:
         with translation.override(push.language_of(user)):
             if channel == EMAIL:
@@ -114,7 +117,7 @@ def _send_one(patient: PatientProfile, channel: str, today: object, url: str) ->
     except push.PushFailed as exc:
         outcome = exc.outcome
         logger.warning("reminder push failed for patient %s; will retry", patient.uuid)
-    except OSError:
+    except Exception:  # noqa: BLE001 - one patient's failure never stops the others'
         logger.exception("reminder by %s failed for patient %s; will retry", channel, patient.uuid)
     finally:
         push.forget_gone(outcome)

@@ -113,6 +113,12 @@ def entry_time(text: str, now: datetime) -> datetime | None:
         raise forms.ValidationError(
             "The time this check-in was entered has no time zone, so its day is unknown."
         )
+    try:
+        timezone.localtime(when)
+    except OverflowError:
+        raise forms.ValidationError(
+            f"The time this check-in was entered ({text!r}) is not a date and time."
+        ) from None
     ahead = timedelta(minutes=int(default_limits().value("timestamp.future_tolerance")))
     if when > now + ahead:
         raise forms.ValidationError(

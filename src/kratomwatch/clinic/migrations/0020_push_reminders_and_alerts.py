@@ -29,6 +29,7 @@ class Migration(migrations.Migration):
                 ('occurrence', models.DateTimeField(help_text='Which happening of the finding it tells of (alerts.occurrence).')),
                 ('claimed_at', models.DateTimeField(blank=True, help_text='When a server took it from the outbox to send it.', null=True)),
                 ('sent_at', models.DateTimeField(blank=True, help_text='When it reached the clinician; empty if it did not.', null=True)),
+                ('attempts', models.PositiveSmallIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
@@ -120,7 +121,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='findingalert',
-            index=models.Index(condition=models.Q(('claimed_at__isnull', True)), fields=['id'], name='finding_alert_outbox'),
+            index=models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['id'], name='finding_alert_outbox'),
         ),
         migrations.AddConstraint(
             model_name='findingalert',

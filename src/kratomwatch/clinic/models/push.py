@@ -52,6 +52,7 @@ class FindingAlert(models.Model):
     sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When it reached the clinician; empty if it did not."
     )
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -63,7 +64,7 @@ class FindingAlert(models.Model):
         indexes = [
             models.Index(
                 fields=["id"],
-                condition=models.Q(claimed_at__isnull=True),
+                condition=models.Q(sent_at__isnull=True),
                 name="finding_alert_outbox",
             )
         ]

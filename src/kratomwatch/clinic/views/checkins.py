@@ -74,6 +74,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
     # A check-in sent from the phone's queue (entered with no connection) asks for JSON.
     queued = request.headers.get("Accept", "").startswith("application/json")
     if request.method == "POST":
+        owner = request.POST.get("owner")
+        if queued and owner is not None and owner != str(user.uuid):
+            # Kept on a shared phone by another patient: theirs to send, under their name.
+            return JsonResponse({"saved": False, "owner": False}, status=409)
         data = _with_key(request.POST)
         stored = patient.checkins.filter(idempotency_key=data["idempotency_key"]).first()
         if stored is not None:

@@ -51,8 +51,10 @@
   var template = document.getElementById("dose-row-template");
   var total = form.querySelector("input[name='dose-TOTAL_FORMS']");
   if (add && template && total) {
+    var most = parseInt((form.querySelector("input[name='dose-MAX_NUM_FORMS']") || {}).value, 10) || 12;
     add.addEventListener("click", function () {
       var index = parseInt(total.value, 10);
+      if (index >= most) { add.disabled = true; return; }
       var html = template.innerHTML.replace(/__prefix__/g, String(index));
       var holder = document.createElement("div");
       holder.innerHTML = html.trim();
@@ -61,6 +63,7 @@
       total.value = String(index + 1);
       var took = row.querySelector("input[name$='-took']");
       if (took) { took.checked = true; took.focus(); }
+      if (index + 1 >= most) add.disabled = true;
     });
   }
 
@@ -73,32 +76,38 @@
 // shown at once all the same. A kept check-in the server refused opens here to be corrected.
 function offline(form, add) {
   "use strict";
-  var queue = window.kwQueue;
-  var textsNode = document.getElementById("kw-texts");
-  var checksNode = document.getElementById("entry-checks");
-  if (!queue || !textsNode || !checksNode || !window.indexedDB) return;
-  var T = JSON.parse(textsNode.textContent);
-  var checks = JSON.parse(checksNode.textContent);
-  // A page kept on the phone from an earlier day: today's date, and the time now in the
-  // blank dose rows (a repeated dose keeps its own time).
-  var shown = document.querySelector("[data-today]");
-  var now = new Date();
-  var today = now.getFullYear() + "-" + String(now.getMonth() + 1).padStart(2, "0") + "-" + String(now.getDate()).padStart(2, "0");
-  if (!navigator.onLine && shown && shown.getAttribute("data-today") !== today) {
-    shown.textContent = now.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", year: "numeric" });
-    form.querySelectorAll("#dose-rows .dose-row:not([data-yesterday]) input[name$='-at']").forEach(function (at) {
-      at.value = String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
-    });
-  }
-  function say(name, values) {
-    return T[name].replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? values[k] : m; });
-  }
   function field(name) { return form.elements.namedItem(name); }
   function randomKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+  var wanted = new URLSearchParams(location.search).get("entry");
+  // A new check-in page may have come from the phone's copy, whose key is that of a check-in
+  // saved since: a key of its own, so that nothing new is taken for a repeat.
+  if (form.hasAttribute("data-fresh") && !wanted && window.crypto) field("idempotency_key").value = randomKey();
+  var queue = window.kwQueue;
+  var textsNode = document.getElementById("kw-texts");
+  var checksNode = document.getElementById("entry-checks");
+  if (!queue || !textsNode || !checksNode || !window.indexedDB) return;
+  var T = JSON.parse(textsNode.textContent);
+  var checks = JSON.parse(checksNode.textContent);
+  // A page from the phone's copy (no connection): the time now in the blank dose rows (a
+  // repeated dose keeps its own time), and today's date if it was kept on an earlier day.
+  var shown = document.querySelector("[data-today]");
+  var now = new Date();
+  var today = now.getFullYear() + "-" + String(now.getMonth() + 1).padStart(2, "0") + "-" + String(now.getDate()).padStart(2, "0");
+  if (!navigator.onLine && form.hasAttribute("data-fresh") && !wanted) {
+    if (shown && shown.getAttribute("data-today") !== today) {
+      shown.textContent = now.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+    }
+    form.querySelectorAll("#dose-rows .dose-row:not([data-yesterday]) input[name$='-at']").forEach(function (at) {
+      at.value = String(now.getHours()).padStart(2, "0") + ":" + String(now.getMinutes()).padStart(2, "0");
+    });
+  }
+  function say(name, values) {
+    return T[name].replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? values[k] : m; });
   }
   function reachable() {
     return navigator.onLine && document.documentElement.getAttribute("data-reachable") !== "no";
@@ -113,7 +122,8 @@ function offline(form, add) {
         found.push([first, (set.querySelector("legend") || {}).textContent + ": " + T.choose_answer]);
       }
     });
-    var now = new Date();
+    // A kept check-in opened again is checked against the moment it was entered.
+    var now = restored ? new Date(restored.entered_at) : new Date();
     var places = parseInt(checks.max_decimal_places, 10);
     var ahead = parseInt(checks.future_tolerance_min, 10) * 60000;
     form.querySelectorAll("#dose-rows .dose-row").forEach(function (row, index) {
@@ -195,21 +205,35 @@ function offline(form, add) {
     new FormData(form).forEach(function (value, name) { out.push([name, String(value)]); });
     return out;
   }
+  // The check-in as entered, to keep: a kept one opened again keeps its key and moment.
+  function entry(state) {
+    var kept = restored || {
+      key: field("idempotency_key").value || randomKey(),
+      entered_at: new Date().toISOString(),
+      url: location.pathname,
+      owner: form.getAttribute("data-owner")
+    };
+    kept.pairs = pairs();
+    kept.state = state;
+    kept.errors = [];
+    kept.csrf = (field("csrfmiddlewaretoken") || {}).value;
+    if (state === "sending") kept.sending_since = Date.now();
+    return kept;
+  }
   function keep() {
     var found = problems();
     if (found.length) { showProblems(found); return; }
-    var entry = restored || { key: randomKey(), entered_at: new Date().toISOString(), url: location.pathname };
-    entry.pairs = pairs();
-    entry.state = "waiting";
-    entry.errors = [];
-    entry.csrf = (field("csrfmiddlewaretoken") || {}).value;
-    queue.put(entry).then(function () {
+    var kept = entry("waiting");
+    queue.put(kept).then(function () {
       if (navigator.serviceWorker && navigator.serviceWorker.ready) {
         navigator.serviceWorker.ready.then(function (reg) {
           if (reg.sync) return reg.sync.register("kratomwatch-outbox");
         }).catch(function () {});
       }
-      saved(entry);
+      saved(kept);
+    }, function () {
+      // The phone would not keep it (storage full or blocked): say so, nothing is lost yet.
+      showProblems([[null, T.not_kept]]);
     });
   }
   function saved(entry) {
@@ -259,28 +283,32 @@ function offline(form, add) {
   }
 
   form.addEventListener("submit", function (event) {
-    if (reachable()) {
-      // Sent now; a corrected kept check-in is kept as corrected until the server has it.
-      if (restored) { restored.pairs = pairs(); queue.put(restored); }
-      return;
-    }
-    event.preventDefault();
-    keep();
+    if (!reachable()) { event.preventDefault(); keep(); return; }
+    // Sent now, as a form is, and kept on the phone meanwhile (written long before any
+    // answer arrives), in case the answer never comes on a network that reaches nothing:
+    // the saved page, or the page that shows what to correct, takes it off the phone again.
+    queue.put(entry("sending")).catch(function () {});
   });
 
+  // A check-in the server sent back to correct is on this page now: not kept on the phone.
+  if (!form.hasAttribute("data-fresh") && !wanted) {
+    queue.remove(field("idempotency_key").value).catch(function () {});
+  }
+
   // --- a kept check-in opened to be corrected: its answers back in the form.
-  var wanted = new URLSearchParams(location.search).get("entry");
   if (!wanted) return;
-  queue.get(wanted).then(function (entry) {
-    if (!entry) return;
-    restored = entry;
+  queue.get(wanted).then(function (kept) {
+    if (!kept) return;
+    restored = kept;
     // Sent and answered by the server with what to correct: its page shows the entry now.
     if (field("entered_at").value) return;
+    var entry = kept;
     var total = 0;
     entry.pairs.forEach(function (p) { if (p[0] === "dose-TOTAL_FORMS") total = parseInt(p[1], 10) || 0; });
     var rows = document.getElementById("dose-rows");
     if (rows && add) {
       rows.textContent = "";
+      add.disabled = false;
       field("dose-TOTAL_FORMS").value = "0";
       for (var i = 0; i < total; i++) add.click();
     }

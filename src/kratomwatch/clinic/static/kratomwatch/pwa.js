@@ -17,6 +17,9 @@
     return T[name].replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? values[k] : m; });
   }
   var queue = patient && window.kwQueue && window.indexedDB ? window.kwQueue : null;
+  // Whose pages these are: on a shared phone, only their own kept check-ins are theirs.
+  var owner = document.body.getAttribute("data-owner") || "";
+  function mine(entry) { return !entry.owner || entry.owner === owner; }
   var main = document.getElementById("main") || document.body;
   function csrf() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -51,9 +54,17 @@
       main.prepend(banner);
     }
     buttons().forEach(function (b) { if (!b.disabled) { b.disabled = true; b.setAttribute("data-offline", ""); } });
+    show();
   }
   function check() {
-    return fetch("/api/health", { cache: "no-store", credentials: "omit" }).then(
+    // A network that reaches nothing may never answer: five seconds is no answer.
+    var options = { cache: "no-store", credentials: "omit" };
+    if (window.AbortController) {
+      var abort = new AbortController();
+      setTimeout(function () { abort.abort(); }, 5000);
+      options.signal = abort.signal;
+    }
+    return fetch("/api/health", options).then(
       function (r) { return r.ok || r.status < 500; },
       function () { return false; }
     ).then(set);
@@ -66,6 +77,7 @@
   function show() {
     if (!queue) return Promise.resolve();
     return queue.all().then(function (entries) {
+      entries = entries.filter(mine);
       if (status) { status.remove(); status = null; }
       var waiting = entries.filter(function (e) { return e.state !== "refused"; });
       var refused = entries.filter(function (e) { return e.state === "refused"; });
@@ -116,13 +128,13 @@
         status.appendChild(box);
       });
       main.prepend(status);
-    });
+    }).catch(function () {});
   }
   var sending = false;
   function send() {
     if (!queue || sending) return;
     sending = true;
-    queue.flush(csrf()).then(function (done) {
+    queue.flush(csrf(), owner).then(function (done) {
       lastSent += done.sent;
     }, function () {}).then(function () {
       sending = false;
@@ -138,6 +150,7 @@
         if (logout.hasAttribute("data-confirmed")) return;
         event.preventDefault();
         queue.all().then(function (entries) {
+          entries = entries.filter(mine);
           if (!entries.length || window.confirm(say("logout_confirm", { n: entries.length }))) {
             logout.setAttribute("data-confirmed", "");
             logout.submit();

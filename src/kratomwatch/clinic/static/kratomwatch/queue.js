@@ -42,8 +42,9 @@
     });
   }
 
-  // One entry sent: "sent" (the server has it), "refused" (kept with the reasons), or
-  // "later" (no answer, or not one to act on: signed out, a server error; kept as it was).
+  // One entry sent: "sent" (the server has it), "refused" (kept with the reasons), "skip"
+  // (kept as it was: another patient's on a shared phone, or a server error; the others are
+  // still sent) or "stop" (no connection, or signed out: nothing more can be sent now).
   function sendOne(entry, csrf) {
     var body = new URLSearchParams();
     entry.pairs.forEach(function (pair) {
@@ -51,6 +52,7 @@
     });
     body.set("idempotency_key", entry.key);
     body.set("entered_at", entry.entered_at);
+    if (entry.owner) body.set("owner", entry.owner);
     body.set("csrfmiddlewaretoken", csrf || entry.csrf || "");
     return fetch(entry.url, {
       method: "POST",
@@ -60,7 +62,8 @@
       headers: { "Accept": "application/json" }
     }).then(function (response) {
       var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
-      if (response.redirected || !json) return "later";
+      if (response.redirected) return "stop";
+      if (!json) return response.status >= 500 ? "skip" : "stop";
       return response.json().then(function (answer) {
         if (response.ok && answer.saved) return remove(entry.key).then(function () { return "sent"; });
         if (response.status === 400) {
@@ -68,23 +71,31 @@
           entry.errors = answer.errors || [];
           return put(entry).then(function () { return "refused"; });
         }
-        return "later";
+        return "skip";
       });
-    }, function () { return "later"; });
+    }, function () { return "stop"; });
   }
 
-  // Send every waiting entry, oldest first, stopping at the first that cannot be sent now.
-  // Refused entries wait for the patient. Returns counts of what happened.
-  function flush(csrf) {
+  // An entry being sent by its own page (the form posted as usual) is left to that page for
+  // a while; if the page never heard back, it is sent like the others.
+  var SENDING_GRACE = 30 * 1000;
+
+  // Send every waiting entry (of ``owner``, when given), oldest first, until nothing more
+  // can be sent now. Refused entries wait for the patient. Returns counts of what happened.
+  function flush(csrf, owner) {
     var work = function () {
       return all().then(function (entries) {
         var done = { sent: 0, refused: 0, waiting: 0 };
-        var waiting = entries.filter(function (e) { return e.state !== "refused"; });
+        var now = Date.now();
+        var waiting = entries.filter(function (e) {
+          if (e.state === "refused" || (owner && e.owner && e.owner !== owner)) return false;
+          return !(e.state === "sending" && now - (e.sending_since || 0) < SENDING_GRACE);
+        });
         return waiting.reduce(function (chain, entry) {
           return chain.then(function (stop) {
             if (stop) { done.waiting += 1; return true; }
             return sendOne(entry, csrf).then(function (outcome) {
-              if (outcome === "later") { done.waiting += 1; return true; }
+              if (outcome === "stop" || outcome === "skip") { done.waiting += 1; return outcome === "stop"; }
               done[outcome] += 1;
               return false;
             });
