@@ -40,6 +40,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "my_data_pdf": (lambda t: {}, {"patient", "other_patient"}),
     "record_views": (lambda t: {}, {"patient", "other_patient"}),
     "request_deletion": (lambda t: {}, set()),  # POST only, below
+    "set_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
@@ -162,6 +163,7 @@ POST_ONLY = {
     "two_factor",  # needs a password step first: tests/web/test_two_factor.py
     "finding_action",
     "request_deletion",
+    "set_language",
     "medication_add",
     "medication_stop",
     "condition_set",

@@ -7,8 +7,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from kratomwatch.clinic.models import PotencySource, Product
+from kratomwatch.clinic.models import Language, PotencySource, Product
 from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.text import Form, ModelForm
 from kratomwatch.domain.doses import (
@@ -138,6 +139,14 @@ class ReminderForm(Form):
         if data.get("reminder_time") and not data.get("email"):
             self.add_error("email", "Enter an e-mail address for the reminder.")
         return data
+
+
+class LanguageForm(Form):
+    language = forms.ChoiceField(
+        choices=Language.choices,
+        label=_("Language of my pages and e-mails"),
+        error_messages={"required": _("Choose a language.")},
+    )
 
 
 class DeletionRequestForm(Form):

@@ -13,6 +13,7 @@ from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, Remind
 from .people import (
     CareTeamMembership,
     Clinic,
+    Language,
     MedicationStatement,
     PatientCondition,
     PatientProfile,
@@ -65,6 +66,7 @@ __all__ = [
     "QuestionnaireResponse",
     "Role",
     "Severity",
+    "Language",
     "Sex",
     "SymptomReport",
     "TOTPDevice",

@@ -7,17 +7,24 @@ from datetime import time, timedelta
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.erasure import do_request_deletion
+from kratomwatch.clinic.actions.language import do_set_language
 from kratomwatch.clinic.actions.products import do_add_product
 from kratomwatch.clinic.actions.reminders import do_set_reminder
 from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
 from kratomwatch.clinic.charts import trend_svg
 from kratomwatch.clinic.forms.doses import new_key
-from kratomwatch.clinic.forms.patient import DeletionRequestForm, ProductCreateForm, ReminderForm
+from kratomwatch.clinic.forms.patient import (
+    DeletionRequestForm,
+    LanguageForm,
+    ProductCreateForm,
+    ReminderForm,
+)
 from kratomwatch.clinic.models import PatientProfile, Role
 from kratomwatch.clinic.screening_input import plan_limits
 from kratomwatch.clinic.text import first_error
@@ -141,10 +148,27 @@ def my_data(request: HttpRequest) -> HttpResponse:
         {
             "reminder": reminder,
             "patient": patient,
+            "language": LanguageForm(initial={"language": patient.language}),
             "deletion": patient.deletion_requests.order_by("-created").first(),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@access.role_required(Role.PATIENT)
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    user, patient = patient_of(request)
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, _("Your language was not changed. %(error)s") % {"error": first_error(form)}
+        )
+        return redirect("my_data")
+    do_set_language(patient=patient, user=user, language=form.cleaned_data["language"])
+    translation.activate(patient.language)  # the message below is already in the new language
+    messages.success(request, _("Your pages and e-mails are now in this language."))
+    return redirect("my_data")
 
 
 @access.role_required(Role.PATIENT)

@@ -1,0 +1,39 @@
+"""The language a page or an e-mail is written in.
+
+Before log-in, Django's LocaleMiddleware follows the browser's Accept-Language. A signed-in
+patient is served in the language chosen on their "Reminders and my data" page, whatever the
+browser says; staff keep the browser's choice. E-mails to a patient use their language too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from kratomwatch.clinic.models import Language, Role, User
+
+
+def language_of(user: User) -> str | None:
+    """The language chosen by a patient account; None for staff (and for anonymous users)."""
+    if getattr(user, "role", None) != Role.PATIENT:
+        return None
+    profile = getattr(user, "patient_profile", None)
+    code = getattr(profile, "language", None)
+    return code if code in Language.values else None
+
+
+class PatientLanguageMiddleware:
+    """Activates the signed-in patient's language for the rest of the request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        code = language_of(user) if user is not None and user.is_authenticated else None
+        if code is not None:
+            translation.activate(code)
+            request.LANGUAGE_CODE = code  # type: ignore[attr-defined]
+        return self.get_response(request)
