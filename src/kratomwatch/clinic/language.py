@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -22,6 +23,11 @@ def language_of(user: User) -> str | None:
     profile = getattr(user, "patient_profile", None)
     code = getattr(profile, "language", None)
     return code if code in Language.values else None
+
+
+def email_language(user: User) -> str:
+    """The language of an e-mail to this account: the patient's choice, else the default."""
+    return language_of(user) or settings.LANGUAGE_CODE
 
 
 class PatientLanguageMiddleware:

@@ -15,18 +15,25 @@ from datetime import datetime
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from kratomwatch.clinic.models import PatientProfile, ReminderLog
 
 logger = logging.getLogger(__name__)
 
-SUBJECT = "Your KratomWatch check-in"
-BODY = (
+SUBJECT = gettext_noop("Your KratomWatch check-in")
+BODY = gettext_noop(
     "Hello,\n\nThis is your daily reminder to check in on KratomWatch. It takes about a "
-    "minute:\n\n{url}\n\nYou can change or turn off this reminder on the 'Reminders and my "
+    "minute:\n\n%(url)s\n\nYou can change or turn off this reminder on the 'Reminders and my "
     "data' page.\n"
 )
+
+
+def reminder_email(patient: PatientProfile, url: str) -> tuple[str, str]:
+    """Subject and body of the reminder, in the patient's language."""
+    with translation.override(patient.language):
+        return gettext(SUBJECT), gettext(BODY) % {"url": url}
 
 
 def due_patients(now: datetime) -> list[PatientProfile]:
@@ -54,7 +61,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 ReminderLog.objects.create(patient=patient, day=today)
-                send_mail(SUBJECT, BODY.format(url=url), None, [patient.user.email])
+                send_mail(*reminder_email(patient, url), None, [patient.user.email])
         except IntegrityError:
             continue  # another runner sent it
         except OSError:

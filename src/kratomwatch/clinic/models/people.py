@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from kratomwatch.domain.conditions import (
     CONDITION_LABELS,
@@ -33,9 +34,9 @@ class Clinic(Record):
 
 
 class Role(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    PATIENT = "patient", gettext_lazy("Patient")
+    CLINICIAN = "clinician", gettext_lazy("Clinician")
+    CLINIC_ADMIN = "clinic_admin", gettext_lazy("Clinic admin")
 
 
 class User(AbstractUser):

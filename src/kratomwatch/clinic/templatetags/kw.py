@@ -2,6 +2,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy
 
 from kratomwatch.domain.products import format_decimal
 from kratomwatch.domain.safety import load_knowledge
@@ -53,11 +54,11 @@ def amount(value: Any, places: int = 3) -> str:
 
 #: The patient's persistent navigation: (URL name, label, URL names of the pages it covers).
 PATIENT_NAV = (
-    ("patient_home", "Today", {"patient_home"}),
-    ("checkin", "Check in", {"checkin", "checkin_done"}),
-    ("my_plan", "My plan", {"my_plan"}),
-    ("trends", "My trends", {"trends", "my_dose_response"}),
-    ("my_products", "My products", {"my_products", "product_add"}),
+    ("patient_home", gettext_lazy("Today"), {"patient_home"}),
+    ("checkin", gettext_lazy("Check in"), {"checkin", "checkin_done"}),
+    ("my_plan", gettext_lazy("My plan"), {"my_plan"}),
+    ("trends", gettext_lazy("My trends"), {"trends", "my_dose_response"}),
+    ("my_products", gettext_lazy("My products"), {"my_products", "product_add"}),
 )
 
 

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.clinic import access
@@ -63,9 +63,11 @@ def product_add(request: HttpRequest) -> HttpResponse:
                 ip=client_ip(request),
             )
             if created:
-                messages.success(request, f"Added {product.name}.")
+                messages.success(request, gettext("Added %(name)s.") % {"name": product.name})
             else:
-                messages.info(request, f"{product.name} was already added.")
+                messages.info(
+                    request, gettext("%(name)s was already added.") % {"name": product.name}
+                )
             return redirect("my_products")
         status = 400
     else:
@@ -99,7 +101,10 @@ def trends(request: HttpRequest) -> HttpResponse:
     series = daily_series(patient, first, last)
     # Drawn narrow so that its labels stay readable on a phone.
     svg = trend_svg(
-        series, f"Pain, interference and daily dose over {weeks} weeks", width=360, height=300
+        series,
+        gettext("Pain, interference and daily dose over %(weeks)d weeks") % {"weeks": weeks},
+        width=360,
+        height=300,
     )
     mg_days = sum(v is not None and v > 0 for v in series.mitragynine_mg)
     return render(
@@ -139,7 +144,9 @@ def my_data(request: HttpRequest) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"Reminder set for {raw} every day." if raw else "Daily reminder turned off.",
+                gettext("Reminder set for %(time)s every day.") % {"time": raw}
+                if raw
+                else gettext("Daily reminder turned off."),
             )
             return redirect("my_data")
     return render(
@@ -162,12 +169,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
     form = LanguageForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, _("Your language was not changed. %(error)s") % {"error": first_error(form)}
+            request,
+            gettext("Your language was not changed. %(error)s") % {"error": first_error(form)},
         )
         return redirect("my_data")
     do_set_language(patient=patient, user=user, language=form.cleaned_data["language"])
     translation.activate(patient.language)  # the message below is already in the new language
-    messages.success(request, _("Your pages and e-mails are now in this language."))
+    messages.success(request, gettext("Your pages and e-mails are now in this language."))
     return redirect("my_data")
 
 
@@ -177,15 +185,19 @@ def request_deletion(request: HttpRequest) -> HttpResponse:
     user, patient = patient_of(request)
     form = DeletionRequestForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Your request was not sent. {first_error(form)}")
+        messages.error(
+            request, gettext("Your request was not sent. %(error)s") % {"error": first_error(form)}
+        )
         return redirect("my_data")
     do_request_deletion(
         patient=patient, user=user, reason=form.cleaned_data["reason"], ip=client_ip(request)
     )
     messages.success(
         request,
-        "Your request was sent to your clinic. They will contact you: "
-        "some records may have to be kept for a time by law.",
+        gettext(
+            "Your request was sent to your clinic. They will contact you: "
+            "some records may have to be kept for a time by law."
+        ),
     )
     return redirect("my_data")
 
@@ -234,10 +246,12 @@ def record_views(request: HttpRequest) -> HttpResponse:
     for event in page:
         actor = event.actor
         if actor is None:
-            who, role = "Clinic staff, on the server's command line", "—"
+            who, role = gettext("Clinic staff, on the server's command line"), "—"
         elif actor.pk == user.pk:
-            who, role = "You", actor.get_role_display()
+            who, role = gettext("You"), actor.get_role_display()
         else:
             who, role = actor.get_full_name() or actor.username, actor.get_role_display()
-        rows.append({"at": event.at, "who": who, "role": role, "what": VIEW_ACTIONS[event.action]})
+        rows.append(
+            {"at": event.at, "who": who, "role": role, "what": gettext(VIEW_ACTIONS[event.action])}
+        )
     return render(request, "patient/record_views.html", {"page": page, "rows": rows})
