@@ -60,3 +60,14 @@ def test_staff_keep_the_browsers_language(tri: Triangle) -> None:
     client.force_login(tri.clinician)
     page = client.get(reverse("patient_list"), HTTP_ACCEPT_LANGUAGE="en")
     assert page["Content-Language"] == "en"
+
+
+def test_the_login_page_follows_the_browser(db: None) -> None:
+    page = Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="ms,en;q=0.5")
+    assert page["Content-Language"] == "ms"
+    assert "Log masuk" in page.content.decode()
+    page = Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9")
+    assert "Iniciar sesión" in page.content.decode()
+    assert (
+        "Log in" not in Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    )

@@ -1,0 +1,313 @@
+"""The Spanish and Malay catalogs are complete, and the patient's pages, PDF and e-mails
+carry no English text that the catalogs translate."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import polib
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+from pypdf import PdfReader
+
+from kratomwatch.clinic.actions.account import do_request_password_reset
+from kratomwatch.clinic.data_msgids import MODULE, module_source
+from kratomwatch.clinic.models import (
+    DoseEntry,
+    Finding,
+    PatientProfile,
+    Plan,
+    PlanKind,
+    QuestionnaireSchedule,
+)
+from kratomwatch.clinic.reminders import send_due_reminders
+from kratomwatch.domain.safety import load_knowledge
+
+from .conftest import Triangle
+from .test_trials import make_trial
+
+LOCALE = Path(__file__).resolve().parents[2] / "src" / "kratomwatch" / "locale"
+LANGUAGES = ["es", "ms"]
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%%|\{[a-z_0-9]*\}")
+
+
+def catalog(language: str) -> polib.POFile:
+    return polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+
+
+# ------------------------------------------------------------------------------ catalogs
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated_and_none_is_fuzzy(language: str) -> None:
+    po = catalog(language)
+    assert len(po) > 400
+    assert not po.metadata_is_fuzzy
+    assert [e.msgid for e in po if "fuzzy" in e.flags] == []
+    assert [e.msgid for e in po.untranslated_entries()] == []
+    for entry in po:
+        forms = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        assert all(form.strip() for form in forms), entry.msgid
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_and_markup_are_kept(language: str) -> None:
+    for entry in catalog(language):
+        expected = sorted(PLACEHOLDER.findall(entry.msgid))
+        tags = sorted(re.findall(r"</?[a-z]+", entry.msgid))
+        forms = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        for form in forms:
+            assert sorted(PLACEHOLDER.findall(form)) == expected, (entry.msgid, form)
+            assert sorted(re.findall(r"</?[a-z]+", form)) == tags, (entry.msgid, form)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_compiled_catalog_matches_its_source(language: str) -> None:
+    po = catalog(language)
+    mo = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
+
+    def messages(entries: polib._BaseFile) -> dict[tuple[str | None, str], object]:
+        return {
+            (e.msgctxt, e.msgid): dict(e.msgstr_plural) if e.msgid_plural else e.msgstr
+            for e in entries
+            if e.msgid
+        }
+
+    assert messages(mo) == messages(po), "run scripts/catalogs.py compile"
+
+
+def test_the_data_texts_module_is_up_to_date() -> None:
+    assert MODULE.read_text(encoding="utf-8") == module_source(), (
+        "run the data_msgids command (scripts/catalogs.py update)"
+    )
+
+
+def test_emergency_numbers_are_kept_in_every_language() -> None:
+    for language in LANGUAGES:
+        for entry in catalog(language):
+            for number in re.findall(r"\b(?:911|999|112|988)\b", entry.msgid):
+                assert number in entry.msgstr, (language, entry.msgid)
+
+
+# ------------------------------------------------------------------------- what is shown
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+
+
+class _Text(HTMLParser):
+    """The text a reader sees, less scripts and the parts marked as English on purpose
+    (``lang="en"``: a validated questionnaire shown in its published wording)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._open: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID:
+            return
+        hidden = tag in ("script", "style") or ("lang", "en") in attrs
+        self._open.append((tag, hidden or bool(self._open and self._open[-1][1])))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._open:
+            if self._open.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not (self._open and self._open[-1][1]):
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def english_phrases(language: str) -> Iterator[str]:
+    """Every English text of 3 or more words in the catalog (the literal runs between
+    placeholders and tags) that the translation does not keep as it is."""
+    for entry in catalog(language):
+        if entry.msgstr == entry.msgid:
+            continue
+        for msgid in filter(None, (entry.msgid, entry.msgid_plural)):
+            for run in re.split(r"%\([a-z_]+\)[sd]|<[^>]+>", msgid.replace("%%", "%")):
+                run = " ".join(run.split()).strip(" .,:;()")
+                if len(run.split()) >= 3:
+                    yield run
+
+
+def assert_no_english(text: str, language: str, where: str) -> None:
+    found = sorted({p for p in english_phrases(language) if p in text})
+    assert found == [], f"{where} in {language} still shows English: {found}"
+
+
+def rich_record(tri: Triangle, language: str) -> PatientProfile:
+    """Paul, in ``language``, with a plan, a dose, a trial and a safety message."""
+    patient = tri.patient
+    PatientProfile.objects.filter(pk=patient.pk).update(language=language)
+    Plan.objects.create(
+        patient=patient,
+        version=1,
+        kind=PlanKind.TAPER,
+        max_single_dose_g=Decimal("3"),
+        max_daily_dose_g=Decimal("9"),
+        max_doses_per_day=3,
+        min_hours_between=Decimal("4"),
+        review_on=timezone.localdate() + timedelta(days=20),
+        author=tri.clinician,
+        reason="taper",
+        approved_at=timezone.now() - timedelta(days=1),
+        details={"steps": [{"start": timezone.localdate().isoformat(), "daily_g": "8"}]},
+    )
+    DoseEntry.objects.create(
+        patient=patient,
+        product=tri.product,
+        amount=Decimal("2.5"),
+        unit="g",
+        taken_at=timezone.now() - timedelta(hours=3),
+    )
+    rule = next(r for r in load_knowledge().rules if r.id == "interaction.alcohol")
+    now = timezone.now()
+    Finding.objects.create(
+        patient=patient,
+        code=rule.id,
+        fingerprint="alcohol",
+        severity="moderate",
+        category="interaction",
+        title=rule.title,
+        rationale="Alcohol listed.",
+        patient_message=rule.patient_message or "",
+        first_seen=now,
+        last_seen=now,
+    )
+    make_trial(tri)
+    QuestionnaireSchedule.objects.create(
+        patient=patient, instrument_id="kw-withdrawal", every_days=7, created_by=tri.clinician
+    )
+    patient.refresh_from_db()
+    return patient
+
+
+PATIENT_PAGES = [
+    ("patient_home", {}),
+    ("checkin", {}),
+    ("checkin_done", {"checkin_uuid": "checkin"}),
+    ("questionnaire", {"instrument_id": "phq9"}),
+    ("questionnaire", {"instrument_id": "kw-withdrawal"}),
+    ("questionnaire_done", {"response_uuid": "response"}),
+    ("my_products", {}),
+    ("product_add", {}),
+    ("my_plan", {}),
+    ("trends", {}),
+    ("my_dose_response", {}),
+    ("my_trial", {}),
+    ("my_data", {}),
+    ("record_views", {}),
+    ("evidence_claims", {}),
+    ("urgent_guidance", {}),
+    ("offline", {}),
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_patient_page_is_in_the_patients_language(tri: Triangle, language: str) -> None:
+    rich_record(tri, language)
+    client = Client()
+    client.force_login(tri.patient.user)
+    objects = {"checkin": tri.checkin.uuid, "response": tri.response.uuid}
+    for name, kwargs in PATIENT_PAGES:
+        url = reverse(name, kwargs={k: objects.get(str(v), v) for k, v in kwargs.items()})
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, url
+        assert response["Content-Language"] == language, url
+        assert_no_english(visible_text(response.content.decode()), language, url)
+    home = visible_text(client.get(reverse("patient_home")).content.decode())
+    urgent = visible_text(client.get(reverse("urgent_guidance")).content.decode())
+    seizure = next(r for r in load_knowledge().rules if r.id.startswith("red_flag.seizure"))
+    with translation.override(language):
+        assert translation.gettext("Reminders and my data") in home
+        assert translation.gettext(seizure.title) in urgent
+        assert translation.gettext(seizure.patient_message or "") in urgent
+        assert translation.gettext(seizure.patient_message or "") != seizure.patient_message
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_public_pages_follow_the_browser(db: None, language: str) -> None:
+    for name in ("login", "password_reset", "password_reset_done", "evidence_claims"):
+        response = Client().get(reverse(name), HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200
+        assert_no_english(visible_text(response.content.decode()), language, name)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_validated_questionnaire_is_shown_in_english_with_a_note(
+    tri: Triangle, language: str
+) -> None:
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(language=language)
+    client = Client()
+    client.force_login(tri.patient.user)
+    page = client.get(reverse("questionnaire", kwargs={"instrument_id": "phq9"}))
+    html = page.content.decode()
+    assert 'id="shown-in-english"' in html
+    assert "Little interest or pleasure in doing things" in html  # the published wording
+    with translation.override(language):
+        note = translation.gettext(
+            "This questionnaire is shown in English because a validated translation is not "
+            "available here. If a word is unclear, ask your care team."
+        )
+    assert note in visible_text(html)
+    assert "shown in English" not in visible_text(html)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_pdf_export_is_in_the_patients_language(tri: Triangle, language: str) -> None:
+    rich_record(tri, language)
+    client = Client()
+    client.force_login(tri.patient.user)
+    response = client.get(reverse("my_data_pdf"))
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    assert_no_english(text, language, "my_data_pdf")
+    with translation.override(language):
+        assert translation.gettext("Most recent doses:") in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reminder_and_password_emails_are_in_the_patients_language(
+    tri: Triangle, language: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    user = tri.patient.user
+    user.email = "paul@example.org"
+    user.save()
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(
+        language=language, reminder_time="06:00"
+    )
+    tri.checkin.delete()
+    mail.outbox = []
+    now = timezone.now().replace(hour=12)
+    assert send_due_reminders(now) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_request_password_reset("paul@example.org")
+    assert len(mail.outbox) == 2
+    with translation.override(language):
+        subjects = {
+            translation.gettext("Your KratomWatch check-in"),
+            translation.gettext("Reset your KratomWatch password"),
+        }
+    assert {m.subject for m in mail.outbox} == subjects
+    for message in mail.outbox:
+        assert_no_english(f"{message.subject} {message.body}", language, message.subject)
