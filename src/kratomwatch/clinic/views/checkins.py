@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from kratomwatch.clinic import access
@@ -152,7 +153,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "urgent": urgent,
             "flags_saved": flags_saved,
             "errors": error_summary(
-                ratings, rows, *extras, form, names=["", "Dose", *([""] * len(extras))]
+                ratings, rows, *extras, form, names=["", gettext("Dose"), *([""] * len(extras))]
             )
             if request.method == "POST"
             else [],
@@ -223,7 +224,7 @@ def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
                 form.add_scoring_errors(exc)
             else:
                 if not created:
-                    messages.info(request, "These answers were already saved.")
+                    messages.info(request, gettext("These answers were already saved."))
                 return redirect("questionnaire_done", response_uuid=response.uuid)
         # A crisis answer gets through whatever else is missing: saved on its own as the
         # red flag it reports, with its guidance at the top; the rest stays for correction.
