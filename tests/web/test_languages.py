@@ -54,12 +54,13 @@ def test_the_clinician_sees_the_patients_language(tri: Triangle) -> None:
     assert "language: Bahasa Melayu" in page.content.decode()
 
 
-def test_staff_keep_the_browsers_language(tri: Triangle) -> None:
+def test_staff_pages_stay_in_one_language_until_they_are_translated(tri: Triangle) -> None:
     PatientProfile.objects.filter(pk=tri.patient.pk).update(language="ms")
     client = Client()
     client.force_login(tri.clinician)
-    page = client.get(reverse("patient_list"), HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get(reverse("patient_list"), HTTP_ACCEPT_LANGUAGE="es")
     assert page["Content-Language"] == "en"
+    assert "Log out" in page.content.decode()
 
 
 def test_the_login_page_follows_the_browser(db: None) -> None:

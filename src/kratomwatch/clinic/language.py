@@ -2,7 +2,9 @@
 
 Before log-in, Django's LocaleMiddleware follows the browser's Accept-Language. A signed-in
 patient is served in the language chosen on their "Reminders and my data" page, whatever the
-browser says; staff keep the browser's choice. E-mails to a patient use their language too.
+browser says. Staff pages are not translated yet, so signed-in staff get the default language
+throughout rather than a page half in one language and half in another (docs/languages.md).
+E-mails to a patient use their language too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ class PatientLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        code = language_of(user) if user is not None and user.is_authenticated else None
+        code = None
+        if user is not None and user.is_authenticated:
+            code = language_of(user) or settings.LANGUAGE_CODE
         if code is not None:
             translation.activate(code)
             request.LANGUAGE_CODE = code  # type: ignore[attr-defined]
