@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -67,7 +68,7 @@ def test_placeholders_and_markup_are_kept(language: str) -> None:
         tags = sorted(re.findall(r"</?[a-z]+", entry.msgid))
         forms = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
         for form in forms:
-            assert sorted(PLACEHOLDER.findall(form)) == expected, (entry.msgid, form)
+            assert set(PLACEHOLDER.findall(form)) == set(expected), (entry.msgid, form)
             assert sorted(re.findall(r"</?[a-z]+", form)) == tags, (entry.msgid, form)
 
 
@@ -113,11 +114,15 @@ class _Text(HTMLParser):
         super().__init__()
         self.parts: list[str] = []
         self._open: list[tuple[str, bool]] = []
+        self._page_lang: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in VOID:
             return
-        hidden = tag in ("script", "style") or ("lang", "en") in attrs
+        if tag == "html":
+            self._page_lang = dict(attrs).get("lang")
+        english = dict(attrs).get("lang") == "en" and tag != "html" and self._page_lang != "en"
+        hidden = tag in ("script", "style") or english
         self._open.append((tag, hidden or bool(self._open and self._open[-1][1])))
 
     def handle_endtag(self, tag: str) -> None:
@@ -311,3 +316,57 @@ def test_reminder_and_password_emails_are_in_the_patients_language(
     assert {m.subject for m in mail.outbox} == subjects
     for message in mail.outbox:
         assert_no_english(f"{message.subject} {message.body}", language, message.subject)
+
+
+# ------------------------------------------------------- the clinical core's dose messages
+
+
+def _post_dose(client: Client, tri: Triangle, **data: str) -> str:
+    fields = {
+        "product": str(tri.product.uuid),
+        "amount": "2.5",
+        "unit": "g",
+        "taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "idempotency_key": uuid.uuid4().hex,
+    } | data
+    response = client.post(reverse("patient_home"), fields)
+    assert response.status_code == 400
+    return visible_text(response.content.decode())
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_dose_refusals_and_confirmations_reach_the_patient_translated(
+    tri: Triangle, language: str
+) -> None:
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(language=language)
+    client = Client()
+    client.force_login(tri.patient.user)
+    comma = _post_dose(client, tri, amount="2,5")
+    unusual = _post_dose(client, tri, amount="50", unit="mg")  # 0.05 g: meant 50 g?
+    with translation.override(language):
+        said = {
+            "comma": translation.gettext(
+                "Amount {value} contains a comma, which is ambiguous (1,5 could mean 1.5 or "
+                "15): write it with a dot as the decimal separator and no thousands separator."
+            ).format(value="'2,5'"),
+            "mg": translation.gettext(
+                "{quantity} of {form} is only {grams} g. Did you mean {amount} g? Confirm only "
+                "if {quantity} is right; it will not be changed."
+            ).format(
+                quantity="50 mg",
+                form=translation.gettext("leaf powder"),
+                grams="0.05",
+                amount="50",
+            ),
+        }
+    assert said["comma"] in comma
+    assert said["mg"] in unusual
+    assert "contains a comma" not in comma and "Did you mean" not in unusual
+    assert_no_english(comma + unusual, language, "refused dose")
+    assert not DoseEntry.objects.filter(patient=tri.patient).exists()
+
+
+def test_dose_messages_stay_english_for_english_patients(tri: Triangle) -> None:
+    client = Client()
+    client.force_login(tri.patient.user)
+    assert "Amount '2,5' contains a comma" in _post_dose(client, tri, amount="2,5")

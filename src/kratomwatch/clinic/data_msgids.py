@@ -5,7 +5,8 @@ symptom labels, the claims page, the project's own (not validated) questionnaire
 clinical core's product and unit names are English data, not code: :func:`module_source`
 writes each of them once as a ``gettext_noop`` entry in ``data_strings.py`` so that
 ``makemessages`` puts them in the catalogs; pages translate them when shown
-(``{% translate value %}``). Validated instruments are left out on purpose: they are never
+(``{% translate value %}``); the clinical core's dose messages are translated by their
+templates (:func:`dose_message`). Validated instruments are left out on purpose: they are never
 translated here (docs/languages.md). ``kratomwatch-admin data_msgids`` (the management
 command) rewrites the module; a test fails when it is out of date.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
-from kratomwatch.domain.doses import UNIT_LABELS
+from kratomwatch.domain.dose_messages import EXPOSURE_WHAT, TEMPLATES
+from kratomwatch.domain.doses import UNIT_LABELS, Confirmation, FieldError
 from kratomwatch.domain.evidence import VERDICT_LABELS, load_library
 from kratomwatch.domain.products import FORM_LABELS
 from kratomwatch.domain.questionnaires import load_instruments
@@ -70,12 +72,56 @@ def _texts() -> Iterator[tuple[str, str]]:
         yield f"product form {form.value}", text
     for unit, text in UNIT_LABELS.items():
         yield f"unit {unit.value}", text
+    # The dose checks' messages: their templates and the words filled into them.
+    for kind, text in TEMPLATES.items():
+        yield f"dose message {kind}", text
+    for form, text in FORM_LABELS.items():
+        yield f"product form {form.value}, as dose messages name it", text.lower()
+    for name, text in EXPOSURE_WHAT.items():
+        yield f"exposure {name}", text
 
 
 def data_text(text: str) -> str:
     """A data file's text in the active language, from Python (templates use
     ``{% translate value %}``, which looks it up the same way)."""
     return gettext(text.replace("%", "%%")).replace("%%", "%")
+
+
+def _counted(text: str) -> str:
+    """ "3 capsules" or "at most 6 tablets" in the active language; g, mg and ml are symbols."""
+    number, _, word = text.partition(" ")
+    if word.rstrip("s") not in ("capsule", "tablet"):
+        return text
+    n = 1 if number == "1" else 2
+    if word.startswith("capsule"):
+        return ngettext("%(count)s capsule", "%(count)s capsules", n) % {"count": number}
+    return ngettext("%(count)s tablet", "%(count)s tablets", n) % {"count": number}
+
+
+def _or(text: str) -> str:
+    first, *rest = text.split(" or ")
+    for unit in rest:
+        first = gettext("%(first)s or %(second)s") % {"first": first, "second": unit}
+    return first
+
+
+_PARAMS = {
+    "quantity": _counted,
+    "maximum": _counted,
+    "form": data_text,
+    "what": data_text,
+    "units": data_text,
+    "allowed": _or,
+}
+
+
+def dose_message(problem: FieldError | Confirmation) -> str:
+    """A message of the clinical core's dose checks in the active language: its template
+    translated, with the same values filled in (the words among them translated too)."""
+    if not problem.template:
+        return problem.message
+    params = {name: _PARAMS.get(name, str)(value) for name, value in problem.params}
+    return data_text(problem.template).format(**params)
 
 
 def module_source() -> str:

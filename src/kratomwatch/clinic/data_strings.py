@@ -482,4 +482,76 @@ MSGIDS = [
     _('tablets'),
     # unit ml
     _('millilitres (ml)'),
+    # dose message amount_missing
+    _('Amount is missing: enter a number greater than 0, e.g. 2.5.'),
+    # dose message amount_bool
+    _('Amount must be a number, not true/false: enter a number greater than 0, e.g. 2.5.'),
+    # dose message amount_not_finite
+    _('Amount must be a finite number: enter a number greater than 0, e.g. 2.5.'),
+    # dose message amount_ambiguous_comma
+    _('Amount {value} contains a comma, which is ambiguous (1,5 could mean 1.5 or 15): write it with a dot as the decimal separator and no thousands separator.'),
+    # dose message amount_not_numeric_text
+    _('Amount {value} is not a number: enter a number greater than 0, e.g. 2.5.'),
+    # dose message amount_not_numeric
+    _('Amount must be a number: enter a number greater than 0, e.g. 2.5.'),
+    # dose message amount_not_positive
+    _('Amount must be greater than 0.'),
+    # dose message amount_too_large
+    _('Amount must be at most {maximum}.'),
+    # dose message amount_too_precise
+    _('Amount may have at most {places} decimal places.'),
+    # dose message unit_missing
+    _('Unit is missing: choose one of {accepted}.'),
+    # dose message unit_unknown
+    _('Unit {value} is not recognised: use one of {accepted}.'),
+    # dose message unit_not_allowed
+    _('Unit {value} cannot be used for {form}: use {allowed}.'),
+    # dose message unit_not_allowed_tea
+    _('Unit {value} cannot be used for {form}: use {allowed}. For tea made from a weighed amount of leaf and drunk in full, record the grams against the leaf product.'),
+    # dose message taken_at_missing
+    _('Time taken is missing: enter when the dose was taken.'),
+    # dose message taken_at_invalid
+    _('Time taken must be a date and time with a time zone (ISO 8601).'),
+    # dose message taken_at_naive
+    _('Time taken has no time zone, so the day it belongs to is ambiguous: give the time with its time zone.'),
+    # dose message taken_at_future
+    _('Time taken is in the future: accepted up to {minutes} minutes after now. Check the date and AM/PM.'),
+    # dose message amount_implausible
+    _('Amount {quantity} of {form} is implausible for one dose: accepted is more than 0 and at most {maximum}. Check the amount and the unit.'),
+    # dose message amount_step
+    _('Amount {quantity} cannot be counted: {units} are counted in steps of {step}. Record the mass in g or mg instead.'),
+    # dose message exposure_implausible
+    _("Amount {quantity} works out to {value} {unit} of {what}; accepted is at most {limit} {unit} per dose. Check the amount, the unit and the product's details."),
+    # dose message mg_probably_g
+    _('{quantity} of {form} is only {grams} g. Did you mean {amount} g? Confirm only if {quantity} is right; it will not be changed.'),
+    # dose message amount_high
+    _('{quantity} of {form} is more than {maximum}, which is unusual for one dose. Please confirm the amount and the unit are right.'),
+    # dose message exposure_high
+    _("{quantity} works out to {value} {unit} of {what}, more than {limit} {unit}. Please confirm the amount, the unit and the product's potency are right."),
+    # product form leaf_powder, as dose messages name it
+    _('leaf powder'),
+    # product form crushed_leaf, as dose messages name it
+    _('crushed leaf'),
+    # product form capsule, as dose messages name it
+    _('capsules (leaf powder)'),
+    # product form tablet, as dose messages name it
+    _('tablets (leaf powder)'),
+    # product form tea_liquid, as dose messages name it
+    _('tea or liquid'),
+    # product form extract, as dose messages name it
+    _('extract'),
+    # product form seven_oh, as dose messages name it
+    _('7-oh product (7-hydroxymitragynine)'),
+    # product form enhanced, as dose messages name it
+    _('enhanced or fortified product'),
+    # product form topical, as dose messages name it
+    _('topical (applied to the skin)'),
+    # product form other, as dose messages name it
+    _('other'),
+    # exposure leaf_equivalent_g
+    _('leaf'),
+    # exposure mitragynine_mg
+    _('mitragynine'),
+    # exposure hydroxymitragynine_mg
+    _('7-hydroxymitragynine (7-OH)'),
 ]

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from kratomwatch.clinic.data_msgids import dose_message
 from kratomwatch.clinic.models import PatientProfile, Product
 from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.text import Form
@@ -37,11 +38,11 @@ def check_dose_on_form(
     except DoseRejected as exc:
         for error in exc.errors:
             name = (field_map or {}).get(error.field, error.field)
-            form.add_error(name if name in form.fields else None, error.message)
+            form.add_error(name if name in form.fields else None, dose_message(error))
         return None
     pending = checked.needs_confirmation(confirmed)
     if pending:
-        form.pending = [(c.code, c.message) for c in pending]  # type: ignore[attr-defined]
+        form.pending = [(c.code, dose_message(c)) for c in pending]  # type: ignore[attr-defined]
         form.fields["confirm"].choices = form.pending  # type: ignore[attr-defined]
         form.add_error(None, prompt)
         return None
