@@ -9,6 +9,7 @@ from django.urls import reverse
 from kratomwatch.clinic.models import AuditEvent, PatientProfile
 
 from .conftest import Triangle
+from .test_translations import back_to_the_default_language  # noqa: F401
 
 
 def test_the_choice_persists_and_serves_every_page_in_it(tri: Triangle) -> None:

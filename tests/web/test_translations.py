@@ -15,6 +15,7 @@ from typing import Any
 
 import polib
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -40,6 +41,14 @@ from .test_trials import make_trial
 LOCALE = Path(__file__).resolve().parents[2] / "src" / "kratomwatch" / "locale"
 LANGUAGES = ["es", "ms"]
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%%|\{[a-z_0-9]*\}")
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_default_language() -> Iterator[None]:
+    """A request leaves its language active in the thread (Django's LocaleMiddleware does):
+    later tests that call code directly expect the default."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def catalog(language: str) -> polib.POFile:
@@ -370,3 +379,27 @@ def test_dose_messages_stay_english_for_english_patients(tri: Triangle) -> None:
     client = Client()
     client.force_login(tri.patient.user)
     assert "Amount '2,5' contains a comma" in _post_dose(client, tri, amount="2,5")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_shared_analysis_reaches_the_patient_in_their_language(
+    tri: Triangle, language: str
+) -> None:
+    from .test_analysis_release import clinicians_section, digest_in, pain_falls_with_dose, share
+
+    pain_falls_with_dose(tri)
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(language=language)
+    clinician = Client()
+    preview = clinicians_section(clinician, tri.patient, tri.clinician)
+    assert "Your diary" in preview or "your diary" in preview  # the clinician reads English
+    assert share(clinician, tri.patient, digest_in(preview)) == 302
+    patient = Client()
+    patient.force_login(tri.patient.user)
+    page = visible_text(patient.get(reverse("my_dose_response")).content.decode())
+    with translation.override(language):
+        closing = translation.gettext(
+            "Please do not change how much you take because of this page. If you have "
+            "questions about it, talk with your care team."
+        )
+    assert closing in page
+    assert_no_english(page, language, "my_dose_response")
