@@ -392,6 +392,7 @@ def test_the_shared_analysis_reaches_the_patient_in_their_language(
     clinician = Client()
     preview = clinicians_section(clinician, tri.patient, tri.clinician)
     assert "Your diary" in preview or "your diary" in preview  # the clinician reads English
+    assert 'id="shared-language"' in preview
     assert share(clinician, tri.patient, digest_in(preview)) == 302
     patient = Client()
     patient.force_login(tri.patient.user)
