@@ -2,7 +2,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from kratomwatch.domain.products import format_decimal
 from kratomwatch.domain.safety import load_knowledge
@@ -53,12 +53,13 @@ def amount(value: Any, places: int = 3) -> str:
 
 
 #: The patient's persistent navigation: (URL name, label, URL names of the pages it covers).
+#: Five tabs share a 360 px screen: translations may shorten a label (context "tab").
 PATIENT_NAV = (
-    ("patient_home", gettext_lazy("Today"), {"patient_home"}),
-    ("checkin", gettext_lazy("Check in"), {"checkin", "checkin_done"}),
-    ("my_plan", gettext_lazy("My plan"), {"my_plan"}),
-    ("trends", gettext_lazy("My trends"), {"trends", "my_dose_response"}),
-    ("my_products", gettext_lazy("My products"), {"my_products", "product_add"}),
+    ("patient_home", pgettext_lazy("tab", "Today"), {"patient_home"}),
+    ("checkin", pgettext_lazy("tab", "Check in"), {"checkin", "checkin_done"}),
+    ("my_plan", pgettext_lazy("tab", "My plan"), {"my_plan"}),
+    ("trends", pgettext_lazy("tab", "My trends"), {"trends", "my_dose_response"}),
+    ("my_products", pgettext_lazy("tab", "My products"), {"my_products", "product_add"}),
 )
 
 
