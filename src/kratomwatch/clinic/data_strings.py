@@ -1,8 +1,11 @@
 """Patient-facing texts of the data files, for the translation catalogs.
 
 Written by ``data_msgids`` (kratomwatch.clinic.data_msgids) from the knowledge base, the
-evidence library, the project's own questionnaires and the clinical core's labels: do not
-edit by hand.
+evidence library, the project's own questionnaires and the clinical core's labels and dose
+messages: do not edit by hand.
+
+About 550 lines: one entry for each text, all written at once by one command and read only
+by makemessages.
 """
 
 from django.utils.translation import gettext_noop as _

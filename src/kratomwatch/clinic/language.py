@@ -15,15 +15,14 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from kratomwatch.clinic.models import Language, Role, User
+from kratomwatch.clinic import access
+from kratomwatch.clinic.models import Language, User
 
 
 def language_of(user: User) -> str | None:
-    """The language chosen by a patient account; None for staff (and for anonymous users)."""
-    if getattr(user, "role", None) != Role.PATIENT:
-        return None
-    profile = getattr(user, "patient_profile", None)
-    code = getattr(profile, "language", None)
+    """The language chosen by a patient account; None for staff."""
+    profile = access.own_profile_if_patient(user)
+    code = profile.language if profile is not None else None
     return code if code in Language.values else None
 
 
