@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from kratomwatch.clinic.actions.account import do_request_password_reset
+from kratomwatch.clinic.actions.admin import invitation_uid
 from kratomwatch.clinic.data_msgids import MODULE, module_source
 from kratomwatch.clinic.models import (
     DoseEntry,
@@ -259,11 +260,19 @@ def test_every_patient_page_is_in_the_patients_language(tri: Triangle, language:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_public_pages_follow_the_browser(db: None, language: str) -> None:
-    for name in ("login", "password_reset", "password_reset_done", "evidence_claims"):
-        response = Client().get(reverse(name), HTTP_ACCEPT_LANGUAGE=language)
-        assert response.status_code == 200
+def test_public_pages_follow_the_browser(tri: Triangle, language: str) -> None:
+    link = {"uidb64": invitation_uid(tri.patient.user), "token": "not-a-token"}
+    pages = [(name, {}) for name in ("login", "password_reset", "password_reset_done")]
+    pages += [("evidence_claims", {}), ("invite_accept", link), ("password_reset_confirm", link)]
+    for name, kwargs in pages:
+        client = Client()
+        response = client.get(reverse(name, kwargs=kwargs), HTTP_ACCEPT_LANGUAGE=language)
+        if response.status_code == 302:  # Django's reset views hide the token first
+            response = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200, name
         assert_no_english(visible_text(response.content.decode()), language, name)
+        with translation.override(language):
+            assert translation.gettext("Skip to content") in visible_text(response.content.decode())
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
