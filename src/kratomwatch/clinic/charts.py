@@ -14,12 +14,14 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 import matplotlib
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 matplotlib.use("Agg")
 from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.dates import DateFormatter, date2num  # noqa: E402
+from matplotlib.dates import date2num, num2date  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 PAIN = "#b3261e"
 INTERFERENCE = "#7d5700"
@@ -105,7 +107,8 @@ def trend_figure(
         bottom.set_xticks(
             [first + timedelta(days=d) for d in range(0, (last - first).days + 1, step)]
         )  # type: ignore[list-item]
-    bottom.xaxis.set_major_formatter(DateFormatter("%-d %b"))
+    # Day and month in the active language ("7 Dec", "7 dic").
+    bottom.xaxis.set_major_formatter(FuncFormatter(lambda x, _: date_format(num2date(x), "j M")))
     return fig
 
 
@@ -114,7 +117,10 @@ def describe(series: Series) -> str:
     doses = [v for v in series.dose_g if v is not None]
     if not series.days:
         return _("No data in this period.")
-    span = {"first": f"{series.days[0]:%d %b %Y}", "last": f"{series.days[-1]:%d %b %Y}"}
+    span = {
+        "first": date_format(series.days[0], "d M Y"),
+        "last": date_format(series.days[-1], "d M Y"),
+    }
     pain = (
         _("pain recorded on %(days)d days, from %(low)s to %(high)s;")
         % {"days": len(pains), "low": f"{min(pains):g}", "high": f"{max(pains):g}"}
@@ -220,7 +226,7 @@ def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340
         for i in ticks:
             out.append(
                 f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle">'
-                f"{series.days[i]:%d %b}</text>"
+                f"{escape(date_format(series.days[i], 'd M'))}</text>"
             )
     out.append("</svg>")
     return "".join(out)
