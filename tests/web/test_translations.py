@@ -413,3 +413,14 @@ def test_the_shared_analysis_reaches_the_patient_in_their_language(
         )
     assert closing in page
     assert_no_english(page, language, "my_dose_response")
+
+
+def test_data_texts_are_translated_with_their_percent_signs_and_none_is_empty() -> None:
+    from django.template import Context, Template
+
+    title = next(r.title for r in load_knowledge().rules if "%" in r.title)
+    page = Template("{% load kw %}[{{ title|translated }}][{{ none|translated }}]")
+    with translation.override("es"):
+        shown = page.render(Context({"title": title, "none": None}))
+    assert shown.startswith("[") and shown.endswith("][]")
+    assert "%" in shown and title not in shown

@@ -4,6 +4,7 @@ from typing import Any
 from django import template
 from django.utils.translation import pgettext_lazy
 
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.domain.products import format_decimal
 from kratomwatch.domain.safety import load_knowledge
 
@@ -14,6 +15,13 @@ register = template.Library()
 def reference(ref_id: str) -> Any:
     """The Reference for an id, or None."""
     return load_knowledge().references.get(ref_id)
+
+
+@register.filter
+def translated(value: object) -> str:
+    """A data file's text (a rule's message, a symptom's label, a claim) in the active
+    language; empty for None. The texts are in the catalogs through data_strings.py."""
+    return data_text(str(value)) if value else ""
 
 
 @register.filter

@@ -19,6 +19,7 @@ from kratomwatch.clinic.actions.checkins import (
     do_submit_checkin,
     do_submit_questionnaire,
 )
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.form_errors import error_summary
 from kratomwatch.clinic.forms.checkins import CheckInForm, QuestionnaireForm
 from kratomwatch.clinic.forms.doses import DoseRows, dose_rows_initial, new_key
@@ -288,6 +289,6 @@ def _guidance(symptom_id: str) -> tuple[str, str]:
     """The title and message of the red-flag rules a report of ``symptom_id`` raises."""
     findings = urgent_findings([symptom_id], timezone.now())
     return (
-        " / ".join(f.title for f in findings),
-        " ".join(f.patient_message or "" for f in findings).strip(),
+        " / ".join(data_text(f.title) for f in findings),
+        " ".join(data_text(f.patient_message) for f in findings if f.patient_message),
     )
