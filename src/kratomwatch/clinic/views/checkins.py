@@ -285,10 +285,17 @@ def questionnaire_done(request: HttpRequest, response_uuid: str) -> HttpResponse
 
 
 @functools.cache
+def _urgent_texts(symptom_id: str) -> tuple[tuple[str, str | None], ...]:
+    """The title and message of each red-flag rule a report of ``symptom_id`` raises."""
+    return tuple(
+        (f.title, f.patient_message) for f in urgent_findings([symptom_id], timezone.now())
+    )
+
+
 def _guidance(symptom_id: str) -> tuple[str, str]:
-    """The title and message of the red-flag rules a report of ``symptom_id`` raises."""
-    findings = urgent_findings([symptom_id], timezone.now())
+    """Those titles and messages in the active language, joined."""
+    texts = _urgent_texts(symptom_id)
     return (
-        " / ".join(data_text(f.title) for f in findings),
-        " ".join(data_text(f.patient_message) for f in findings if f.patient_message),
+        " / ".join(data_text(title) for title, _ in texts),
+        " ".join(data_text(message) for _, message in texts if message),
     )
