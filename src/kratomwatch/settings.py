@@ -69,9 +69,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the browser's language, before log-in
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kratomwatch.clinic.language.PatientLanguageMiddleware",  # a patient's chosen language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kratomwatch.clinic.views.audit.AuditPatientViews",
@@ -121,6 +123,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% translate %} and {% blocktranslate %} in every template without a {% load %}.
+            "builtins": ["django.templatetags.i18n"],
         },
     }
 ]
@@ -144,6 +148,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
+# The languages of the interface (docs/languages.md); each has a catalog in LOCALE_PATHS.
+LANGUAGES = [("en", "English"), ("es", "Spanish"), ("ms", "Malay")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # One way to write dates on every page (kratomwatch/formats/en/formats.py).
 FORMAT_MODULE_PATH = ["kratomwatch.formats"]
 USE_I18N = True

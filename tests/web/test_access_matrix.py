@@ -44,6 +44,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "push_subscribe": (lambda t: {}, set()),
     "push_unsubscribe": (lambda t: {}, set()),
     "alert_settings": (lambda t: {}, {"clinician", "colleague", "outsider"}),
+    "set_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
@@ -166,6 +167,7 @@ POST_ONLY = {
     "two_factor",  # needs a password step first: tests/web/test_two_factor.py
     "finding_action",
     "request_deletion",
+    "set_language",
     "medication_add",
     "medication_stop",
     "condition_set",

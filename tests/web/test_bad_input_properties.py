@@ -139,6 +139,7 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
         ["reason"],
     ),
     ("request_deletion", lambda t: {}, "patient", ["reason"]),
+    ("set_language", lambda t: {}, "patient", ["language"]),
     ("trial_adherence", lambda t: {}, "patient", ["followed", "trial"]),
     (
         "trial_design",

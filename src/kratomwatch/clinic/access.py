@@ -184,6 +184,14 @@ def own_profile(user: User) -> PatientProfile:
         raise Http404("No patient profile") from exc
 
 
+def own_profile_if_patient(user: User) -> PatientProfile | None:
+    """The account's own patient profile, or None for staff (e.g. to choose the language of
+    a page or an e-mail)."""
+    if user.role != Role.PATIENT:
+        return None
+    return getattr(user, "patient_profile", None)
+
+
 def start_page(user: User) -> str | None:
     """The name of the page ``user`` starts on, by role; ``None`` for an account with none."""
     if user.role == Role.PATIENT:

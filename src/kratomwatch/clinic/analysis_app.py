@@ -27,6 +27,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from kratomwatch.clinic.models import AnalysisRelease, NofOneTrial, PatientProfile
 from kratomwatch.domain.analysis import (
@@ -177,11 +179,15 @@ def dose_response(
 
 
 def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    return date_format(day, "j M Y")
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{part} of {whole} days ({round(100 * part / whole)}%)"
+    return gettext("%(part)d of %(whole)d days (%(percent)d%%)") % {
+        "part": part,
+        "whole": whole,
+        "percent": round(100 * part / whole),
+    }
 
 
 def patient_summary(view: DoseResponseView) -> list[str]:
@@ -196,56 +202,79 @@ def patient_summary(view: DoseResponseView) -> list[str]:
     if not pain.sufficient:
         if view.too_few_days:
             lines.append(
-                "There is not yet enough in your diary to look for a link between how much "
-                f"kratom you take and your pain. This needs at least {view.min_days} days on "
-                "which you recorded your pain and your kratom amounts for that day and the day "
-                f"before. In the last {WINDOW_DAYS} days there are {pain.n_days} such days."
+                gettext(
+                    "There is not yet enough in your diary to look for a link between how much "
+                    "kratom you take and your pain. This needs at least %(needed)d days on "
+                    "which you recorded your pain and your kratom amounts for that day and the "
+                    "day before. In the last %(window)d days there are %(days)d such days."
+                )
+                % {"needed": view.min_days, "window": WINDOW_DAYS, "days": pain.n_days}
             )
             lines.append(
-                "Doses whose kratom content is not known cannot be counted. Keep checking in "
-                "each day; nothing else needs to change."
+                gettext(
+                    "Doses whose kratom content is not known cannot be counted. Keep checking "
+                    "in each day; nothing else needs to change."
+                )
             )
         else:
             lines.append(
-                "Your daily amounts have been too similar, or changed in a pattern the diary "
-                "cannot untangle, so it cannot show a link between how much kratom you take "
-                "and your pain. That is fine: it is not a reason to change how much you take."
+                gettext(
+                    "Your daily amounts have been too similar, or changed in a pattern the "
+                    "diary cannot untangle, so it cannot show a link between how much kratom "
+                    "you take and your pain. That is fine: it is not a reason to change how "
+                    "much you take."
+                )
             )
     else:
         assert pain.effect is not None and pain.window is not None
         first, last = pain.window
         lines.append(
-            f"This looks at {pain.n_days} days of your diary from {_day(first)} to "
-            f"{_day(last)}: days on which you recorded your pain and your kratom amounts "
-            "for that day and the day before."
+            gettext(
+                "This looks at %(days)d days of your diary from %(first)s to %(last)s: days on "
+                "which you recorded your pain and your kratom amounts for that day and the day "
+                "before."
+            )
+            % {"days": pain.n_days, "first": _day(first), "last": _day(last)}
         )
         lo, hi = pain.effect.ci90
         if hi < 0 or lo > 0:
             lines.append(
-                "On these days, the amount of kratom you had taken and your pain were linked. "
-                "That does not show that one changed the other: people often take more on days "
-                "when their pain is already worse, and days differ in many other ways. Your care "
-                "team can talk through with you what this means."
+                gettext(
+                    "On these days, the amount of kratom you had taken and your pain were "
+                    "linked. That does not show that one changed the other: people often take "
+                    "more on days when their pain is already worse, and days differ in many "
+                    "other ways. Your care team can talk through with you what this means."
+                )
             )
         else:
             lines.append(
-                "Your diary shows no clear link between how much kratom you took and your pain."
+                gettext(
+                    "Your diary shows no clear link between how much kratom you took and your pain."
+                )
             )
     effects = view.side_effects
     days = sum(b.n_days for b in effects.bands) if effects is not None else 0
     if effects is not None and effects.sufficient and days:
         with_effect = sum(b.n_with_side_effect for b in effects.bands)
         lines.append(
-            f"Of the days on which you recorded kratom and answered the side-effect question, "
-            f"you reported side effects on {_percent(with_effect, days)}."
+            gettext(
+                "Of the days on which you recorded kratom and answered the side-effect "
+                "question, you reported side effects on %(share)s."
+            )
+            % {"share": _percent(with_effect, days)}
         )
     lines.append(
-        "This shows what went together in your diary, not what causes what. Days with more "
-        "kratom can differ in other ways, for example in how bad the pain was to begin with."
+        gettext(
+            "This shows what went together in your diary, not what causes what. Days with "
+            "more kratom can differ in other ways, for example in how bad the pain was to "
+            "begin with."
+        )
     )
     lines.append(
-        "Please do not change how much you take because of this page. If you have questions "
-        "about it, talk with your care team."
+        gettext(
+            "Please do not change how much you take because of this page. If you have "
+            "questions about it, talk with your care team."
+        )
     )
     return lines
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from kratomwatch.clinic.models import AuditEvent, PatientProfile, User
 
@@ -41,13 +42,13 @@ FORMAT_VERSION = 1
 ADVISORY_LOCK_KEY = -4158867743941010707
 
 VIEW_ACTIONS: dict[str, str] = {
-    "patient.view": "Your record (care team's patient page)",
-    "report.view": "Visit report (on screen)",
-    "report.pdf": "Visit report (PDF download)",
-    "fhir.export": "Export of your record (FHIR)",
-    "csv.export": "Export of your record (CSV)",
-    "patient.export_csv": "Download of your data (CSV)",
-    "patient.export_pdf": "Download of your data (PDF)",
+    "patient.view": gettext_noop("Your record (care team's patient page)"),
+    "report.view": gettext_noop("Visit report (on screen)"),
+    "report.pdf": gettext_noop("Visit report (PDF download)"),
+    "fhir.export": gettext_noop("Export of your record (FHIR)"),
+    "csv.export": gettext_noop("Export of your record (CSV)"),
+    "patient.export_csv": gettext_noop("Download of your data (CSV)"),
+    "patient.export_pdf": gettext_noop("Download of your data (PDF)"),
 }
 """Audit actions by which someone saw or took away a patient's record, with what they saw."""
 

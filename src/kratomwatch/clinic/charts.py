@@ -14,11 +14,14 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 import matplotlib
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 matplotlib.use("Agg")
 from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.dates import DateFormatter, date2num  # noqa: E402
+from matplotlib.dates import date2num, num2date  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 PAIN = "#b3261e"
 INTERFERENCE = "#7d5700"
@@ -73,8 +76,8 @@ def trend_figure(
     fig = Figure(figsize=(width, height), layout="constrained" if constrained else None)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     for values, colour, label, style in (
-        (series.pain, PAIN, "Pain (0-10)", "-"),
-        (series.interference, INTERFERENCE, "Interference (0-10)", "--"),
+        (series.pain, PAIN, _("Pain (0-10)"), "-"),
+        (series.interference, INTERFERENCE, _("Interference (0-10)"), "--"),
     ):
         x, y = _points(series.days, values)
         top.plot(x, y, style, color=colour, label=label, marker="o", markersize=2.5, linewidth=1.4)
@@ -82,9 +85,9 @@ def trend_figure(
     top.set_ylabel("0-10")
     top.grid(alpha=0.3)
     x, y = _points(series.days, series.dose_g)
-    bottom.add_collection(_bars(x, y, width=0.8, color=DOSE, label="Leaf-equivalent g / day"))
+    bottom.add_collection(_bars(x, y, width=0.8, color=DOSE, label=_("Leaf-equivalent g / day")))
     bottom.set_ylim(0, max(y, default=0) * 1.1 or 1)  # no negative grams, even with no bar
-    bottom.set_ylabel("g / day")
+    bottom.set_ylabel(_("g / day"))
     bottom.grid(alpha=0.3, axis="y")
     for ax, columns in ((top, 2), (bottom, 1)):
         ax.legend(
@@ -104,7 +107,8 @@ def trend_figure(
         bottom.set_xticks(
             [first + timedelta(days=d) for d in range(0, (last - first).days + 1, step)]
         )  # type: ignore[list-item]
-    bottom.xaxis.set_major_formatter(DateFormatter("%-d %b"))
+    # Day and month in the active language ("7 Dec", "7 dic").
+    bottom.xaxis.set_major_formatter(FuncFormatter(lambda x, _: date_format(num2date(x), "j M")))
     return fig
 
 
@@ -112,20 +116,24 @@ def describe(series: Series) -> str:
     pains = [v for v in series.pain if v is not None]
     doses = [v for v in series.dose_g if v is not None]
     if not series.days:
-        return "No data in this period."
-    text = f"From {series.days[0]:%d %b %Y} to {series.days[-1]:%d %b %Y}: "
-    text += (
-        f"pain recorded on {len(pains)} days, from {min(pains):g} to {max(pains):g}; "
+        return _("No data in this period.")
+    span = {
+        "first": date_format(series.days[0], "d M Y"),
+        "last": date_format(series.days[-1], "d M Y"),
+    }
+    pain = (
+        _("pain recorded on %(days)d days, from %(low)s to %(high)s;")
+        % {"days": len(pains), "low": f"{min(pains):g}", "high": f"{max(pains):g}"}
         if pains
-        else "no pain ratings; "
+        else _("no pain ratings;")
     )
-    text += (
-        f"daily dose recorded on {len(doses)} days, from {min(doses):.1f} to "
-        f"{max(doses):.1f} g leaf-equivalent."
+    dose = (
+        _("daily dose recorded on %(days)d days, from %(low)s to %(high)s g leaf-equivalent.")
+        % {"days": len(doses), "low": f"{min(doses):.1f}", "high": f"{max(doses):.1f}"}
         if doses
-        else "no doses with a known amount."
+        else _("no doses with a known amount.")
     )
-    return text
+    return _("From %(first)s to %(last)s:") % span + f" {pain} {dose}"
 
 
 def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340) -> str:
@@ -165,7 +173,9 @@ def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340
             f"{v}</text>"
         )
     out.append(
-        f'<text x="{left}" y="{top - 10}">Pain (solid) and interference (dashed), 0-10</text>'
+        f'<text x="{left}" y="{top - 10}">'
+        + escape(_("Pain (solid) and interference (dashed), 0-10"))
+        + "</text>"
     )
     for values, colour, dash in (
         (series.pain, PAIN, ""),
@@ -192,8 +202,9 @@ def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340
                     f'points="{" ".join(points)}"/>'
                 )
     out.append(
-        f'<text x="{left}" y="{dose_top - 8}">Leaf-equivalent g a day '
-        f"(no bar: none or unknown)</text>"
+        f'<text x="{left}" y="{dose_top - 8}">'
+        + escape(_("Leaf-equivalent g a day (no bar: none or unknown)"))
+        + "</text>"
     )
     for v in (0.0, dose_max):
         y = dose_top + dose_h * (1 - v / dose_max)
@@ -215,7 +226,7 @@ def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340
         for i in ticks:
             out.append(
                 f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle">'
-                f"{series.days[i]:%d %b}</text>"
+                f"{escape(date_format(series.days[i], 'd M'))}</text>"
             )
     out.append("</svg>")
     return "".join(out)

@@ -7,10 +7,13 @@ import textwrap
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from kratomwatch.clinic.charts import trend_figure
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.models import PatientProfile, User
 from kratomwatch.clinic.pdf_text import FONT, drawable
 from kratomwatch.clinic.trends import daily_series, summary
@@ -36,26 +39,37 @@ def patient_pdf(patient: PatientProfile) -> bytes:
     last = now.date()
     series = daily_series(patient, last - timedelta(days=83), last)
     lines = [
-        f"{patient.display_name} — data recorded in KratomWatch, exported {now:%d %B %Y %H:%M}.",
-        "This summary shows what was recorded. It is not medical advice.",
+        _("%(name)s — data recorded in KratomWatch, exported %(when)s.")
+        % {"name": patient.display_name, "when": date_format(now, "j F Y H:i")},
+        _("This summary shows what was recorded. It is not medical advice."),
         "",
-        "Last 12 weeks:",
+        _("Last 12 weeks:"),
         *summary(series),
         "",
-        "Products:",
+        _("Products:"),
     ]
     for product in patient.products.all():
         lines.append(
-            f"  {product.name} ({product.get_form_display()})"
-            + (f", strain label {product.strain_label}" if product.strain_label else "")
+            f"  {product.name} ({data_text(product.get_form_display())})"
+            + (
+                ", " + _("strain label %(label)s") % {"label": product.strain_label}
+                if product.strain_label
+                else ""
+            )
         )
-    lines += ["", "Most recent doses:"]
+    lines += ["", _("Most recent doses:")]
     for dose in patient.doses.select_related("product")[:40]:
+        when = f"{timezone.localtime(dose.taken_at):%Y-%m-%d %H:%M}"
         lines.append(
-            f"  {timezone.localtime(dose.taken_at):%Y-%m-%d %H:%M}  "
-            f"{dose.amount.normalize():f} {dose.unit} of {dose.product.name}"
+            f"  {when}  "
+            + _("%(amount)s %(unit)s of %(product)s")
+            % {
+                "amount": f"{dose.amount.normalize():f}",
+                "unit": dose.unit,
+                "product": dose.product.name,
+            }
         )
-    lines += ["", "Most recent questionnaires:"]
+    lines += ["", _("Most recent questionnaires:")]
     for response in patient.responses.exclude(instrument_id="kw-daily-pain")[:20]:
         band = response.scores.get("band") or ""
         lines.append(
@@ -64,11 +78,11 @@ def patient_pdf(patient: PatientProfile) -> bytes:
         )
     buffer = io.BytesIO()
     with PdfPages(
-        buffer, metadata={"Title": "KratomWatch: my data", "Creator": "KratomWatch"}
+        buffer, metadata={"Title": _("KratomWatch: my data"), "Creator": "KratomWatch"}
     ) as pdf:
-        pdf.savefig(_text_page("My KratomWatch data", lines))
+        pdf.savefig(_text_page(_("My KratomWatch data"), lines))
         chart = trend_figure(series, width=A4[0] - 1, height=5)
-        chart.suptitle("Pain, interference and daily dose: last 12 weeks")
+        chart.suptitle(_("Pain, interference and daily dose: last 12 weeks"))
         pdf.savefig(chart)
     return buffer.getvalue()
 

@@ -173,8 +173,9 @@ def payload(title: str, body: str, url: str) -> str:
 
 
 def language_of(user: Any) -> str:
-    """The language to write to ``user`` in: theirs if the account has one, else the site's."""
-    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+    """The language to write to ``user`` in: a patient's own choice, else the site's."""
+    profile = getattr(user, "patient_profile", None) if getattr(user, "pk", None) else None
+    return getattr(profile, "language", "") or settings.LANGUAGE_CODE
 
 
 class PushFailed(Exception):

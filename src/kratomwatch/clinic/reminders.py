@@ -21,7 +21,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop
 
 from kratomwatch.clinic import push
 from kratomwatch.clinic.models import PatientProfile, PushSubscription, ReminderLog
@@ -30,22 +30,22 @@ logger = logging.getLogger(__name__)
 
 EMAIL = "email"
 PUSH = "push"
-
-
-def _subject() -> str:
-    return _("Your KratomWatch check-in")
-
-
-def _body(url: str) -> str:
-    return _(
-        "Hello,\n\nThis is your daily reminder to check in on KratomWatch. It takes about a "
-        "minute:\n\n%(url)s\n\nYou can change or turn off this reminder on the 'Reminders and "
-        "my data' page.\n"
-    ) % {"url": url}
+SUBJECT = gettext_noop("Your KratomWatch check-in")
+BODY = gettext_noop(
+    "Hello,\n\nThis is your daily reminder to check in on KratomWatch. It takes about a "
+    "minute:\n\n%(url)s\n\nYou can change or turn off this reminder on the 'Reminders and my "
+    "data' page.\n"
+)
 
 
 def _push_text(url: str) -> str:
-    return push.payload(_("KratomWatch"), _("KratomWatch: time for your check-in"), url)
+    return push.payload(gettext("KratomWatch"), gettext("KratomWatch: time for your check-in"), url)
+
+
+def reminder_email(patient: PatientProfile, url: str) -> tuple[str, str]:
+    """Subject and body of the reminder, in the patient's language."""
+    with translation.override(patient.language):
+        return gettext(SUBJECT), gettext(BODY) % {"url": url}
 
 
 def due_patients(now: datetime) -> list[PatientProfile]:
@@ -108,7 +108,7 @@ def _send_one(patient: PatientProfile, channel: str, today: object, url: str) ->
     try:
         with translation.override(push.language_of(user)):
             if channel == EMAIL:
-                send_mail(_subject(), _body(url), None, [user.email])
+                send_mail(*reminder_email(patient, url), None, [user.email])
                 sent = True
             else:
                 subscriptions = list(PushSubscription.objects.filter(user=user))

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kratomwatch.clinic.charts import Series, to_float
 from kratomwatch.clinic.models import PatientProfile
@@ -74,32 +75,48 @@ def summary(series: Series) -> list[str]:
     rated = [(d, v) for d, v in zip(series.days, series.pain, strict=True) if v is not None]
     if len(rated) < MIN_DAYS_FOR_TREND:
         return [
-            f"Not enough check-ins yet to show a trend: {len(rated)} of the last {n_days} "
-            f"days have a pain rating, and at least {MIN_DAYS_FOR_TREND} are needed. "
-            "Keep checking in each day."
+            _(
+                "Not enough check-ins yet to show a trend: %(rated)d of the last %(days)d days "
+                "have a pain rating, and at least %(needed)d are needed. Keep checking in each "
+                "day."
+            )
+            % {"rated": len(rated), "days": n_days, "needed": MIN_DAYS_FOR_TREND}
         ]
     half = len(rated) // 2
     before, after = _mean([v for _, v in rated[:half]]), _mean([v for _, v in rated[half:]])
-    lines = [f"You rated your pain on {len(rated)} of the last {n_days} days."]
+    lines = [
+        _("You rated your pain on %(rated)d of the last %(days)d days.")
+        % {"rated": len(rated), "days": n_days}
+    ]
     change = after - before
     if abs(change) < 1:
-        lines.append(
-            f"Your average pain stayed about the same ({before:.1f} then {after:.1f} out of 10)."
+        message = _(
+            "Your average pain stayed about the same (%(before)s then %(after)s out of 10)."
+        )
+    elif change < 0:
+        message = _(
+            "Your average pain was lower in the second half of this period "
+            "(%(before)s, then %(after)s out of 10)."
         )
     else:
-        word = "lower" if change < 0 else "higher"
-        lines.append(
-            f"Your average pain was {word} in the second half of this period "
-            f"({before:.1f}, then {after:.1f} out of 10)."
+        message = _(
+            "Your average pain was higher in the second half of this period "
+            "(%(before)s, then %(after)s out of 10)."
         )
+    lines.append(message % {"before": f"{before:.1f}", "after": f"{after:.1f}"})
     doses = [v for v in series.dose_g if v is not None]
     if doses:
         lines.append(
-            f"On days with doses of known amount you took {_mean(doses):.1f} g "
-            "leaf-equivalent a day on average."
+            _(
+                "On days with doses of known amount you took %(grams)s g leaf-equivalent a day "
+                "on average."
+            )
+            % {"grams": f"{_mean(doses):.1f}"}
         )
     lines.append(
-        "These numbers show what you recorded. They cannot tell whether kratom caused "
-        "any change: talk it over with your care team."
+        _(
+            "These numbers show what you recorded. They cannot tell whether kratom caused any "
+            "change: talk it over with your care team."
+        )
     )
     return lines

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from kratomwatch.clinic import access, audit_chain
@@ -90,7 +91,7 @@ class LoginView(auth_views.LoginView):
 class CodeForm(Form):
     code = forms.CharField(
         max_length=8,
-        label="6-digit code from your authenticator app",
+        label=gettext_lazy("6-digit code from your authenticator app"),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
@@ -157,7 +158,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             return _refuse_locked_out(request, user)
         form.add_error(
             "code",
-            "That code is not right or was already used. Enter the current code from the app.",
+            gettext(
+                "That code is not right or was already used. Enter the current code from the app."
+            ),
         )
     context: dict[str, Any] = {"form": form, "enrolling": enrolling}
     if enrolling:

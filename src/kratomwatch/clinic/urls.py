@@ -43,6 +43,7 @@ urlpatterns = [
     path("me/trial/", trials.my_trial, name="my_trial"),
     path("me/trial/answer/", trials.trial_adherence, name="trial_adherence"),
     path("me/data/", patient.my_data, name="my_data"),
+    path("me/data/language/", patient.set_language, name="set_language"),
     path("me/data/delete/", patient.request_deletion, name="request_deletion"),
     path("me/data/export.zip", patient.my_data_csv, name="my_data_csv"),
     path("me/data/export.pdf", patient.my_data_pdf, name="my_data_pdf"),

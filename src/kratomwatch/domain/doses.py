@@ -26,6 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
+from .dose_messages import EXPOSURE_WHAT, TEMPLATES
 from .products import EXACT, FORM_LABELS, ProductForm, ProductSpec
 from .products import DoseLimits as DoseLimits
 from .products import DoseLimitsError as DoseLimitsError
@@ -86,11 +87,7 @@ _UNIT_ALIASES = {
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _NOT_FINITE = re.compile(r"[+-]?(nan|snan|inf|infinity)", re.IGNORECASE)
 EXPOSURE_FIELDS = ("leaf_equivalent_g", "mitragynine_mg", "hydroxymitragynine_mg")
-_EXPOSURE_WHAT = {
-    "leaf_equivalent_g": "leaf",
-    "mitragynine_mg": "mitragynine",
-    "hydroxymitragynine_mg": "7-hydroxymitragynine (7-OH)",
-}
+_EXPOSURE_WHAT = EXPOSURE_WHAT
 
 
 def mg_to_g(mg: Decimal) -> Decimal:
@@ -104,11 +101,19 @@ def g_to_mg(g: Decimal) -> Decimal:
 # --------------------------------------------------------------------------- values
 
 
+Params = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True)
 class FieldError:
+    """A refused value. ``template`` and ``params``, when set, are what ``message`` was
+    written from (kratomwatch.domain.dose_messages), for interfaces in other languages."""
+
     field: str
     message: str
     code: str
+    template: str = ""
+    params: Params = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,24 @@ class Confirmation:
     code: str
     field: str
     message: str
+    template: str = ""
+    params: Params = ()
+
+
+def _worded(kind: str, params: Mapping[str, object]) -> tuple[str, str, Params]:
+    template = TEMPLATES[kind]
+    values = tuple((name, str(value)) for name, value in params.items())
+    return template.format(**dict(values)), template, values
+
+
+def _error(field: str, code: str, kind: str | None = None, **params: object) -> FieldError:
+    message, template, values = _worded(kind or code, params)
+    return FieldError(field, message, code, template, values)
+
+
+def _confirm(code: str, field: str, kind: str, **params: object) -> Confirmation:
+    message, template, values = _worded(kind, params)
+    return Confirmation(code, field, message, template, values)
 
 
 class DoseRejected(ValueError):
@@ -228,48 +251,42 @@ def normalize(quantity: Quantity, product: ProductSpec) -> Exposure:
 
 
 def _parse_amount(value: object, limits: DoseLimits) -> Decimal | FieldError:
-    def err(code: str, message: str) -> FieldError:
-        return FieldError("amount", message, code)
+    def err(code: str, kind: str | None = None, **params: object) -> FieldError:
+        return _error("amount", code, kind, **params)
 
-    hint = "enter a number greater than 0, e.g. 2.5"
     if value is None or (isinstance(value, str) and not value.strip()):
-        return err("amount_missing", f"Amount is missing: {hint}.")
+        return err("amount_missing")
     if isinstance(value, bool):
-        return err("amount_bool", f"Amount must be a number, not true/false: {hint}.")
+        return err("amount_bool")
     if isinstance(value, float):
         if not math.isfinite(value):
-            return err("amount_not_finite", f"Amount must be a finite number: {hint}.")
+            return err("amount_not_finite")
         value = str(value)
     if isinstance(value, str):
         text = value.strip()
         if "," in text:
-            return err(
-                "amount_ambiguous_comma",
-                f"Amount {text!r} contains a comma, which is ambiguous (1,5 could mean 1.5 "
-                "or 15): write it with a dot as the decimal separator and no thousands "
-                "separator.",
-            )
+            return err("amount_ambiguous_comma", value=repr(text))
         if _NOT_FINITE.fullmatch(text):
-            return err("amount_not_finite", f"Amount must be a finite number: {hint}.")
+            return err("amount_not_finite")
         if not _NUMBER.fullmatch(text):
-            return err("amount_not_numeric", f"Amount {text!r} is not a number: {hint}.")
+            return err("amount_not_numeric", "amount_not_numeric_text", value=repr(text))
         number = Decimal(text)
     elif isinstance(value, Decimal | int):
         number = Decimal(value)
     else:
-        return err("amount_not_numeric", f"Amount must be a number: {hint}.")
+        return err("amount_not_numeric")
     if not number.is_finite():
-        return err("amount_not_finite", f"Amount must be a finite number: {hint}.")
+        return err("amount_not_finite")
     if number <= 0:
-        return err("amount_not_positive", "Amount must be greater than 0.")
+        return err("amount_not_positive")
     # Compared and counted exactly before any arithmetic: 1e400 or 300 digits are refused
     # here, never rounded nor left to overflow a calculation.
     biggest = limits.value("input.max_amount")
     if number > biggest:
-        return err("amount_too_large", f"Amount must be at most {_fmt(biggest)}.")
+        return err("amount_too_large", maximum=_fmt(biggest))
     places = limits.value("input.max_decimal_places")
     if _decimal_places(number) > places:
-        return err("amount_too_precise", f"Amount may have at most {_fmt(places)} decimal places.")
+        return err("amount_too_precise", places=_fmt(places))
     return _tidy(number)
 
 
@@ -286,19 +303,15 @@ def _parse_unit(value: object) -> Unit | FieldError:
     if isinstance(value, Unit):
         return value
     if value is None or (isinstance(value, str) and not value.strip()):
-        return FieldError("unit", f"Unit is missing: choose one of {accepted}.", "unit_missing")
+        return _error("unit", "unit_missing", accepted=accepted)
     if isinstance(value, str) and value.strip().lower() in _UNIT_ALIASES:
         return _UNIT_ALIASES[value.strip().lower()]
-    return FieldError(
-        "unit", f"Unit {value!r} is not recognised: use one of {accepted}.", "unit_unknown"
-    )
+    return _error("unit", "unit_unknown", value=repr(value), accepted=accepted)
 
 
 def _parse_taken_at(value: object, now: datetime, limits: DoseLimits) -> datetime | FieldError:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return FieldError(
-            "taken_at", "Time taken is missing: enter when the dose was taken.", "taken_at_missing"
-        )
+        return _error("taken_at", "taken_at_missing")
     when: datetime | None = None
     if isinstance(value, datetime):
         when = value
@@ -308,26 +321,12 @@ def _parse_taken_at(value: object, now: datetime, limits: DoseLimits) -> datetim
         except ValueError:
             when = None
     if when is None:
-        return FieldError(
-            "taken_at",
-            "Time taken must be a date and time with a time zone (ISO 8601).",
-            "taken_at_invalid",
-        )
+        return _error("taken_at", "taken_at_invalid")
     if when.tzinfo is None or when.utcoffset() is None:
-        return FieldError(
-            "taken_at",
-            "Time taken has no time zone, so the day it belongs to is ambiguous: "
-            "give the time with its time zone.",
-            "taken_at_naive",
-        )
+        return _error("taken_at", "taken_at_naive")
     tolerance = limits.value("timestamp.future_tolerance")
     if when - now > timedelta(minutes=float(tolerance)):
-        return FieldError(
-            "taken_at",
-            f"Time taken is in the future: accepted up to {_fmt(tolerance)} minutes after "
-            "now. Check the date and AM/PM.",
-            "taken_at_future",
-        )
+        return _error("taken_at", "taken_at_future", minutes=_fmt(tolerance))
     return when
 
 
@@ -388,22 +387,20 @@ def _amount_errors(q: Quantity, product: ProductSpec, limits: DoseLimits) -> lis
     maximum = limits.value(f"forms.{form.value}.{measure}.max")
     if value > maximum:
         errors.append(
-            FieldError(
+            _error(
                 "amount",
-                f"Amount {q} of {label} is implausible for one dose: accepted is more than 0 and "
-                f"at most {_range_text(maximum, measure, q.unit)}. Check the amount and the unit.",
                 "amount_implausible",
+                quantity=q,
+                form=label,
+                maximum=_range_text(maximum, measure, q.unit),
             )
         )
     if measure == "count":
         step = limits.value(f"unit_steps.{q.unit.value}")
         if EXACT.remainder(q.amount, step) != 0:
             errors.append(
-                FieldError(
-                    "amount",
-                    f"Amount {q} cannot be counted: {q.unit.value}s are counted in steps of "
-                    f"{_fmt(step)}. Record the mass in g or mg instead.",
-                    "amount_step",
+                _error(
+                    "amount", "amount_step", quantity=q, units=f"{q.unit.value}s", step=_fmt(step)
                 )
             )
     return errors
@@ -415,12 +412,15 @@ def _exposure_errors(q: Quantity, exposure: Exposure, limits: DoseLimits) -> lis
         limit, value = limits.get(f"exposure.{name}.max"), getattr(exposure, name)
         if limit is not None and value is not None and value > limit.value:
             errors.append(
-                FieldError(
+                _error(
                     "amount",
-                    f"Amount {q} works out to {_fmt(value)} {limit.unit} of "
-                    f"{_EXPOSURE_WHAT[name]}; accepted is at most {_fmt(limit.value)} "
-                    f"{limit.unit} per dose. Check the amount, the unit and the product's details.",
                     f"{name}_implausible",
+                    "exposure_implausible",
+                    quantity=q,
+                    value=_fmt(value),
+                    unit=limit.unit,
+                    what=_EXPOSURE_WHAT[name],
+                    limit=_fmt(limit.value),
                 )
             )
     return errors
@@ -436,33 +436,41 @@ def _confirmations(
     below = limits.get(f"forms.{form.value}.mass.mg_entry_confirm_below")
     if q.unit is Unit.MG and below is not None and q.amount < below.value:
         found.append(
-            Confirmation(
+            _confirm(
                 "mg_probably_g",
                 "unit",
-                f"{q} of {label} is only {_fmt(mg_to_g(q.amount))} g. Did you mean "
-                f"{_fmt(q.amount)} g? Confirm only if {q} is right; it will not be changed.",
+                "mg_probably_g",
+                quantity=q,
+                form=label,
+                grams=_fmt(mg_to_g(q.amount)),
+                amount=_fmt(q.amount),
             )
         )
     high = limits.get(f"forms.{form.value}.{measure}.confirm_above")
     if high is not None and value > high.value:
         found.append(
-            Confirmation(
+            _confirm(
                 "amount_high",
                 "amount",
-                f"{q} of {label} is more than {_range_text(high.value, measure, q.unit)}, which is "
-                "unusual for one dose. Please confirm the amount and the unit are right.",
+                "amount_high",
+                quantity=q,
+                form=label,
+                maximum=_range_text(high.value, measure, q.unit),
             )
         )
     for name in EXPOSURE_FIELDS:
         limit, amount = limits.get(f"exposure.{name}.confirm_above"), getattr(exposure, name)
         if limit is not None and amount is not None and amount > limit.value:
             found.append(
-                Confirmation(
+                _confirm(
                     f"{name}_high",
                     "amount",
-                    f"{q} works out to {_fmt(amount)} {limit.unit} of {_EXPOSURE_WHAT[name]}, "
-                    f"more than {_fmt(limit.value)} {limit.unit}. Please confirm the amount, the "
-                    "unit and the product's potency are right.",
+                    "exposure_high",
+                    quantity=q,
+                    value=_fmt(amount),
+                    unit=limit.unit,
+                    what=_EXPOSURE_WHAT[name],
+                    limit=_fmt(limit.value),
                 )
             )
     return tuple(found)
@@ -494,18 +502,15 @@ def check_dose(
     errors = [x for x in (parsed_amount, parsed_unit, when) if isinstance(x, FieldError)]
     allowed = ALLOWED_UNITS[product.form]
     if isinstance(parsed_unit, Unit) and parsed_unit not in allowed:
-        hint = (
-            " For tea made from a weighed amount of leaf and drunk in full, record the grams "
-            "against the leaf product."
-            if product.form is ProductForm.TEA_LIQUID
-            else ""
-        )
+        tea = product.form is ProductForm.TEA_LIQUID
         errors.append(
-            FieldError(
+            _error(
                 "unit",
-                f"Unit {parsed_unit.value} cannot be used for {FORM_LABELS[product.form].lower()}: "
-                f"use {' or '.join(u.value for u in allowed)}.{hint}",
                 "unit_not_allowed",
+                "unit_not_allowed_tea" if tea else "unit_not_allowed",
+                value=parsed_unit.value,
+                form=FORM_LABELS[product.form].lower(),
+                allowed=" or ".join(u.value for u in allowed),
             )
         )
     exposure: Exposure | None = None

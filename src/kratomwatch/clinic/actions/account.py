@@ -21,12 +21,14 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, gettext_noop
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.admin import account_link
 from kratomwatch.clinic.audit_chain import storable_ip
+from kratomwatch.clinic.language import email_language
 from kratomwatch.clinic.models import PasswordResetRequest, User
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,7 @@ WINDOW = timedelta(hours=1)
 KEEP = timedelta(days=1)
 PER_ADDRESS = 3
 PER_CLIENT = 20
-SUBJECT = "Reset your KratomWatch password"
+SUBJECT = gettext_noop("Reset your KratomWatch password")
 
 
 def address_digest(email: str) -> str:
@@ -49,12 +51,14 @@ def reset_accounts(email: str) -> QuerySet[User]:
 
 
 def _send_reset_link(user: User) -> None:
-    body = render_to_string(
-        "registration/password_reset_email.txt",
-        {"user": user, "url": account_link(user, "password_reset_confirm")},
-    )
+    with translation.override(email_language(user)):
+        subject = gettext(SUBJECT)
+        body = render_to_string(
+            "registration/password_reset_email.txt",
+            {"user": user, "url": account_link(user, "password_reset_confirm")},
+        )
     try:
-        send_mail(SUBJECT, body, None, [user.email])
+        send_mail(subject, body, None, [user.email])
     except OSError:  # smtplib errors included; the person can ask again
         logger.exception("password reset e-mail failed for user %s", user.uuid)
 

@@ -32,20 +32,23 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext, gettext_noop
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.access import INVITABLE_ROLES
+from kratomwatch.clinic.language import email_language
 from kratomwatch.clinic.models import CareTeamMembership, Clinic, PatientProfile, Role, Sex, User
 
 logger = logging.getLogger(__name__)
 
-SUBJECT = "Your KratomWatch account"
-BODY = (
-    "Hello {name},\n\n"
-    "An account has been opened for you on KratomWatch. Your username is: {username}\n\n"
-    "Choose your password with this link. It works once and expires in {days} days:\n\n"
-    "{url}\n\n"
+SUBJECT = gettext_noop("Your KratomWatch account")
+BODY = gettext_noop(
+    "Hello %(name)s,\n\n"
+    "An account has been opened for you on KratomWatch. Your username is: %(username)s\n\n"
+    "Choose your password with this link. It works once and expires in %(days)s days:\n\n"
+    "%(url)s\n\n"
     "If the link has expired, ask your clinic for a new one. If you did not expect this "
     "e-mail, you can ignore it.\n"
 )
@@ -105,14 +108,16 @@ def _send_invitation(invitation: Invitation) -> None:
     user = invitation.user
     if not user.email:
         return
-    body = BODY.format(
-        name=user.first_name or user.username,
-        username=user.username,
-        days=invitation_days(),
-        url=invitation.url,
-    )
+    with translation.override(email_language(user)):
+        subject = gettext(SUBJECT)
+        body = gettext(BODY) % {
+            "name": user.first_name or user.username,
+            "username": user.username,
+            "days": invitation_days(),
+            "url": invitation.url,
+        }
     try:
-        send_mail(SUBJECT, body, None, [user.email])
+        send_mail(subject, body, None, [user.email])
     except OSError:  # smtplib errors included: the admin still has the link on screen
         logger.exception("invitation e-mail to user %s failed", user.uuid)
         invitation.mail_failed = True

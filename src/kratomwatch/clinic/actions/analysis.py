@@ -2,7 +2,8 @@
 
 Until their clinician shares it, a patient does not see their dose-response analysis, only
 that their clinician will go through it with them. What is shared is the plain-language
-summary (:func:`analysis_app.patient_summary`), stored as the clinician saw it.
+summary (:func:`analysis_app.patient_summary`), stored as the clinician saw it, in the
+language the patient reads their pages in.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.text import Form
 from kratomwatch.domain.doses import default_limits
 from kratomwatch.domain.questionnaires import Instrument, ScoringError
@@ -20,21 +22,24 @@ class QuestionnaireForm(Form):
     def __init__(self, instrument: Instrument, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = instrument
+        # A validated instrument is shown exactly as published; the project's own checklists
+        # are translated like any page text (docs/languages.md).
+        text = (lambda s: s) if instrument.validated else (lambda s: data_text(s) if s else s)
         for item in instrument.items:
             values = sorted(item.allowed)
-            labels = {o.value: o.label for o in item.options}
+            labels = {o.value: text(o.label) for o in item.options}
             choices = [(str(v), labels.get(v, str(v))) for v in values]
             self.fields[item.id] = forms.TypedChoiceField(
-                label=item.text,
+                label=text(item.text),
                 choices=choices,
                 coerce=int,
                 empty_value=None,
                 required=item.required,
                 widget=forms.RadioSelect(attrs={"class": "scale"}),
-                error_messages={"required": "Choose one answer for this question."},
+                error_messages={"required": gettext("Choose one answer for this question.")},
             )
-            self.fields[item.id].min_label = item.min_label  # type: ignore[attr-defined]
-            self.fields[item.id].max_label = item.max_label  # type: ignore[attr-defined]
+            self.fields[item.id].min_label = text(item.min_label)  # type: ignore[attr-defined]
+            self.fields[item.id].max_label = text(item.max_label)  # type: ignore[attr-defined]
 
     def answers(self) -> dict[str, int | None]:
         return {item.id: self.cleaned_data.get(item.id) for item in self.instrument.items}
@@ -46,7 +51,7 @@ class QuestionnaireForm(Form):
 
 def symptom_choices(red_flag: bool) -> list[tuple[str, str]]:
     kb = load_knowledge()
-    return [(s.id, s.label) for s in kb.symptoms.values() if s.red_flag is red_flag]
+    return [(s.id, data_text(s.label)) for s in kb.symptoms.values() if s.red_flag is red_flag]
 
 
 class CheckInForm(Form):
@@ -57,16 +62,18 @@ class CheckInForm(Form):
     # it was entered, which the check-in, its answers and its symptoms keep.
     entered_at = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     side_effects = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="Side effects today"
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Side effects today"),
     )
     red_flags = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="Any of these?"
+        required=False, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("Any of these?")
     )
     note = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Anything else (optional)",
+        label=gettext_lazy("Anything else (optional)"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -75,7 +82,11 @@ class CheckInForm(Form):
         self.fields["red_flags"].choices = symptom_choices(True)  # type: ignore[attr-defined]
         for sid, _ in self.fields["side_effects"].choices:  # type: ignore[attr-defined]
             self.fields[f"severity_{sid}"] = forms.TypedChoiceField(
-                choices=[("1", "Mild"), ("2", "Moderate"), ("3", "Severe")],
+                choices=[
+                    ("1", gettext_lazy("Mild")),
+                    ("2", gettext_lazy("Moderate")),
+                    ("3", gettext_lazy("Severe")),
+                ],
                 coerce=int,
                 required=False,
                 initial="1",

@@ -8,7 +8,9 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
+from kratomwatch.clinic.data_msgids import dose_message
 from kratomwatch.clinic.models import PatientProfile, Product
 from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.text import Form
@@ -43,11 +45,11 @@ def check_dose_on_form(
     except DoseRejected as exc:
         for error in exc.errors:
             name = (field_map or {}).get(error.field, error.field)
-            form.add_error(name if name in form.fields else None, error.message)
+            form.add_error(name if name in form.fields else None, dose_message(error))
         return None
     pending = checked.needs_confirmation(confirmed)
     if pending:
-        form.pending = [(c.code, c.message) for c in pending]  # type: ignore[attr-defined]
+        form.pending = [(c.code, dose_message(c)) for c in pending]  # type: ignore[attr-defined]
         form.fields["confirm"].choices = form.pending  # type: ignore[attr-defined]
         form.add_error(None, prompt)
         return None
@@ -58,26 +60,35 @@ class DoseForm(Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(),
         to_field_name="uuid",
-        empty_label="Choose a product",
-        error_messages={"required": "Choose the product you took."},
+        label=gettext_lazy("Product"),
+        empty_label=gettext_lazy("Choose a product"),
+        error_messages={"required": gettext_lazy("Choose the product you took.")},
     )
     amount = forms.CharField(
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        error_messages={"required": "Enter how much you took, e.g. 2.5."},
+        label=gettext_lazy("Amount"),
+        error_messages={"required": gettext_lazy("Enter how much you took, e.g. 2.5.")},
     )
     unit = forms.ChoiceField(
-        choices=[("", "Choose a unit")] + [(u.value, UNIT_LABELS[u]) for u in Unit],
-        error_messages={"required": "Choose a unit: the amount means nothing without one."},
+        label=gettext_lazy("Unit"),
+        choices=[("", gettext_lazy("Choose a unit"))]
+        + [(u.value, gettext_lazy(UNIT_LABELS[u])) for u in Unit],  # texts in data_strings.py
+        error_messages={
+            "required": gettext_lazy("Choose a unit: the amount means nothing without one.")
+        },
     )
     taken_at = forms.DateTimeField(
-        label="Taken at",
+        label=gettext_lazy("Taken at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-        error_messages={"required": "Enter when you took it."},
+        error_messages={"required": gettext_lazy("Enter when you took it.")},
     )
     preparation = forms.CharField(
-        max_length=100, required=False, help_text="e.g. toss and wash, tea, capsules"
+        max_length=100,
+        required=False,
+        label=gettext_lazy("Preparation"),
+        help_text=gettext_lazy("e.g. toss and wash, tea, capsules"),
     )
     idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
     confirm = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
@@ -112,8 +123,10 @@ class DoseForm(Form):
             unit=data.get("unit"),
             taken_at=data.get("taken_at"),
             product=product_spec(product),
-            prompt="Please check the highlighted value and tick to confirm it is right. "
-            "Nothing has been saved yet.",
+            prompt=gettext(
+                "Please check the highlighted value and tick to confirm it is right. "
+                "Nothing has been saved yet."
+            ),
         )
         return data
 
@@ -121,12 +134,12 @@ class DoseForm(Form):
 class DoseRowForm(Form):
     """One dose in a check-in. Rows not ticked as taken are ignored."""
 
-    took = forms.BooleanField(required=False, label="I took this")
+    took = forms.BooleanField(required=False, label=gettext_lazy("I took this"))
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(),
         to_field_name="uuid",
         required=False,
-        empty_label="Choose a product",
+        empty_label=gettext_lazy("Choose a product"),
     )
     amount = forms.CharField(
         max_length=20,
@@ -135,10 +148,12 @@ class DoseRowForm(Form):
     )
     # Short unit names fit a phone; each is unambiguous (g, mg, capsule, tablet, ml).
     unit = forms.ChoiceField(
-        choices=[("", "Unit")] + [(u.value, u.value) for u in Unit], required=False
+        choices=[("", gettext_lazy("Unit"))] + [(u.value, u.value) for u in Unit], required=False
     )
     at = forms.TimeField(
-        required=False, label="Time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        required=False,
+        label=gettext_lazy("Time"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     confirm = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
 
@@ -165,10 +180,10 @@ class DoseRowForm(Form):
         if not data.get("took"):
             return data
         missing = {
-            "product": "Choose the product.",
-            "amount": "Enter the amount.",
-            "unit": "Choose a unit.",
-            "at": "Enter the time you took it.",
+            "product": gettext("Choose the product."),
+            "amount": gettext("Enter the amount."),
+            "unit": gettext("Choose a unit."),
+            "at": gettext("Enter the time you took it."),
         }
         for name, message in missing.items():
             if not data.get(name) and name not in self.errors:
@@ -184,7 +199,7 @@ class DoseRowForm(Form):
             product=product_spec(data["product"]),
             field_map={"taken_at": "at"},
             now=self.now,
-            prompt="Please check this dose and tick to confirm it is right.",
+            prompt=gettext("Please check this dose and tick to confirm it is right."),
         )
         return data
 

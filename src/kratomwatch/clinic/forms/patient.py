@@ -7,9 +7,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from kratomwatch.clinic.models import PotencySource, Product
+from kratomwatch.clinic.data_msgids import data_text
+from kratomwatch.clinic.models import Language, PotencySource, Product
 from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.clinic.text import Form, ModelForm
 from kratomwatch.domain.doses import (
@@ -18,18 +20,18 @@ from kratomwatch.domain.doses import (
 )
 from kratomwatch.domain.products import FORM_LABELS, ProductForm, ProductSpec
 
-POTENCY_UNITS = [("mg/g", "mg per g"), ("%", "% w/w")]
+POTENCY_UNITS = [("mg/g", gettext_lazy("mg per g")), ("%", "% w/w")]
 
 
 class ProductCreateForm(ModelForm):
     """A product with its potency as printed on the label or a lab certificate."""
 
     mitragynine = forms.CharField(
-        required=False, max_length=20, label="Mitragynine content (if known)"
+        required=False, max_length=20, label=_("Mitragynine content (if known)")
     )
     mitragynine_unit = forms.ChoiceField(choices=POTENCY_UNITS, initial="mg/g", required=False)
     hydroxymitragynine = forms.CharField(
-        required=False, max_length=20, label="7-hydroxymitragynine content (if known)"
+        required=False, max_length=20, label=_("7-hydroxymitragynine content (if known)")
     )
     hydroxymitragynine_unit = forms.ChoiceField(
         choices=POTENCY_UNITS, initial="mg/g", required=False
@@ -51,17 +53,22 @@ class ProductCreateForm(ModelForm):
             "leaf_g_per_ml",
         ]
         labels = {
-            "unit_material_mg": "Weight of one capsule or tablet (mg)",
-            "mitragynine_mg_per_unit": "Mitragynine per capsule or tablet (mg)",
-            "hydroxymitragynine_mg_per_unit": "7-hydroxymitragynine per capsule or tablet (mg)",
-            "leaf_g_per_ml": "Grams of leaf per ml (tea or liquid)",
-            "potency_source": "Where the content figures come from",
+            "name": _("Name"),
+            "vendor": _("Vendor"),
+            "form": _("Form"),
+            "strain_label": _("Strain label"),
+            "batch": _("Batch"),
+            "unit_material_mg": _("Weight of one capsule or tablet (mg)"),
+            "mitragynine_mg_per_unit": _("Mitragynine per capsule or tablet (mg)"),
+            "hydroxymitragynine_mg_per_unit": _("7-hydroxymitragynine per capsule or tablet (mg)"),
+            "leaf_g_per_ml": _("Grams of leaf per ml (tea or liquid)"),
+            "potency_source": _("Where the content figures come from"),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["form"].choices = [("", "Choose the form")] + [  # type: ignore[attr-defined]
-            (f.value, FORM_LABELS[f]) for f in ProductForm
+        self.fields["form"].choices = [("", gettext("Choose the form"))] + [  # type: ignore[attr-defined]
+            (f.value, data_text(FORM_LABELS[f])) for f in ProductForm
         ]
         self.fields["potency_source"].initial = PotencySource.UNKNOWN
 
@@ -73,11 +80,15 @@ class ProductCreateForm(ModelForm):
         try:
             value = Decimal(raw)
         except InvalidOperation:
-            self.add_error(field, "Enter a number, e.g. 15 (mg per g) or 1.5 (%).")
+            self.add_error(field, gettext("Enter a number, e.g. 15 (mg per g) or 1.5 (%)."))
             return None
         limit = Decimal(100) if unit == "%" else Decimal(1000)
         if not value.is_finite() or value < 0 or value > limit:
-            self.add_error(field, f"Enter a number from 0 to {limit} {unit}.")
+            self.add_error(
+                field,
+                gettext("Enter a number from 0 to %(limit)s %(unit)s.")
+                % {"limit": limit, "unit": unit},
+            )
             return None
         return value * 10 if unit == "%" else value
 
@@ -101,11 +112,13 @@ class ProductCreateForm(ModelForm):
                 for f in per_unit:
                     self.add_error(
                         f,
-                        f"A {FORM_LABELS[ProductForm(form)].lower()} is not taken "
-                        "in capsules or tablets.",
+                        gettext("%(form)s is not taken in capsules or tablets.")
+                        % {"form": data_text(FORM_LABELS[ProductForm(form)])},
                     )
             if data.get("leaf_g_per_ml") is not None and Unit.ML not in allowed:
-                self.add_error("leaf_g_per_ml", "Only teas and liquids are measured in ml.")
+                self.add_error(
+                    "leaf_g_per_ml", gettext("Only teas and liquids are measured in ml.")
+                )
             for name in (
                 "unit_material_mg",
                 "mitragynine_mg_per_unit",
@@ -114,14 +127,16 @@ class ProductCreateForm(ModelForm):
             ):
                 value = data.get(name)
                 if value is not None and value <= 0:
-                    self.add_error(name, "Enter a number above 0, or leave it empty if unknown.")
+                    self.add_error(
+                        name, gettext("Enter a number above 0, or leave it empty if unknown.")
+                    )
         return data
 
     def spec(self) -> ProductSpec:
         return product_spec(self.instance)
 
 
-REMINDER_CHOICES = [("", "No reminder")] + [
+REMINDER_CHOICES = [("", gettext_lazy("No reminder"))] + [
     (time(h, m).strftime("%H:%M"), time(h, m).strftime("%H:%M"))
     for h in range(6, 23)
     for m in (0, 30)
@@ -144,11 +159,19 @@ class ReminderForm(Form):
         data = super().clean() or {}
         if data.get("reminder_time"):
             if not data.get("by_email") and not data.get("by_push"):
-                self.add_error("by_email", _("Choose e-mail, notifications or both."))
+                self.add_error("by_email", gettext("Choose e-mail, notifications or both."))
             if data.get("by_email") and not data.get("email"):
-                self.add_error("email", _("Enter an e-mail address for the reminder."))
+                self.add_error("email", gettext("Enter an e-mail address for the reminder."))
         return data
 
 
+class LanguageForm(Form):
+    language = forms.ChoiceField(
+        choices=Language.choices,
+        label=_("Language of my pages and e-mails"),
+        error_messages={"required": _("Choose a language.")},
+    )
+
+
 class DeletionRequestForm(Form):
-    reason = forms.CharField(max_length=2000, required=False, label="Reason (optional)")
+    reason = forms.CharField(max_length=2000, required=False, label=_("Reason (optional)"))

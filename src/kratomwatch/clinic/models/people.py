@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kratomwatch.domain.conditions import (
@@ -34,9 +35,9 @@ class Clinic(Record):
 
 
 class Role(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    PATIENT = "patient", gettext_lazy("Patient")
+    CLINICIAN = "clinician", gettext_lazy("Clinician")
+    CLINIC_ADMIN = "clinic_admin", gettext_lazy("Clinic admin")
 
 
 class AlertChannel(models.TextChoices):
@@ -73,6 +74,14 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", "Not stated"
 
 
+class Language(models.TextChoices):
+    """The languages a patient may choose, each named in itself (settings.LANGUAGES)."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+    MALAY = "ms", "Bahasa Melayu"
+
+
 class PatientProfile(Record):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient_profile")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
@@ -83,6 +92,12 @@ class PatientProfile(Record):
         max_length=200,
         blank=True,
         help_text="Current substance-use-disorder treatment, e.g. buprenorphine, methadone.",
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text="The language of the patient's pages and e-mails.",
     )
     reminder_time = models.TimeField(
         null=True, blank=True, help_text="Local time of the daily check-in reminder."

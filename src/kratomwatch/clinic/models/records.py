@@ -1,6 +1,7 @@
 """What patients record: products, doses, questionnaire responses and symptoms."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from kratomwatch.domain.doses import UNIT_LABELS, Unit
 from kratomwatch.domain.products import FORM_LABELS, ProductForm
@@ -10,9 +11,9 @@ from .people import PatientProfile, User
 
 
 class PotencySource(models.TextChoices):
-    UNKNOWN = "unknown", "Unknown"
-    LABEL = "label", "Product label"
-    LAB = "lab", "Lab certificate"
+    UNKNOWN = "unknown", gettext_lazy("Unknown")
+    LABEL = "label", gettext_lazy("Product label")
+    LAB = "lab", gettext_lazy("Lab certificate")
 
 
 class Product(Record):
@@ -145,9 +146,9 @@ class QuestionnaireResponse(Record):
 
 
 class Severity(models.IntegerChoices):
-    MILD = 1, "Mild"
-    MODERATE = 2, "Moderate"
-    SEVERE = 3, "Severe"
+    MILD = 1, gettext_lazy("Mild")
+    MODERATE = 2, gettext_lazy("Moderate")
+    SEVERE = 3, gettext_lazy("Severe")
 
 
 class SymptomReport(Record):

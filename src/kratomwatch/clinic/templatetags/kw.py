@@ -3,7 +3,9 @@ from typing import Any
 
 from django import template
 from django.utils.html import json_script
+from django.utils.translation import pgettext_lazy
 
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.phone_text import phone_texts as _phone_texts
 from kratomwatch.domain.products import format_decimal
 from kratomwatch.domain.safety import load_knowledge
@@ -15,6 +17,13 @@ register = template.Library()
 def reference(ref_id: str) -> Any:
     """The Reference for an id, or None."""
     return load_knowledge().references.get(ref_id)
+
+
+@register.filter
+def translated(value: object) -> str:
+    """A data file's text (a rule's message, a symptom's label, a claim) in the active
+    language; empty for None. The texts are in the catalogs through data_strings.py."""
+    return data_text(str(value)) if value else ""
 
 
 @register.filter
@@ -54,12 +63,13 @@ def amount(value: Any, places: int = 3) -> str:
 
 
 #: The patient's persistent navigation: (URL name, label, URL names of the pages it covers).
+#: Five tabs share a 360 px screen: translations may shorten a label (context "tab").
 PATIENT_NAV = (
-    ("patient_home", "Today", {"patient_home"}),
-    ("checkin", "Check in", {"checkin", "checkin_done"}),
-    ("my_plan", "My plan", {"my_plan"}),
-    ("trends", "My trends", {"trends", "my_dose_response"}),
-    ("my_products", "My products", {"my_products", "product_add"}),
+    ("patient_home", pgettext_lazy("tab", "Today"), {"patient_home"}),
+    ("checkin", pgettext_lazy("tab", "Check in"), {"checkin", "checkin_done"}),
+    ("my_plan", pgettext_lazy("tab", "My plan"), {"my_plan"}),
+    ("trends", pgettext_lazy("tab", "My trends"), {"trends", "my_dose_response"}),
+    ("my_products", pgettext_lazy("tab", "My products"), {"my_products", "product_add"}),
 )
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
 
 from kratomwatch.clinic.actions.account import do_request_password_reset, do_reset_password
 from kratomwatch.clinic.actions.admin import user_from_invitation_uid
@@ -56,7 +57,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         user = do_reset_password(form=form, ip=self.request.META.get("REMOTE_ADDR"))
         del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
         messages.success(
-            self.request, f"Your password is changed. Log in with your username, {user.username}."
+            self.request,
+            gettext("Your password is changed. Log in with your username, %(username)s.")
+            % {"username": user.username},
         )
         return HttpResponseRedirect(str(self.get_success_url()))
 

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.clinic import access
@@ -265,7 +266,9 @@ class InviteAcceptView(PasswordResetConfirmView):
         user = do_accept_invitation(form=form, ip=client_ip(self.request))
         del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
         messages.success(
-            self.request, f"Your password is set. Log in with your username, {user.username}."
+            self.request,
+            gettext("Your password is set. Log in with your username, %(username)s.")
+            % {"username": user.username},
         )
         return HttpResponseRedirect(str(self.get_success_url()))
 

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
 from kratomwatch.clinic import access, audit_chain
@@ -149,8 +150,11 @@ def release_dose_response(request: HttpRequest, patient_uuid: str) -> HttpRespon
             "Read the words again, then share them.",
         )
         return redirect(back)
+    # The same words, in the language the patient reads their pages in.
+    with translation.override(patient.language):
+        words = patient_summary(view)
     do_release_analysis(
-        patient=patient, clinician=user, view=view, lines=lines, ip=client_ip(request)
+        patient=patient, clinician=user, view=view, lines=words, ip=client_ip(request)
     )
     messages.success(
         request, f"Shared with {patient.display_name}: they see these words on their trends page."

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryD
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from kratomwatch.clinic import access
@@ -20,6 +21,7 @@ from kratomwatch.clinic.actions.checkins import (
     do_submit_checkin,
     do_submit_questionnaire,
 )
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.form_errors import error_summary
 from kratomwatch.clinic.forms.checkins import CheckInForm, QuestionnaireForm, entry_time
 from kratomwatch.clinic.forms.doses import DoseRows, dose_rows_initial, new_key
@@ -183,7 +185,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
             "urgent": urgent,
             "flags_saved": flags_saved,
             "errors": error_summary(
-                ratings, rows, *extras, form, names=["", "Dose", *([""] * len(extras))]
+                ratings, rows, *extras, form, names=["", gettext("Dose"), *([""] * len(extras))]
             )
             if request.method == "POST"
             else [],
@@ -273,7 +275,7 @@ def questionnaire(request: HttpRequest, instrument_id: str) -> HttpResponse:
                 form.add_scoring_errors(exc)
             else:
                 if not created:
-                    messages.info(request, "These answers were already saved.")
+                    messages.info(request, gettext("These answers were already saved."))
                 return redirect("questionnaire_done", response_uuid=response.uuid)
         # A crisis answer gets through whatever else is missing: saved on its own as the
         # red flag it reports, with its guidance at the top; the rest stays for correction.
@@ -333,10 +335,17 @@ def questionnaire_done(request: HttpRequest, response_uuid: str) -> HttpResponse
 
 
 @functools.cache
+def _urgent_texts(symptom_id: str) -> tuple[tuple[str, str | None], ...]:
+    """The title and message of each red-flag rule a report of ``symptom_id`` raises."""
+    return tuple(
+        (f.title, f.patient_message) for f in urgent_findings([symptom_id], timezone.now())
+    )
+
+
 def _guidance(symptom_id: str) -> tuple[str, str]:
-    """The title and message of the red-flag rules a report of ``symptom_id`` raises."""
-    findings = urgent_findings([symptom_id], timezone.now())
+    """Those titles and messages in the active language, joined."""
+    texts = _urgent_texts(symptom_id)
     return (
-        " / ".join(f.title for f in findings),
-        " ".join(f.patient_message or "" for f in findings).strip(),
+        " / ".join(data_text(title) for title, _ in texts),
+        " ".join(data_text(message) for _, message in texts if message),
     )

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from kratomwatch.clinic import access
@@ -55,9 +56,15 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             )
             if created:
                 amount = format_decimal(entry.amount)
-                messages.success(request, f"Saved: {amount} {entry.unit} of {entry.product}.")
+                messages.success(
+                    request,
+                    gettext("Saved: %(amount)s %(unit)s of %(product)s.")
+                    % {"amount": amount, "unit": entry.unit, "product": entry.product},
+                )
             else:
-                messages.info(request, "This dose was already saved; it was not added twice.")
+                messages.info(
+                    request, gettext("This dose was already saved; it was not added twice.")
+                )
             return redirect("patient_home")
         status = 400
     else:

@@ -7,18 +7,25 @@ from datetime import time, timedelta
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.clinic import access, push
 from kratomwatch.clinic.actions.erasure import do_request_deletion
+from kratomwatch.clinic.actions.language import do_set_language
 from kratomwatch.clinic.actions.products import do_add_product
 from kratomwatch.clinic.actions.reminders import do_set_reminder
 from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
 from kratomwatch.clinic.charts import trend_svg
 from kratomwatch.clinic.form_errors import error_summary
 from kratomwatch.clinic.forms.doses import new_key
-from kratomwatch.clinic.forms.patient import DeletionRequestForm, ProductCreateForm, ReminderForm
+from kratomwatch.clinic.forms.patient import (
+    DeletionRequestForm,
+    LanguageForm,
+    ProductCreateForm,
+    ReminderForm,
+)
 from kratomwatch.clinic.models import PatientProfile, Role
 from kratomwatch.clinic.screening_input import plan_limits
 from kratomwatch.clinic.text import first_error
@@ -57,9 +64,11 @@ def product_add(request: HttpRequest) -> HttpResponse:
                 ip=client_ip(request),
             )
             if created:
-                messages.success(request, f"Added {product.name}.")
+                messages.success(request, gettext("Added %(name)s.") % {"name": product.name})
             else:
-                messages.info(request, f"{product.name} was already added.")
+                messages.info(
+                    request, gettext("%(name)s was already added.") % {"name": product.name}
+                )
             return redirect("my_products")
         status = 400
     else:
@@ -96,7 +105,10 @@ def trends(request: HttpRequest) -> HttpResponse:
     series = daily_series(patient, first, last)
     # Drawn narrow so that its labels stay readable on a phone.
     svg = trend_svg(
-        series, f"Pain, interference and daily dose over {weeks} weeks", width=360, height=300
+        series,
+        gettext("Pain, interference and daily dose over %(weeks)d weeks") % {"weeks": weeks},
+        width=360,
+        height=300,
     )
     mg_days = sum(v is not None and v > 0 for v in series.mitragynine_mg)
     return render(
@@ -140,7 +152,9 @@ def my_data(request: HttpRequest) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"Reminder set for {raw} every day." if raw else "Daily reminder turned off.",
+                gettext("Reminder set for %(time)s every day.") % {"time": raw}
+                if raw
+                else gettext("Daily reminder turned off."),
             )
             return redirect("my_data")
     return render(
@@ -150,6 +164,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
             "reminder": reminder,
             "errors": error_summary(reminder) if reminder.is_bound else [],
             "patient": patient,
+            "language": LanguageForm(initial={"language": patient.language}),
             "deletion": patient.deletion_requests.order_by("-created").first(),
             "vapid_key": push.public_key(),
             "devices": user.push_subscriptions.count(),
@@ -160,19 +175,40 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 @access.role_required(Role.PATIENT)
 @require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    user, patient = patient_of(request)
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            gettext("Your language was not changed. %(error)s") % {"error": first_error(form)},
+        )
+        return redirect("my_data")
+    do_set_language(patient=patient, user=user, language=form.cleaned_data["language"])
+    translation.activate(patient.language)  # the message below is already in the new language
+    messages.success(request, gettext("Your pages and e-mails are now in this language."))
+    return redirect("my_data")
+
+
+@access.role_required(Role.PATIENT)
+@require_POST
 def request_deletion(request: HttpRequest) -> HttpResponse:
     user, patient = patient_of(request)
     form = DeletionRequestForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"Your request was not sent. {first_error(form)}")
+        messages.error(
+            request, gettext("Your request was not sent. %(error)s") % {"error": first_error(form)}
+        )
         return redirect("my_data")
     do_request_deletion(
         patient=patient, user=user, reason=form.cleaned_data["reason"], ip=client_ip(request)
     )
     messages.success(
         request,
-        "Your request was sent to your clinic. They will contact you: "
-        "some records may have to be kept for a time by law.",
+        gettext(
+            "Your request was sent to your clinic. They will contact you: "
+            "some records may have to be kept for a time by law."
+        ),
     )
     return redirect("my_data")
 
@@ -221,10 +257,12 @@ def record_views(request: HttpRequest) -> HttpResponse:
     for event in page:
         actor = event.actor
         if actor is None:
-            who, role = "Clinic staff, on the server's command line", "—"
+            who, role = gettext("Clinic staff, on the server's command line"), "—"
         elif actor.pk == user.pk:
-            who, role = "You", actor.get_role_display()
+            who, role = gettext("You"), actor.get_role_display()
         else:
             who, role = actor.get_full_name() or actor.username, actor.get_role_display()
-        rows.append({"at": event.at, "who": who, "role": role, "what": VIEW_ACTIONS[event.action]})
+        rows.append(
+            {"at": event.at, "who": who, "role": role, "what": gettext(VIEW_ACTIONS[event.action])}
+        )
     return render(request, "patient/record_views.html", {"page": page, "rows": rows})

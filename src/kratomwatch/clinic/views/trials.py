@@ -19,6 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kratomwatch.clinic import access, audit_chain
@@ -71,15 +73,24 @@ def calendar(
         day = first
         while day < following:
             plan = schedule.day_plan(day)
-            name = f"{day:%A} {day.day} {day:%B}"
-            now = ", today" if day == today else ""
+            name = date_format(day, "l j F")
+            now = gettext(", today") if day == today else ""
             if plan is None:
-                cells.append(Cell(day, None, day == today, None, f"{name}: not in the trial{now}"))
+                label = gettext("%(day)s: not in the trial") % {"day": name}
+                cells.append(Cell(day, None, day == today, None, label + now))
             else:
                 arm = "W" if plan.arm is None else plan.arm.value
-                what = "washout" if plan.arm is None else f"regimen {arm}"
+                what = (
+                    gettext("washout")
+                    if plan.arm is None
+                    else gettext("regimen %(arm)s") % {"arm": arm}
+                )
                 answer = followed.get(day)
-                done = "" if answer is None else (", followed" if answer else ", not followed")
+                done = (
+                    ""
+                    if answer is None
+                    else (gettext(", followed") if answer else gettext(", not followed"))
+                )
                 cells.append(Cell(day, arm, day == today, answer, f"{name}: {what}{done}{now}"))
             day += timedelta(days=1)
         cells += [None] * (-len(cells) % 7)
@@ -88,7 +99,7 @@ def calendar(
             for week in (cells[i : i + 7] for i in range(0, len(cells), 7))
             if any(c is not None and c.arm is not None for c in week)
         ]
-        months.append({"title": f"{first:%B %Y}", "weeks": weeks})
+        months.append({"title": date_format(first, "F Y"), "weeks": weeks})
         first = following
     return months
 
@@ -348,7 +359,7 @@ def trial_adherence(request: HttpRequest) -> HttpResponse:
     except (NofOneTrial.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such trial") from exc
     if answer not in ("yes", "no"):
-        messages.error(request, "Choose yes or no.")
+        messages.error(request, gettext("Choose yes or no."))
         return redirect("my_trial")
     today = timezone.localdate()
     trial = do_sync_trial_status(trial, today)
@@ -360,7 +371,7 @@ def trial_adherence(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("my_trial")
     if changed:
-        messages.success(request, "Saved. Thank you.")
+        messages.success(request, gettext("Saved. Thank you."))
     else:
-        messages.info(request, "Already saved for today.")
+        messages.info(request, gettext("Already saved for today."))
     return redirect("my_trial")

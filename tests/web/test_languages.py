@@ -1,0 +1,75 @@
+"""A patient chooses the language of their pages; staff see it; the login page follows the
+browser."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from kratomwatch.clinic.models import AuditEvent, PatientProfile
+
+from .conftest import Triangle
+from .test_translations import back_to_the_default_language  # noqa: F401
+
+
+def test_the_choice_persists_and_serves_every_page_in_it(tri: Triangle) -> None:
+    client = Client()
+    client.force_login(tri.patient.user)
+    response = client.post(reverse("set_language"), {"language": "es"}, follow=True)
+    assert response.status_code == 200
+    tri.patient.refresh_from_db()
+    assert tri.patient.language == "es"
+    assert AuditEvent.objects.filter(patient=tri.patient, action="language.update").exists()
+    # The browser asks for English; the patient's choice wins, on every page.
+    page = client.get(reverse("patient_home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page["Content-Language"] == "es"
+    assert '<html lang="es">' in page.content.decode()
+    assert 'value="es" selected' in client.get(reverse("my_data")).content.decode()
+
+
+def test_a_language_that_is_not_offered_is_refused_with_a_message(tri: Triangle) -> None:
+    client = Client()
+    client.force_login(tri.patient.user)
+    response = client.post(reverse("set_language"), {"language": "fr"}, follow=True)
+    assert response.status_code == 200
+    assert "Your language was not changed." in response.content.decode()
+    assert PatientProfile.objects.get(pk=tri.patient.pk).language == "en"
+
+
+def test_only_a_patient_sets_their_language(tri: Triangle) -> None:
+    for user in (tri.clinician, tri.admin):
+        client = Client()
+        client.force_login(user)
+        assert client.post(reverse("set_language"), {"language": "es"}).status_code in (403, 404)
+    patient = Client()
+    patient.force_login(tri.patient.user)
+    assert patient.get(reverse("set_language")).status_code == 405
+    assert Client().post(reverse("set_language"), {"language": "es"}).status_code == 302
+
+
+def test_the_clinician_sees_the_patients_language(tri: Triangle) -> None:
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(language="ms")
+    client = Client()
+    client.force_login(tri.clinician)
+    page = client.get(reverse("patient_detail", args=[tri.patient.uuid]))
+    assert "language: Bahasa Melayu" in page.content.decode()
+
+
+def test_staff_pages_stay_in_one_language_until_they_are_translated(tri: Triangle) -> None:
+    PatientProfile.objects.filter(pk=tri.patient.pk).update(language="ms")
+    client = Client()
+    client.force_login(tri.clinician)
+    page = client.get(reverse("patient_list"), HTTP_ACCEPT_LANGUAGE="es")
+    assert page["Content-Language"] == "en"
+    assert "Log out" in page.content.decode()
+
+
+def test_the_login_page_follows_the_browser(db: None) -> None:
+    page = Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="ms,en;q=0.5")
+    assert page["Content-Language"] == "ms"
+    assert "Log masuk" in page.content.decode()
+    page = Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9")
+    assert "Iniciar sesión" in page.content.decode()
+    assert (
+        "Log in" not in Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    )
