@@ -17,6 +17,7 @@ from kratomwatch.clinic.actions.language import do_set_language
 from kratomwatch.clinic.actions.products import do_add_product
 from kratomwatch.clinic.actions.reminders import do_set_reminder
 from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
+from kratomwatch.clinic.analysis_app import latest_release
 from kratomwatch.clinic.charts import trend_svg
 from kratomwatch.clinic.form_errors import error_summary
 from kratomwatch.clinic.forms.doses import new_key
@@ -120,6 +121,10 @@ def trends(request: HttpRequest) -> HttpResponse:
             "summary": summary(series),
             "mg_days": mg_days,
             "mg_total": sum(v for v in series.mitragynine_mg if v is not None) / max(1, mg_days),
+            # What the clinician shared about kratom and pain: one small query, drawn in the
+            # page (loaded apart, it moved the page under the patient's thumb).
+            "release": latest_release(patient),
+            "has_trial": patient.nof1_trials.exists(),
         },
     )
 
