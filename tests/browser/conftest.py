@@ -30,6 +30,16 @@ SHOTS = Path(
 )
 
 
+@pytest.fixture(autouse=True)
+def _database_connection_per_request(settings: Any) -> None:
+    """The live server gives each of the browser's connections a thread of its own, which
+    keeps its database connection as long as the browser keeps the socket open (keep-alive,
+    pages and service workers left open) when connections persist (CONN_MAX_AGE, 60 s on
+    PostgreSQL): a run of browser tests would use up the server's connections. Here each
+    request closes its database connection when it ends."""
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
