@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kratomwatch.clinic.models import AlertChannel
+from kratomwatch.clinic.models import AlertChannel, StaffLanguage
 from kratomwatch.clinic.text import Form
 
 
@@ -64,4 +64,14 @@ class AlertSettingsForm(Form):
     alert_digest = forms.BooleanField(
         required=False,
         label=_("Send me a daily e-mail with the number of other new findings"),
+    )
+
+
+class StaffLanguageForm(Form):
+    """A clinician's or clinic admin's language for their own pages."""
+
+    language = forms.ChoiceField(
+        choices=StaffLanguage.choices,
+        label=_("Language of my pages"),
+        error_messages={"required": _("Choose a language.")},
     )

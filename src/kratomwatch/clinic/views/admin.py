@@ -32,6 +32,7 @@ from kratomwatch.clinic.actions.admin import (
     user_from_invitation_uid,
 )
 from kratomwatch.clinic.forms.admin import ActiveForm, CareTeamForm, ClinicSettingsForm, InviteForm
+from kratomwatch.clinic.forms.clinician import StaffLanguageForm
 from kratomwatch.clinic.models import PatientProfile, Role, User
 from kratomwatch.clinic.views.common import client_ip, user_of
 
@@ -241,7 +242,12 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
                 "their password alone.",
             )
         return redirect("clinic_settings")
-    return render(request, "clinic_admin/settings.html", {"form": form, "clinic": clinic})
+    context = {
+        "form": form,
+        "clinic": clinic,
+        "language_form": StaffLanguageForm(initial={"language": admin.language}),
+    }
+    return render(request, "clinic_admin/settings.html", context)
 
 
 class InviteAcceptView(PasswordResetConfirmView):
