@@ -35,7 +35,9 @@ class Plan(Record):
     benefit_review_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Days at a stable dose after which lack of benefit is flagged (default 90).",
+        help_text=gettext_lazy(
+            "Days at a stable dose after which lack of benefit is flagged (default 90)."
+        ),
     )
     stop_rules = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True, help_text="Taper steps, schedules.")

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from kratomwatch.clinic import access, audit_chain
@@ -146,8 +147,10 @@ def release_dose_response(request: HttpRequest, patient_uuid: str) -> HttpRespon
     if request.POST.get("digest") != summary_digest(lines):
         messages.error(
             request,
-            "Nothing was shared: the diary has changed since the analysis was shown. "
-            "Read the words again, then share them.",
+            gettext(
+                "Nothing was shared: the diary has changed since the analysis was shown. "
+                "Read the words again, then share them."
+            ),
         )
         return redirect(back)
     # The same words, in the language the patient reads their pages in.
@@ -157,7 +160,9 @@ def release_dose_response(request: HttpRequest, patient_uuid: str) -> HttpRespon
         patient=patient, clinician=user, view=view, lines=words, ip=client_ip(request)
     )
     messages.success(
-        request, f"Shared with {patient.display_name}: they see these words on their trends page."
+        request,
+        gettext("Shared with %(name)s: they see these words on their trends page.")
+        % {"name": patient.display_name},
     )
     return redirect(back)
 
