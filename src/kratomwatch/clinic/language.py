@@ -16,17 +16,17 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.models import Language, Role, StaffLanguage, User
+from kratomwatch.clinic.models import Language, StaffLanguage, User
 
 
 def language_of(user: User) -> str | None:
     """The language chosen by the account: a patient's on their profile, a staff member's on
     the account; None when there is none that the app offers them."""
-    if user.role == Role.PATIENT:
-        profile = access.own_profile_if_patient(user)
-        code = profile.language if profile is not None else None
-        return code if code in Language.values else None
-    return user.language if user.language in StaffLanguage.values else None
+    if access.is_clinic_staff(user):
+        return user.language if user.language in StaffLanguage.values else None
+    profile = access.own_profile_if_patient(user)
+    code = profile.language if profile is not None else None
+    return code if code in Language.values else None
 
 
 def email_language(user: User) -> str:

@@ -25,7 +25,7 @@ from kratomwatch.clinic.views.common import user_of
 @require_POST
 def staff_language(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    back = "alert_settings" if user.role == Role.CLINICIAN else "clinic_settings"
+    back = access.own_settings_page(user) or "home"
     form = StaffLanguageForm(request.POST)
     if not form.is_valid():
         messages.error(
