@@ -3,9 +3,14 @@ browser."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from kratomwatch.clinic import push
+from kratomwatch.clinic.actions.account import do_request_password_reset
 from kratomwatch.clinic.models import AuditEvent, PatientProfile, User
 
 from .conftest import Triangle
@@ -111,3 +116,15 @@ def test_the_login_page_follows_the_browser(db: None) -> None:
     assert (
         "Log in" not in Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
     )
+
+
+def test_e_mails_and_alerts_to_staff_are_in_their_language(
+    tri: Triangle, django_capture_on_commit_callbacks: Any
+) -> None:
+    User.objects.filter(pk=tri.clinician.pk).update(language="es", email="alice@clinic.example")
+    clinician = User.objects.get(pk=tri.clinician.pk)
+    assert push.language_of(clinician) == "es"
+    assert push.language_of(tri.admin) == "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_request_password_reset("alice@clinic.example")
+    assert [m.subject for m in mail.outbox] == ["Restablecer su contraseña de KratomWatch"]
