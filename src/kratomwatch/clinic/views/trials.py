@@ -38,7 +38,7 @@ from kratomwatch.clinic.forms.trials import (
     TrialDesignForm,
 )
 from kratomwatch.clinic.models import NofOneTrial, PatientProfile, Role, TrialStatus, User
-from kratomwatch.clinic.views.analysis import num, pct
+from kratomwatch.clinic.views.analysis import interval, num, pct
 from kratomwatch.clinic.views.common import client_ip, user_of
 from kratomwatch.domain.analysis import MIN_DAYS_PER_ARM, TrialSchedule, design_trial
 
@@ -115,8 +115,8 @@ def _result_rows(result: dict[str, Any] | None) -> dict[str, Any] | None:
     diff = result["difference_b_minus_a"]
     rows: dict[str, Any] = {"raw": result}
     if diff["mean"] is not None:
-        rows["difference"] = (
-            f"{diff['mean']:+.2f} ({diff['ci90'][0]:+.2f} to {diff['ci90'][1]:+.2f})"
+        rows["difference"] = interval(
+            f"{diff['mean']:+.2f}", f"{diff['ci90'][0]:+.2f}", f"{diff['ci90'][1]:+.2f}"
         )
     rows |= {
         "p_a": pct(result["prob_a_better"]),
@@ -127,7 +127,9 @@ def _result_rows(result: dict[str, Any] | None) -> dict[str, Any] | None:
     }
     if result.get("ar1"):
         ar1 = result["ar1"]
-        rows["ar1"] = f"{ar1['mean']:.2f} ({ar1['ci90'][0]:.2f} to {ar1['ci90'][1]:.2f})"
+        rows["ar1"] = interval(
+            f"{ar1['mean']:.2f}", f"{ar1['ci90'][0]:.2f}", f"{ar1['ci90'][1]:.2f}"
+        )
     adherence = result.get("adherence")
     if adherence and adherence["scheduled_days"]:
         rows["adherence"] = gettext(
