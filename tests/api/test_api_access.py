@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.utils import timezone
 
-from kratomwatch.clinic.models import TokenScope
+from kratomwatch.clinic.models import TokenScope, User
 
 from .conftest import Api, Triangle
 
@@ -137,3 +137,16 @@ def test_a_reason_that_shows_nothing_is_no_reason(
     assert response.status_code == 422
     tri.finding.refresh_from_db()
     assert tri.finding.status == "open"
+
+
+def test_a_refusal_is_in_english_whatever_the_client_or_the_account_asks(
+    api_as: Callable[..., Api], tri: Triangle
+) -> None:
+    User.objects.filter(pk=tri.clinician.pk).update(language="es")
+    api = api_as("clinician")
+    api.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "es"
+    url = f"/api/findings/{tri.finding.uuid}/acknowledge"
+    assert api.post(url, {"reason": "reviewed"}, key="ack-1").status_code == 200
+    other = api.post(url, {"reason": "reviewed"}, key="ack-2")
+    assert other.status_code == 409
+    assert "Only an open finding can be acknowledged" in other.content.decode()

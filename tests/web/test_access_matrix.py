@@ -45,6 +45,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "push_unsubscribe": (lambda t: {}, set()),
     "alert_settings": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "set_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
+    "staff_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
@@ -168,6 +169,7 @@ POST_ONLY = {
     "finding_action",
     "request_deletion",
     "set_language",
+    "staff_language",
     "medication_add",
     "medication_stop",
     "condition_set",

@@ -140,6 +140,7 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
     ),
     ("request_deletion", lambda t: {}, "patient", ["reason"]),
     ("set_language", lambda t: {}, "patient", ["language"]),
+    ("staff_language", lambda t: {}, "clinician", ["language"]),
     ("trial_adherence", lambda t: {}, "patient", ["followed", "trial"]),
     (
         "trial_design",

@@ -3,10 +3,15 @@ browser."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from kratomwatch.clinic.models import AuditEvent, PatientProfile
+from kratomwatch.clinic import push
+from kratomwatch.clinic.actions.account import do_request_password_reset
+from kratomwatch.clinic.models import AuditEvent, PatientProfile, User
 
 from .conftest import Triangle
 from .test_translations import back_to_the_default_language  # noqa: F401
@@ -55,13 +60,51 @@ def test_the_clinician_sees_the_patients_language(tri: Triangle) -> None:
     assert "language: Bahasa Melayu" in page.content.decode()
 
 
-def test_staff_pages_stay_in_one_language_until_they_are_translated(tri: Triangle) -> None:
+def test_staff_get_english_until_they_choose_whatever_the_browser_says(tri: Triangle) -> None:
     PatientProfile.objects.filter(pk=tri.patient.pk).update(language="ms")
     client = Client()
     client.force_login(tri.clinician)
     page = client.get(reverse("patient_list"), HTTP_ACCEPT_LANGUAGE="es")
     assert page["Content-Language"] == "en"
     assert "Log out" in page.content.decode()
+
+
+def test_a_clinicians_choice_persists_and_serves_their_pages(tri: Triangle) -> None:
+    client = Client()
+    client.force_login(tri.clinician)
+    assert 'action="/account/language/"' in client.get(reverse("alert_settings")).content.decode()
+    response = client.post(reverse("staff_language"), {"language": "es"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("alert_settings")
+    assert "Sus páginas están ahora en este idioma." in response.content.decode()
+    assert User.objects.get(pk=tri.clinician.pk).language == "es"
+    assert AuditEvent.objects.filter(actor=tri.clinician, action="language.update").exists()
+    # The browser asks for English; the clinician's choice wins, in a new session too.
+    again = Client()
+    again.force_login(User.objects.get(pk=tri.clinician.pk))
+    page = again.get(reverse("patient_list"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page["Content-Language"] == "es"
+    assert "Mis pacientes" in page.content.decode()
+    assert 'value="es" selected' in again.get(reverse("alert_settings")).content.decode()
+
+
+def test_an_admin_chooses_on_the_clinic_settings(tri: Triangle) -> None:
+    client = Client()
+    client.force_login(tri.admin)
+    response = client.post(reverse("staff_language"), {"language": "es"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("clinic_settings")
+    assert client.get(reverse("clinic_users"))["Content-Language"] == "es"
+
+
+def test_malay_is_not_offered_to_staff_and_patients_cannot_use_it(tri: Triangle) -> None:
+    client = Client()
+    client.force_login(tri.clinician)
+    response = client.post(reverse("staff_language"), {"language": "ms"}, follow=True)
+    assert "Your language was not changed." in response.content.decode()
+    assert User.objects.get(pk=tri.clinician.pk).language == "en"
+    patient = Client()
+    patient.force_login(tri.patient.user)
+    assert patient.post(reverse("staff_language"), {"language": "es"}).status_code in (403, 404)
+    assert patient.get(reverse("staff_language")).status_code in (403, 404, 405)
 
 
 def test_the_login_page_follows_the_browser(db: None) -> None:
@@ -73,3 +116,15 @@ def test_the_login_page_follows_the_browser(db: None) -> None:
     assert (
         "Log in" not in Client().get(reverse("login"), HTTP_ACCEPT_LANGUAGE="es").content.decode()
     )
+
+
+def test_e_mails_and_alerts_to_staff_are_in_their_language(
+    tri: Triangle, django_capture_on_commit_callbacks: Any
+) -> None:
+    User.objects.filter(pk=tri.clinician.pk).update(language="es", email="alice@clinic.example")
+    clinician = User.objects.get(pk=tri.clinician.pk)
+    assert push.language_of(clinician) == "es"
+    assert push.language_of(tri.admin) == "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_request_password_reset("alice@clinic.example")
+    assert [m.subject for m in mail.outbox] == ["Restablecer su contraseña de KratomWatch"]

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
+from django.utils import translation
 from ninja import Header, Router
 
 from kratomwatch.clinic import access
@@ -73,7 +74,8 @@ def acknowledge_finding(
         if is_blank(reason):
             raise Problem(422, "Give a reason: it is kept with the finding.", errors=[])
         try:
-            do_acknowledge_finding(finding, user, reason, ip=request.META.get("REMOTE_ADDR"))
+            with translation.override("en"):  # the API answers in English
+                do_acknowledge_finding(finding, user, reason, ip=request.META.get("REMOTE_ADDR"))
         except LifecycleError as exc:
             raise Problem(409, str(exc), slug="finding-not-open") from exc
         return 200, finding

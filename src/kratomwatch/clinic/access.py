@@ -209,6 +209,16 @@ def is_clinic_staff(user: User) -> bool:
     return user.role in (Role.CLINICIAN, Role.CLINIC_ADMIN)
 
 
+def own_settings_page(user: User) -> str | None:
+    """The page where a clinician or clinic admin keeps their own settings (alerts, language):
+    "My alerts" or the clinic settings; ``None`` for anyone else."""
+    if user.role == Role.CLINICIAN:
+        return "alert_settings"
+    if user.role == Role.CLINIC_ADMIN:
+        return "clinic_settings"
+    return None
+
+
 def views_are_audited(user: User) -> bool:
     """Whether ``user``'s views of a patient's pages go in the audit trail: everyone's but a
     patient's (a patient looking at their own record is not recorded)."""

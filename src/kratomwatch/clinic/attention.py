@@ -19,7 +19,10 @@ from typing import Any
 
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.models import AuditEvent, Finding, FindingStatus, User
 
 RED_FLAG = "red_flag"
@@ -72,11 +75,13 @@ def _lower_first(text: str) -> str:
 def what(finding: Finding) -> str:
     """The cause in words: the symptoms reported, else the finding's title."""
     labels = [
-        str(t["label"])
+        data_text(str(t["label"]))
         for t in finding.triggers or []
         if isinstance(t, dict) and t.get("type") == "symptom" and t.get("label")
     ]
-    return ", ".join(dict.fromkeys(_lower_first(label) for label in labels)) or finding.title
+    return ", ".join(dict.fromkeys(_lower_first(label) for label in labels)) or data_text(
+        finding.title
+    )
 
 
 def when(moment: datetime, now: datetime | None = None) -> str:
@@ -85,12 +90,10 @@ def when(moment: datetime, now: datetime | None = None) -> str:
     today = timezone.localtime(now or timezone.now()).date()
     clock = local.strftime("%H:%M")
     if local.date() == today:
-        return f"today {clock}"
+        return gettext("today %(clock)s") % {"clock": clock}
     if local.date() == today - timedelta(days=1):
-        return f"yesterday {clock}"
-    day = f"{local.day} {local.strftime('%b')}"
-    if local.year != today.year:
-        day += f" {local.year}"
+        return gettext("yesterday %(clock)s") % {"clock": clock}
+    day = date_format(local, "j M" if local.year == today.year else "j M Y")
     return f"{day} {clock}"
 
 

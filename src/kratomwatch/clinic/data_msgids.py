@@ -18,9 +18,10 @@ from pathlib import Path
 
 from django.utils.translation import gettext, ngettext
 
+from kratomwatch.domain.conditions import CONDITION_LABELS, PHENOTYPE_LABELS
 from kratomwatch.domain.dose_messages import EXPOSURE_WHAT, TEMPLATES
 from kratomwatch.domain.doses import UNIT_LABELS, Confirmation, FieldError
-from kratomwatch.domain.evidence import VERDICT_LABELS, load_library
+from kratomwatch.domain.evidence import GRADE_LABELS, VERDICT_LABELS, load_library
 from kratomwatch.domain.products import FORM_LABELS
 from kratomwatch.domain.questionnaires import load_instruments
 from kratomwatch.domain.safety import load_knowledge
@@ -54,6 +55,12 @@ def _texts() -> Iterator[tuple[str, str]]:
         yield f"symptom {symptom.id}", symptom.label
     for verdict, text in VERDICT_LABELS.items():
         yield f"verdict {verdict}", text
+    for grade, text in GRADE_LABELS.items():  # shown to clinicians on the evidence pages
+        yield f"evidence grade {grade}", text
+    for condition, text in CONDITION_LABELS.items():  # the clinician's record and filters
+        yield f"condition {condition.value}", text
+    for phenotype, text in PHENOTYPE_LABELS.items():
+        yield f"phenotype {phenotype.value}", text
     for claim in load_library().claims:
         yield f"claim {claim.id}", claim.claim
         yield f"claim {claim.id}", claim.what_the_evidence_says

@@ -317,6 +317,60 @@ MSGIDS = [
     _('Misleading'),
     # verdict partly_true
     _('Partly true'),
+    # evidence grade clinical_study
+    _('Clinical study'),
+    # evidence grade observational
+    _('Observational study'),
+    # evidence grade case_reports
+    _('Case reports'),
+    # evidence grade in_vitro
+    _('Laboratory (in vitro)'),
+    # evidence grade animal
+    _('Animal study'),
+    # evidence grade extrapolated_from_opioid_class
+    _('Extrapolated from opioids (no kratom-specific study)'),
+    # evidence grade expert_consensus
+    _("Expert consensus / project's own screening choice"),
+    # evidence grade no_evidence
+    _('No evidence found'),
+    # condition low_back_pain
+    _('Chronic low back pain'),
+    # condition neuropathic_pain
+    _('Neuropathic pain'),
+    # condition fibromyalgia
+    _('Fibromyalgia'),
+    # condition other_pain
+    _('Other chronic pain'),
+    # condition pregnancy
+    _('Pregnancy'),
+    # condition breastfeeding
+    _('Breastfeeding'),
+    # condition liver_disease
+    _('Liver disease'),
+    # condition arrhythmia_long_qt
+    _('Cardiac arrhythmia or long QT'),
+    # condition seizure_disorder
+    _('Seizure disorder'),
+    # condition sud_history
+    _('History of substance use disorder'),
+    # condition sud_in_treatment
+    _('Substance use disorder, in treatment'),
+    # condition psychiatric
+    _('Psychiatric condition'),
+    # condition respiratory_disease
+    _('Chronic lung disease or sleep apnoea'),
+    # phenotype poor
+    _('Poor metabolizer'),
+    # phenotype intermediate
+    _('Intermediate metabolizer'),
+    # phenotype normal
+    _('Normal metabolizer'),
+    # phenotype rapid
+    _('Rapid metabolizer'),
+    # phenotype ultrarapid
+    _('Ultrarapid metabolizer'),
+    # phenotype indeterminate
+    _('Indeterminate'),
     # claim claim_not_addictive
     _('Kratom is not addictive.'),
     # claim claim_not_addictive

@@ -2,9 +2,9 @@
 
 Before log-in, Django's LocaleMiddleware follows the browser's Accept-Language. A signed-in
 patient is served in the language chosen on their "Reminders and my data" page, whatever the
-browser says. Staff pages are not translated yet, so signed-in staff get the default language
-throughout rather than a page half in one language and half in another (docs/languages.md).
-E-mails to a patient use their language too.
+browser says; a signed-in clinician or clinic admin in the language chosen on "My alerts" or
+the clinic settings (English or Spanish: the staff pages have no Malay yet), else English
+(docs/languages.md). E-mails to an account use its language too.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from kratomwatch.clinic import access
-from kratomwatch.clinic.models import Language, User
+from kratomwatch.clinic.models import Language, StaffLanguage, User
 
 
 def language_of(user: User) -> str | None:
-    """The language chosen by a patient account; None for staff."""
+    """The language chosen by the account: a patient's on their profile, a staff member's on
+    the account; None when there is none that the app offers them."""
+    if access.is_clinic_staff(user):
+        return user.language if user.language in StaffLanguage.values else None
     profile = access.own_profile_if_patient(user)
     code = profile.language if profile is not None else None
     return code if code in Language.values else None
@@ -32,7 +35,7 @@ def email_language(user: User) -> str:
 
 
 class PatientLanguageMiddleware:
-    """Activates the signed-in patient's language for the rest of the request."""
+    """Activates the signed-in account's language for the rest of the request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

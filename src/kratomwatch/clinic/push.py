@@ -31,7 +31,8 @@ from django.utils.translation import gettext as _
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
-from kratomwatch.clinic.models import PushSubscription, VapidKey
+from kratomwatch.clinic.language import email_language
+from kratomwatch.clinic.models import PushSubscription, User, VapidKey
 from kratomwatch.config import b64url_bytes, new_vapid_keys
 
 logger = logging.getLogger(__name__)
@@ -172,10 +173,10 @@ def payload(title: str, body: str, url: str) -> str:
     return json.dumps({"title": str(title), "body": str(body), "url": url})
 
 
-def language_of(user: Any) -> str:
-    """The language to write to ``user`` in: a patient's own choice, else the site's."""
-    profile = getattr(user, "patient_profile", None) if getattr(user, "pk", None) else None
-    return getattr(profile, "language", "") or settings.LANGUAGE_CODE
+def language_of(user: User) -> str:
+    """The language to write to ``user`` in: the account's own choice (a patient's or a staff
+    member's), else the site's."""
+    return email_language(user)
 
 
 class PushFailed(Exception):

@@ -9,6 +9,7 @@ from kratomwatch.clinic.views import (
     evidence,
     findings,
     home,
+    language,
     patient,
     push,
     pwa,
@@ -51,6 +52,7 @@ urlpatterns = [
     path("push/subscribe/", push.subscribe, name="push_subscribe"),
     path("push/unsubscribe/", push.unsubscribe, name="push_unsubscribe"),
     path("alerts/", push.alert_settings, name="alert_settings"),
+    path("account/language/", language.staff_language, name="staff_language"),
     path("patients/", clinician.panel, name="patient_list"),
     path("patients/<uuid:patient_uuid>/plan/", clinician.plan_edit, name="plan_edit"),
     path(

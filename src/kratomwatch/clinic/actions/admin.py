@@ -125,7 +125,10 @@ def _send_invitation(invitation: Invitation) -> None:
 
 def _check_active(clinician: User) -> None:
     if not clinician.is_active:
-        raise AdminError(f"{clinician.username} is deactivated and cannot join a care team.")
+        raise AdminError(
+            gettext("%(name)s is deactivated and cannot join a care team.")
+            % {"name": clinician.username}
+        )
 
 
 USERNAME_DIGITS = 4
@@ -167,12 +170,12 @@ def do_invite_user(
     ``username`` is the proposed start of the username; the account's is :func:`new_username`.
     """
     if role not in INVITABLE_ROLES:
-        raise AdminError("Only clinicians and patients can be invited.")
+        raise AdminError(gettext("Only clinicians and patients can be invited."))
     if role == Role.CLINICIAN and not email:
-        raise AdminError("A clinician needs an e-mail address for the invitation.")
+        raise AdminError(gettext("A clinician needs an e-mail address for the invitation."))
     if role == Role.PATIENT:
         if not clinicians:
-            raise AdminError("A patient needs at least one clinician on the care team.")
+            raise AdminError(gettext("A patient needs at least one clinician on the care team."))
         for clinician in clinicians:
             _check_active(clinician)
     for _attempt in range(5):
@@ -193,7 +196,7 @@ def do_invite_user(
             )
         except UsernameTaken:
             continue  # another admin took the same number between the check and the insert
-    raise AdminError("No free username could be made from this one; try a longer one.")
+    raise AdminError(gettext("No free username could be made from this one; try a longer one."))
 
 
 def _open_account(
@@ -264,9 +267,13 @@ def do_reinvite_user(*, admin: User, user: User, ip: str | None = None) -> Invit
     Earlier links stop working: the unusable password they were made against changes.
     """
     if not user.is_active:
-        raise AdminError("This account is deactivated: reactivate it before inviting again.")
+        raise AdminError(
+            gettext("This account is deactivated: reactivate it before inviting again.")
+        )
     if user.has_usable_password():
-        raise AdminError("This person has already chosen a password; no invitation is needed.")
+        raise AdminError(
+            gettext("This person has already chosen a password; no invitation is needed.")
+        )
     with transaction.atomic():
         user.set_unusable_password()
         user.save(update_fields=["password", "modified"])
@@ -295,7 +302,9 @@ def do_add_to_care_team(
     with transaction.atomic():
         _, created = CareTeamMembership.objects.get_or_create(patient=patient, clinician=clinician)
         if not created:
-            raise AdminError(f"{_name(clinician)} is already on the care team.")
+            raise AdminError(
+                gettext("%(name)s is already on the care team.") % {"name": _name(clinician)}
+            )
         audit_chain.append(
             admin,
             "careteam.add",
@@ -314,12 +323,17 @@ def do_remove_from_care_team(
         members = CareTeamMembership.objects.select_for_update().filter(patient=patient)
         membership = members.filter(clinician=clinician).first()
         if membership is None:
-            raise AdminError(f"{_name(clinician)} is not on the care team.")
+            raise AdminError(
+                gettext("%(name)s is not on the care team.") % {"name": _name(clinician)}
+            )
         others_active = members.exclude(clinician=clinician).filter(clinician__is_active=True)
         if clinician.is_active and not others_active.exists():
             raise AdminError(
-                f"{_name(clinician)} is the only active clinician on this care team: "
-                "add another clinician first."
+                gettext(
+                    "%(name)s is the only active clinician on this care team: "
+                    "add another clinician first."
+                )
+                % {"name": _name(clinician)}
             )
         membership.delete()
         audit_chain.append(
@@ -342,9 +356,16 @@ def do_set_active(
     so that the admin can assign another.
     """
     if user.pk == admin.pk:
-        raise AdminError("You cannot deactivate your own account; ask another clinic admin.")
+        raise AdminError(
+            gettext("You cannot deactivate your own account; ask another clinic admin.")
+        )
     if user.is_active == active:
-        raise AdminError(f"{_name(user)} is already {'active' if active else 'deactivated'}.")
+        already = (
+            gettext("%(name)s is already active.")
+            if active
+            else gettext("%(name)s is already deactivated.")
+        )
+        raise AdminError(already % {"name": _name(user)})
     with transaction.atomic():
         user.is_active = active
         user.save(update_fields=["is_active", "modified"])

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
@@ -39,9 +40,10 @@ def _move(finding: Finding, to: FindingStatus, user: User, reason: str, ip: str 
     allowed, prefix, action = _STEPS[to]
     if finding.status not in allowed:
         if to == FindingStatus.RESOLVED:
-            raise LifecycleError("This finding is already resolved.")
+            raise LifecycleError(gettext("This finding is already resolved."))
         raise LifecycleError(
-            f"Only an open finding can be acknowledged (this one is {finding.status})."
+            gettext("Only an open finding can be acknowledged (this one is %(status)s).")
+            % {"status": str(finding.get_status_display()).lower()}
         )
     with transaction.atomic():
         finding.status = to
@@ -77,8 +79,10 @@ def do_bulk_acknowledge(
     """Acknowledge many findings at once: low severity only, by design."""
     if any(f.severity != "low" for f in findings):
         raise LifecycleError(
-            "Only low-severity findings can be acknowledged together; "
-            "review moderate and high ones one by one."
+            gettext(
+                "Only low-severity findings can be acknowledged together; "
+                "review moderate and high ones one by one."
+            )
         )
     with transaction.atomic():
         count = 0

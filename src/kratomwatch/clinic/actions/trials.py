@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.analysis_app import trial_analysis
@@ -35,8 +36,10 @@ def do_create_trial(
         PatientProfile.objects.select_for_update().filter(pk=patient.pk).first()
         if patient.nof1_trials.filter(status__in=ACTIVE).exists():
             raise TrialError(
-                "This patient already has a planned or running trial: stop it before "
-                "starting another."
+                gettext(
+                    "This patient already has a planned or running trial: stop it before "
+                    "starting another."
+                )
             )
         trial = NofOneTrial.objects.create(
             patient=patient,
@@ -109,12 +112,15 @@ def do_stop_trial(
     the days so far is stored with the stop and its reason."""
     reason = reason.strip()
     if not reason:
-        raise TrialError("Give a reason for stopping the trial.")
+        raise TrialError(gettext("Give a reason for stopping the trial."))
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = NofOneTrial.objects.select_for_update().get(pk=trial.pk)
         if locked.status not in ACTIVE:
-            raise TrialError(f"This trial is already {locked.get_status_display().lower()}.")
+            raise TrialError(
+                gettext("This trial is already %(status)s.")
+                % {"status": str(locked.get_status_display()).lower()}
+            )
         locked.status = TrialStatus.STOPPED
         locked.stopped_by = clinician
         locked.stopped_at = timezone.now()

@@ -11,6 +11,8 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.models import PatientProfile, Role, Sex, User
@@ -20,10 +22,10 @@ from kratomwatch.clinic.text import Form
 class ClinicianChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         name = obj.get_full_name() or obj.username
-        return name if obj.is_active else f"{name} (deactivated)"
+        return name if obj.is_active else gettext("%(name)s (deactivated)") % {"name": name}
 
 
-NOT_OF_THIS_CLINIC = "Choose a clinician of this clinic."
+NOT_OF_THIS_CLINIC = _("Choose a clinician of this clinic.")
 
 
 class ClinicianChoices(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
@@ -44,48 +46,54 @@ class InviteForm(Form):
     """A new clinician or patient of the admin's clinic."""
 
     role = forms.ChoiceField(
-        choices=[(Role.CLINICIAN.value, "Clinician"), (Role.PATIENT.value, "Patient")],
+        choices=[(Role.CLINICIAN.value, _("Clinician")), (Role.PATIENT.value, _("Patient"))],
         widget=forms.RadioSelect,
-        label="Invite a",
-        error_messages={"required": "Choose clinician or patient."},
+        label=_("Invite a"),
+        error_messages={"required": _("Choose clinician or patient.")},
     )
     username = forms.CharField(
         max_length=140,
-        label="Start of the username",
-        help_text="Letters, digits and @ . + - _ only. KratomWatch adds a random number to it "
-        "(for example petra-4821): that is what they will type to log in.",
+        label=_("Start of the username"),
+        help_text=_(
+            "Letters, digits and @ . + - _ only. KratomWatch adds a random number to it "
+            "(for example petra-4821): that is what they will type to log in."
+        ),
         validators=[User.username_validator],
-        error_messages={"required": "Enter a username."},
+        error_messages={"required": _("Enter a username.")},
     )
-    first_name = forms.CharField(max_length=150, required=False, label="First name")
-    last_name = forms.CharField(max_length=150, required=False, label="Last name")
+    first_name = forms.CharField(max_length=150, required=False, label=_("First name"))
+    last_name = forms.CharField(max_length=150, required=False, label=_("Last name"))
     email = forms.EmailField(
         required=False,
-        label="E-mail",
-        help_text="The invitation link is sent here. Required for clinicians; for a patient "
-        "without e-mail, give them the link shown after inviting.",
-        error_messages={"invalid": "Enter a valid e-mail address, like name@example.org."},
+        label=_("E-mail"),
+        help_text=_(
+            "The invitation link is sent here. Required for clinicians; for a patient "
+            "without e-mail, give them the link shown after inviting."
+        ),
+        error_messages={"invalid": _("Enter a valid e-mail address, like name@example.org.")},
     )
     display_name = forms.CharField(
         max_length=120,
         required=False,
-        label="Name shown to the care team",
-        help_text="Patients only. Leave empty to use the first and last name.",
+        label=_("Name shown to the care team"),
+        help_text=_("Patients only. Leave empty to use the first and last name."),
     )
     year_of_birth = forms.IntegerField(
         required=False,
-        label="Year of birth",
-        help_text="Patients only; optional.",
-        error_messages={"invalid": "Enter a year, like 1980."},
+        label=_("Year of birth"),
+        help_text=_("Patients only; optional."),
+        error_messages={"invalid": _("Enter a year, like 1980.")},
     )
-    sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN, label="Sex", required=False)
+    sex = forms.ChoiceField(
+        choices=Sex.choices, initial=Sex.UNKNOWN, label=_("Sex"), required=False
+    )
     clinicians = ClinicianChoices(
         queryset=User.objects.none(),
         to_field_name="uuid",
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Care team",
-        help_text="Patients only: the clinicians who will see this patient's record.",
+        label=_("Care team"),
+        help_text=_("Patients only: the clinicians who will see this patient's record."),
         error_messages={
             "invalid_choice": NOT_OF_THIS_CLINIC,
             "invalid_pk_value": NOT_OF_THIS_CLINIC,
@@ -108,17 +116,19 @@ class InviteForm(Form):
         year = self.cleaned_data.get("year_of_birth")
         this_year = timezone.localdate().year
         if year is not None and not 1900 <= year <= this_year:
-            raise forms.ValidationError(f"Enter a year between 1900 and {this_year}.")
+            raise forms.ValidationError(
+                gettext("Enter a year between 1900 and %(year)s.") % {"year": this_year}
+            )
         return year
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         role = data.get("role")
         if role == Role.CLINICIAN and not data.get("email") and "email" not in self.errors:
-            self.add_error("email", "A clinician needs an e-mail address for the invitation.")
+            self.add_error("email", _("A clinician needs an e-mail address for the invitation."))
         if role == Role.PATIENT:
             if not data.get("clinicians") and "clinicians" not in self.errors:
-                self.add_error("clinicians", "Choose at least one clinician for the care team.")
+                self.add_error("clinicians", _("Choose at least one clinician for the care team."))
             full_name = f"{data.get('first_name', '')} {data.get('last_name', '')}".strip()
             if not data.get("display_name"):
                 if full_name:
@@ -126,7 +136,7 @@ class InviteForm(Form):
                 else:
                     self.add_error(
                         "display_name",
-                        "Enter the name the care team will see, or a first and last name.",
+                        _("Enter the name the care team will see, or a first and last name."),
                     )
         return data
 
@@ -140,10 +150,10 @@ class CareTeamForm(Form):
     clinician = ClinicianChoice(
         queryset=User.objects.none(),
         to_field_name="uuid",
-        label="Clinician",
-        empty_label="Choose a clinician",
+        label=_("Clinician"),
+        empty_label=_("Choose a clinician"),
         error_messages={
-            "required": "Choose a clinician.",
+            "required": _("Choose a clinician."),
             "invalid_choice": NOT_OF_THIS_CLINIC,
         },
     )
@@ -164,11 +174,19 @@ class CareTeamForm(Form):
         name = clinician.get_full_name() or clinician.username
         if data.get("action") == "add":
             if not clinician.is_active:
-                self.add_error("clinician", f"{name} is deactivated and cannot join a care team.")
+                self.add_error(
+                    "clinician",
+                    gettext("%(name)s is deactivated and cannot join a care team.")
+                    % {"name": name},
+                )
             elif on_team:
-                self.add_error("clinician", f"{name} is already on the care team.")
+                self.add_error(
+                    "clinician", gettext("%(name)s is already on the care team.") % {"name": name}
+                )
         elif data.get("action") == "remove" and not on_team:
-            self.add_error("clinician", f"{name} is not on the care team.")
+            self.add_error(
+                "clinician", gettext("%(name)s is not on the care team.") % {"name": name}
+            )
         return data
 
     @classmethod
@@ -199,8 +217,10 @@ class ActiveForm(Form):
 class ClinicSettingsForm(Form):
     require_two_factor = forms.BooleanField(
         required=False,
-        label="Clinicians and admins log in with a second step (an authenticator app)",
+        label=_("Clinicians and admins log in with a second step (an authenticator app)"),
         widget=forms.CheckboxInput(attrs={"aria-describedby": "id_require_two_factor_help"}),
-        help_text="At their next log-in, anyone without an authenticator app is asked to set "
-        "one up. Patients log in with their password alone.",
+        help_text=_(
+            "At their next log-in, anyone without an authenticator app is asked to set "
+            "one up. Patients log in with their password alone."
+        ),
     )

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from kratomwatch.clinic.models import Plan, PlanKind
 from kratomwatch.clinic.templatetags.labels import instrument_name
@@ -18,8 +20,8 @@ SCHEDULABLE = ("phq9", "phq2", "gad7", "gad2", "kw-withdrawal", "kw-use-criteria
 class PlanForm(ModelForm):
     reason = forms.CharField(
         max_length=300,
-        label="Why this plan or change",
-        error_messages={"required": "Say why: it is kept with this version."},
+        label=_("Why this plan or change"),
+        error_messages={"required": _("Say why: it is kept with this version.")},
     )
 
     class Meta:
@@ -38,15 +40,16 @@ class PlanForm(ModelForm):
             "reason",
         ]
         labels = {
-            "starting_dose_g": "Starting dose (g leaf-equivalent)",
-            "max_single_dose_g": "Maximum single dose (g)",
-            "max_daily_dose_g": "Maximum daily dose (g)",
-            "max_doses_per_day": "Maximum doses per day",
-            "min_hours_between": "Minimum hours between doses",
-            "max_weekly_increase_pct": "Maximum weekly increase (%)",
-            "review_on": "Review date",
-            "benefit_review_days": "Days at a stable dose before lack of benefit is flagged",
-            "stop_rules": "Stop rules (when the patient should stop and call)",
+            "kind": _("Kind"),
+            "starting_dose_g": _("Starting dose (g leaf-equivalent)"),
+            "max_single_dose_g": _("Maximum single dose (g)"),
+            "max_daily_dose_g": _("Maximum daily dose (g)"),
+            "max_doses_per_day": _("Maximum doses per day"),
+            "min_hours_between": _("Minimum hours between doses"),
+            "max_weekly_increase_pct": _("Maximum weekly increase (%)"),
+            "review_on": _("Review date"),
+            "benefit_review_days": _("Days at a stable dose before lack of benefit is flagged"),
+            "stop_rules": _("Stop rules (when the patient should stop and call)"),
         }
         widgets = {
             "review_on": forms.DateInput(attrs={"type": "date"}),
@@ -61,10 +64,10 @@ class PlanForm(ModelForm):
                 min_value=1,
                 max_value=90,
                 label=instrument_name(instrument),
-                help_text="days between",
+                help_text=_("days between"),
                 error_messages={
-                    "min_value": "Between 1 and 90 days, or empty for not scheduled.",
-                    "max_value": "Between 1 and 90 days, or empty for not scheduled.",
+                    "min_value": _("Between 1 and 90 days, or empty for not scheduled."),
+                    "max_value": _("Between 1 and 90 days, or empty for not scheduled."),
                 },
             )
 
@@ -82,17 +85,19 @@ class PlanForm(ModelForm):
                 self.add_error(name, "Enter a number above 0, or leave it empty for no limit.")
         single, daily = data.get("max_single_dose_g"), data.get("max_daily_dose_g")
         if single and daily and single > daily:
-            self.add_error("max_single_dose_g", "The single-dose limit is above the daily limit.")
+            self.add_error(
+                "max_single_dose_g", _("The single-dose limit is above the daily limit.")
+            )
         start = data.get("starting_dose_g")
         if start and daily and start > daily:
-            self.add_error("starting_dose_g", "The starting dose is above the daily limit.")
+            self.add_error("starting_dose_g", _("The starting dose is above the daily limit."))
         if data.get("max_doses_per_day") == 0:
-            self.add_error("max_doses_per_day", "Enter 1 or more, or leave it empty.")
+            self.add_error("max_doses_per_day", _("Enter 1 or more, or leave it empty."))
         review = data.get("review_on")
         if review and review < date.today():  # noqa: DTZ011 - a calendar date chosen by a person
-            self.add_error("review_on", "The review date is in the past.")
+            self.add_error("review_on", _("The review date is in the past."))
         if data.get("kind") == PlanKind.TAPER and not daily and not self.data.get("step_date"):
-            self.add_error("max_daily_dose_g", "A taper needs a daily limit or taper steps.")
+            self.add_error("max_daily_dose_g", _("A taper needs a daily limit or taper steps."))
         return data
 
     def schedules(self) -> dict[str, int | None]:
@@ -104,20 +109,24 @@ class TaperHelperForm(Form):
         min_value=Decimal("0.1"),
         max_digits=6,
         decimal_places=2,
-        label="Recent average daily dose (g)",
+        label=_("Recent average daily dose (g)"),
     )
     reduction_pct = forms.DecimalField(
-        min_value=1, max_value=50, initial=10, label="Reduction per step (%)"
+        min_value=1, max_value=50, initial=10, label=_("Reduction per step (%)")
     )
     min_step_g = forms.DecimalField(
         min_value=Decimal("0.1"),
         max_value=10,
         initial="0.5",
         decimal_places=2,
-        label="Minimum step (g)",
+        label=_("Minimum step (g)"),
     )
-    step_days = forms.IntegerField(min_value=1, max_value=28, initial=7, label="Step length (days)")
-    start = forms.DateField(label="First step on", widget=forms.DateInput(attrs={"type": "date"}))
+    step_days = forms.IntegerField(
+        min_value=1, max_value=28, initial=7, label=_("Step length (days)")
+    )
+    start = forms.DateField(
+        label=_("First step on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 def parse_steps(data: Any) -> tuple[list[dict[str, str]], list[str]]:
@@ -132,17 +141,19 @@ def parse_steps(data: Any) -> tuple[list[dict[str, str]], list[str]]:
         try:
             day = date.fromisoformat(raw_day)
         except ValueError:
-            errors.append(f"Step {n}: enter a date (YYYY-MM-DD).")
+            errors.append(gettext("Step %(n)s: enter a date (YYYY-MM-DD).") % {"n": n})
             continue
         try:
             grams_value = Decimal(raw_g)
             if not grams_value.is_finite() or grams_value < 0 or grams_value > 100:
                 raise ValueError
         except (ValueError, ArithmeticError):
-            errors.append(f"Step {n}: enter the daily limit in grams, from 0 to 100.")
+            errors.append(
+                gettext("Step %(n)s: enter the daily limit in grams, from 0 to 100.") % {"n": n}
+            )
             continue
         if previous is not None and day <= previous:
-            errors.append(f"Step {n}: dates must go forward.")
+            errors.append(gettext("Step %(n)s: dates must go forward.") % {"n": n})
         previous = day
         steps.append({"start": day.isoformat(), "daily_g": f"{grams_value.normalize():f}"})
     return steps, errors

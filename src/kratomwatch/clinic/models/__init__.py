@@ -21,6 +21,7 @@ from .people import (
     PharmacogenomicResult,
     Role,
     Sex,
+    StaffLanguage,
     TOTPDevice,
     User,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "Role",
     "Severity",
     "Language",
+    "StaffLanguage",
     "Sex",
     "SymptomReport",
     "TOTPDevice",

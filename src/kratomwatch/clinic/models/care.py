@@ -4,15 +4,16 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .base import Record
 from .people import PatientProfile, User
 
 
 class PlanKind(models.TextChoices):
-    TITRATION = "titration", "Titration"
-    TAPER = "taper", "Taper"
-    MAINTENANCE = "maintenance", "Maintenance"
+    TITRATION = "titration", gettext_lazy("Titration")
+    TAPER = "taper", gettext_lazy("Taper")
+    MAINTENANCE = "maintenance", gettext_lazy("Maintenance")
 
 
 class Plan(Record):
@@ -34,7 +35,9 @@ class Plan(Record):
     benefit_review_days = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Days at a stable dose after which lack of benefit is flagged (default 90).",
+        help_text=gettext_lazy(
+            "Days at a stable dose after which lack of benefit is flagged (default 90)."
+        ),
     )
     stop_rules = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True, help_text="Taper steps, schedules.")
@@ -53,15 +56,15 @@ class Plan(Record):
 
 
 class FindingStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", gettext_lazy("Open")
+    ACKNOWLEDGED = "acknowledged", gettext_lazy("Acknowledged")
+    RESOLVED = "resolved", gettext_lazy("Resolved")
 
 
 class FindingSeverity(models.TextChoices):
-    HIGH = "high", "High"
-    MODERATE = "moderate", "Moderate"
-    LOW = "low", "Low"
+    HIGH = "high", gettext_lazy("High")
+    MODERATE = "moderate", gettext_lazy("Moderate")
+    LOW = "low", gettext_lazy("Low")
 
 
 SEVERITY_RANK = {"high": 3, "moderate": 2, "low": 1}

@@ -1,6 +1,7 @@
 """What the patient's own app keeps: check-ins, scheduled questionnaires, reminders, requests."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from .base import Record
 from .people import PatientProfile, User
@@ -74,10 +75,13 @@ class ReminderLog(models.Model):
 
 class DeletionRequest(Record):
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        ANONYMIZED = "anonymized", "Identity removed; records kept until the retention date"
-        DONE = "done", "Erased"
-        DECLINED = "declined", "Declined (retention rules)"
+        REQUESTED = "requested", gettext_lazy("Requested")
+        ANONYMIZED = (
+            "anonymized",
+            gettext_lazy("Identity removed; records kept until the retention date"),
+        )
+        DONE = "done", gettext_lazy("Erased")
+        DECLINED = "declined", gettext_lazy("Declined (retention rules)")
 
     patient = models.ForeignKey(
         PatientProfile, on_delete=models.CASCADE, related_name="deletion_requests"

@@ -49,6 +49,14 @@ class AlertChannel(models.TextChoices):
     NONE = "none", _("Neither (I look at the findings page)")
 
 
+class StaffLanguage(models.TextChoices):
+    """The languages whose staff pages are translated (docs/languages.md), each named in
+    itself."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
 class User(AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey(
@@ -65,13 +73,20 @@ class User(AbstractUser):
     alert_digest = models.BooleanField(
         default=False, help_text="A clinician's daily e-mail digest of the other new findings."
     )
+    language = models.CharField(
+        max_length=8,
+        choices=StaffLanguage.choices,
+        default=StaffLanguage.ENGLISH,
+        help_text="The language of a clinician's or clinic admin's pages (a patient's is on "
+        "their profile).",
+    )
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    INTERSEX = "intersex", "Intersex"
-    UNKNOWN = "unknown", "Not stated"
+    FEMALE = "female", gettext_lazy("Female")
+    MALE = "male", gettext_lazy("Male")
+    INTERSEX = "intersex", gettext_lazy("Intersex")
+    UNKNOWN = "unknown", gettext_lazy("Not stated")
 
 
 class Language(models.TextChoices):

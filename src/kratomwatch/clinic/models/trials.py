@@ -1,16 +1,17 @@
 """N-of-1 trials: a randomized schedule of two regimens agreed between clinician and patient."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from .base import Record
 from .people import PatientProfile, User
 
 
 class TrialStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    STOPPED = "stopped", "Stopped early"
+    PLANNED = "planned", gettext_lazy("Planned")
+    RUNNING = "running", gettext_lazy("Running")
+    COMPLETED = "completed", gettext_lazy("Completed")
+    STOPPED = "stopped", gettext_lazy("Stopped early")
 
 
 class NofOneTrial(Record):

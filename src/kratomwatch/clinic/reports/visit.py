@@ -22,6 +22,8 @@ from typing import Any
 
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from kratomwatch.clinic.actions.screening import active_plan
 from kratomwatch.clinic.charts import Series
@@ -470,10 +472,14 @@ def screening_line(patient: PatientProfile) -> str:
     try:
         kb = load_knowledge()
     except (KnowledgeError, OSError):
-        return f"Screened with knowledge base {version}."
+        return gettext("Screened with knowledge base %(version)s.") % {"version": version}
+    released = date_format(kb.released, "j M Y")
     if kb.version != version:
-        return (
-            f"Screened with knowledge base {version}; release {kb.version} "
-            f"({_day(kb.released)}) will screen it again shortly."
-        )
-    return f"Screened with knowledge base {version} (released {_day(kb.released)})."
+        return gettext(
+            "Screened with knowledge base %(version)s; release %(release)s (%(released)s) "
+            "will screen it again shortly."
+        ) % {"version": version, "release": kb.version, "released": released}
+    return gettext("Screened with knowledge base %(version)s (released %(released)s).") % {
+        "version": version,
+        "released": released,
+    }

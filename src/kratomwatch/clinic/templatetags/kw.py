@@ -2,8 +2,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils.html import json_script
-from django.utils.translation import pgettext_lazy
+from django.utils.html import format_html, json_script
+from django.utils.translation import get_language, pgettext_lazy
 
 from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.phone_text import phone_texts as _phone_texts
@@ -24,6 +24,17 @@ def translated(value: object) -> str:
     """A data file's text (a rule's message, a symptom's label, a claim) in the active
     language; empty for None. The texts are in the catalogs through data_strings.py."""
     return data_text(str(value)) if value else ""
+
+
+@register.filter
+def kb_title(value: object) -> str:
+    """A knowledge-base title in the reader's language when the catalog has it; else in
+    English, marked ``lang="en"`` (clinician-only titles are not translated yet)."""
+    text = str(value) if value else ""
+    shown = data_text(text) if text else ""
+    if shown == text and get_language() != "en":
+        return format_html('<span lang="en">{}</span>', text)
+    return shown
 
 
 @register.filter

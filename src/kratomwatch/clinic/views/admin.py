@@ -32,6 +32,7 @@ from kratomwatch.clinic.actions.admin import (
     user_from_invitation_uid,
 )
 from kratomwatch.clinic.forms.admin import ActiveForm, CareTeamForm, ClinicSettingsForm, InviteForm
+from kratomwatch.clinic.forms.clinician import StaffLanguageForm
 from kratomwatch.clinic.models import PatientProfile, Role, User
 from kratomwatch.clinic.views.common import client_ip, user_of
 
@@ -110,7 +111,9 @@ def invite(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 _remember_invitation(request, invitation)
-                messages.success(request, f"Invited {_name(invitation.user)}.")
+                messages.success(
+                    request, gettext("Invited %(name)s.") % {"name": _name(invitation.user)}
+                )
                 return redirect("clinic_user", user_uuid=invitation.user.uuid)
         status = 400
     else:
@@ -165,8 +168,12 @@ def care_team(request: HttpRequest, user_uuid: str) -> HttpResponse:
         except AdminError as exc:
             form.add_error("clinician", str(exc))
         else:
-            verb = "added to" if adding else "removed from"
-            messages.success(request, f"{_name(clinician)} {verb} the care team.")
+            done = (
+                gettext("%(name)s added to the care team.")
+                if adding
+                else gettext("%(name)s removed from the care team.")
+            )
+            messages.success(request, done % {"name": _name(clinician)})
             return redirect("clinic_user", user_uuid=patient.user.uuid)
     return _user_page(request, admin, patient.user, care_form=form, status=400)
 
@@ -178,7 +185,7 @@ def set_active(request: HttpRequest, user_uuid: str) -> HttpResponse:
     target = access.managed_user(admin, user_uuid)
     form = ActiveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose whether to deactivate or reactivate the account.")
+        messages.error(request, gettext("Choose whether to deactivate or reactivate the account."))
         return redirect("clinic_user", user_uuid=target.uuid)
     try:
         orphans = do_set_active(
@@ -187,14 +194,21 @@ def set_active(request: HttpRequest, user_uuid: str) -> HttpResponse:
     except AdminError as exc:
         messages.error(request, str(exc))
     else:
-        state = "reactivated" if target.is_active else "deactivated"
-        messages.success(request, f"{_name(target)} {state}.")
+        state = (
+            gettext("%(name)s reactivated.")
+            if target.is_active
+            else gettext("%(name)s deactivated.")
+        )
+        messages.success(request, state % {"name": _name(target)})
         if orphans:
             names = ", ".join(p.display_name for p in orphans)
             messages.warning(
                 request,
-                f"These patients now have no active clinician: {names}. "
-                "Add another clinician to their care team.",
+                gettext(
+                    "These patients now have no active clinician: %(names)s. "
+                    "Add another clinician to their care team."
+                )
+                % {"names": names},
             )
     if form.cleaned_data.get("back") == "list":
         return redirect("clinic_users")
@@ -213,7 +227,9 @@ def reinvite(request: HttpRequest, user_uuid: str) -> HttpResponse:
     else:
         _remember_invitation(request, invitation)
         messages.success(
-            request, f"New invitation for {_name(target)}; earlier links no longer work."
+            request,
+            gettext("New invitation for %(name)s; earlier links no longer work.")
+            % {"name": _name(target)},
         )
     return redirect("clinic_user", user_uuid=target.uuid)
 
@@ -235,13 +251,20 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         ):
             messages.success(
                 request,
-                "Saved: clinicians and admins now log in with an authenticator app."
+                gettext("Saved: clinicians and admins now log in with an authenticator app.")
                 if required
-                else "Saved: clinicians and admins without an authenticator app log in with "
-                "their password alone.",
+                else gettext(
+                    "Saved: clinicians and admins without an authenticator app log in with "
+                    "their password alone."
+                ),
             )
         return redirect("clinic_settings")
-    return render(request, "clinic_admin/settings.html", {"form": form, "clinic": clinic})
+    context = {
+        "form": form,
+        "clinic": clinic,
+        "language_form": StaffLanguageForm(initial={"language": admin.language}),
+    }
+    return render(request, "clinic_admin/settings.html", context)
 
 
 class InviteAcceptView(PasswordResetConfirmView):

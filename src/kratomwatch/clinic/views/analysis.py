@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from kratomwatch.clinic import access, audit_chain
@@ -60,7 +61,16 @@ def ci(s: Summary | None) -> str:
     """Mean and 90% credible interval, signed: "-0.12 (-0.30 to +0.05)"."""
     if s is None:
         return "—"
-    return f"{signed(s.mean)} ({signed(s.ci90[0])} to {signed(s.ci90[1])})"
+    return interval(signed(s.mean), signed(s.ci90[0]), signed(s.ci90[1]))
+
+
+def interval(mean: str, low: str, high: str) -> str:
+    """A value and its interval in the reader's language: "0.12 (0.05 to 0.30)"."""
+    return gettext("%(mean)s (%(low)s to %(high)s)") % {"mean": mean, "low": low, "high": high}
+
+
+def grams_a_day(g: float) -> str:
+    return gettext("%(g)s g/day") % {"g": f"{g:.1f}"}
 
 
 def _clinician_rows(view: DoseResponseView) -> dict[str, Any]:
@@ -76,13 +86,16 @@ def _clinician_rows(view: DoseResponseView) -> dict[str, Any]:
             "effect_same": ci(pain.effect_same_day),
             "effect_prev": ci(pain.effect_previous_day),
             "trend": ci(pain.trend_per_30_days),
-            "typical": f"{pain.typical_dose[0]:.1f} to {pain.typical_dose[1]:.1f} g/day",
+            "typical": gettext("%(low)s to %(high)s g/day")
+            % {"low": f"{pain.typical_dose[0]:.1f}", "high": f"{pain.typical_dose[1]:.1f}"},
             "p_points": pct(pain.prob_benefit_points),
             "p_fraction": pct(pain.prob_benefit_fraction),
             "baseline": num(pain.baseline, 1),
-            "plateau": None if pain.plateau is None else f"{pain.plateau:.1f} g/day",
+            "plateau": None if pain.plateau is None else grams_a_day(pain.plateau),
             "plateau_reason": pain.comparison.reason,
-            "ar1": f"{pain.ar1.mean:.2f} ({pain.ar1.ci90[0]:.2f} to {pain.ar1.ci90[1]:.2f})",
+            "ar1": interval(
+                f"{pain.ar1.mean:.2f}", f"{pain.ar1.ci90[0]:.2f}", f"{pain.ar1.ci90[1]:.2f}"
+            ),
             "residual_sd": num(pain.residual_sd, 2),
         }
     effects = view.side_effects
@@ -100,7 +113,7 @@ def _clinician_rows(view: DoseResponseView) -> dict[str, Any]:
         ]
         if effects.odds_ratio_per_unit is not None:
             o = effects.odds_ratio_per_unit
-            out["odds"] = f"{o.mean:.2f} ({o.ci90[0]:.2f} to {o.ci90[1]:.2f})"
+            out["odds"] = interval(f"{o.mean:.2f}", f"{o.ci90[0]:.2f}", f"{o.ci90[1]:.2f}")
             out["p_increase"] = pct(effects.prob_increase)
         out["side_effect_reason"] = next(
             (n for n in effects.notes if n.startswith(("Insufficient", "No trend"))), ""
@@ -146,8 +159,10 @@ def release_dose_response(request: HttpRequest, patient_uuid: str) -> HttpRespon
     if request.POST.get("digest") != summary_digest(lines):
         messages.error(
             request,
-            "Nothing was shared: the diary has changed since the analysis was shown. "
-            "Read the words again, then share them.",
+            gettext(
+                "Nothing was shared: the diary has changed since the analysis was shown. "
+                "Read the words again, then share them."
+            ),
         )
         return redirect(back)
     # The same words, in the language the patient reads their pages in.
@@ -157,7 +172,9 @@ def release_dose_response(request: HttpRequest, patient_uuid: str) -> HttpRespon
         patient=patient, clinician=user, view=view, lines=words, ip=client_ip(request)
     )
     messages.success(
-        request, f"Shared with {patient.display_name}: they see these words on their trends page."
+        request,
+        gettext("Shared with %(name)s: they see these words on their trends page.")
+        % {"name": patient.display_name},
     )
     return redirect(back)
 

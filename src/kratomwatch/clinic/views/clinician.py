@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.clinic import access, audit_chain
@@ -102,15 +103,15 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
 
 PANEL_PAGE = 50  # the most urgent first; the rest on request
 CATEGORIES = [
-    ("interaction", "Interaction with a medication"),
-    ("condition", "Condition"),
-    ("product", "Product"),
-    ("red_flag", "Red flag"),
-    ("dependence", "Dependence or withdrawal"),
-    ("tolerance", "Tolerance"),
-    ("benefit", "Lack of benefit"),
-    ("plan", "Plan deviation"),
-    ("screening", "Screening problem"),
+    ("interaction", gettext_lazy("Interaction with a medication")),
+    ("condition", gettext_lazy("Condition")),
+    ("product", gettext_lazy("Product")),
+    ("red_flag", gettext_lazy("Red flag")),
+    ("dependence", gettext_lazy("Dependence or withdrawal")),
+    ("tolerance", gettext_lazy("Tolerance")),
+    ("benefit", gettext_lazy("Lack of benefit")),
+    ("plan", gettext_lazy("Plan deviation")),
+    ("screening", gettext_lazy("Screening problem")),
 ]
 
 
@@ -120,7 +121,10 @@ def panel(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("show") == "all"
     filters = PanelFilterForm(request.GET)
     if not filters.is_valid():
-        messages.error(request, f"The search was not applied. {first_error(filters)}")
+        messages.error(
+            request,
+            gettext("The search was not applied. %(error)s") % {"error": first_error(filters)},
+        )
     rows = panel_rows(
         filtered(access.visible_patients(user), filters.cleaned_data if filters.is_valid() else {}),
         shown=None if show_all else PANEL_PAGE,
@@ -162,7 +166,9 @@ def medication_add(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         dose_text=form.cleaned_data["dose_text"],
         ip=client_ip(request),
     )
-    messages.success(request, f"Added {name}; the record was screened again.")
+    messages.success(
+        request, gettext("Added %(name)s; the record was screened again.") % {"name": name}
+    )
     return _back(patient, "medications")
 
 
@@ -176,7 +182,7 @@ def medication_stop(request: HttpRequest, patient_uuid: str, med_uuid: str) -> H
     except (MedicationStatement.DoesNotExist, ValueError) as exc:
         raise Http404("No such medication") from exc
     do_stop_medication(med=med, user=user, ip=client_ip(request))
-    messages.success(request, f"Stopped {med.name_entered}.")
+    messages.success(request, gettext("Stopped %(name)s.") % {"name": med.name_entered})
     return _back(patient, "medications")
 
 
@@ -187,7 +193,7 @@ def condition_set(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     patient = access.patient_for(user, patient_uuid)
     code = request.POST.get("code", "")
     if code not in {c.value for c in ConditionCode}:
-        messages.error(request, "Choose a condition from the list.")
+        messages.error(request, gettext("Choose a condition from the list."))
         return _back(patient, "conditions")
     active = request.POST.get("active", "1") == "1"
     do_set_condition(patient=patient, user=user, code=code, active=active, ip=client_ip(request))
@@ -201,7 +207,7 @@ def pharmacogenomic_set(request: HttpRequest, patient_uuid: str) -> HttpResponse
     patient = access.patient_for(user, patient_uuid)
     gene, phenotype = request.POST.get("gene", ""), request.POST.get("phenotype", "")
     if gene not in {g.value for g in Gene} or phenotype not in {p.value for p in PHENOTYPE_LABELS}:
-        messages.error(request, "Choose a gene and a phenotype from the lists.")
+        messages.error(request, gettext("Choose a gene and a phenotype from the lists."))
         return _back(patient, "pgx")
     do_set_pharmacogenomic(
         patient=patient, user=user, gene=gene, phenotype=phenotype, ip=client_ip(request)
@@ -261,8 +267,10 @@ def plan_edit(request: HttpRequest, patient_uuid: str) -> HttpResponse:
                     step_errors = []
                     messages.info(
                         request,
-                        "Steps proposed below. Edit them as needed; nothing "
-                        "takes effect until you approve the plan.",
+                        gettext(
+                            "Steps proposed below. Edit them as needed; nothing "
+                            "takes effect until you approve the plan."
+                        ),
                     )
             status = 200 if helper.is_valid() else 400
             form = PlanForm(initial=request.POST.dict())  # as typed, not yet validated
@@ -276,7 +284,11 @@ def plan_edit(request: HttpRequest, patient_uuid: str) -> HttpResponse:
                 schedules=form.schedules(),
                 ip=client_ip(request),
             )
-            messages.success(request, f"Plan version {plan.version} approved and now in effect.")
+            messages.success(
+                request,
+                gettext("Plan version %(version)s approved and now in effect.")
+                % {"version": plan.version},
+            )
             return _back(patient, "plan")
         else:
             status = 400
@@ -314,7 +326,9 @@ def timeline_context(patient: PatientProfile) -> dict[str, object]:
     last = timezone.localdate()
     series = daily_series(patient, last - timedelta(days=83), last)
     return {
-        "timeline_svg": trend_svg(series, "Daily dose, pain and interference: last 12 weeks"),
+        "timeline_svg": trend_svg(
+            series, gettext("Daily dose, pain and interference: last 12 weeks")
+        ),
         "side_effect_days": patient.symptoms.filter(
             reported_at__date__gte=last - timedelta(days=83)
         )

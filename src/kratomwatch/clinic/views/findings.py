@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kratomwatch.clinic import access, attention
@@ -15,6 +16,7 @@ from kratomwatch.clinic.actions.findings import (
     do_bulk_acknowledge,
     do_resolve_finding,
 )
+from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.forms.clinician import (
     BulkAcknowledgeForm,
     FindingActionForm,
@@ -39,7 +41,7 @@ def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, f"{finding.title}: {error}")
+                messages.error(request, f"{data_text(finding.title)}: {error}")
         return redirect(back)
     act = (
         do_acknowledge_finding
@@ -51,7 +53,9 @@ def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -
     except LifecycleError as exc:
         messages.error(request, str(exc))
         return redirect(back)
-    messages.success(request, f"{finding.title}: {finding.get_status_display().lower()}.")
+    messages.success(
+        request, f"{data_text(finding.title)}: {str(finding.get_status_display()).lower()}."
+    )
     return redirect(back)
 
 
@@ -104,5 +108,13 @@ def bulk_acknowledge(request: HttpRequest) -> HttpResponse:
     except LifecycleError as exc:
         messages.error(request, str(exc))
         return redirect("findings_inbox")
-    messages.success(request, f"Acknowledged {count} low-severity finding(s).")
+    messages.success(
+        request,
+        ngettext(
+            "Acknowledged %(count)s low-severity finding.",
+            "Acknowledged %(count)s low-severity findings.",
+            count,
+        )
+        % {"count": count},
+    )
     return redirect("findings_inbox")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.clinic import access, push
 from kratomwatch.clinic.actions.push import do_set_alerts, do_subscribe, do_unsubscribe
-from kratomwatch.clinic.forms.clinician import AlertSettingsForm
+from kratomwatch.clinic.forms.clinician import AlertSettingsForm, StaffLanguageForm
 from kratomwatch.clinic.models import Role
 from kratomwatch.clinic.views.common import user_of
 
@@ -93,5 +93,6 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
         "form": form,
         "vapid_key": push.public_key(),
         "devices": user.push_subscriptions.count(),
+        "language_form": StaffLanguageForm(initial={"language": user.language}),
     }
     return render(request, "clinician/alerts.html", context, status=status)

@@ -1,4 +1,9 @@
-"""The clinician's visit report: a two-page PDF and the same content as a printable page."""
+"""The clinician's visit report: a two-page PDF and the same content as a printable page.
+
+Both are written in English whatever the clinician's page language: the report's sentences
+are not translated yet (docs/languages.md), and a report half in one language and half in
+another would be worse than one in English.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import base64
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -15,6 +21,9 @@ from kratomwatch.clinic.models import PatientProfile, Role, User
 from kratomwatch.clinic.reports.visit import FOOTER, VisitReport, build_report
 from kratomwatch.clinic.reports.visit_pdf import report_pdf
 from kratomwatch.clinic.views.common import client_ip, user_of
+
+#: The language of the visit report, page and PDF alike.
+REPORT_LANGUAGE = "en"
 
 
 def _report(request: HttpRequest, patient_uuid: str, action: str) -> VisitReport:
@@ -35,8 +44,9 @@ def _report(request: HttpRequest, patient_uuid: str, action: str) -> VisitReport
 @require_GET
 @never_cache
 def visit_report_pdf(request: HttpRequest, patient_uuid: str) -> HttpResponse:
-    report = _report(request, patient_uuid, "report.pdf")
-    response = HttpResponse(report_pdf(report), content_type="application/pdf")
+    with translation.override(REPORT_LANGUAGE):
+        report = _report(request, patient_uuid, "report.pdf")
+        response = HttpResponse(report_pdf(report), content_type="application/pdf")
     # The file name carries no name: downloads folders are not private.
     name = f"kratomwatch-visit-report-{str(patient_uuid)[:8]}-{report.today.isoformat()}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -47,6 +57,13 @@ def visit_report_pdf(request: HttpRequest, patient_uuid: str) -> HttpResponse:
 @require_GET
 @never_cache
 def visit_report(request: HttpRequest, patient_uuid: str) -> HttpResponse:
+    with translation.override(REPORT_LANGUAGE):
+        response = _visit_report_page(request, patient_uuid)
+    response["Content-Language"] = REPORT_LANGUAGE
+    return response
+
+
+def _visit_report_page(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     report = _report(request, patient_uuid, "report.view")
     title = f"Pain, interference and daily dose of {report.patient_name}, last 12 weeks"
     # The chart is an image rather than inline SVG: the content security policy allows no

@@ -38,7 +38,7 @@ from kratomwatch.clinic.forms.trials import (
     TrialDesignForm,
 )
 from kratomwatch.clinic.models import NofOneTrial, PatientProfile, Role, TrialStatus, User
-from kratomwatch.clinic.views.analysis import num, pct
+from kratomwatch.clinic.views.analysis import interval, num, pct
 from kratomwatch.clinic.views.common import client_ip, user_of
 from kratomwatch.domain.analysis import MIN_DAYS_PER_ARM, TrialSchedule, design_trial
 
@@ -115,8 +115,8 @@ def _result_rows(result: dict[str, Any] | None) -> dict[str, Any] | None:
     diff = result["difference_b_minus_a"]
     rows: dict[str, Any] = {"raw": result}
     if diff["mean"] is not None:
-        rows["difference"] = (
-            f"{diff['mean']:+.2f} ({diff['ci90'][0]:+.2f} to {diff['ci90'][1]:+.2f})"
+        rows["difference"] = interval(
+            f"{diff['mean']:+.2f}", f"{diff['ci90'][0]:+.2f}", f"{diff['ci90'][1]:+.2f}"
         )
     rows |= {
         "p_a": pct(result["prob_a_better"]),
@@ -127,14 +127,20 @@ def _result_rows(result: dict[str, Any] | None) -> dict[str, Any] | None:
     }
     if result.get("ar1"):
         ar1 = result["ar1"]
-        rows["ar1"] = f"{ar1['mean']:.2f} ({ar1['ci90'][0]:.2f} to {ar1['ci90'][1]:.2f})"
+        rows["ar1"] = interval(
+            f"{ar1['mean']:.2f}", f"{ar1['ci90'][0]:.2f}", f"{ar1['ci90'][1]:.2f}"
+        )
     adherence = result.get("adherence")
     if adherence and adherence["scheduled_days"]:
-        rows["adherence"] = (
-            f"{adherence['on_schedule']} of {adherence['scheduled_days']} scheduled days "
-            f"followed, {adherence['off_schedule']} not followed, "
-            f"{adherence['not_recorded']} not answered"
-        )
+        rows["adherence"] = gettext(
+            "%(followed)s of %(scheduled)s scheduled days followed, %(not_followed)s not "
+            "followed, %(not_answered)s not answered"
+        ) % {
+            "followed": adherence["on_schedule"],
+            "scheduled": adherence["scheduled_days"],
+            "not_followed": adherence["off_schedule"],
+            "not_answered": adherence["not_recorded"],
+        }
     return rows
 
 
@@ -228,10 +234,14 @@ def trial_confirm(request: HttpRequest, patient_uuid: str) -> HttpResponse:
             raise signing.BadSignature("another patient's proposal")
         schedule = TrialSchedule.from_dict(data["schedule"])
     except (signing.BadSignature, ValueError, KeyError, TypeError):
-        messages.error(request, "This proposal has expired or was changed: design it again.")
+        messages.error(
+            request, gettext("This proposal has expired or was changed: design it again.")
+        )
         return redirect(back)
     if schedule.start_date < timezone.localdate():
-        messages.error(request, "The proposed first day has passed: design the trial again.")
+        messages.error(
+            request, gettext("The proposed first day has passed: design the trial again.")
+        )
         return redirect(back)
     try:
         trial = do_create_trial(
@@ -240,7 +250,9 @@ def trial_confirm(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     except TrialError as exc:
         messages.error(request, str(exc))
         return redirect(back)
-    messages.success(request, "Trial stored. The patient now sees its calendar under My trial.")
+    messages.success(
+        request, gettext("Trial stored. The patient now sees its calendar under My trial.")
+    )
     return redirect("trial_detail", patient_uuid=patient.uuid, trial_uuid=trial.uuid)
 
 
@@ -310,7 +322,9 @@ def trial_stop(request: HttpRequest, patient_uuid: str, trial_uuid: str) -> Http
     except TrialError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Trial stopped. The patient sees that you stopped it, and why.")
+        messages.success(
+            request, gettext("Trial stopped. The patient sees that you stopped it, and why.")
+        )
     return redirect("trial_detail", patient_uuid=trial.patient.uuid, trial_uuid=trial.uuid)
 
 
