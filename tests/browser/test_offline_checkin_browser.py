@@ -42,13 +42,8 @@ def test_a_check_in_entered_offline_is_sent_once_when_back_online(
     shot: Any,
     axe: Any,
 ) -> None:
-    context = browser.new_context(viewport=PHONE, bypass_csp=True)
-    page = context.new_page()
     base = live_server.url
-    login(page, base)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context, page = online_with_worker(browser, base, bypass_csp=True)
     page.goto(f"{base}/me/checkin/")  # kept on the phone as last seen
     before = set(CheckIn.objects.values_list("pk", flat=True))
 
@@ -152,13 +147,8 @@ def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
     patient: PatientProfile,  # noqa: F811 - the fixture
     axe: Any,
 ) -> None:
-    context = browser.new_context(viewport=PHONE, bypass_csp=True)
-    page = context.new_page()
     base = live_server.url
-    login(page, base)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context, page = online_with_worker(browser, base, bypass_csp=True)
     page.goto(f"{base}/me/checkin/")
     context.set_offline(True)
     page.goto(f"{base}/me/checkin/")
@@ -210,13 +200,8 @@ def test_a_check_in_page_kept_from_an_earlier_day_shows_today(
     patient: PatientProfile,  # noqa: F811 - the fixture
 ) -> None:
     # The phone in the clinic's time zone, so that "10:05 tomorrow" is the same moment.
-    context = browser.new_context(viewport=PHONE, timezone_id=settings.TIME_ZONE)
-    page = context.new_page()
     base = live_server.url
-    login(page, base)
-    page.evaluate("navigator.serviceWorker.ready")
-    page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    context, page = online_with_worker(browser, base, timezone_id=settings.TIME_ZONE)
     page.goto(f"{base}/me/checkin/")
     kept_day = page.get_attribute("[data-today]", "data-today")
     context.set_offline(True)

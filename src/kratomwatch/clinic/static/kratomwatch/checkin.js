@@ -32,15 +32,7 @@
     if (!guidance) return;
     guidance.textContent = "";
     form.querySelectorAll("input[name='red_flags'][data-guidance]:checked").forEach(function (box) {
-      var block = document.createElement("div");
-      block.className = "alert urgent";
-      var title = document.createElement("h3");
-      title.textContent = box.getAttribute("data-guidance-title");
-      var text = document.createElement("p");
-      text.textContent = box.getAttribute("data-guidance");
-      block.appendChild(title);
-      block.appendChild(text);
-      guidance.appendChild(block);
+      guidance.appendChild(guidanceBlock(box));
     });
     guidance.hidden = !guidance.firstChild;
   }
@@ -70,6 +62,20 @@
   // queue.js comes later in the page (it serves every patient page): wait for it.
   document.addEventListener("DOMContentLoaded", function () { offline(form, add); });
 })();
+
+// The urgent guidance a ticked red-flag box carries, as an alert.
+function guidanceBlock(box) {
+  "use strict";
+  var block = document.createElement("div");
+  block.className = "alert urgent";
+  var title = document.createElement("h3");
+  title.textContent = box.getAttribute("data-guidance-title");
+  var text = document.createElement("p");
+  text.textContent = box.getAttribute("data-guidance");
+  block.appendChild(title);
+  block.appendChild(text);
+  return block;
+}
 
 // With no connection, a check-in is checked on the phone as far as it can be and kept there,
 // to be sent when the connection returns (queue.js); the urgent guidance of a red flag is
@@ -259,17 +265,7 @@ function offline(form, add) {
       told.innerHTML = "<strong></strong>";
       told.firstChild.textContent = T.not_told;
       urgent.appendChild(told);
-      flags.forEach(function (box) {
-        var block = document.createElement("div");
-        block.className = "alert urgent";
-        var h = document.createElement("h3");
-        h.textContent = box.getAttribute("data-guidance-title");
-        var p = document.createElement("p");
-        p.textContent = box.getAttribute("data-guidance");
-        block.appendChild(h);
-        block.appendChild(p);
-        urgent.appendChild(block);
-      });
+      flags.forEach(function (box) { urgent.appendChild(guidanceBlock(box)); });
       panel.appendChild(urgent);
     }
     var again = document.createElement("a");
