@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kratomwatch.clinic.actions.admin import invitation_uid
+from kratomwatch.clinic.actions.tokens import create_token
 
 from .conftest import Triangle
 from .test_trials import make_trial
@@ -46,6 +47,15 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "alert_settings": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "set_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
     "staff_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
+    # Each person's own API tokens (tests/web/test_tokens_page.py).
+    "api_tokens": (
+        lambda t: {},
+        {"patient", "other_patient", "clinician", "colleague", "outsider", "admin", "other_admin"},
+    ),
+    "api_token_revoke": (
+        lambda t: {"token_uuid": create_token(t.patient.user, "matrix").token.uuid},
+        {"patient"},
+    ),
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
@@ -96,8 +106,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence_rules": (lambda t: {}, set()),
     "deletion_requests": (lambda t: {}, {"admin", "other_admin"}),
     # POST only: tests/web/test_erasure.py::test_only_the_clinics_admin_handles_a_request
-    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"},
-                        set()),
+    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     # Public: the password reset by e-mail (tests/web/test_password_reset.py).
     "password_reset": (lambda t: {}, set()),

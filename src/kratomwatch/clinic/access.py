@@ -37,6 +37,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from kratomwatch.clinic.models import (
+    ApiToken,
     Clinic,
     DeletionRequest,
     Finding,
@@ -223,6 +224,24 @@ def views_are_audited(user: User) -> bool:
     """Whether ``user``'s views of a patient's pages go in the audit trail: everyone's but a
     patient's (a patient looking at their own record is not recorded)."""
     return user.role != Role.PATIENT
+
+
+def own_tokens(user: User) -> QuerySet[ApiToken]:
+    """The API tokens ``user`` manages on their tokens page: their own, whatever their role.
+
+    A token acts as its owner and no further: what it may read or change is what this module
+    allows the owner (a clinic admin's token sees no clinical records, as the admin does not)."""
+    if not user.is_authenticated or not user.is_active:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user)
+
+
+def own_token(user: User, token_uuid: uuid.UUID | str) -> ApiToken:
+    """One of ``user``'s own tokens; 404 for anyone else's, or none."""
+    try:
+        return own_tokens(user).get(uuid=token_uuid)
+    except (ApiToken.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such token") from exc
 
 
 INVITABLE_ROLES = (Role.CLINICIAN, Role.PATIENT)
