@@ -146,6 +146,19 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:record_response": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_symptoms": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_plans": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Token access: tests/api/test_api_products.py, test_api_symptoms.py, test_api_checkins.py.
+    "api:add_product": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:archive_product": (
+        lambda t: {"patient_uuid": t.patient.uuid, "product_uuid": t.product.uuid},
+        set(),
+    ),
+    "api:list_symptom_terms": (lambda t: {}, set()),
+    "api:report_symptom": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:get_checkin": (
+        lambda t: {"patient_uuid": t.patient.uuid, "checkin_uuid": t.checkin.uuid},
+        set(),
+    ),
+    "api:submit_checkin": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
 }
 API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
     "api:health",

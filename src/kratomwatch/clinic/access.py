@@ -116,6 +116,19 @@ def product_for_dose(
     return patient, product
 
 
+def own_product(
+    user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
+) -> tuple[PatientProfile, Product]:
+    """A product of the patient's, archived or not, for the patient themselves to change:
+    404 if ``user`` may not see the patient or they have no such product, 403 if ``user``
+    sees them but is not the patient."""
+    patient = own_record(user, patient_uuid)
+    try:
+        return patient, patient.products.get(uuid=product_uuid)
+    except (Product.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such product") from exc
+
+
 def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:
     """A patient's findings, for the clinicians on their care team only; otherwise 404."""
     if user.role != Role.CLINICIAN:
