@@ -36,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "create":
         if not 1 <= args.days <= MAX_DAYS:
             return fail(f"--days must be between 1 and {MAX_DAYS} (got {args.days})")
-        new = do_create_token(user=user, name=args.name, scope=args.scope, days=args.days)
+        new = do_create_token(
+            user=user, name=args.name, scope=args.scope, days=args.days, operator=True
+        )
         print(new.secret)
         print(
             f"Keep this secret now: it is not stored and cannot be shown again. "
@@ -52,6 +54,6 @@ def run(args: argparse.Namespace) -> int:
     token = tokens.filter(prefix=args.prefix.removeprefix("kw_")[:8]).first()
     if token is None:
         return fail(f"no token of {args.user} starts with {args.prefix!r}")
-    do_revoke_token(user=user, token=token)
+    do_revoke_token(user=user, token=token, operator=True)
     print(f"Revoked kw_{token.prefix}…")
     return 0

@@ -68,26 +68,44 @@ def revoke_token(token: ApiToken, now: datetime | None = None) -> bool:
 
 
 def do_create_token(
-    *, user: User, name: str, scope: str, days: int, ip: str | None = None
+    *,
+    user: User,
+    name: str,
+    scope: str,
+    days: int,
+    ip: str | None = None,
+    operator: bool = False,
 ) -> NewToken:
-    """A token of ``user``'s own, valid for ``days`` (1 to :data:`MAX_DAYS`), audited."""
+    """A token of ``user``'s own, valid for ``days`` (1 to :data:`MAX_DAYS`), audited as made
+    by ``user``, or by no account when an ``operator`` makes it from the command line."""
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"days must be between 1 and {MAX_DAYS} (got {days})")
     with transaction.atomic():
         new = create_token(user, name, scope=scope, expires_in=timedelta(days=days))
         audit_chain.append(
-            user, "token.create", object_type="api_token", object_uuid=new.token.uuid, ip=ip
+            None if operator else user,
+            "token.create",
+            object_type="api_token",
+            object_uuid=new.token.uuid,
+            ip=ip,
         )
     return new
 
 
-def do_revoke_token(*, user: User, token: ApiToken, ip: str | None = None) -> bool:
+def do_revoke_token(
+    *, user: User, token: ApiToken, ip: str | None = None, operator: bool = False
+) -> bool:
     """Revoke a token ``user`` may manage (:func:`kratomwatch.clinic.access.own_token`),
-    audited; False if it was revoked already."""
+    audited (as by no account when an ``operator`` does it); False if it was revoked
+    already."""
     with transaction.atomic():
         revoked = revoke_token(token)
         if revoked:
             audit_chain.append(
-                user, "token.revoke", object_type="api_token", object_uuid=token.uuid, ip=ip
+                None if operator else user,
+                "token.revoke",
+                object_type="api_token",
+                object_uuid=token.uuid,
+                ip=ip,
             )
     return revoked
