@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from kratomwatch.clinic.actions.tokens import create_token
 from kratomwatch.clinic.models import ApiToken, AuditEvent
@@ -129,10 +131,19 @@ def test_anonymous_is_sent_to_login(client: Client, tri: Triangle) -> None:
 
 
 def test_expired_tokens_are_shown_as_expired(client: Client, tri: Triangle) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     create_token(tri.patient.user, "old", now=timezone.now() - timedelta(days=100))
     client.force_login(tri.patient.user)
     assert "Expired" in client.get(URL).content.decode()
+
+
+def test_a_clinic_admins_token_sees_what_the_admin_sees(client: Client, tri: Triangle) -> None:
+    """No clinical record: an admin manages accounts, on the web and through the API alike."""
+    client.force_login(tri.admin)
+    secret = secret_on(
+        client.post(URL, {"name": "audit", "scope": "write", "days": "7"}).content.decode()
+    )
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/me", headers=auth).json()["role"] == "clinic_admin"
+    assert client.get("/api/patients", headers=auth).json()["items"] == []
+    record = f"/api/patients/{tri.patient.uuid}/checkins"
+    assert client.get(record, headers=auth).status_code == 404
