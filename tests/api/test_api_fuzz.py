@@ -38,6 +38,7 @@ from tests.nasty import CONTROL_TEXTS, NASTY, RAW_NUMBER_TEXTS, RAW_NUMBERS
 
 from .conftest import Triangle
 from .test_api_access import dose
+from .test_api_checkins import RATINGS
 
 CHECKS = [
     not_a_server_error,
@@ -68,13 +69,20 @@ def test_every_operation_survives_generated_requests(
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_in_test_transaction)
     clinician = create_token(tri.clinician, "fuzz", scope=TokenScope.WRITE).secret
     patient = create_token(tri.patient.user, "fuzz", scope=TokenScope.WRITE).secret
-    real = {"patient_uuid": str(tri.patient.uuid), "finding_uuid": str(tri.finding.uuid)}
+    real = {
+        "patient_uuid": str(tri.patient.uuid),
+        "finding_uuid": str(tri.finding.uuid),
+        "product_uuid": str(tri.product.uuid),
+        "checkin_uuid": str(tri.checkin.uuid),
+    }
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 8
     seen: set[tuple[str, int]] = set()
     for operation in operations:
-        is_dose_post = operation.method.upper() == "POST" and "doses" in operation.path
-        fuzz(operation, patient if is_dose_post else clinician, real, seen)
+        is_patient_post = operation.method.upper() == "POST" and any(
+            part in operation.path for part in PATIENT_PATHS
+        )
+        fuzz(operation, patient if is_patient_post else clinician, real, seen)
     # The requests reached the operations, not only the authentication in front of them.
     assert {status for _, status in seen} >= {200, 404, 422}
     assert all(status < 500 for _, status in seen)
@@ -101,13 +109,26 @@ def fuzz(operation: Any, secret: str, real: dict[str, str], seen: set[tuple[str,
     run()
 
 
+# The operations the patient posts to (clinicians post to the others).
+PATIENT_PATHS = ("doses", "products", "symptoms", "checkins", "responses")
+
 # A valid body for each request document: one field at a time is replaced by a nasty value.
 VALID_BODIES: dict[str, Callable[[Triangle], dict[str, Any]]] = {
     "DoseIn": lambda t: dose(t),
     "AcknowledgeIn": lambda t: {"reason": "Reviewed with the patient"},
     "ResponseIn": lambda t: {"instrument_id": "gad2", "answers": [0, 1]},
+    "ProductIn": lambda t: {"name": "Green Malay", "form": "leaf_powder"},
+    "SymptomIn": lambda t: {"symptom": "nausea", "severity": 2},
+    "CheckInIn": lambda t: {
+        "ratings": RATINGS,
+        "doses": [dose(t)],
+        "side_effects": {"nausea": 1},
+        "red_flags": [],
+        "note": "ok",
+    },
 }
-PATIENT_POSTS = {"DoseIn", "ResponseIn"}  # the patient records these; clinicians the rest
+# the patient records these; clinicians the rest
+PATIENT_POSTS = {"DoseIn", "ResponseIn", "ProductIn", "SymptomIn", "CheckInIn"}
 
 
 def nasty_json(value: str | None, raw: str | None, as_list: bool) -> str:
@@ -130,7 +151,12 @@ def test_every_operation_survives_control_characters_and_huge_numbers(
         "clinician": create_token(tri.clinician, "fuzz", scope=TokenScope.WRITE).secret,
         "patient": create_token(tri.patient.user, "fuzz", scope=TokenScope.WRITE).secret,
     }
-    real = {"patient_uuid": str(tri.patient.uuid), "finding_uuid": str(tri.finding.uuid)}
+    real = {
+        "patient_uuid": str(tri.patient.uuid),
+        "finding_uuid": str(tri.finding.uuid),
+        "product_uuid": str(tri.product.uuid),
+        "checkin_uuid": str(tri.checkin.uuid),
+    }
     keys = itertools.count()
     operations = 0
     for template, methods in document["paths"].items():

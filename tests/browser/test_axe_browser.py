@@ -160,6 +160,16 @@ def patient_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     page.wait_for_load_state()
     assert page.locator(".error-summary").count() == 1
     yield "product_add sent empty"
+    page.goto(base + reverse("api_tokens"))
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").count() == 1
+    yield "api_tokens sent empty"
+    page.fill("#id_name", "axe")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#new-secret").count() == 1
+    yield "api_tokens with a new token shown once"
     # The main pages at a desk too, where the patient's navigation is a bar at the top.
     page.set_viewport_size(DESKTOP)
     for name in ("patient_home", "checkin", "my_plan", "trends"):

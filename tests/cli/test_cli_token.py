@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from kratomwatch.cli import main
-from kratomwatch.clinic.models import ApiToken, Role, User
+from kratomwatch.clinic.models import ApiToken, AuditEvent, Role, User
 
 
 @pytest.mark.django_db
@@ -26,6 +26,9 @@ def test_create_list_and_revoke(capsys: Any, client: Client) -> None:
     # As listed (kw_…): a prefix may begin with "-", which would read as an option alone.
     assert main(["token", "revoke", "--user", "doc", f"kw_{token.prefix}"]) == 0
     assert client.get("/api/patients", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    # Both are in the audit trail, made by an operator (no account), as the page's are not.
+    events = AuditEvent.objects.filter(object_uuid=token.uuid).order_by("seq")
+    assert [(e.action, e.actor) for e in events] == [("token.create", None), ("token.revoke", None)]
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kratomwatch.clinic.actions.admin import invitation_uid
+from kratomwatch.clinic.actions.tokens import create_token
 
 from .conftest import Triangle
 from .test_trials import make_trial
@@ -46,6 +47,15 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "alert_settings": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "set_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
     "staff_language": (lambda t: {}, set()),  # POST only: tests/web/test_languages.py
+    # Each person's own API tokens (tests/web/test_tokens_page.py).
+    "api_tokens": (
+        lambda t: {},
+        {"patient", "other_patient", "clinician", "colleague", "outsider", "admin", "other_admin"},
+    ),
+    "api_token_revoke": (
+        lambda t: {"token_uuid": create_token(t.patient.user, "matrix").token.uuid},
+        {"patient"},
+    ),
     "patient_list": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "patient_detail": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     "visit_report_pdf": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
@@ -96,8 +106,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence_rules": (lambda t: {}, set()),
     "deletion_requests": (lambda t: {}, {"admin", "other_admin"}),
     # POST only: tests/web/test_erasure.py::test_only_the_clinics_admin_handles_a_request
-    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"},
-                        set()),
+    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     # Public: the password reset by e-mail (tests/web/test_password_reset.py).
     "password_reset": (lambda t: {}, set()),
@@ -137,6 +146,19 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:record_response": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_symptoms": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_plans": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Token access: tests/api/test_api_products.py, test_api_symptoms.py, test_api_checkins.py.
+    "api:add_product": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:archive_product": (
+        lambda t: {"patient_uuid": t.patient.uuid, "product_uuid": t.product.uuid},
+        set(),
+    ),
+    "api:list_symptom_terms": (lambda t: {}, set()),
+    "api:report_symptom": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:get_checkin": (
+        lambda t: {"patient_uuid": t.patient.uuid, "checkin_uuid": t.checkin.uuid},
+        set(),
+    ),
+    "api:submit_checkin": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
 }
 API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
     "api:health",

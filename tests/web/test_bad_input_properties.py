@@ -200,6 +200,8 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
     ("push_subscribe", lambda t: {}, "patient", ["endpoint", "keys", "p256dh", "auth"]),
     ("push_unsubscribe", lambda t: {}, "clinician", ["endpoint"]),
     ("alert_settings", lambda t: {}, "clinician", ["alert_channel", "alert_digest"]),
+    ("api_tokens", lambda t: {}, "patient", ["name", "scope", "days"]),
+    ("api_token_revoke", lambda t: {"token_uuid": UNKNOWN_UUID}, "patient", ["x"]),
 ]
 
 # Routes without a form: they only show records (and ignore what is posted).

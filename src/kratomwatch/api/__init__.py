@@ -80,10 +80,16 @@ def me(request: HttpRequest) -> Me:
     )
 
 
+from .routes_checkins import router as checkins_router  # noqa: E402
 from .routes_findings import router as findings_router  # noqa: E402
 from .routes_patients import router as patients_router  # noqa: E402
+from .routes_products import router as products_router  # noqa: E402
 from .routes_records import router as records_router  # noqa: E402
+from .routes_symptoms import router as symptoms_router  # noqa: E402
 
 api.add_router("/", patients_router)
+api.add_router("/", products_router)
 api.add_router("/", findings_router)
 api.add_router("/", records_router)
+api.add_router("/", symptoms_router)
+api.add_router("/", checkins_router)

@@ -1,4 +1,5 @@
-"""Personal access tokens: creation, revocation, bearer authentication and the rate limit.
+"""Personal access tokens: bearer authentication and the rate limit. Tokens are created and
+revoked by :mod:`kratomwatch.clinic.actions.tokens` (re-exported here for callers of old).
 
 A token is sent as ``Authorization: Bearer kw_<secret>``. Only the SHA-256 of the secret is
 stored. Expired, revoked and unknown tokens, and tokens of deactivated accounts, are refused
@@ -12,10 +13,7 @@ request when it authenticates it, in one UPDATE of its own (see :func:`count_req
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,52 +22,15 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from kratomwatch.clinic.actions.tokens import TOKEN_PREFIX, hash_secret
+from kratomwatch.clinic.actions.tokens import NewToken as NewToken  # re-exported
+from kratomwatch.clinic.actions.tokens import create_token as create_token  # re-exported
+from kratomwatch.clinic.actions.tokens import revoke_token as revoke_token  # re-exported
 from kratomwatch.clinic.models import ApiToken, TokenScope, User
 
 from .problems import Problem
 
-TOKEN_PREFIX = "kw_"  # noqa: S105 - a marker, not a secret
 DEFAULT_RATE_LIMIT = 120  # requests per minute per token
-
-
-@dataclass(frozen=True)
-class NewToken:
-    token: ApiToken
-    secret: str  # the full ``kw_…`` value: shown once, never stored
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def create_token(
-    user: User,
-    name: str,
-    *,
-    scope: str = TokenScope.READ,
-    expires_in: timedelta | None = timedelta(days=90),
-    now: datetime | None = None,
-) -> NewToken:
-    """A new token for ``user``; its secret is in the result and nowhere else."""
-    if scope not in TokenScope.values:
-        raise ValueError(f"unknown scope {scope!r}")
-    now = now or timezone.now()
-    secret = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        prefix=secret[:8],
-        token_hash=hash_secret(secret),
-        scope=scope,
-        expires_at=None if expires_in is None else now + expires_in,
-    )
-    return NewToken(token=token, secret=TOKEN_PREFIX + secret)
-
-
-def revoke_token(token: ApiToken, now: datetime | None = None) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = now or timezone.now()
-        token.save(update_fields=["revoked_at", "modified"])
 
 
 def token_for(value: str, now: datetime | None = None) -> ApiToken | None:

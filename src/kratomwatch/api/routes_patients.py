@@ -1,7 +1,8 @@
-"""Patients, their products and their doses. Access is decided by kratomwatch.clinic.access."""
+"""Patients and their doses. Access is decided by kratomwatch.clinic.access."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,7 @@ from .auth import read_auth, user_of, write_auth
 from .idempotency import idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
-from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut, ProductPage
+from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut
 
 router = Router(tags=["patients"])
 ERRORS: dict[int, Any] = {s: ProblemOut for s in (400, 401, 403, 404, 409, 422, 429)}
@@ -57,16 +58,6 @@ def list_patients(
 @router.get("/patients/{patient_uuid}", response={200: PatientOut, **ERRORS}, auth=read_auth)
 def get_patient(request: HttpRequest, patient_uuid: UUID) -> PatientProfile:
     return access.patient_for(user_of(request), patient_uuid)
-
-
-@router.get(
-    "/patients/{patient_uuid}/products", response={200: ProductPage, **ERRORS}, auth=read_auth
-)
-def list_products(
-    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
-) -> dict[str, Any]:
-    patient = access.patient_for(user_of(request), patient_uuid)
-    return page_of(request, patient.products.all(), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}/doses", response={200: DosePage, **ERRORS}, auth=read_auth)
@@ -105,7 +96,7 @@ def record_dose(
         )
 
     def record() -> tuple[int, dict[str, Any]]:
-        checked = _checked(product, payload)  # 422: nothing is stored
+        checked = checked_dose(product, payload)  # 422: nothing is stored
         with deferred_screening():  # screened by the screening queue within seconds
             entry, created = do_record_dose(
                 patient=patient,
@@ -124,16 +115,16 @@ def record_dose(
     )
 
 
-def _checked(product: Product, payload: DoseIn) -> CheckedDose:
-    """The dose sent, checked against its product; 422 if it is refused or has unusual
-    values that were not confirmed."""
+def checked_dose(product: Product, payload: DoseIn, now: datetime | None = None) -> CheckedDose:
+    """The dose sent, checked against its product (as of ``now``, when it was entered);
+    422 if it is refused or has unusual values that were not confirmed."""
     try:
         checked = check_dose(
             amount=payload.amount,
             unit=payload.unit,
             taken_at=payload.taken_at,
             product=product_spec(product),
-            now=timezone.now(),
+            now=now or timezone.now(),
             confirmed=payload.confirm,
         )
     except DoseRejected as exc:

@@ -1,4 +1,4 @@
-"""A patient's check-ins, questionnaire responses, symptoms and plans.
+"""A patient's questionnaire responses and plans.
 
 Read by the patient and their clinicians; questionnaire responses are recorded by the patient.
 Access is decided by kratomwatch.clinic.access.
@@ -15,7 +15,7 @@ from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import do_report_red_flags, do_submit_questionnaire
-from kratomwatch.clinic.models import CheckIn, Plan, QuestionnaireResponse
+from kratomwatch.clinic.models import Plan, QuestionnaireResponse
 from kratomwatch.domain.doses import FieldError
 from kratomwatch.domain.questionnaires import (
     ScoringError,
@@ -29,14 +29,7 @@ from .idempotency import idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
-from .schemas import (
-    CheckInPage,
-    PlanPage,
-    ResponseIn,
-    ResponseOut,
-    ResponsePage,
-    SymptomPage,
-)
+from .schemas import PlanPage, ResponseIn, ResponseOut, ResponsePage
 
 router = Router(tags=["records"])
 
@@ -59,16 +52,6 @@ def response_out(r: QuestionnaireResponse) -> dict[str, Any]:
     }
 
 
-def checkin_out(c: CheckIn) -> dict[str, Any]:
-    return {
-        "uuid": c.uuid,
-        "day": c.day.isoformat(),
-        "submitted_at": c.submitted_at,
-        "note": c.note,
-        "created": c.created,
-    }
-
-
 def plan_out(p: Plan) -> dict[str, Any]:
     return {
         "uuid": p.uuid,
@@ -88,16 +71,6 @@ def plan_out(p: Plan) -> dict[str, Any]:
         "approved_at": p.approved_at,
         "created": p.created,
     }
-
-
-@router.get(
-    "/patients/{patient_uuid}/checkins", response={200: CheckInPage, **ERRORS}, auth=read_auth
-)
-def list_checkins(
-    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
-) -> dict[str, Any]:
-    patient = access.patient_for(user_of(request), patient_uuid)
-    return page_of(request, patient.checkins.all(), cursor, limit, checkin_out)
 
 
 @router.get(
@@ -194,16 +167,6 @@ def record_response(
                 urgent=[{"title": f.title, "message": f.patient_message or ""} for f in urgent],
             ) from exc
         raise Problem(422, "The answers were not recorded.", errors=errors) from exc
-
-
-@router.get(
-    "/patients/{patient_uuid}/symptoms", response={200: SymptomPage, **ERRORS}, auth=read_auth
-)
-def list_symptoms(
-    request: HttpRequest, patient_uuid: UUID, cursor: str | None = Cursor, limit: int = Limit
-) -> dict[str, Any]:
-    patient = access.patient_for(user_of(request), patient_uuid)
-    return page_of(request, patient.symptoms.all(), cursor, limit)
 
 
 @router.get("/patients/{patient_uuid}/plans", response={200: PlanPage, **ERRORS}, auth=read_auth)

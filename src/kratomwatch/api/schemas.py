@@ -31,18 +31,29 @@ class FieldErrorOut(Schema):
     code: str
 
 
+class PatientOut(Schema):
+    uuid: UUID
+    display_name: str
+    created: datetime
+
+
+class UrgentOut(Schema):
+    """The urgent guidance of a red flag, to show the person at once."""
+
+    title: str
+    message: str
+
+
 class ProblemOut(Schema):
     type: str
     title: str
     status: int
     detail: str
     errors: list[FieldErrorOut] | None = None
-
-
-class PatientOut(Schema):
-    uuid: UUID
-    display_name: str
-    created: datetime
+    urgent: list[UrgentOut] | None = Field(
+        None,
+        description="Red flags saved although the rest of the request was refused: show now.",
+    )
 
 
 class ProductOut(Schema):
@@ -50,8 +61,43 @@ class ProductOut(Schema):
     name: str
     vendor: str
     form: str
+    strain_label: str
+    batch: str
+    potency_source: str
+    mitragynine_mg_per_g: str | None
+    hydroxymitragynine_mg_per_g: str | None
+    unit_material_mg: str | None
+    mitragynine_mg_per_unit: str | None
+    hydroxymitragynine_mg_per_unit: str | None
+    leaf_g_per_ml: str | None
     archived: bool
     created: datetime
+
+
+Potency = Annotated[
+    Decimal | None, Field(description="A number (a dot as decimal point), or null if unknown.")
+]
+
+
+class ProductIn(Schema):
+    """A product as on its label or lab certificate; leave out what is not known."""
+
+    name: Text = Field(max_length=200)
+    form: Text = Field(
+        max_length=20,
+        description="leaf_powder, crushed_leaf, capsule, tablet, tea_liquid, extract, seven_oh, "
+        "enhanced, topical or other.",
+    )
+    vendor: Text = Field("", max_length=200)
+    strain_label: Text = Field("", max_length=100)
+    batch: Text = Field("", max_length=100)
+    potency_source: Text = Field("unknown", max_length=10, description="unknown, label or lab.")
+    mitragynine_mg_per_g: Potency = None
+    hydroxymitragynine_mg_per_g: Potency = None
+    unit_material_mg: Potency = None
+    mitragynine_mg_per_unit: Potency = None
+    hydroxymitragynine_mg_per_unit: Potency = None
+    leaf_g_per_ml: Potency = None
 
 
 class DoseOut(Schema):
@@ -217,3 +263,71 @@ class CheckInPage(Schema):
 class PlanPage(Schema):
     items: list[PlanOut]
     next: str | None
+
+
+class SymptomTermOut(Schema):
+    id: str
+    label: str
+    red_flag: bool
+
+
+class SymptomIn(Schema):
+    symptom: Text = Field(max_length=60, description="A symptom's id (GET /api/symptom-terms).")
+    severity: int | None = Field(
+        None,
+        ge=1,
+        le=3,
+        description="1 mild, 2 moderate, 3 severe. Required but for a red flag (always 3).",
+    )
+
+
+class SymptomReplyOut(Schema):
+    symptom: SymptomOut
+    red_flag: bool
+    urgent: list[UrgentOut] = Field(
+        description="A red flag's urgent guidance, sent to the care team too: show it now."
+    )
+
+
+class CheckInIn(Schema):
+    """A whole daily check-in, saved whole or not at all (red flags get through alone)."""
+
+    ratings: dict[Text, int | None] = Field(
+        max_length=60,
+        description="The daily ratings: item id -> answer (GET the instrument kw-daily-pain).",
+    )
+    withdrawal: dict[Text, int | None] | None = Field(
+        None,
+        max_length=60,
+        description="The withdrawal checklist's answers, where the care team asks it daily.",
+    )
+    doses: list[DoseIn] = Field(default_factory=list, max_length=20)
+    side_effects: dict[Text, int] = Field(
+        default_factory=dict,
+        max_length=60,
+        description="Symptom id -> severity (1 mild, 2 moderate, 3 severe).",
+    )
+    red_flags: list[Text] = Field(
+        default_factory=list, max_length=20, description="Ids of red-flag symptoms."
+    )
+    note: Text = Field("", max_length=2000)
+    entered_at: Text | None = Field(
+        None,
+        max_length=64,
+        description="When it was entered, if sent later: ISO 8601 with a UTC offset.",
+    )
+
+
+class CheckInDetailOut(Schema):
+    uuid: UUID
+    day: str
+    submitted_at: datetime
+    received_at: datetime | None
+    note: str
+    responses: list[ResponseOut]
+    doses: list[DoseOut]
+    symptoms: list[SymptomOut]
+    urgent: list[UrgentOut] = Field(
+        description="The urgent guidance of the check-in's red flags: show it now."
+    )
+    created: datetime

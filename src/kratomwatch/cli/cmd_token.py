@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
 
 from .db import add_db_arguments, fail, setup_django
 
@@ -28,16 +27,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     setup_django(args)
-    from kratomwatch.api.auth import create_token, revoke_token
+    from kratomwatch.clinic.actions.tokens import MAX_DAYS, do_create_token, do_revoke_token
     from kratomwatch.clinic.models import ApiToken, User
 
     user = User.objects.filter(username=args.user).first()
     if user is None:
         return fail(f"no user named {args.user!r}")
     if args.action == "create":
-        if not 1 <= args.days <= 365:
-            return fail(f"--days must be between 1 and 365 (got {args.days})")
-        new = create_token(user, args.name, scope=args.scope, expires_in=timedelta(days=args.days))
+        if not 1 <= args.days <= MAX_DAYS:
+            return fail(f"--days must be between 1 and {MAX_DAYS} (got {args.days})")
+        new = do_create_token(
+            user=user, name=args.name, scope=args.scope, days=args.days, operator=True
+        )
         print(new.secret)
         print(
             f"Keep this secret now: it is not stored and cannot be shown again. "
@@ -53,6 +54,6 @@ def run(args: argparse.Namespace) -> int:
     token = tokens.filter(prefix=args.prefix.removeprefix("kw_")[:8]).first()
     if token is None:
         return fail(f"no token of {args.user} starts with {args.prefix!r}")
-    revoke_token(token)
+    do_revoke_token(user=user, token=token, operator=True)
     print(f"Revoked kw_{token.prefix}…")
     return 0

@@ -37,6 +37,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from kratomwatch.clinic.models import (
+    ApiToken,
     Clinic,
     DeletionRequest,
     Finding,
@@ -113,6 +114,19 @@ def product_for_dose(
     if patient.user_id != user.pk:
         raise PermissionDenied("Only the patient records their doses.")
     return patient, product
+
+
+def own_product(
+    user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
+) -> tuple[PatientProfile, Product]:
+    """A product of the patient's, archived or not, for the patient themselves to change:
+    404 if ``user`` may not see the patient or they have no such product, 403 if ``user``
+    sees them but is not the patient."""
+    patient = own_record(user, patient_uuid)
+    try:
+        return patient, patient.products.get(uuid=product_uuid)
+    except (Product.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such product") from exc
 
 
 def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:
@@ -223,6 +237,24 @@ def views_are_audited(user: User) -> bool:
     """Whether ``user``'s views of a patient's pages go in the audit trail: everyone's but a
     patient's (a patient looking at their own record is not recorded)."""
     return user.role != Role.PATIENT
+
+
+def own_tokens(user: User) -> QuerySet[ApiToken]:
+    """The API tokens ``user`` manages on their tokens page: their own, whatever their role.
+
+    A token acts as its owner and no further: what it may read or change is what this module
+    allows the owner (a clinic admin's token sees no clinical records, as the admin does not)."""
+    if not user.is_authenticated or not user.is_active:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user)
+
+
+def own_token(user: User, token_uuid: uuid.UUID | str) -> ApiToken:
+    """One of ``user``'s own tokens; 404 for anyone else's, or none."""
+    try:
+        return own_tokens(user).get(uuid=token_uuid)
+    except (ApiToken.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such token") from exc
 
 
 INVITABLE_ROLES = (Role.CLINICIAN, Role.PATIENT)

@@ -14,6 +14,7 @@ from kratomwatch.clinic.views import (
     push,
     pwa,
     reports,
+    tokens,
     trials,
 )
 
@@ -53,6 +54,12 @@ urlpatterns = [
     path("push/unsubscribe/", push.unsubscribe, name="push_unsubscribe"),
     path("alerts/", push.alert_settings, name="alert_settings"),
     path("account/language/", language.staff_language, name="staff_language"),
+    path("account/tokens/", tokens.api_tokens, name="api_tokens"),
+    path(
+        "account/tokens/<uuid:token_uuid>/revoke/",
+        tokens.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("patients/", clinician.panel, name="patient_list"),
     path("patients/<uuid:patient_uuid>/plan/", clinician.plan_edit, name="plan_edit"),
     path(

@@ -29,6 +29,18 @@ from kratomwatch.domain.findings import Finding
 from kratomwatch.domain.questionnaires import Instrument, score
 from kratomwatch.domain.safety import load_knowledge, urgent_findings
 
+#: The daily ratings every check-in asks, and the withdrawal checklist it asks as well where
+#: the care team schedules that daily.
+DAILY = "kw-daily-pain"
+WITHDRAWAL = "kw-withdrawal"
+
+
+def withdrawal_in_checkin(patient: PatientProfile) -> bool:
+    """Whether the patient's check-in asks the withdrawal checklist too."""
+    return patient.questionnaire_schedules.filter(
+        active=True, instrument_id=WITHDRAWAL, every_days=1
+    ).exists()
+
 
 def _response(
     patient: PatientProfile,
@@ -38,6 +50,7 @@ def _response(
     taken_at: datetime,
     key: str,
     checkin: CheckIn | None = None,
+    source: str = EntrySource.WEB,
 ) -> QuestionnaireResponse:
     result = score(instrument, dict(answers))
     data = result.to_dict()
@@ -51,7 +64,7 @@ def _response(
         scores={k: data[k] for k in ("subscales", "band", "flags")},
         taken_at=taken_at,
         completed_by=user,
-        source=EntrySource.WEB,
+        source=source,
         idempotency_key=key,
     )
 
@@ -70,6 +83,7 @@ def do_submit_checkin(
     note: str = "",
     ip: str | None = None,
     entered_at: datetime | None = None,
+    source: str = EntrySource.WEB,
 ) -> tuple[CheckIn, bool]:
     """Store a whole check-in, or nothing. Returns the check-in and whether it is new.
 
@@ -90,7 +104,7 @@ def do_submit_checkin(
             idempotency_key=key,
         )
         for n, (instrument, answers) in enumerate((daily, *extra)):
-            _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin)
+            _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin, source)
         for n, (product, checked) in enumerate(doses):
             do_record_dose(
                 patient=patient,
@@ -99,6 +113,7 @@ def do_submit_checkin(
                 checked=checked,
                 idempotency_key=f"{key}-d{n}",
                 checkin=checkin,
+                source=source,
                 ip=ip,
             )
         for sid, severity in (side_effects or {}).items():
@@ -108,7 +123,7 @@ def do_submit_checkin(
                 term=labels.get(sid, sid),
                 severity=severity,
                 reported_at=now,
-                source=EntrySource.WEB,
+                source=source,
             )
         # Red flags saved ahead of this check-in (do_report_red_flags, same key) join it
         # as they are; the others are saved now.
@@ -116,7 +131,7 @@ def do_submit_checkin(
             report.checkin = checkin
             report.save(update_fields=["checkin", "modified"])
         for sid in red_flags:
-            _red_flag_report(patient, key, sid, labels, now, checkin)
+            _red_flag_report(patient, key, sid, labels, now, checkin, source)
         audit_chain.append(
             user,
             "checkin.create",
@@ -142,6 +157,7 @@ def _red_flag_report(
     labels: Mapping[str, str],
     now: datetime,
     checkin: CheckIn | None = None,
+    source: str = EntrySource.WEB,
 ) -> tuple[SymptomReport, bool]:
     """The red flag reported with the form whose key is ``key``: the one saved before under
     that key, or a new one. Returns it and whether it is new."""
@@ -153,7 +169,7 @@ def _red_flag_report(
             "term": labels.get(symptom_id, symptom_id),
             "severity": 3,
             "reported_at": now,
-            "source": EntrySource.WEB,
+            "source": source,
         },
     )
 
@@ -166,6 +182,7 @@ def do_report_red_flags(
     symptoms: Sequence[str],
     ip: str | None = None,
     reported_at: datetime | None = None,
+    source: str = EntrySource.WEB,
 ) -> tuple[Finding, ...]:
     """Save red-flag symptoms on their own, ahead of the form they came with (a check-in or a
     questionnaire that cannot be saved yet). Each is saved once per form (``key``): sending
@@ -176,7 +193,7 @@ def do_report_red_flags(
     now = reported_at or timezone.now()
     with transaction.atomic():
         for sid in dict.fromkeys(symptoms):
-            report, created = _red_flag_report(patient, key, sid, labels, now)
+            report, created = _red_flag_report(patient, key, sid, labels, now, source=source)
             if created:
                 audit_chain.append(
                     user,
@@ -187,6 +204,43 @@ def do_report_red_flags(
                     ip=ip,
                 )
     return urgent_findings(symptoms, now)
+
+
+def do_report_symptom(
+    *,
+    patient: PatientProfile,
+    user: User,
+    key: str,
+    symptom: str,
+    severity: int,
+    ip: str | None = None,
+    source: str = EntrySource.WEB,
+) -> tuple[SymptomReport, bool]:
+    """Save one symptom that is not a red flag (those go through :func:`do_report_red_flags`,
+    for their urgent guidance), once per ``key``. Returns it and whether it is new; screening
+    runs on commit."""
+    labels = {s.id: s.label for s in load_knowledge().symptoms.values()}
+
+    def store() -> SymptomReport:
+        report = SymptomReport.objects.create(
+            patient=patient,
+            term=labels.get(symptom, symptom),
+            severity=severity,
+            reported_at=timezone.now(),
+            source=source,
+            idempotency_key=key,
+        )
+        audit_chain.append(
+            user,
+            "symptom.create",
+            patient=patient,
+            object_type="symptom",
+            object_uuid=report.uuid,
+            ip=ip,
+        )
+        return report
+
+    return create_once(SymptomReport.objects.filter(patient=patient), key, store)
 
 
 def do_submit_questionnaire(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.idempotent import create_once
 from kratomwatch.clinic.models import (
@@ -30,3 +32,24 @@ def do_add_product(
         return product
 
     return create_once(Product.objects.filter(patient=patient), key, store)
+
+
+def do_archive_product(
+    *, patient: PatientProfile, user: User, product: Product, ip: str | None = None
+) -> bool:
+    """Archive one of the patient's products: kept with its doses, no longer offered for new
+    ones. False if it was archived already (nothing changes)."""
+    if product.archived:
+        return False
+    with transaction.atomic():
+        product.archived = True
+        product.save(update_fields=["archived", "modified"])
+        audit_chain.append(
+            user,
+            "product.archive",
+            patient=patient,
+            object_type="product",
+            object_uuid=product.uuid,
+            ip=ip,
+        )
+    return True

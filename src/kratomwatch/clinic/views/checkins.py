@@ -17,9 +17,12 @@ from django.views.decorators.http import require_http_methods
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import (
+    DAILY,
+    WITHDRAWAL,
     do_report_red_flags,
     do_submit_checkin,
     do_submit_questionnaire,
+    withdrawal_in_checkin,
 )
 from kratomwatch.clinic.data_msgids import data_text
 from kratomwatch.clinic.form_errors import error_summary
@@ -39,9 +42,6 @@ from kratomwatch.domain.findings import Finding as DomainFinding
 from kratomwatch.domain.questionnaires import ScoringError, get_instrument, urgent_symptoms
 from kratomwatch.domain.safety.urgent import urgent_findings
 
-DAILY = "kw-daily-pain"
-WITHDRAWAL = "kw-withdrawal"
-
 
 def due_questionnaires(patient: PatientProfile) -> list[tuple[str, str]]:
     """(instrument id, title) of scheduled questionnaires that are due, the daily-asked
@@ -56,12 +56,6 @@ def due_questionnaires(patient: PatientProfile) -> list[tuple[str, str]]:
         if taken is None or taken <= now - timedelta(days=schedule.every_days):
             due.append((schedule.instrument_id, get_instrument(schedule.instrument_id).title))
     return due
-
-
-def withdrawal_in_checkin(patient: PatientProfile) -> bool:
-    return patient.questionnaire_schedules.filter(
-        active=True, instrument_id=WITHDRAWAL, every_days=1
-    ).exists()
 
 
 @access.role_required(Role.PATIENT)

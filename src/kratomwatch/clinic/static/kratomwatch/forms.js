@@ -20,3 +20,25 @@
     target.focus({ preventScroll: true });
   });
 })();
+// A button with data-copy="<id>" copies that field's text (the new API token) to the
+// clipboard; without the clipboard, the text is selected for the person to copy.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    var status = button.parentNode.querySelector("[data-copy-status]");
+    field.focus();
+    field.select();
+    var done = function () {
+      if (status) status.textContent = button.getAttribute("data-copied");
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(done, function () {});
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  });
+})();
