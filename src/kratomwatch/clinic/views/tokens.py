@@ -1,6 +1,7 @@
 """The account's API tokens page: every signed-in person lists, creates and revokes their own
 tokens for the JSON API (docs/api.md). The secret of a new token is shown once, on the page
-that answers its creation, and never again."""
+the creation redirects to, and never again: it waits in the session for that one page view,
+so reloading the page neither shows it again nor creates a second token."""
 
 from __future__ import annotations
 
@@ -27,23 +28,23 @@ EVERY_ROLE = (Role.PATIENT, Role.CLINICIAN, Role.CLINIC_ADMIN)
 @never_cache
 def api_tokens(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    new: NewToken | None = None
     status = 200
     if request.method == "POST":
         form = TokenForm(request.POST)
         if form.is_valid():
-            new = do_create_token(
+            created = do_create_token(
                 user=user,
                 name=form.cleaned_data["name"],
                 scope=form.cleaned_data["scope"],
                 days=form.cleaned_data["days"],
                 ip=client_ip(request),
             )
-            form = TokenForm()
-        else:
-            status = 400
+            request.session[NEW_TOKEN] = {"uuid": str(created.token.uuid), "secret": created.secret}
+            return redirect("api_tokens")
+        status = 400
     else:
         form = TokenForm()
+    new = _shown_once(request, user)
     return render(
         request,
         "clinic/api_tokens.html",
@@ -55,6 +56,20 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+NEW_TOKEN = "new_api_token"
+
+
+def _shown_once(request: HttpRequest, user: User) -> NewToken | None:
+    """The token just created, taken out of the session so that it is shown this once."""
+    kept = request.session.pop(NEW_TOKEN, None)
+    if not isinstance(kept, dict):
+        return None
+    token = access.own_tokens(user).filter(uuid=kept.get("uuid")).first()
+    if token is None:
+        return None
+    return NewToken(token=token, secret=str(kept.get("secret", "")))
 
 
 def _listed(user: User) -> list[tuple[ApiToken, str, bool]]:
