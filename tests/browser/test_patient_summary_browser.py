@@ -98,6 +98,8 @@ def test_the_summary_fits_the_first_screen_and_the_sections_open(
     page.keyboard.press("Enter")
     page.wait_for_selector("#tab-panel #notes")
     assert page.locator("#patient-tabs a[aria-current=page]").inner_text() == "Notes"
+    page.wait_for_function("document.activeElement.tagName === 'H2'")
+    assert page.evaluate("document.activeElement.innerText") == "Notes"  # its heading
     found = axe(page)
     assert not found, axe_report([("notes section", v) for v in found])
 

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
 
 from kratomwatch.clinic import timeline
 from kratomwatch.clinic.charts import Marker
@@ -25,6 +26,7 @@ from kratomwatch.clinic.models import (
     QuestionnaireSchedule,
 )
 from kratomwatch.clinic.views.patient_page import TABS
+from tests.nasty import NASTY
 
 from .conftest import Triangle
 
@@ -343,3 +345,21 @@ def test_no_one_else_gets_a_section(client: Client, tri: Triangle, who: str) -> 
         response = client.get(url(tri, tab), headers={"HX-Request": "true"})
         assert response.status_code in (403, 404) and b"Paul" not in response.content
     assert not AuditEvent.objects.filter(action="patient.view").exists()
+
+
+def test_any_section_name_gets_an_answer(client: Client, tri: Triangle) -> None:
+    """The one input the page reads: a known section, else not found; never a 5xx."""
+    client.force_login(tri.clinician)
+    known = {name for name, _, _ in TABS}
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(NASTY)
+    def check(value: str) -> None:
+        response = client.get(url(tri), {"tab": value})
+        assert response.status_code == (200 if value in known or value == "" else 404)
+
+    check()

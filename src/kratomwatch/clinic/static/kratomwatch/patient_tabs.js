@@ -22,6 +22,16 @@
       window.location.replace("?tab=" + encodeURIComponent(tab) + "#" + encodeURIComponent(anchor));
     }
   }
+  // A section loaded into the page: the focus moves to its heading, so that a keyboard or
+  // screen-reader user continues from the new content.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "tab-panel") return;
+    var heading = event.detail.target.querySelector("h2");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  });
   document.addEventListener("DOMContentLoaded", openAnchor);
   window.addEventListener("hashchange", openAnchor);
 })();
