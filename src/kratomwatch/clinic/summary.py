@@ -106,11 +106,7 @@ class Summary:
 
 def last_visit(patient: PatientProfile, today: date) -> date | None:
     """The day of the latest clinical note written before ``today``."""
-    latest = (
-        patient.notes.filter(created__date__lt=today).aggregate(at=Max("created"))["at"]
-        if patient.pk
-        else None
-    )
+    latest = patient.notes.filter(created__date__lt=today).aggregate(at=Max("created"))["at"]
     return None if latest is None else timezone.localtime(latest).date()
 
 
