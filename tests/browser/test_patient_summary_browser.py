@@ -71,7 +71,7 @@ def test_the_summary_fits_the_first_screen_and_the_sections_open(
         assert inner["y"] >= box["y"] and inner["y"] + inner["height"] <= box["y"] + box["height"]
         assert inner["y"] + inner["height"] <= DESK["height"], part
     text = summary.inner_text()
-    assert "Taper, version" in text and "within the plan on" in text
+    assert ", version" in text and "within the plan on" in text
     assert "Last visit" in text and "g leaf-equivalent a day" in text
     assert "No results recorded." in text
     assert no_horizontal_scroll(page)

@@ -234,6 +234,14 @@ def test_next_questionnaires_due_from_the_schedules(client: Client, tri: Triangl
     section = html[html.index('id="sum-due"') :]
     assert "PHQ-9: due now (not answered yet)" in section
     assert "GAD-7: due " in section and "Withdrawal" not in section[: section.index("</section>")]
+    QuestionnaireSchedule.objects.create(
+        patient=tri.patient, instrument_id="gad2", every_days=90, created_by=tri.clinician
+    )
+    html = client.get(url(tri)).content.decode()
+    section = html[html.index('id="sum-due"') :]
+    section = section[: section.index("</section>")]
+    assert "GAD-7" in section and "GAD-2" not in section  # due last of four: counted
+    assert "and 1 more" in section
 
 
 @pytest.mark.parametrize("tab", [name for name, _, _ in TABS])

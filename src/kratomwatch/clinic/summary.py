@@ -39,6 +39,9 @@ DAILY = "kw-daily-pain"
 WITHDRAWAL = "kw-withdrawal"
 #: How many new findings are named; the rest are counted.
 NAMED_FINDINGS = 3
+#: How many scheduled questionnaires are listed, soonest due first; the rest are counted (all
+#: are in the Plan & medications section).
+NAMED_DUE = 3
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,14 @@ class Summary:
     @property
     def more_findings(self) -> int:
         return max(0, len(self.new_findings) - NAMED_FINDINGS)
+
+    @property
+    def due_first(self) -> list[Due]:
+        return self.due[:NAMED_DUE]
+
+    @property
+    def more_due(self) -> int:
+        return max(0, len(self.due) - NAMED_DUE)
 
 
 def last_visit(patient: PatientProfile, today: date) -> date | None:
