@@ -134,9 +134,10 @@ def test_approving_a_plan_raises_nothing_for_earlier_doses(
     page.fill("#id_min_hours_between", "4")
     page.fill("#id_reason", "Agreed lower limits")
     page.click("#approve-plan")
-    page.wait_for_url(re.compile(r"/patients/[0-9a-f-]+/(#plan)?$"))
+    page.wait_for_url(re.compile(r"/patients/[0-9a-f-]+/(\?tab=plan#plan)?$"))
     assert "now in effect" in page.inner_text(".messages")
-    page.reload()  # after the screening that follows the approval
+    page.goto(f"{live_server.url}/patients/{paul.uuid}/?tab=findings")  # after the screening
+    page.wait_for_selector("#findings")
     titles = page.locator("article.finding h3").all_inner_texts()
     assert not [t for t in titles if "plan" in t.lower()], titles
     assert not Finding.objects.filter(patient=paul, category="plan").exists()

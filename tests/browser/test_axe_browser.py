@@ -191,7 +191,10 @@ def clinician_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     page.wait_for_load_state()
     assert page.locator("main .error").count() >= 1
     yield "trial_design sent empty"
-    page.goto(base + reverse("patient_detail", kwargs=kwargs))
+    for tab in ("findings", "plan", "records", "notes", "analysis"):
+        page.goto(base + reverse("patient_detail", kwargs=kwargs) + f"?tab={tab}")
+        yield f"patient_detail, section {tab}"
+    page.goto(base + reverse("patient_detail", kwargs=kwargs) + "?tab=findings")
     finding = page.locator("article.finding").first
     finding.locator("input[name=reason]").fill("Discussed at the visit")
     finding.locator("button[value=acknowledge]").click()

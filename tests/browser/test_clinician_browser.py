@@ -42,6 +42,8 @@ def test_a_clinician_reviews_acts_and_reports(
     assert page.locator("h1").inner_text().startswith(name)
     shot(page, "clinician-patient")
 
+    page.click("#patient-tabs a[href='?tab=findings']")
+    page.wait_for_selector("#tab-panel #findings")
     finding = page.locator("article.finding").first
     title = finding.locator("h3").inner_text()
     finding.locator("input[name=reason]").fill("Discussed at today's visit")
@@ -63,7 +65,7 @@ def test_a_clinician_reviews_acts_and_reports(
     assert not Plan.objects.filter(kind="taper").exists()  # proposing saves nothing
     page.fill("#id_reason", "Agreed to taper slowly")
     page.click("#approve-plan")
-    page.wait_for_url(re.compile(r"/patients/[0-9a-f-]+/(#plan)?$"))
+    page.wait_for_url(re.compile(r"/patients/[0-9a-f-]+/(\?tab=plan#plan)?$"))
     plan = Plan.objects.get(kind="taper", active=True)
     assert plan.details["steps"][0]["daily_g"] == "9"
     shot(page, "clinician-plan-approved")

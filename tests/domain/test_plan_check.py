@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from kratomwatch.domain.plan_check import DoseEvent, PlanLimits, check_plan
+from kratomwatch.domain.plan_check import DoseEvent, PlanLimits, adherence, check_plan
 
 UTC_TZ = UTC
 NY = ZoneInfo("America/New_York")
@@ -178,3 +178,40 @@ def test_the_weekly_increase_compares_two_weeks_under_the_plan() -> None:
     assert codes(
         check_plan(PlanLimits(1, max_weekly_increase_pct=Decimal("10")), doses, UTC_TZ)
     ) == ["plan.weekly_increase_exceeded"]
+
+
+def week(first: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range(7)]
+
+
+def test_adherence_counts_days_within_over_and_unchecked_by_the_same_rules() -> None:
+    plan = PlanLimits(2, Decimal("3"), Decimal("6"), 3, Decimal("4"))
+    monday = date(2026, 11, 2)
+    doses = [
+        dose(1, T0, "3"),  # Monday: within
+        dose(2, T0 + timedelta(days=1), "4"),  # Tuesday: one dose over the single limit
+        dose(3, T0 + timedelta(days=1, hours=5), "1.5"),  # 5.5 g: the total is within
+        dose(4, T0 + timedelta(days=2), "3"),  # Wednesday: 3 + 3 + 1 = 7 g, daily total over
+        dose(5, T0 + timedelta(days=2, hours=4), "3"),
+        dose(6, T0 + timedelta(days=2, hours=8), "1"),
+        dose(7, T0 + timedelta(days=3), None),  # Thursday: amount unknown
+        dose(8, T0 + timedelta(days=9), "9"),  # outside the week: not counted
+    ]
+    logged = [monday + timedelta(days=4)]  # Friday: a check-in with no dose
+    result = adherence(plan, doses, UTC_TZ, week(monday), logged)
+    assert result.days == 7
+    assert result.days_logged == 5
+    assert result.days_within == 2  # Monday and Friday
+    assert result.days_over == 2 and result.days_unchecked == 1
+    assert result.doses_over_single == 1 and result.days_over_daily == 1
+    assert result.unchecked_doses == 1
+
+
+def test_adherence_leaves_out_days_and_doses_before_the_plan() -> None:
+    approved = T0 + timedelta(days=2, hours=2)  # Wednesday 10:00
+    plan = PlanLimits(1, max_single_dose_g=Decimal("2"), starts_at=approved)
+    doses = [dose(1, T0, "9"), dose(2, T0 + timedelta(days=2), "9"), dose(3, approved, "1")]
+    result = adherence(plan, doses, UTC_TZ, week(date(2026, 11, 2)), [date(2026, 11, 2)])
+    assert result.days == 5  # Wednesday to Sunday
+    assert result.days_logged == 1 and result.days_within == 1
+    assert result.doses_over_single == 0

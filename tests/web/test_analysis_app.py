@@ -174,9 +174,8 @@ def test_the_section_says_insufficient_data_with_the_minimum(client: Client, tri
 
 def test_the_patient_page_includes_the_section(client: Client, tri: Triangle) -> None:
     client.force_login(tri.clinician)
-    body = client.get(
-        reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid})
-    ).content.decode()
+    page = reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid})
+    body = client.get(f"{page}?tab=analysis").content.decode()
     url = reverse("patient_dose_response", kwargs={"patient_uuid": tri.patient.uuid})
     assert f'hx-get="{url}"' in body and f'href="{url}"' in body
     assert reverse("trial_design", kwargs={"patient_uuid": tri.patient.uuid}) in body

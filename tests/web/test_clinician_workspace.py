@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kratomwatch.clinic.models import DoseEntry, Finding, PatientCondition, Plan, Product
+from kratomwatch.clinic.views.patient_page import TABS
 from kratomwatch.synthetic.seed import seed_demo_clinic
 
 from .conftest import Triangle, make_patient
@@ -103,19 +104,27 @@ def test_the_panel_query_count_does_not_grow_with_patients(client: Client, db: N
 
 
 def test_the_patient_page_query_count_does_not_grow_with_data(client: Client, db: None) -> None:
-    def count_for(slug: str, patients: int, days: int) -> int:
+    """The summary and every section, as a page and as a section loaded by htmx."""
+
+    def patient_of(slug: str, patients: int, days: int) -> tuple[Any, str]:
         summary = seed_demo_clinic(
             patients=patients, days=days, today=date(2026, 11, 20), slug=slug, screen=True
         )
         user = summary.clinic.users.filter(role="clinician").first()
         patient = summary.clinic.patients.filter(careteammembership__clinician=user).first()
-        client.force_login(user)
-        url = reverse("patient_detail", kwargs={"patient_uuid": patient.uuid})
+        return user, reverse("patient_detail", kwargs={"patient_uuid": patient.uuid})
+
+    def count_for(who: tuple[Any, str], query: str, headers: dict[str, str]) -> int:
+        client.force_login(who[0])
         with CaptureQueriesContext(connection) as queries:
-            assert client.get(url).status_code == 200
+            assert client.get(who[1] + query, headers=headers).status_code == 200
         return len(queries)
 
-    assert count_for("small", 3, 10) == count_for("large", 12, 40)
+    small, large = patient_of("small", 3, 10), patient_of("large", 12, 40)
+    for query in ("", *(f"?tab={name}" for name, _, _ in TABS)):
+        for headers in ({}, {"HX-Request": "true"}):
+            assert count_for(small, query, headers) == count_for(large, query, headers), query
+    assert count_for(large, "", {}) <= 32  # the summary and the first section
 
 
 def plan_post(**extra: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kratomwatch.clinic.models import PatientProfile, Role, User
+from kratomwatch.clinic.views.patient_page import TABS
 from kratomwatch.synthetic.seed import seed_demo_clinic
 
 TODAY = date(2026, 11, 20)
@@ -48,7 +49,9 @@ def pages(db: None, client: Client) -> list[tuple[str, str]]:
     shown.append(("findings", visible(client.get(reverse("findings_inbox")).content.decode())))
     for p in PatientProfile.objects.filter(careteammembership__clinician=clinician)[:3]:
         url = reverse("patient_detail", kwargs={"patient_uuid": p.uuid})
-        shown.append((f"patient {p.pk}", visible(client.get(url).content.decode())))
+        for tab, _, _ in TABS:
+            page = client.get(f"{url}?tab={tab}").content.decode()
+            shown.append((f"patient {p.pk} {tab}", visible(page)))
     return shown
 
 

@@ -81,7 +81,8 @@ def test_pages_say_which_release_screened_the_record_and_what_changed(
     do_screen_patient(tri.patient.pk)
     client.force_login(tri.clinician)
     line = f"Screened with knowledge base {kb.version} (released {_day(kb)})."
-    page = client.get(reverse("patient_detail", args=[tri.patient.uuid])).content.decode()
+    url = reverse("patient_detail", args=[tri.patient.uuid])
+    page = client.get(f"{url}?tab=findings").content.decode()
     assert line in page
     assert f"knowledge base {kb.version} of {_day(kb)}" in page
     report = client.get(reverse("visit_report", args=[tri.patient.uuid])).content.decode()

@@ -37,7 +37,8 @@ def test_a_benzodiazepine_on_the_list_becomes_a_referenced_finding(
     assert finding.evidence_level
     assert all(ref.get("citation") and ref.get("url") for ref in finding.references)
     client.force_login(tri.clinician)
-    html = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
+    url = reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid})
+    html = client.get(f"{url}?tab=findings")
     assert "Kratom with a benzodiazepine" in html.content.decode()
     inbox = client.get(reverse("findings_inbox")).content.decode()
     assert "Kratom with a benzodiazepine" in inbox
@@ -114,7 +115,8 @@ def test_acknowledge_then_resolve_records_who_and_why(tri: Triangle, client: Cli
     client.post(url, {"action": "resolve", "reason": "Alprazolam stopped"})
     tri.finding.refresh_from_db()
     assert tri.finding.status == "resolved" and tri.finding.resolved_reason == "Alprazolam stopped"
-    page = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
+    detail = reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid})
+    page = client.get(f"{detail}?tab=findings")
     assert "Alprazolam stopped" not in page.content.decode()  # resolved ones leave the list
     response = client.post(url, {"action": "resolve", "reason": "again"}, follow=True)
     assert "already resolved" in response.content.decode()
@@ -138,8 +140,8 @@ def test_a_note_is_shown_beside_what_it_concerns_and_is_not_a_finding(
     codes = set(Finding.objects.filter(patient=tri.patient).values_list("code", flat=True))
     assert not codes & {"interaction.cyp2d6_substrate_nti", "product.potency_unknown"}
     client.force_login(tri.clinician)
-    page = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
-    html = page.content.decode()
+    url = reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid})
+    html = client.get(f"{url}?tab=plan").content.decode()
     medications = html[html.index('id="medications"') : html.index('id="pgx"')]
     assert "nortriptyline 25 mg" in medications and "CYP2D6" in medications
     products = html[html.index("<h2>Products</h2>") :]
@@ -169,8 +171,8 @@ def test_a_note_is_shown_beside_its_own_entry_only_and_at_the_first_look(
     # Waiting in the screening queue: the page screens first and shows what that stored.
     PatientProfile.objects.filter(pk=tri.patient.pk).update(screening_due_at=timezone.now())
     client.force_login(tri.clinician)
-    html = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
-    page = html.content.decode()
+    url = reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid})
+    page = client.get(f"{url}?tab=plan").content.decode()
     items = page[page.index('id="medications"') : page.index('id="pgx"')].split("<li>")
     high = next(i for i in items if "30 caps a day" in i)
     ordinary = next(i for i in items if "after each loose stool" in i)

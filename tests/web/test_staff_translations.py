@@ -79,7 +79,8 @@ def test_knowledge_base_texts_stay_in_english_marked_as_such(tri: Triangle) -> N
     User.objects.filter(pk=tri.clinician.pk).update(language="es")
     client = Client()
     client.force_login(tri.clinician)
-    html = client.get(reverse("patient_detail", args=[tri.patient.uuid])).content.decode()
+    url = reverse("patient_detail", args=[tri.patient.uuid])
+    html = client.get(f"{url}?tab=findings").content.decode()
     assert '<p lang="en">Alcohol listed.</p>' in html
     assert "Todos los pacientes" in html
 

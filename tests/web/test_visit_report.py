@@ -379,7 +379,8 @@ def test_the_report_lists_the_questionnaires_the_patient_page_shows(
     page, and the scheduled ones not answered yet."""
     today = visit_record(tri)
     client.force_login(tri.clinician)
-    page = client.get(reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid}))
+    url = reverse("patient_detail", kwargs={"patient_uuid": tri.patient.uuid})
+    page = client.get(f"{url}?tab=records")
     shown = set(page.context["responses"].values_list("instrument_id", flat=True))
     assert {"kw-daily-pain", "phq9", "gad2"} <= shown
     tri.patient.questionnaire_schedules.create(

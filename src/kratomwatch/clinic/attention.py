@@ -42,13 +42,15 @@ def last_looked(user: User | None, patient_ids: Iterable[int]) -> dict[int, date
     )
 
 
+def since_looked(status: str, last_caused_at: datetime, looked: datetime | None) -> bool:
+    """Whether an open finding's cause last happened after the clinician last looked (or they
+    never did): the one notion of "new since the clinician last looked", for any category."""
+    return status == FindingStatus.OPEN and (looked is None or last_caused_at > looked)
+
+
 def is_new(category: str, status: str, last_caused_at: datetime, looked: datetime | None) -> bool:
     """Whether a finding is a red flag the clinician has not seen since its cause happened."""
-    return (
-        category == RED_FLAG
-        and status == FindingStatus.OPEN
-        and (looked is None or last_caused_at > looked)
-    )
+    return category == RED_FLAG and since_looked(status, last_caused_at, looked)
 
 
 def finding_is_new(finding: Finding, looked: Mapping[int, datetime]) -> bool:

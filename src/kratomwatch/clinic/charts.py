@@ -232,5 +232,237 @@ def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class Marker:
+    """One event on the timeline: a plan version, a finding, a result. ``kind`` chooses the
+    lane and the shape; ``text`` says what it was, in words."""
+
+    day: date
+    kind: str  # one of MARKER_KINDS
+    text: str
+    severity: str = ""  # findings: "high", "moderate" or "low"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A questionnaire's totals (or another score) over time: one row of the timeline."""
+
+    label: str
+    points: tuple[tuple[date, float], ...]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything on the clinician's timeline, on one time axis (``series.days``)."""
+
+    series: Series
+    side_effects: dict[date, int]  # side effects reported that day
+    scores: tuple[Scores, ...]
+    markers: tuple[Marker, ...]
+
+
+#: Marker kinds in the order of their lanes; a kind with no marker in the period has no lane,
+#: except plan versions, drawn as vertical lines across the whole chart.
+MARKER_KINDS = ("plan", "finding", "result")
+#: Shapes say the severity, so colour is never the only sign: ▲ high, ◆ moderate, ● low.
+SEVERITY_SHAPE = {"high": "▲", "moderate": "◆", "low": "●"}
+SEVERITY_COLOUR = {"high": "#b3261e", "moderate": "#7d5700", "low": "#37474f"}
+
+
+def _lane_labels() -> dict[str, str]:
+    return {"finding": _("Findings"), "result": _("Results")}
+
+
+def timeline_svg(timeline: Timeline, title: str, *, width: int = 960) -> str:
+    """Doses, pain and interference, side effects, questionnaire totals, plan versions,
+    findings and results on one time axis, as inline SVG with a title and a description.
+    The page puts the same points in a table beside it."""
+    series = timeline.series
+    left, right = 150, 12
+    inner_w = width - left - right
+    n = max(1, len(series.days))
+    step = inner_w / n
+    index = {d: i for i, d in enumerate(series.days)}
+
+    def x(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    out: list[str] = []
+    y = 22
+    lanes = [k for k in MARKER_KINDS[1:] if any(m.kind == k for m in timeline.markers)]
+    for kind in lanes:
+        label = escape(_lane_labels()[kind])
+        out.append(f'<text x="{left - 8}" y="{y + 12}" text-anchor="end">{label}</text>')
+        for marker in timeline.markers:
+            if marker.kind != kind or marker.day not in index:
+                continue
+            shape = SEVERITY_SHAPE.get(marker.severity, "◆")
+            colour = SEVERITY_COLOUR.get(marker.severity, "#37474f")
+            out.append(
+                f'<text x="{x(index[marker.day]):.1f}" y="{y + 13}" text-anchor="middle" '
+                f'fill="{colour}" font-size="13">{shape}</text>'
+            )
+        y += 22
+    pain_top, pain_h = y + 18, 110
+    out.append(
+        f'<text x="{left}" y="{pain_top - 6}">'
+        + escape(_("Pain (solid) and interference (dashed), 0-10"))
+        + "</text>"
+    )
+
+    def y_pain(v: float) -> float:
+        return pain_top + pain_h * (1 - v / 10)
+
+    for v in (0, 5, 10):
+        yy = y_pain(v)
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
+            f'stroke="#ddd"/><text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">'
+            f"{v}</text>"
+        )
+    for values, colour, dash in (
+        (series.pain, PAIN, ""),
+        (series.interference, INTERFERENCE, ' stroke-dasharray="5 3"'),
+    ):
+        segment: list[str] = []
+        paths: list[list[str]] = []
+        for i, v in enumerate(values):
+            if v is None:
+                if segment:
+                    paths.append(segment)
+                segment = []
+                continue
+            segment.append(f"{x(i):.1f},{y_pain(v):.1f}")
+        if segment:
+            paths.append(segment)
+        for points in paths:
+            if len(points) == 1:
+                cx, cy = points[0].split(",")
+                out.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
+            else:
+                out.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} '
+                    f'points="{" ".join(points)}"/>'
+                )
+    dose_top, dose_h = pain_top + pain_h + 30, 70
+    out.append(
+        f'<text x="{left}" y="{dose_top - 8}">'
+        + escape(_("Leaf-equivalent g a day (no bar: none or unknown)"))
+        + "</text>"
+    )
+    doses = [v for v in series.dose_g if v is not None]
+    dose_max = float(int(max([*doses, 1.0])) + 1)
+    for v in (0.0, dose_max):
+        yy = dose_top + dose_h * (1 - v / dose_max)
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
+            f'stroke="#ddd"/><text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">'
+            f"{v:g}</text>"
+        )
+    bar_w = max(1.0, step * 0.8)
+    for i, v in enumerate(series.dose_g):
+        if v:
+            h = dose_h * v / dose_max
+            out.append(
+                f'<rect x="{x(i) - bar_w / 2:.1f}" y="{dose_top + dose_h - h:.1f}" '
+                f'width="{bar_w:.1f}" height="{h:.1f}" fill="{DOSE}"/>'
+            )
+    y = dose_top + dose_h + 10
+    rows: list[tuple[str, dict[int, str]]] = [
+        (
+            _("Side effects (reports)"),
+            {index[d]: str(c) for d, c in timeline.side_effects.items() if d in index and c},
+        )
+    ]
+    rows += [
+        (s.label, {index[d]: f"{v:g}" for d, v in s.points if d in index}) for s in timeline.scores
+    ]
+    for label, values in rows:
+        out.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end">{escape(label)}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y + 18}" y2="{y + 18}" stroke="#eee"/>'
+        )
+        shown_at = -1e9
+        for i, text in sorted(values.items()):
+            out.append(f'<circle cx="{x(i):.1f}" cy="{y + 18}" r="2.5" fill="#37474f"/>')
+            if x(i) - shown_at >= 18:  # the value where it fits; all of them in the table
+                out.append(
+                    f'<text x="{x(i):.1f}" y="{y + 12}" text-anchor="middle" '
+                    f'font-size="9">{escape(text)}</text>'
+                )
+                shown_at = x(i)
+        y += 24
+    bottom = y + 6
+    for marker in timeline.markers:
+        if marker.kind == "plan" and marker.day in index:
+            xx = x(index[marker.day])
+            out.append(
+                f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{pain_top - 16}" y2="{bottom}" '
+                f'stroke="#112233" stroke-dasharray="2 2"/>'
+                f'<text x="{xx + 3:.1f}" y="{pain_top + 10}" font-size="10">'
+                f"{escape(marker.text)}</text>"
+            )
+    if series.days:
+        for i in sorted({0, len(series.days) // 2, len(series.days) - 1}):
+            out.append(
+                f'<text x="{x(i):.1f}" y="{bottom + 14}" text-anchor="middle">'
+                f"{escape(date_format(series.days[i], 'd M'))}</text>"
+            )
+    height = bottom + 22
+    head = [
+        f'<svg role="img" class="chart timeline" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title><desc>{escape(describe_timeline(timeline))}</desc>",
+    ]
+    return "".join([*head, *out, "</svg>"])
+
+
+def describe_timeline(timeline: Timeline) -> str:
+    """The chart in words, for screen readers; the table under it lists every point."""
+    parts = [describe(timeline.series)]
+    reports = sum(timeline.side_effects.values())
+    parts.append(
+        _("Side effects: %(n)d reports on %(days)d days.")
+        % {"n": reports, "days": sum(1 for c in timeline.side_effects.values() if c)}
+    )
+    for scores in timeline.scores:
+        parts.append(
+            _("%(label)s: %(n)d totals.") % {"label": scores.label, "n": len(scores.points)}
+        )
+    for kind, label in (("plan", _("Plan versions")), *_lane_labels().items()):
+        count = sum(1 for m in timeline.markers if m.kind == kind)
+        if count:
+            parts.append(_("%(label)s: %(n)d.") % {"label": label, "n": count})
+    return " ".join(parts)
+
+
+def timeline_rows(timeline: Timeline) -> list[dict[str, object]]:
+    """The timeline as table rows, one per day with anything on it, oldest first."""
+    series = timeline.series
+    scores: dict[date, list[str]] = {}
+    for s in timeline.scores:
+        for d, v in s.points:
+            scores.setdefault(d, []).append(f"{s.label} {v:g}")
+    events: dict[date, list[str]] = {}
+    for m in timeline.markers:
+        events.setdefault(m.day, []).append(m.text)
+    rows = []
+    for i, d in enumerate(series.days):
+        row = {
+            "day": d,
+            "dose_g": series.dose_g[i],
+            "pain": series.pain[i],
+            "interference": series.interference[i],
+            "side_effects": timeline.side_effects.get(d, 0),
+            "scores": scores.get(d, []),
+            "events": events.get(d, []),
+        }
+        if any(row[k] for k in ("dose_g", "side_effects", "scores", "events")) or any(
+            row[k] is not None for k in ("pain", "interference")
+        ):
+            rows.append(row)
+    return rows
+
+
 def to_float(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)

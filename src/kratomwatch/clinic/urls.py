@@ -11,6 +11,7 @@ from kratomwatch.clinic.views import (
     home,
     language,
     patient,
+    patient_page,
     push,
     pwa,
     reports,
@@ -84,7 +85,7 @@ urlpatterns = [
     ),
     path("patients/<uuid:patient_uuid>/notes/", clinician.note_add, name="note_add"),
     path("findings/acknowledge/", findings.bulk_acknowledge, name="bulk_acknowledge"),
-    path("patients/<uuid:patient_uuid>/", clinician.patient_detail, name="patient_detail"),
+    path("patients/<uuid:patient_uuid>/", patient_page.patient_detail, name="patient_detail"),
     path(
         "patients/<uuid:patient_uuid>/dose-response/",
         analysis.patient_dose_response,

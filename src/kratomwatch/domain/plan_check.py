@@ -145,20 +145,7 @@ def check_plan(plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo) -> list
     Only doses taken from the plan's approval on count, for every limit: the daily total and
     the number of doses of the day of approval, the gap between doses and the weekly increase
     look only at doses taken under this plan."""
-    ordered = sorted((d for d in doses if plan.applies_to(d)), key=lambda d: d.taken_at)
-    by_day: dict[date, list[DoseEvent]] = defaultdict(list)
-    for dose in ordered:
-        by_day[dose.taken_at.astimezone(tz).date()].append(dose)
-    breaches: dict[str, list[_Breach]] = defaultdict(list)
-    for day, day_doses in sorted(by_day.items()):
-        for name, found in (
-            ("single", _single(plan, day, day_doses)),
-            ("daily", _daily(plan, day, day_doses)),
-            ("count", _count(plan, day, day_doses)),
-        ):
-            if found is not None:
-                breaches[name].append(found)
-    breaches["interval"].extend(_interval(plan, ordered, tz))
+    ordered, by_day, breaches = _breaches(plan, doses, tz)
     weekly = _weekly_increase(plan, by_day)
     limits = {
         "single": plan.max_single_dose_g,
@@ -197,6 +184,95 @@ def check_plan(plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo) -> list
             )
         )
     return findings
+
+
+def _breaches(
+    plan: PlanLimits, doses: Iterable[DoseEvent], tz: tzinfo
+) -> tuple[list[DoseEvent], dict[date, list[DoseEvent]], dict[str, list[_Breach]]]:
+    """The doses under the plan in time order, by local day, and each limit's broken days."""
+    ordered = sorted((d for d in doses if plan.applies_to(d)), key=lambda d: d.taken_at)
+    by_day: dict[date, list[DoseEvent]] = defaultdict(list)
+    for dose in ordered:
+        by_day[dose.taken_at.astimezone(tz).date()].append(dose)
+    breaches: dict[str, list[_Breach]] = defaultdict(list)
+    for day, day_doses in sorted(by_day.items()):
+        for name, found in (
+            ("single", _single(plan, day, day_doses)),
+            ("daily", _daily(plan, day, day_doses)),
+            ("count", _count(plan, day, day_doses)),
+        ):
+            if found is not None:
+                breaches[name].append(found)
+    breaches["interval"].extend(_interval(plan, ordered, tz))
+    return ordered, by_day, breaches
+
+
+@dataclass(frozen=True)
+class Adherence:
+    """How a run of days went against the plan, counted with the same rules as the findings.
+
+    A day is *logged* when the patient recorded a check-in or a dose on it. A logged day is
+    *within the plan* when none of its doses broke a limit (single dose, daily total, number
+    of doses, hours between doses) and every dose had a known amount; a day with a dose of
+    unknown amount and no broken limit is *unchecked*, never counted as within."""
+
+    days: int
+    days_logged: int
+    days_within: int
+    days_over: int
+    days_unchecked: int
+    doses_over_single: int
+    days_over_daily: int
+    unchecked_doses: int
+
+
+def adherence(
+    plan: PlanLimits,
+    doses: Iterable[DoseEvent],
+    tz: tzinfo,
+    days: Sequence[date],
+    logged: Iterable[date],
+) -> Adherence:
+    """Adherence over ``days`` (local dates), for the days logged (``logged``, plus every day
+    with a dose). Days before the plan's approval day are left out, as are doses taken before
+    its approval."""
+    if plan.starts_at is not None:
+        approved = plan.starts_at.astimezone(tz).date()
+        days = [d for d in days if d >= approved]
+    window = set(days)
+    _, by_day, breaches = _breaches(plan, doses, tz)
+    logged_days = (set(logged) | set(by_day)) & window
+    over = {b.day for found in breaches.values() for b in found} & window
+    unknown = {
+        day
+        for day, day_doses in by_day.items()
+        if day in window and any(d.leaf_equivalent_g is None for d in day_doses)
+    }
+    single = plan.max_single_dose_g
+    return Adherence(
+        days=len(window),
+        days_logged=len(logged_days),
+        days_within=len(logged_days - over - unknown),
+        days_over=len(over),
+        days_unchecked=len(unknown - over),
+        doses_over_single=0
+        if single is None
+        else sum(
+            1
+            for day, day_doses in by_day.items()
+            if day in window
+            for d in day_doses
+            if d.leaf_equivalent_g is not None and d.leaf_equivalent_g > single
+        ),
+        days_over_daily=len({b.day for b in breaches["daily"]} & window),
+        unchecked_doses=sum(
+            1
+            for day, day_doses in by_day.items()
+            if day in window
+            for d in day_doses
+            if d.leaf_equivalent_g is None
+        ),
+    )
 
 
 def _finding(

@@ -6,15 +6,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib import messages
-from django.db.models import Avg, Sum
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kratomwatch.clinic import access, audit_chain
+from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.plans import do_save_plan
 from kratomwatch.clinic.actions.record import (
     do_add_medication,
@@ -23,7 +22,7 @@ from kratomwatch.clinic.actions.record import (
     do_set_pharmacogenomic,
     do_stop_medication,
 )
-from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
+from kratomwatch.clinic.actions.screening import active_plan
 from kratomwatch.clinic.forms.clinician import (
     MedicationForm,
     NoteForm,
@@ -31,75 +30,17 @@ from kratomwatch.clinic.forms.clinician import (
 )
 from kratomwatch.clinic.forms.plans import SCHEDULABLE, PlanForm, TaperHelperForm, parse_steps
 from kratomwatch.clinic.models import (
-    SEVERITY_RANK,
-    FindingStatus,
     MedicationStatement,
     PatientProfile,
     Role,
 )
 from kratomwatch.clinic.panel import filtered, panel_rows
-from kratomwatch.clinic.reports.visit import screening_line
 from kratomwatch.clinic.text import first_error
 from kratomwatch.clinic.views.common import client_ip, user_of
+from kratomwatch.clinic.views.patient_page import patient_url
 from kratomwatch.domain.conditions import CONDITION_LABELS, PHENOTYPE_LABELS, ConditionCode, Gene
 from kratomwatch.domain.products import FORM_LABELS, ProductForm
 from kratomwatch.domain.taper import TaperError, propose_taper
-
-
-@access.role_required(Role.CLINICIAN)
-def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
-    user = user_of(request)
-    patient = access.patient_for(user, patient_uuid)
-    screen_now_if_due(PatientProfile.objects.filter(pk=patient.pk))  # findings shown are current
-    audit_chain.append(
-        user,
-        "patient.view",
-        patient=patient,
-        object_type="patient",
-        object_uuid=patient.uuid,
-        ip=client_ip(request),
-    )
-    findings = sorted(
-        patient.findings.exclude(status=FindingStatus.RESOLVED),
-        key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), -f.last_seen.timestamp()),
-    )
-    from kratomwatch.domain.conditions import (
-        CONDITION_LABELS,
-        PHENOTYPE_LABELS,
-        ConditionCode,
-        Gene,
-    )
-
-    patient.refresh_from_db(fields=["screening_notes"])  # as the screening just stored them
-    medications = list(patient.medications.filter(stopped_on__isnull=True))
-    for medication in medications:
-        medication.screening_notes = notes_about(
-            patient, "medication", medication.name_entered, medication.dose_text
-        )
-    products = list(patient.products.all())
-    for product in products:
-        product.screening_notes = notes_about(patient, "product", product.name)
-    context = {
-        **timeline_context(patient),
-        "condition_choices": [(c.value, CONDITION_LABELS[c]) for c in ConditionCode],
-        "genes": [g.value for g in Gene],
-        "phenotypes": list(PHENOTYPE_LABELS.items()),
-        "notes": patient.notes.select_related("author")[:10],
-        "schedules": patient.questionnaire_schedules.filter(active=True),
-        "patient": patient,
-        "conditions": patient.conditions.filter(active=True),
-        "medications": medications,
-        "pharmacogenomics": patient.pharmacogenomics.all(),
-        "products": products,
-        "doses": patient.doses.select_related("product", "checkin")[:30],
-        "responses": patient.responses.all()[:20],
-        "symptoms": patient.symptoms.all()[:20],
-        "findings": findings,
-        "screening_line": screening_line(patient),
-        "plan": active_plan(patient),
-    }
-    return render(request, "clinic/patient_detail.html", context)
-
 
 PANEL_PAGE = 50  # the most urgent first; the rest on request
 CATEGORIES = [
@@ -145,8 +86,7 @@ def panel(request: HttpRequest) -> HttpResponse:
 
 
 def _back(patient: PatientProfile, anchor: str = "") -> HttpResponse:
-    url = reverse("patient_detail", kwargs={"patient_uuid": patient.uuid})
-    return redirect(url + (f"#{anchor}" if anchor else ""))
+    return redirect(patient_url(patient, anchor))
 
 
 @access.role_required(Role.CLINICIAN)
@@ -317,27 +257,3 @@ def plan_edit(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         },
         status=status,
     )
-
-
-def timeline_context(patient: PatientProfile) -> dict[str, object]:
-    from kratomwatch.clinic.charts import trend_svg
-    from kratomwatch.clinic.trends import daily_series
-
-    last = timezone.localdate()
-    series = daily_series(patient, last - timedelta(days=83), last)
-    return {
-        "timeline_svg": trend_svg(
-            series, gettext("Daily dose, pain and interference: last 12 weeks")
-        ),
-        "side_effect_days": patient.symptoms.filter(
-            reported_at__date__gte=last - timedelta(days=83)
-        )
-        .dates("reported_at", "day")
-        .count(),
-        "withdrawal": patient.responses.filter(instrument_id="kw-withdrawal").order_by("-taken_at")[
-            :6
-        ],
-        "pain_mean": patient.responses.filter(
-            instrument_id="kw-daily-pain", taken_at__date__gte=last - timedelta(days=13)
-        ).aggregate(m=Avg("total"))["m"],
-    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -29,6 +28,7 @@ from kratomwatch.clinic.models import (
 )
 from kratomwatch.clinic.text import first_error
 from kratomwatch.clinic.views.common import client_ip, user_of
+from kratomwatch.clinic.views.patient_page import patient_url
 
 
 @access.role_required(Role.CLINICIAN)
@@ -37,7 +37,7 @@ def finding_action(request: HttpRequest, patient_uuid: str, finding_uuid: str) -
     user = user_of(request)
     finding = access.finding_for(user, patient_uuid, finding_uuid)
     form = FindingActionForm(request.POST)
-    back = reverse("patient_detail", kwargs={"patient_uuid": patient_uuid}) + f"#f-{finding.uuid}"
+    back = patient_url(finding.patient, f"f-{finding.uuid}")
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
