@@ -79,6 +79,10 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     ),
     "findings_inbox": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "plan_edit": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "induction": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    # POST only: checked by tests/web/test_induction.py (test_only_the_care_team_writes).
+    "induction_log": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "induction_end": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     # POST only: checked by test_record_edits_are_for_the_patients_clinician_only.
     "medication_add": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "medication_stop": (lambda t: {"patient_uuid": t.patient.uuid, "med_uuid": t.med.uuid}, set()),
@@ -96,8 +100,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence_rules": (lambda t: {}, set()),
     "deletion_requests": (lambda t: {}, {"admin", "other_admin"}),
     # POST only: tests/web/test_erasure.py::test_only_the_clinics_admin_handles_a_request
-    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"},
-                        set()),
+    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     # Public: the password reset by e-mail (tests/web/test_password_reset.py).
     "password_reset": (lambda t: {}, set()),
@@ -185,6 +188,8 @@ POST_ONLY = {
     "clinic_reinvite",
     "push_subscribe",
     "push_unsubscribe",
+    "induction_log",
+    "induction_end",
 }
 
 
