@@ -13,8 +13,9 @@ from ..induction import cows_rise_after_dose, kratom_after_first_dose, sedated
 from .trigger_context import Context, Hit, _fmt
 
 
-def _when(value: Any) -> str:
-    return f"{value:%Y-%m-%d %H:%M}"
+def _when(value: Any, ctx: Context) -> str:
+    """A time as the clinic reads it (the snapshot's time zone)."""
+    return f"{value.astimezone(ctx.snapshot.tz):%Y-%m-%d %H:%M}"
 
 
 def induction_cows_rise(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -41,9 +42,9 @@ def induction_cows_rise(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
                 "cows_after_at": found.after.at.isoformat(),
             },
         ),
-        f"COWS rose from {found.before.total} ({_when(found.before.at)}) to "
-        f"{found.after.total} ({_when(found.after.at)}) after the buprenorphine dose of "
-        f"{_fmt(found.dose.mg, '0.01')} mg logged at {_when(found.dose.at)}: a rise of "
+        f"COWS rose from {found.before.total} ({_when(found.before.at, ctx)}) to "
+        f"{found.after.total} ({_when(found.after.at, ctx)}) after the buprenorphine dose of "
+        f"{_fmt(found.dose.mg, '0.01')} mg logged at {_when(found.dose.at, ctx)}: a rise of "
         f"{found.rise} points (threshold {spec['min_rise']} within {spec['within_hours']} hours).",
         found.dose.at.isoformat(),
     )
@@ -62,8 +63,8 @@ def induction_sedation(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
             {"type": "induction", "observed_at": o.at.isoformat(), "sedation_level": o.sedation}
             for o in hits
         ),
-        f"Sedation level {latest.sedation} logged at {_when(latest.at)} during the buprenorphine "
-        f"transition (threshold {spec['min_level']}).",
+        f"Sedation level {latest.sedation} logged at {_when(latest.at, ctx)} during the "
+        f"buprenorphine transition (threshold {spec['min_level']}).",
         latest.at.isoformat(),
     )
 
@@ -80,6 +81,6 @@ def induction_kratom_use(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     return Hit(
         tuple({"type": "dose", "taken_at": at.isoformat()} for at in taken),
         f"{len(taken)} kratom dose(s) recorded after the first buprenorphine dose "
-        f"({_when(first)}), the latest at {_when(taken[-1])}.",
+        f"({_when(first, ctx)}), the latest at {_when(taken[-1], ctx)}.",
         first.isoformat(),
     )
