@@ -271,3 +271,23 @@ def test_only_one_open_plan_per_patient(tri: Triangle) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         open_plan(tri)
     assert PatientProfile.objects.get(pk=tri.patient.pk).induction_plans.count() == 1
+
+
+def test_erasure_removes_the_words_at_once_and_the_records_at_purge(tri: Triangle) -> None:
+    from kratomwatch.clinic.actions.erasure import _erase_clinical, _remove_identity
+
+    plan = open_plan(tri)
+    InductionLogEntry.objects.create(
+        plan=plan,
+        patient=tri.patient,
+        at=timezone.now(),
+        cows=9,
+        notes="wife drove him in",
+        entered_by=tri.clinician,
+    )
+    _remove_identity(tri.patient)
+    plan.refresh_from_db()
+    assert plan.plan_text.startswith("[removed") and plan.patient_text == ""
+    assert InductionLogEntry.objects.get().notes.startswith("[removed")
+    _erase_clinical(tri.patient)
+    assert not InductionPlan.objects.exists() and not InductionLogEntry.objects.exists()
