@@ -142,6 +142,7 @@ def test_logging_a_rise_in_cows_after_a_dose_raises_the_finding(
     assert AuditEvent.objects.filter(action="induction.log").count() == 3
     page = client.get(reverse("induction", args=[tri.patient.uuid])).content.decode()
     assert "possible precipitated withdrawal" in page
+    assert "The first buprenorphine dose was logged at" in page
     assert "2 mg" in page
 
 

@@ -84,6 +84,7 @@ def _render(
         "readiness": patient_readiness(patient, plan, now) if plan else None,
         "scores": latest_scores(patient),
         "log": plan.log.select_related("entered_by") if plan else [],
+        "first_dose": plan.log.filter(dose_mg__isnull=False).first() if plan else None,
         "findings": patient.findings.filter(code__startswith="dependence.induction").exclude(
             status=FindingStatus.RESOLVED
         ),
