@@ -292,3 +292,24 @@ def test_erasure_removes_the_words_at_once_and_the_records_at_purge(tri: Triangl
     assert InductionLogEntry.objects.get().notes.startswith("[removed")
     _erase_clinical(tri.patient)
     assert not InductionPlan.objects.exists() and not InductionLogEntry.objects.exists()
+
+
+def test_the_patients_export_includes_the_plan_and_its_log(client: Client, tri: Triangle) -> None:
+    import csv
+    import io
+    import zipfile
+
+    plan = open_plan(tri)
+    InductionLogEntry.objects.create(
+        plan=plan,
+        patient=tri.patient,
+        at=timezone.now(),
+        dose_mg=Decimal("2"),
+        entered_by=tri.clinician,
+    )
+    client.force_login(tri.patient.user)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(reverse("my_data_csv")).content))
+    plans = list(csv.DictReader(io.StringIO(archive.read("buprenorphine_plans.csv").decode())))
+    assert plans[0]["product"] == PLAN["product_text"] and plans[0]["cows_threshold"] == "8"
+    log = list(csv.DictReader(io.StringIO(archive.read("buprenorphine_log.csv").decode())))
+    assert log[0]["buprenorphine_mg"] == "2"
