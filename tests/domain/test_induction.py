@@ -245,3 +245,4 @@ def test_precipitated_withdrawal_finding_names_the_scores_and_the_dose() -> None
     assert "from 9" in finding.rationale and "to 17" in finding.rationale
     assert "2 mg" in finding.rationale
     assert "dunn2023" in finding.references
+    assert finding.cause_times() == (FIRST + timedelta(hours=1), FIRST + timedelta(hours=1))

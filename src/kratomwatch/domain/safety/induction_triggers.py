@@ -40,6 +40,8 @@ def induction_cows_rise(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
                 "cows_before_at": found.before.at.isoformat(),
                 "cows_after": found.after.total,
                 "cows_after_at": found.after.at.isoformat(),
+                # when the cause happened: the higher score was taken
+                "reported_at": found.after.at.isoformat(),
             },
         ),
         f"COWS rose from {found.before.total} ({_when(found.before.at, ctx)}) to "
@@ -60,7 +62,7 @@ def induction_sedation(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     latest = hits[-1]
     return Hit(
         tuple(
-            {"type": "induction", "observed_at": o.at.isoformat(), "sedation_level": o.sedation}
+            {"type": "induction", "reported_at": o.at.isoformat(), "sedation_level": o.sedation}
             for o in hits
         ),
         f"Sedation level {latest.sedation} logged at {_when(latest.at, ctx)} during the "
