@@ -42,6 +42,9 @@ def do_save_induction_plan(
 ) -> InductionPlan:
     """Open a transition plan, or write a new version of the open one."""
     with transaction.atomic():
+        # One writer per patient at a time: two clinicians opening a plan at once make one
+        # plan and a second version, never a clash on the one-open-plan constraint.
+        PatientProfile.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
         plan = (
             patient.induction_plans.select_for_update()
             .select_related("author")
