@@ -20,6 +20,7 @@ from kratomwatch.clinic.models import (
     CheckIn,
     Clinic,
     Finding,
+    InductionPlan,
     MedicationStatement,
     PatientProfile,
     Product,
@@ -170,6 +171,21 @@ def patient_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     page.wait_for_load_state()
     assert page.locator("#new-secret").count() == 1
     yield "api_tokens with a new token shown once"
+    InductionPlan.objects.get_or_create(
+        patient=t.patient,
+        ended_at=None,
+        defaults={
+            "author": t.clinician,
+            "product_text": "buprenorphine-naloxone sublingual film",
+            "plan_text": "First dose in clinic at the threshold.",
+            "patient_text": "Stop kratom the evening before.",
+            "min_hours_since_kratom": 8,
+            "cows_threshold": 8,
+        },
+    )
+    page.goto(base + reverse("my_plan"))
+    assert page.locator("#buprenorphine").count() == 1
+    yield "my_plan with a buprenorphine transition plan"
     # The main pages at a desk too, where the patient's navigation is a bar at the top.
     page.set_viewport_size(DESKTOP)
     for name in ("patient_home", "checkin", "my_plan", "trends"):
@@ -186,6 +202,15 @@ def clinician_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     page.wait_for_load_state()
     assert page.locator(".invalid").count() >= 1
     yield "plan_edit with errors"
+    page.goto(base + reverse("induction", kwargs=kwargs))
+    page.fill("#id_product_text", "buprenorphine-naloxone sublingual film")
+    page.fill("#id_plan_text", "First dose in clinic at the threshold.")
+    page.click("#save-induction-plan")
+    page.wait_for_load_state()
+    page.click("#add-log-entry")
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").count() == 1
+    yield "induction with an open plan and a log entry sent empty"
     page.goto(base + reverse("trial_design", kwargs=kwargs))
     page.click("main form button[type=submit] >> nth=-1")
     page.wait_for_load_state()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from kratomwatch.domain.doses import Exposure
+from kratomwatch.domain.induction import BuprenorphineDose, InductionRecord, Observation
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import get_instrument, score
@@ -301,8 +302,49 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
             True,
         )
         yield "normal", Snapshot(as_of=NOW, pharmacogenomics={t["gene"]: "indeterminate"}), False
+    elif kind.startswith("induction_"):
+        yield from _induction_scenarios(rule)
     else:
         raise AssertionError(f"no scenario builder for trigger kind {kind!r}")
+
+
+def _induction(
+    doses: tuple[BuprenorphineDose, ...] = (), observations: tuple[Observation, ...] = ()
+) -> InductionRecord:
+    return InductionRecord(NOW - timedelta(days=1), doses, observations)
+
+
+def _induction_scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
+    t = rule.trigger
+    first = NOW - timedelta(hours=10)
+    dose = (BuprenorphineDose(first, Decimal(2)),)
+    if rule.kind == "induction_cows_rise":
+        rise = (
+            Observation(first - timedelta(hours=1), cows=9),
+            Observation(first + timedelta(hours=1), cows=9 + t["min_rise"]),
+        )
+        yield "rise", Snapshot(as_of=NOW, induction=_induction(dose, rise)), True
+        yield "no active plan", Snapshot(as_of=NOW), False
+        small = (rise[0], Observation(first + timedelta(hours=1), cows=8 + t["min_rise"]))
+        yield "rise below", Snapshot(as_of=NOW, induction=_induction(dose, small)), False
+    elif rule.kind == "induction_sedation":
+        seen = (Observation(first + timedelta(hours=1), sedation=t["min_level"]),)
+        yield "sedated", Snapshot(as_of=NOW, induction=_induction(dose, seen)), True
+        low = (Observation(first + timedelta(hours=1), sedation=t["min_level"] - 1),)
+        yield "below", Snapshot(as_of=NOW, induction=_induction(dose, low)), False
+    elif rule.kind == "induction_depressants":
+        meds = (Medication("diazepam 5 mg"),)
+        yield "listed", Snapshot(as_of=NOW, medications=meds, induction=_induction()), True
+        yield "no active plan", Snapshot(as_of=NOW, medications=meds), False
+    elif rule.kind == "induction_kratom_use":
+        after = (_dose(first + timedelta(hours=2), Decimal(2)),)
+        with_plan = Snapshot(as_of=NOW, products=(LEAF,), doses=after, induction=_induction(dose))
+        yield "kratom after", with_plan, True
+        yield "no dose given yet", replace(with_plan, induction=_induction()), False
+        before = (_dose(first - timedelta(hours=2), Decimal(2)),)
+        yield "kratom before", replace(with_plan, doses=before), False
+    else:
+        raise AssertionError(f"no scenario builder for trigger kind {rule.kind!r}")
 
 
 CASES = [

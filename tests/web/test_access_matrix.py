@@ -89,6 +89,10 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     ),
     "findings_inbox": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "plan_edit": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    "induction": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    # POST only: checked by tests/web/test_induction.py (test_only_the_care_team_writes).
+    "induction_log": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "induction_end": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     # POST only: checked by test_record_edits_are_for_the_patients_clinician_only.
     "medication_add": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "medication_stop": (lambda t: {"patient_uuid": t.patient.uuid, "med_uuid": t.med.uuid}, set()),
@@ -207,6 +211,8 @@ POST_ONLY = {
     "clinic_reinvite",
     "push_subscribe",
     "push_unsubscribe",
+    "induction_log",
+    "induction_end",
 }
 
 

@@ -21,6 +21,7 @@ from kratomwatch.clinic.models import SymptomReport
 from tests.nasty import CONTROL_TEXTS, NASTY
 
 from .conftest import Triangle
+from .test_induction import open_plan as open_induction
 
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 
@@ -104,6 +105,31 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
             "taper-step_days",
             "taper-start",
         ],
+    ),
+    (
+        "induction",
+        lambda t: {"patient_uuid": t.patient.uuid},
+        "clinician",
+        [
+            "product_text",
+            "planned_start",
+            "min_hours_since_kratom",
+            "cows_threshold",
+            "plan_text",
+            "patient_text",
+        ],
+    ),
+    (
+        "induction_log",
+        lambda t: {"patient_uuid": open_induction(t).patient.uuid},
+        "clinician",
+        ["at", "dose_mg", "cows", "sedation", "notes"],
+    ),
+    (
+        "induction_end",
+        lambda t: {"patient_uuid": t.patient.uuid},
+        "clinician",
+        ["reason"],
     ),
     (
         "medication_add",

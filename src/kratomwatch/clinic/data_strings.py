@@ -215,6 +215,22 @@ MSGIDS = [
     _('High withdrawal checklist total (unvalidated checklist)'),
     # rule dependence.withdrawal_checklist_high
     _('Your answers show strong withdrawal-type symptoms. Please talk to your care team; they can help with these symptoms and review your plan.'),
+    # rule dependence.induction_precipitated
+    _('Withdrawal worse after a buprenorphine dose: possible precipitated withdrawal'),
+    # rule dependence.induction_precipitated
+    _('Your withdrawal got worse after your buprenorphine dose. Contact your care team now. If you feel very unwell, get urgent care.'),
+    # rule dependence.induction_sedation
+    _('Marked sedation logged during the buprenorphine transition'),
+    # rule dependence.induction_sedation
+    _('If you are very sleepy, hard to wake or breathing slowly, someone should call emergency services now. Tell your care team about any other medicines or alcohol you have taken.'),
+    # rule dependence.induction_depressants
+    _('Other sedating medicines during the buprenorphine transition'),
+    # rule dependence.induction_depressants
+    _('Some of your other medicines can make you sleepier with buprenorphine. Do not drink alcohol, and tell your care team if you feel very drowsy.'),
+    # rule dependence.induction_kratom_use
+    _('Kratom recorded after the first buprenorphine dose'),
+    # rule dependence.induction_kratom_use
+    _('You recorded kratom after starting buprenorphine. That is fine to tell us: your care team will talk it through with you.'),
     # rule dependence.high_daily_amount
     _('Very high daily amounts of kratom'),
     # rule dependence.high_daily_amount

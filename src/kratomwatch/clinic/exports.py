@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import textwrap
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -87,6 +88,62 @@ def patient_pdf(patient: PatientProfile) -> bytes:
     return buffer.getvalue()
 
 
+def _induction_csv(patient: PatientProfile, folder: Path) -> None:
+    """Buprenorphine transition plans and their logs, when there are any."""
+    from kratomwatch.interop.csv_write import CsvWriter
+
+    plans = list(patient.induction_plans.order_by("created"))
+    if not plans:
+        return
+    with (folder / "buprenorphine_plans.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = CsvWriter(handle)
+        writer.writerow(
+            [
+                "plan",
+                "version",
+                "opened_at",
+                "ended_at",
+                "product",
+                "planned_start",
+                "min_hours_since_kratom",
+                "cows_threshold",
+                "plan_text",
+                "patient_text",
+                "end_reason",
+            ]
+        )
+        for plan in plans:
+            writer.writerow(
+                [
+                    str(plan.uuid),
+                    plan.version,
+                    timezone.localtime(plan.created).isoformat(),
+                    "" if plan.ended_at is None else timezone.localtime(plan.ended_at).isoformat(),
+                    plan.product_text,
+                    "" if plan.planned_start is None else plan.planned_start.isoformat(),
+                    f"{plan.min_hours_since_kratom.normalize():f}",
+                    plan.cows_threshold,
+                    plan.plan_text,
+                    plan.patient_text,
+                    plan.end_reason,
+                ]
+            )
+    with (folder / "buprenorphine_log.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = CsvWriter(handle)
+        writer.writerow(["plan", "at", "buprenorphine_mg", "cows", "sedation_level", "notes"])
+        for entry in patient.induction_log.select_related("plan").order_by("at", "pk"):
+            writer.writerow(
+                [
+                    str(entry.plan.uuid),
+                    timezone.localtime(entry.at).isoformat(),
+                    "" if entry.dose_mg is None else f"{entry.dose_mg.normalize():f}",
+                    "" if entry.cows is None else entry.cows,
+                    "" if entry.sedation is None else entry.sedation,
+                    entry.notes,
+                ]
+            )
+
+
 def patient_csv_zip(patient: PatientProfile, actor: User | None = None) -> bytes:
     """Everything recorded about the patient: the documented CSV export of
     kratomwatch.interop (see docs/interoperability.md) plus their check-in notes, zipped."""
@@ -114,6 +171,7 @@ def patient_csv_zip(patient: PatientProfile, actor: User | None = None) -> bytes
                         c.note,
                     ]
                 )
+        _induction_csv(patient, folder)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.glob("*.csv")):
                 archive.write(path, path.name)

@@ -17,6 +17,12 @@ from kratomwatch.clinic.models import (
     Product,
 )
 from kratomwatch.domain.doses import Exposure
+from kratomwatch.domain.induction import (
+    BuprenorphineDose,
+    CowsScore,
+    InductionRecord,
+    Observation,
+)
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import Instrument, Score, get_instrument, score
@@ -152,4 +158,32 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         year_of_birth=patient.year_of_birth,
         pharmacogenomics=dict(patient.pharmacogenomics.values_list("gene", "phenotype")),
         benefit_review_days=plan.benefit_review_days if plan else None,
+        induction=induction_record(patient, responses, now),
+    )
+
+
+def induction_record(
+    patient: PatientProfile, responses: list[Response], now: datetime
+) -> InductionRecord | None:
+    """The open buprenorphine transition plan and its log, or None when there is none."""
+    plan = patient.induction_plans.filter(ended_at__isnull=True).first()
+    if plan is None:
+        return None
+    doses, observations = [], []
+    for at, mg, cows, sedation in plan.log.filter(at__lte=now).values_list(
+        "at", "dose_mg", "cows", "sedation"
+    ):
+        if mg is not None:
+            doses.append(BuprenorphineDose(at, mg))
+        if cows is not None or sedation is not None:
+            observations.append(Observation(at, cows, sedation))
+    return InductionRecord(
+        plan.created,
+        tuple(doses),
+        tuple(observations),
+        tuple(
+            CowsScore(r.taken_at, int(r.score.total))
+            for r in responses
+            if r.instrument == "cows" and r.score.total is not None
+        ),
     )

@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from kratomwatch.clinic.models import (
     DoseEntry,
+    InductionLogEntry,
+    InductionPlan,
     MedicationStatement,
     PatientCondition,
     PharmacogenomicResult,
@@ -33,6 +35,8 @@ from kratomwatch.clinic.models import (
 
 SCREENED = (
     DoseEntry,
+    InductionLogEntry,
+    InductionPlan,
     MedicationStatement,
     PatientCondition,
     PharmacogenomicResult,

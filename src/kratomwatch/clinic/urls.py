@@ -9,6 +9,7 @@ from kratomwatch.clinic.views import (
     evidence,
     findings,
     home,
+    induction,
     language,
     patient,
     patient_page,
@@ -63,6 +64,17 @@ urlpatterns = [
     ),
     path("patients/", clinician.panel, name="patient_list"),
     path("patients/<uuid:patient_uuid>/plan/", clinician.plan_edit, name="plan_edit"),
+    path("patients/<uuid:patient_uuid>/induction/", induction.induction, name="induction"),
+    path(
+        "patients/<uuid:patient_uuid>/induction/log/",
+        induction.induction_log,
+        name="induction_log",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/induction/end/",
+        induction.induction_end,
+        name="induction_end",
+    ),
     path(
         "patients/<uuid:patient_uuid>/medications/",
         clinician.medication_add,

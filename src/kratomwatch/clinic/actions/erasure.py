@@ -58,6 +58,8 @@ ERASED_MODELS = (
     "notes",
     "findings",
     "plans",
+    "induction_log",
+    "induction_plans",
     "medications",
     "conditions",
     "pharmacogenomics",
@@ -132,6 +134,9 @@ def _remove_identity(patient: PatientProfile) -> None:
     patient.save()
     CheckIn.objects.filter(patient=patient).update(note="")
     ClinicalNote.objects.filter(patient=patient).update(text="[removed on the patient's request]")
+    removed = "[removed on the patient's request]"
+    patient.induction_plans.update(plan_text=removed, patient_text="", history=[])
+    patient.induction_log.exclude(notes="").update(notes=removed)
     patient.deletion_requests.update(reason="")
 
 

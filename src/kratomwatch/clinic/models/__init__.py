@@ -9,6 +9,7 @@ from .care import (
     Plan,
     PlanKind,
 )
+from .induction import InductionLogEntry, InductionPlan, SedationLevel
 from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
 from .people import (
     AlertChannel,
@@ -61,6 +62,9 @@ __all__ = [
     "Finding",
     "FindingSeverity",
     "FindingStatus",
+    "InductionLogEntry",
+    "InductionPlan",
+    "SedationLevel",
     "MedicationStatement",
     "NofOneTrial",
     "PatientCondition",

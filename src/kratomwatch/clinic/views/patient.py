@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kratomwatch.clinic import access, push
 from kratomwatch.clinic.actions.erasure import do_request_deletion
+from kratomwatch.clinic.actions.induction import open_plan
 from kratomwatch.clinic.actions.language import do_set_language
 from kratomwatch.clinic.actions.products import do_add_product
 from kratomwatch.clinic.actions.reminders import do_set_reminder
@@ -85,10 +86,19 @@ def product_add(request: HttpRequest) -> HttpResponse:
 def my_plan(request: HttpRequest) -> HttpResponse:
     _, patient = patient_of(request)
     plan = active_plan(patient)
+    induction = open_plan(patient)
     return render(
         request,
         "patient/plan.html",
-        {"plan": plan, "steps": plan_limits(plan).steps if plan else ()},
+        {
+            "plan": plan,
+            "steps": plan_limits(plan).steps if plan else (),
+            "induction": induction,
+            "induction_doses": induction.log.filter(dose_mg__isnull=False) if induction else (),
+            "withdrawal_scheduled": patient.questionnaire_schedules.filter(
+                instrument_id="kw-withdrawal", active=True
+            ).exists(),
+        },
     )
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..doses import DoseRejected, Exposure, check_dose, parse_quantity
+from ..induction import InductionRecord
 from ..plan_check import PlanLimits
 from ..products import ProductForm, ProductSpec
 from ..questionnaires import Score, ScoringError, UnknownInstrumentError, get_instrument, score
@@ -76,6 +77,8 @@ class Snapshot:
     year_of_birth: int | None = None
     pharmacogenomics: Mapping[str, str] = field(default_factory=dict)
     benefit_review_days: int | None = None
+    #: An active buprenorphine transition plan, with its log (None when there is none).
+    induction: InductionRecord | None = None
 
 
 _POTENCY_FIELDS = (

@@ -15,6 +15,7 @@ from typing import Any
 from ..medication_amount import daily_mg
 from ..questionnaires import UnknownInstrumentError, get_instrument
 from ..substances import load_knowledge as load_substances
+from .induction_triggers import induction_cows_rise, induction_kratom_use, induction_sedation
 from .product_triggers import product
 from .series import in_window, mean, pct_change, window
 from .trigger_context import RECENT_DAYS, Context, Hit, Trigger, _fmt
@@ -23,6 +24,16 @@ from .trigger_context import RECENT_DAYS, Context, Hit, Trigger, _fmt
 def substance_class(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     wanted = set(spec["classes"])
     return _medications(ctx, lambda s: bool(wanted & set(s.classes)), wanted)
+
+
+def induction_depressants(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
+    """Medications of these classes while a buprenorphine transition is active."""
+    if ctx.snapshot.induction is None:
+        return None
+    hit = substance_class(spec, ctx)
+    if hit is None:
+        return None
+    return Hit(hit.triggers, "During the buprenorphine transition: " + hit.because, hit.key)
 
 
 def substance(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
@@ -392,6 +403,10 @@ TRIGGERS: dict[str, Trigger] = {
     "tolerance": tolerance,
     "lack_of_benefit": lack_of_benefit,
     "pharmacogenomic": pharmacogenomic,
+    "induction_cows_rise": induction_cows_rise,
+    "induction_sedation": induction_sedation,
+    "induction_depressants": induction_depressants,
+    "induction_kratom_use": induction_kratom_use,
 }
 
 __all__ = ["TRIGGERS", "Context", "Hit"]
