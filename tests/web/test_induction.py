@@ -315,3 +315,19 @@ def test_the_patients_export_includes_the_plan_and_its_log(client: Client, tri: 
     assert plans[0]["product"] == PLAN["product_text"] and plans[0]["cows_threshold"] == "8"
     log = list(csv.DictReader(io.StringIO(archive.read("buprenorphine_log.csv").decode())))
     assert log[0]["buprenorphine_mg"] == "2"
+
+
+def test_the_summary_at_the_top_of_the_patient_page_names_an_open_plan(
+    client: Client, tri: Triangle
+) -> None:
+    client.force_login(tri.clinician)
+    url = reverse("patient_detail", args=[tri.patient.uuid])
+    assert 'id="sum-transition"' not in client.get(url).content.decode()
+    plan = open_plan(tri)
+    summary = client.get(url).content.decode()
+    assert 'id="sum-transition"' in summary
+    assert "Buprenorphine transition plan open" in summary
+    assert f"(version {plan.version})" in summary
+    plan.ended_at = timezone.now()
+    plan.save()
+    assert 'id="sum-transition"' not in client.get(url).content.decode()

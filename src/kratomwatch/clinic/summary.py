@@ -27,6 +27,7 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from django.utils import timezone
 
 from kratomwatch.clinic import attention
+from kratomwatch.clinic.actions.induction import open_plan
 from kratomwatch.clinic.actions.screening import active_plan
 from kratomwatch.clinic.models import FindingStatus, PatientProfile, Plan, User
 from kratomwatch.clinic.panel import Row
@@ -97,6 +98,8 @@ class Summary:
     looked: datetime | None
     new_findings: list[Any] = field(default_factory=list)
     due: list[Due] = field(default_factory=list)
+    #: The open buprenorphine transition plan, if any (``actions.induction.open_plan``).
+    transition: Any = None
 
     @property
     def named_findings(self) -> list[Any]:
@@ -240,4 +243,5 @@ def patient_summary(
         looked=looked,
         new_findings=new_findings(patient, looked),
         due=next_due(patient),
+        transition=open_plan(patient),
     )
