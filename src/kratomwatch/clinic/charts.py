@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 import matplotlib
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 matplotlib.use("Agg")
 from matplotlib.collections import PolyCollection  # noqa: E402
@@ -426,8 +427,10 @@ def describe_timeline(timeline: Timeline) -> str:
         % {"n": reports, "days": sum(1 for c in timeline.side_effects.values() if c)}
     )
     for scores in timeline.scores:
+        n = len(scores.points)
         parts.append(
-            _("%(label)s: %(n)d totals.") % {"label": scores.label, "n": len(scores.points)}
+            ngettext("%(label)s: %(n)d total.", "%(label)s: %(n)d totals.", n)
+            % {"label": scores.label, "n": n}
         )
     for kind, label in (("plan", _("Plan versions")), *_lane_labels().items()):
         count = sum(1 for m in timeline.markers if m.kind == kind)

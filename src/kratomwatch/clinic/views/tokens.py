@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -39,7 +39,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 days=form.cleaned_data["days"],
                 ip=client_ip(request),
             )
-            request.session[NEW_TOKEN] = {"uuid": str(created.token.uuid), "secret": created.secret}
+            request.session[SHOWN_ONCE_KEY] = {
+                "uuid": str(created.token.uuid),
+                "secret": created.secret,
+            }
             return redirect("api_tokens")
         status = 400
     else:
@@ -58,12 +61,12 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     )
 
 
-NEW_TOKEN = "new_api_token"
+SHOWN_ONCE_KEY = "new_api_token"
 
 
 def _shown_once(request: HttpRequest, user: User) -> NewToken | None:
     """The token just created, taken out of the session so that it is shown this once."""
-    kept = request.session.pop(NEW_TOKEN, None)
+    kept = request.session.pop(SHOWN_ONCE_KEY, None)
     if not isinstance(kept, dict):
         return None
     token = access.own_tokens(user).filter(uuid=kept.get("uuid")).first()
@@ -78,11 +81,11 @@ def _listed(user: User) -> list[tuple[ApiToken, str, bool]]:
     listed = []
     for token in access.own_tokens(user).order_by("-created"):
         if token.revoked_at is not None:
-            listed.append((token, gettext("Revoked"), False))
+            listed.append((token, pgettext("token", "Revoked"), False))
         elif token.expires_at is not None and token.expires_at <= now:
-            listed.append((token, gettext("Expired"), False))
+            listed.append((token, pgettext("token", "Expired"), False))
         else:
-            listed.append((token, gettext("Active"), True))
+            listed.append((token, pgettext("token", "Active"), True))
     return listed
 
 
