@@ -33,6 +33,7 @@ CATEGORIES = {
     "dependence",
     "tolerance",
     "benefit",
+    "result",
 }
 CONDITION_CODES = {
     "low_back_pain",

@@ -247,6 +247,26 @@ MSGIDS = [
     _('No minimally important pain improvement after 90 days'),
     # rule benefit.no_minimal_improvement
     _('After three months, your pain scores have not improved. Your care team will talk with you about whether to continue and what else might help your pain.'),
+    # rule result.liver_injury_with_jaundice
+    _('Liver injury with raised bilirubin during kratom use'),
+    # rule result.liver_injury_with_jaundice
+    _('Your recent blood tests show that your liver may be under strain. Your care team will contact you about this. Get urgent medical help if your skin or eyes turn yellow, your urine turns dark, or you feel very unwell.'),
+    # rule result.liver_injury
+    _('Liver tests at the level of drug-induced liver injury during kratom use'),
+    # rule result.liver_injury
+    _('Your recent blood tests show that your liver may be under strain. Your care team will talk with you about this. Get urgent medical help if your skin or eyes turn yellow or your urine turns dark.'),
+    # rule result.liver_tests_raised
+    _('Raised liver tests during kratom use'),
+    # rule result.liver_tests_raised
+    _('One of your recent liver blood tests is higher than usual. Your care team may repeat the test. Tell them if your skin or eyes turn yellow or your urine turns dark.'),
+    # rule result.qtc_prolonged_with_qt_drug
+    _('QTc above 500 ms during kratom use with a QT-prolonging drug'),
+    # rule result.qtc_prolonged_with_qt_drug
+    _('Your recent heart tracing (ECG) shows a change in your heart rhythm. Your care team will contact you about your medicines. Get urgent medical help if you faint, or feel your heart racing or fluttering.'),
+    # rule result.qtc_prolonged
+    _('QTc above 500 ms during kratom use'),
+    # rule result.qtc_prolonged
+    _('Your recent heart tracing (ECG) shows a change in your heart rhythm. Your care team will talk with you about it. Get urgent medical help if you faint, or feel your heart racing or fluttering.'),
     # symptom seizure
     _('Seizure or fit'),
     # symptom jaundice

@@ -110,6 +110,7 @@ CATEGORIES = [
     ("dependence", gettext_lazy("Dependence or withdrawal")),
     ("tolerance", gettext_lazy("Tolerance")),
     ("benefit", gettext_lazy("Lack of benefit")),
+    ("result", gettext_lazy("Test result")),
     ("plan", gettext_lazy("Plan deviation")),
     ("screening", gettext_lazy("Screening problem")),
 ]

@@ -17,6 +17,7 @@ from ..doses import DoseRejected, Exposure, check_dose, parse_quantity
 from ..plan_check import PlanLimits
 from ..products import ProductForm, ProductSpec
 from ..questionnaires import Score, ScoringError, UnknownInstrumentError, get_instrument, score
+from ..results import Measurement, ScreenResult
 
 
 class SnapshotError(ValueError):
@@ -76,6 +77,10 @@ class Snapshot:
     year_of_birth: int | None = None
     pharmacogenomics: Mapping[str, str] = field(default_factory=dict)
     benefit_review_days: int | None = None
+    #: Liver tests and QTc (every one recorded; the triggers use the latest per analyte).
+    measurements: tuple[Measurement, ...] = ()
+    #: Drug-screen items that were tested (positive or negative).
+    screens: tuple[ScreenResult, ...] = ()
 
 
 _POTENCY_FIELDS = (

@@ -16,6 +16,7 @@ from ..medication_amount import daily_mg
 from ..questionnaires import UnknownInstrumentError, get_instrument
 from ..substances import load_knowledge as load_substances
 from .product_triggers import product
+from .result_triggers import drug_screen_unexplained, kratom_screen_negative, liver_tests, qtc
 from .series import in_window, mean, pct_change, window
 from .trigger_context import RECENT_DAYS, Context, Hit, Trigger, _fmt
 
@@ -392,6 +393,10 @@ TRIGGERS: dict[str, Trigger] = {
     "tolerance": tolerance,
     "lack_of_benefit": lack_of_benefit,
     "pharmacogenomic": pharmacogenomic,
+    "liver_tests": liver_tests,
+    "qtc": qtc,
+    "drug_screen_unexplained": drug_screen_unexplained,
+    "kratom_screen_negative": kratom_screen_negative,
 }
 
 __all__ = ["TRIGGERS", "Context", "Hit"]
