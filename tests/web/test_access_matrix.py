@@ -79,6 +79,8 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     ),
     "findings_inbox": (lambda t: {}, {"clinician", "colleague", "outsider"}),
     "plan_edit": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    # Also POSTed by test_record_edits_are_for_the_patients_clinician_only.
+    "results_new": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     # POST only: checked by test_record_edits_are_for_the_patients_clinician_only.
     "medication_add": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "medication_stop": (lambda t: {"patient_uuid": t.patient.uuid, "med_uuid": t.med.uuid}, set()),
@@ -96,8 +98,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence_rules": (lambda t: {}, set()),
     "deletion_requests": (lambda t: {}, {"admin", "other_admin"}),
     # POST only: tests/web/test_erasure.py::test_only_the_clinics_admin_handles_a_request
-    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"},
-                        set()),
+    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     # Public: the password reset by e-mail (tests/web/test_password_reset.py).
     "password_reset": (lambda t: {}, set()),
@@ -360,12 +361,14 @@ EDITS = {
     "condition_set": {"code": "pregnancy", "active": "1"},
     "pharmacogenomic_set": {"gene": "CYP2D6", "phenotype": "poor"},
     "note_add": {"text": "Seen today"},
+    "results_new": {"taken_at": "2025-06-01T09:00", "alt_value": "80", "alt_unit": "U/L"},
 }
 
 
-def _record_state(t: Triangle) -> tuple[int, int, int, int, object]:
+def _record_state(t: Triangle) -> tuple[int, int, int, int, int, object]:
     t.med.refresh_from_db()
     return (
+        t.patient.results.count(),
         t.patient.medications.count(),
         t.patient.conditions.count(),
         t.patient.pharmacogenomics.count(),

@@ -20,6 +20,7 @@ from kratomwatch.domain.doses import Exposure
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import Instrument, Score, get_instrument, score
+from kratomwatch.domain.results import NOT_TESTED, Measurement, ScreenResult
 from kratomwatch.domain.safety import (
     DoseTaken,
     Medication,
@@ -136,6 +137,7 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         .order_by("-reported_at")
         .values_list("term", "reported_at", "severity")
     )
+    measurements, screens = _results(patient, since, now)
     return Snapshot(
         as_of=now,
         tz=ZoneInfo(settings.TIME_ZONE),
@@ -152,4 +154,24 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         year_of_birth=patient.year_of_birth,
         pharmacogenomics=dict(patient.pharmacogenomics.values_list("gene", "phenotype")),
         benefit_review_days=plan.benefit_review_days if plan else None,
+        measurements=measurements,
+        screens=screens,
     )
+
+
+def _results(
+    patient: PatientProfile, since: datetime, now: datetime
+) -> tuple[tuple[Measurement, ...], tuple[ScreenResult, ...]]:
+    """The results of the screening window: values in their analyte's unit, and the screen
+    items that were tested."""
+    measurements, screens = [], []
+    for kind, analyte, taken_at, value, upper_limit, outcome, specimen in (
+        patient.results.filter(taken_at__gte=since, taken_at__lte=now)
+        .order_by("taken_at")
+        .values_list("kind", "analyte", "taken_at", "value", "upper_limit", "outcome", "specimen")
+    ):
+        if kind == "measurement" and value is not None:
+            measurements.append(Measurement(analyte, taken_at, value, upper_limit))
+        elif kind == "screen" and outcome != NOT_TESTED:
+            screens.append(ScreenResult(analyte, taken_at, outcome, specimen))
+    return tuple(measurements), tuple(screens)

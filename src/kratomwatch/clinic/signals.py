@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from kratomwatch.clinic.models import (
     DoseEntry,
+    LabResult,
     MedicationStatement,
     PatientCondition,
     PharmacogenomicResult,
@@ -33,6 +34,7 @@ from kratomwatch.clinic.models import (
 
 SCREENED = (
     DoseEntry,
+    LabResult,
     MedicationStatement,
     PatientCondition,
     PharmacogenomicResult,

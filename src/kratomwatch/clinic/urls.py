@@ -14,6 +14,7 @@ from kratomwatch.clinic.views import (
     push,
     pwa,
     reports,
+    results,
     trials,
 )
 
@@ -55,6 +56,11 @@ urlpatterns = [
     path("account/language/", language.staff_language, name="staff_language"),
     path("patients/", clinician.panel, name="patient_list"),
     path("patients/<uuid:patient_uuid>/plan/", clinician.plan_edit, name="plan_edit"),
+    path(
+        "patients/<uuid:patient_uuid>/results/new/",
+        results.results_new,
+        name="results_new",
+    ),
     path(
         "patients/<uuid:patient_uuid>/medications/",
         clinician.medication_add,

@@ -23,6 +23,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .text import text_problem
+
 #: Qualitative results of a drug-screen item.
 POSITIVE, NEGATIVE, NOT_TESTED = "positive", "negative", "not_tested"
 SCREEN_RESULTS = (POSITIVE, NEGATIVE, NOT_TESTED)
@@ -197,7 +199,11 @@ def check_value(
     uln = None
     if upper_limit not in (None, ""):
         uln = _decimal(upper_limit)
-        if uln is None or uln <= 0:
+        if (
+            uln is None
+            or uln <= 0
+            or (unit in analyte.units and convert(analyte, uln, unit) > analyte.maximum)
+        ):
             errors.append(
                 (
                     f"{prefix}upper_limit",
@@ -265,3 +271,84 @@ def injury_pattern(r: Decimal) -> str:
     if r <= CHOLESTATIC_R:
         return "cholestatic"
     return "mixed"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Results entered together: one specimen time, checked values and screen items."""
+
+    taken_at: datetime
+    specimen: str
+    values: Mapping[str, CheckedValue]
+    screens: Mapping[str, str]  # item id -> positive / negative / not tested
+    note: str = ""
+
+
+def check_batch(
+    *,
+    taken_at: Any,
+    values: Mapping[str, Mapping[str, Any]],
+    screens: Mapping[str, Any],
+    specimen: Any,
+    now: datetime,
+    note: Any = "",
+) -> Batch:
+    """Check results entered together; every problem is reported at once, by field.
+
+    ``values`` maps analyte ids to ``{"value", "unit", "upper_limit"}`` (analytes left empty
+    are skipped); ``screens`` maps screen items to their outcome (empty items skipped). At
+    least one value or one tested screen item is needed. The time must be aware and not in
+    the future."""
+    errors: list[tuple[str, str]] = []
+    when: datetime | None = None
+    if isinstance(taken_at, str):
+        try:
+            when = datetime.fromisoformat(taken_at)
+        except ValueError:
+            errors.append(("taken_at", "enter the date and time the sample was taken"))
+    elif isinstance(taken_at, datetime):
+        when = taken_at
+    else:
+        errors.append(("taken_at", "enter the date and time the sample was taken"))
+    if when is not None and when.tzinfo is None:
+        errors.append(("taken_at", "the time needs a time zone"))
+        when = None
+    if when is not None and when > now:
+        errors.append(("taken_at", "the sample cannot have been taken in the future"))
+    elif when is not None and when.year < 1900:
+        errors.append(("taken_at", "enter a date after 1900"))
+    if specimen not in SPECIMENS + ("ecg",):
+        errors.append(("specimen", "choose blood, urine or oral fluid"))
+    checked: dict[str, CheckedValue] = {}
+    for analyte, raw in values.items():
+        if _decimal(raw.get("value")) is None and not str(raw.get("value") or "").strip():
+            continue
+        try:
+            checked[analyte] = check_value(
+                analyte,
+                raw.get("value"),
+                raw.get("unit"),
+                upper_limit=raw.get("upper_limit"),
+                prefix=f"{analyte}.",
+            )
+        except ResultRejected as exc:
+            errors.extend(exc.errors)
+    outcomes: dict[str, str] = {}
+    for item, outcome in screens.items():
+        if outcome in (None, ""):
+            continue
+        try:
+            outcomes[item] = check_screen(item, outcome, prefix=f"{item}.")
+        except ResultRejected as exc:
+            errors.extend(exc.errors)
+    note_text = note if isinstance(note, str) else ""
+    if not isinstance(note, str) or len(note) > 500:
+        errors.append(("note", "the note must be text of at most 500 characters"))
+    elif (problem := text_problem(note)) is not None:
+        errors.append(("note", problem))
+    if not errors and not checked and all(o == NOT_TESTED for o in outcomes.values()):
+        errors.append(("results", "enter at least one value or one tested drug-screen item"))
+    if errors:
+        raise ResultRejected(errors)
+    assert when is not None
+    return Batch(when, str(specimen), checked, outcomes, note_text.strip())

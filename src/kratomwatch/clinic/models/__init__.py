@@ -35,6 +35,7 @@ from .records import (
     Severity,
     SymptomReport,
 )
+from .results import LabResult, ResultKind, ScreenOutcome, Specimen
 from .tokens import ApiIdempotentReply, ApiToken, PasswordResetRequest, TokenScope
 from .trials import NofOneTrial, TrialDay, TrialStatus
 
@@ -58,6 +59,10 @@ __all__ = [
     "ClinicalNote",
     "DoseEntry",
     "EntrySource",
+    "LabResult",
+    "ResultKind",
+    "ScreenOutcome",
+    "Specimen",
     "Finding",
     "FindingSeverity",
     "FindingStatus",

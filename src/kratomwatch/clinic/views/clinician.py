@@ -30,6 +30,7 @@ from kratomwatch.clinic.forms.clinician import (
     PanelFilterForm,
 )
 from kratomwatch.clinic.forms.plans import SCHEDULABLE, PlanForm, TaperHelperForm, parse_steps
+from kratomwatch.clinic.lab_results import latest_results
 from kratomwatch.clinic.models import (
     SEVERITY_RANK,
     FindingStatus,
@@ -97,6 +98,7 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         "findings": findings,
         "screening_line": screening_line(patient),
         "plan": active_plan(patient),
+        "results": latest_results(patient),
     }
     return render(request, "clinic/patient_detail.html", context)
 

@@ -183,7 +183,8 @@ def drug_screen_unexplained(spec: Mapping[str, Any], ctx: Context) -> Hit | None
     if not hits:
         return None
     names = ", ".join(
-        f"{item.label} ({r.specimen}, {r.taken_at.date().isoformat()})" for item, r in hits
+        f"{item.label} ({r.specimen.replace('_', ' ')}, {r.taken_at.date().isoformat()})"
+        for item, r in hits
     )
     return Hit(
         tuple(
