@@ -181,6 +181,13 @@ def clinician_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     page.wait_for_load_state()
     assert page.locator("main .error").count() >= 1
     yield "trial_design sent empty"
+    page.goto(base + reverse("results_new", kwargs=kwargs))
+    page.fill("#alt_value", "abc")
+    page.check("input[name=screen_cocaine][value=positive]")
+    page.click("#save-results")
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").count() == 1
+    yield "results_new with errors"
     page.goto(base + reverse("patient_detail", kwargs=kwargs))
     finding = page.locator("article.finding").first
     finding.locator("input[name=reason]").fill("Discussed at the visit")
