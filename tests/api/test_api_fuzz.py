@@ -106,6 +106,11 @@ VALID_BODIES: dict[str, Callable[[Triangle], dict[str, Any]]] = {
     "DoseIn": lambda t: dose(t),
     "AcknowledgeIn": lambda t: {"reason": "Reviewed with the patient"},
     "ResponseIn": lambda t: {"instrument_id": "gad2", "answers": [0, 1]},
+    "ResultsIn": lambda t: {
+        "taken_at": "2026-01-05T08:30:00+00:00",
+        "values": [{"analyte": "alt", "value": "80", "unit": "U/L"}],
+        "screens": [{"item": "cocaine", "outcome": "negative"}],
+    },
 }
 PATIENT_POSTS = {"DoseIn", "ResponseIn"}  # the patient records these; clinicians the rest
 

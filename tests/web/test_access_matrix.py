@@ -138,6 +138,9 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:record_response": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_symptoms": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_plans": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Token access to these is tested in tests/api/test_api_results.py.
+    "api:list_results": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:record_results": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
 }
 API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
     "api:health",

@@ -210,6 +210,12 @@ def check_value(
                     f"{analyte.label}: the upper limit of normal must be a number above 0",
                 )
             )
+    if number is not None and _places(number) > MAX_PLACES:
+        errors.append((f"{prefix}value", f"{analyte.label}: at most {MAX_PLACES} decimal places"))
+    if uln is not None and _places(uln) > MAX_PLACES:
+        errors.append(
+            (f"{prefix}upper_limit", f"{analyte.label}: at most {MAX_PLACES} decimal places")
+        )
     if errors:
         raise ResultRejected(errors)
     assert number is not None and isinstance(unit, str)
@@ -241,6 +247,15 @@ def check_screen(item_id: Any, result: Any, *, prefix: str = "") -> str:
     if errors:
         raise ResultRejected(errors)
     return str(result)
+
+
+#: Decimal places a value may have as entered (stored exactly as entered).
+MAX_PLACES = 4
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def _plain(value: Decimal) -> str:
