@@ -315,3 +315,43 @@ def test_kratom_negative_with_four_dosing_days_raises_nothing() -> None:
 def test_kratom_negative_is_not_raised_when_one_alkaloid_was_positive() -> None:
     screens = (screened("mitragynine", "negative"), screened("hydroxymitragynine", "positive"))
     assert found(snap(screens=screens)) == {}
+
+
+# --- the CLI's JSON snapshot ----------------------------------------------------------------
+
+
+def test_results_in_a_json_snapshot_are_checked_and_screened() -> None:
+    from kratomwatch.domain.safety import snapshot_from_json
+
+    data = {
+        "products": [{"name": "Leaf", "form": "leaf_powder"}],
+        "results": [
+            {"analyte": "alt", "value": 400, "unit": "U/L", "taken_at": "2026-12-06T08:00:00+00:00"},
+            {"analyte": "bilirubin", "value": "41", "unit": "µmol/L",
+             "taken_at": "2026-12-06T08:00:00+00:00"},
+            {"item": "benzodiazepines", "outcome": "positive",
+             "taken_at": "2026-12-06T08:00:00+00:00"},
+        ],
+    }  # fmt: skip
+    snapshot = snapshot_from_json(data, now=NOW)
+    assert {m.analyte for m in snapshot.measurements} == {"alt", "bilirubin"}
+    assert set(found(snapshot)) == {
+        "result.liver_injury_with_jaundice",
+        "result.drug_screen_unexplained",
+    }
+
+
+def test_bad_results_in_a_json_snapshot_are_named() -> None:
+    from kratomwatch.domain.safety import SnapshotError, snapshot_from_json
+
+    data = {
+        "results": [
+            {"analyte": "alt", "value": 40, "unit": "mg", "taken_at": "2026-12-06T08:00:00+00:00"},
+            {"item": "cocaine", "outcome": "yes", "taken_at": "2026-12-06T08:00:00"},
+            {"analyte": "qtc", "item": "cocaine"},
+        ]
+    }
+    with pytest.raises(SnapshotError) as exc:
+        snapshot_from_json(data, now=NOW)
+    fields = {path for path, _ in exc.value.errors}
+    assert {"results[0].unit", "results[1].outcome", "results[1].taken_at", "results[2]"} <= fields

@@ -243,7 +243,7 @@ def check_screen(item_id: Any, result: Any, *, prefix: str = "") -> str:
     if str(item_id) not in catalogue.screen_items:
         errors.append((f"{prefix}item", "is not a drug-screen item that can be recorded"))
     if result not in SCREEN_RESULTS:
-        errors.append((f"{prefix}result", "must be positive, negative or not tested"))
+        errors.append((f"{prefix}outcome", "must be positive, negative or not tested"))
     if errors:
         raise ResultRejected(errors)
     return str(result)
