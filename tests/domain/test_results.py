@@ -320,17 +320,18 @@ def test_kratom_negative_is_not_raised_when_one_alkaloid_was_positive() -> None:
 # --- the CLI's JSON snapshot ----------------------------------------------------------------
 
 
+AT = "2026-12-06T08:00:00+00:00"
+
+
 def test_results_in_a_json_snapshot_are_checked_and_screened() -> None:
     from kratomwatch.domain.safety import snapshot_from_json
 
     data = {
         "products": [{"name": "Leaf", "form": "leaf_powder"}],
         "results": [
-            {"analyte": "alt", "value": 400, "unit": "U/L", "taken_at": "2026-12-06T08:00:00+00:00"},
-            {"analyte": "bilirubin", "value": "41", "unit": "µmol/L",
-             "taken_at": "2026-12-06T08:00:00+00:00"},
-            {"item": "benzodiazepines", "outcome": "positive",
-             "taken_at": "2026-12-06T08:00:00+00:00"},
+            {"analyte": "alt", "value": 400, "unit": "U/L", "taken_at": AT},
+            {"analyte": "bilirubin", "value": "41", "unit": "µmol/L", "taken_at": AT},
+            {"item": "benzodiazepines", "outcome": "positive", "taken_at": AT},
         ],
     }  # fmt: skip
     snapshot = snapshot_from_json(data, now=NOW)
