@@ -391,6 +391,40 @@ MSGIDS = [
     _('Ultrarapid metabolizer'),
     # phenotype indeterminate
     _('Indeterminate'),
+    # lab test alt
+    _('ALT (alanine aminotransferase)'),
+    # lab test ast
+    _('AST (aspartate aminotransferase)'),
+    # lab test alp
+    _('ALP (alkaline phosphatase)'),
+    # lab test bilirubin
+    _('Total bilirubin'),
+    # lab test qtc
+    _('QTc (corrected QT interval, ECG)'),
+    # drug-screen item mitragynine
+    _('Mitragynine (kratom)'),
+    # drug-screen item hydroxymitragynine
+    _('7-hydroxymitragynine (kratom)'),
+    # drug-screen item opioids
+    _('Opiates / opioids'),
+    # drug-screen item oxycodone
+    _('Oxycodone'),
+    # drug-screen item fentanyl
+    _('Fentanyl'),
+    # drug-screen item buprenorphine
+    _('Buprenorphine'),
+    # drug-screen item methadone
+    _('Methadone'),
+    # drug-screen item benzodiazepines
+    _('Benzodiazepines'),
+    # drug-screen item amphetamines
+    _('Amphetamines'),
+    # drug-screen item cocaine
+    _('Cocaine'),
+    # drug-screen item cannabinoids
+    _('Cannabinoids (THC)'),
+    # drug-screen item barbiturates
+    _('Barbiturates'),
     # claim claim_not_addictive
     _('Kratom is not addictive.'),
     # claim claim_not_addictive
