@@ -127,6 +127,7 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
             "screen_benzodiazepines",
             "screen_mitragynine",
             "note",
+            "idempotency_key",
         ],
     ),
     ("condition_set", lambda t: {"patient_uuid": t.patient.uuid}, "clinician", ["code", "active"]),

@@ -115,3 +115,14 @@ def test_a_drug_screen_positive_not_on_the_list_is_a_finding(client: Client, tri
         "Drug screen positive for a substance not on the medication list" in page.content.decode()
     )
     assert tri.patient.findings.filter(code="result.drug_screen_unexplained").exists()
+
+
+def test_a_form_sent_twice_records_its_results_once(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.clinician)
+    page = client.get(url(tri)).content.decode()
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    data = {"idempotency_key": key, "taken_at": TAKEN, "alt_value": "80", "alt_unit": "U/L"}
+    assert client.post(url(tri), data).status_code == 302
+    assert client.post(url(tri), data).status_code == 302
+    assert tri.patient.results.count() == 1
+    assert AuditEvent.objects.filter(action="result.create").count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
@@ -68,15 +68,22 @@ def do_record_results(
         )
         for item, outcome in batch.screens.items()
     ]
-    with transaction.atomic():
-        for row in rows:
-            row.save()  # one by one: each save schedules the patient's screening on commit
-        audit_chain.append(
-            user,
-            "result.create",
-            patient=patient,
-            object_type="result",
-            object_uuid=group,
-            ip=ip,
-        )
+    try:
+        with transaction.atomic():
+            for row in rows:
+                row.save()  # one by one: each save schedules the patient's screening on commit
+            audit_chain.append(
+                user,
+                "result.create",
+                patient=patient,
+                object_type="result",
+                object_uuid=group,
+                ip=ip,
+            )
+    except IntegrityError:
+        # The same key stored by a request that ran at the same time: its results stand.
+        existing = list(patient.results.filter(idempotency_key=key)) if key else []
+        if not existing:
+            raise
+        return existing, False
     return rows, True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +35,15 @@ def _anchor(field: str) -> str:
     if name == "results":
         return "alt_value"
     return f"{name}_{part}" if part else name
+
+
+def _form_key(text: str) -> str:
+    """The form's own key, so that a form sent twice (a double click, a retry) records its
+    results once; empty when what came back is not a key this page wrote."""
+    try:
+        return f"web:{uuid.UUID(text)}"
+    except ValueError:
+        return ""
 
 
 def _taken_at(text: str) -> datetime | str:
@@ -84,6 +94,7 @@ def results_new(request: HttpRequest, patient_uuid: str) -> HttpResponse:
                 patient=patient,
                 user=user,
                 batch=batch,
+                key=_form_key(data.get("idempotency_key", "")),
                 ip=client_ip(request),
             )
             messages.success(request, gettext("Results recorded; the record was screened again."))
@@ -124,5 +135,7 @@ def results_new(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         "specimen": data.get("specimen", "urine"),
         "taken_at": data.get("taken_at", ""),
         "note": data.get("note", ""),
+        "idempotency_key": _form_key(data.get("idempotency_key", "")).removeprefix("web:")
+        or str(uuid.uuid4()),
     }
     return render(request, "results/new.html", context, status=400 if errors else 200)
