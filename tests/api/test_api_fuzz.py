@@ -126,6 +126,11 @@ VALID_BODIES: dict[str, Callable[[Triangle], dict[str, Any]]] = {
         "red_flags": [],
         "note": "ok",
     },
+    "ResultsIn": lambda t: {
+        "taken_at": "2026-01-05T08:30:00+00:00",
+        "values": [{"analyte": "alt", "value": "80", "unit": "U/L"}],
+        "screens": [{"item": "cocaine", "outcome": "negative"}],
+    },
 }
 # the patient records these; clinicians the rest
 PATIENT_POSTS = {"DoseIn", "ResponseIn", "ProductIn", "SymptomIn", "CheckInIn"}

@@ -219,6 +219,13 @@ def clinician_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     for tab in ("findings", "plan", "records", "notes", "analysis"):
         page.goto(base + reverse("patient_detail", kwargs=kwargs) + f"?tab={tab}")
         yield f"patient_detail, section {tab}"
+    page.goto(base + reverse("results_new", kwargs=kwargs))
+    page.fill("#alt_value", "abc")
+    page.check("input[name=screen_cocaine][value=positive]")
+    page.click("#save-results")
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").count() == 1
+    yield "results_new with errors"
     page.goto(base + reverse("patient_detail", kwargs=kwargs) + "?tab=findings")
     finding = page.locator("article.finding").first
     finding.locator("input[name=reason]").fill("Discussed at the visit")

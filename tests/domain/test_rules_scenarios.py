@@ -20,6 +20,7 @@ from kratomwatch.domain.induction import BuprenorphineDose, InductionRecord, Obs
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import get_instrument, score
+from kratomwatch.domain.results import Measurement, ScreenResult
 from kratomwatch.domain.safety import (
     DoseTaken,
     Medication,
@@ -304,6 +305,8 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
         yield "normal", Snapshot(as_of=NOW, pharmacogenomics={t["gene"]: "indeterminate"}), False
     elif kind.startswith("induction_"):
         yield from _induction_scenarios(rule)
+    elif kind in ("liver_tests", "qtc", "drug_screen_unexplained", "kratom_screen_negative"):
+        yield from _result_scenarios(rule)
     else:
         raise AssertionError(f"no scenario builder for trigger kind {kind!r}")
 
@@ -345,6 +348,61 @@ def _induction_scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
         yield "kratom before", replace(with_plan, doses=before), False
     else:
         raise AssertionError(f"no scenario builder for trigger kind {rule.kind!r}")
+
+
+def _result_scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
+    """Results a day old, with a week of daily kratom doses before them."""
+    t, at = rule.trigger, NOW - timedelta(days=1)
+    used = tuple(_dose(at - timedelta(days=d, hours=1), Decimal(2)) for d in range(7))
+
+    def with_results(*items: Any, medications: tuple[Medication, ...] = ()) -> Snapshot:
+        return Snapshot(
+            as_of=NOW,
+            products=(LEAF,),
+            doses=used,
+            medications=medications,
+            measurements=tuple(i for i in items if isinstance(i, Measurement)),
+            screens=tuple(i for i in items if isinstance(i, ScreenResult)),
+        )
+
+    def lft(alt: str, alp: str, bili: str) -> list[Measurement]:
+        return [
+            Measurement("alt", at, Decimal(alt)),
+            Measurement("alp", at, Decimal(alp)),
+            Measurement("bilirubin", at, Decimal(bili)),
+        ]
+
+    if rule.kind == "liver_tests":
+        levels = {
+            "injury_with_jaundice": lft("200", "120", "2.5"),
+            "injury": lft("300", "120", "0.5"),
+            "raised": lft("80", "120", "0.5"),
+        }
+        for level, values in levels.items():
+            yield level, with_results(*values), level == t["level"]
+        yield "normal", with_results(*lft("30", "80", "0.5")), False
+    elif rule.kind == "qtc":
+        qt = (Medication("methadone"),)
+        with_drug = "with_classes" in t
+        yield (
+            "above, QT drug",
+            with_results(Measurement("qtc", at, Decimal(530)), medications=qt),
+            with_drug,
+        )
+        yield "above, no QT drug", with_results(Measurement("qtc", at, Decimal(530))), not with_drug
+        yield (
+            "at threshold",
+            with_results(Measurement("qtc", at, Decimal(t["above_ms"])), medications=qt),
+            False,
+        )
+    elif rule.kind == "drug_screen_unexplained":
+        positive = ScreenResult("benzodiazepines", at, "positive")
+        yield "unexplained", with_results(positive), True
+        yield "explained", with_results(positive, medications=(Medication("Xanax 0.5 mg"),)), False
+    else:
+        negative = ScreenResult("mitragynine", at, "negative")
+        yield "negative, daily use", with_results(negative), True
+        yield "positive, daily use", with_results(replace(negative, result="positive")), False
 
 
 CASES = [

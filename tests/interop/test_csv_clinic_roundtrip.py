@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.db.models import Value
 from django.db.models.functions import Concat
 
+from kratomwatch.clinic.actions.results import do_record_results
 from kratomwatch.clinic.models import (
     Clinic,
     DoseEntry,
@@ -16,6 +18,7 @@ from kratomwatch.clinic.models import (
     Role,
     User,
 )
+from kratomwatch.domain.results import check_batch
 from kratomwatch.interop.csv_clinic import ClinicNotEmptyError, import_clinic_csv
 from kratomwatch.interop.csv_export import EXPORT_COLUMNS, export_csv
 from kratomwatch.interop.csv_import import CsvImportError
@@ -36,9 +39,11 @@ ID_COLUMNS = {
     "symptom_id": "symptom",
     "condition_id": "condition",
     "medication_id": "medication",
+    "result_id": "result",
+    "batch_id": "batch",
 }
 #: Columns different by nature: the clinic, and when the record was stored.
-DROPPED = {("patients", "clinic"), ("doses", "recorded_at")}
+DROPPED = {("patients", "clinic"), ("doses", "recorded_at"), ("results", "recorded_at")}
 #: Not imported: the safety engine's findings (the target clinic is not screened).
 NOT_COMPARED = {"findings"}
 #: Files read first, so that ids are numbered by the file that defines them.
@@ -69,6 +74,23 @@ def normalized(directory: Path) -> dict[str, list[list[str]]]:
     return files
 
 
+def record_results(patient: PatientProfile | None) -> None:
+    """A liver panel (bilirubin entered in µmol/L) and a drug screen, for results.csv."""
+    assert patient is not None
+    batch = check_batch(
+        taken_at=datetime(2026, 11, 18, 8, 30, tzinfo=UTC),
+        values={
+            "alt": {"value": "95", "unit": "IU/L", "upper_limit": "40"},
+            "bilirubin": {"value": "25.65", "unit": "µmol/L"},
+        },
+        screens={"benzodiazepines": "positive", "cocaine": "not_tested"},
+        specimen="urine",
+        now=datetime(2026, 11, 20, tzinfo=UTC),
+        note="sent by the laboratory",
+    )
+    do_record_results(patient=patient, user=None, batch=batch)
+
+
 def rename_users(clinic: Clinic) -> None:
     """User names are unique in the database: free the exported ones for the import."""
     User.objects.filter(clinic=clinic).update(username=Concat(Value("old-"), "username"))
@@ -84,6 +106,7 @@ def make_target(slug: str, clinicians: list[str]) -> Clinic:
 @pytest.fixture
 def source(tmp_path: Path) -> tuple[Clinic, Path]:
     summary = seed_demo_clinic(patients=4, days=14, today=TODAY, slug="rt")
+    record_results(PatientProfile.objects.filter(clinic=summary.clinic).first())
     out = tmp_path / "first"
     export_csv(clinic_patients(summary.clinic), out)
     return summary.clinic, out
@@ -168,8 +191,12 @@ def test_a_dose_of_an_unknown_product_is_named(source: tuple[Clinic, Path]) -> N
 
 def test_text_guarded_against_formulas_comes_back_as_stored(tmp_path: Path) -> None:
     summary = seed_demo_clinic(patients=1, days=3, today=TODAY, slug="fx")
-    fields = {"name": "'=already quoted", "vendor": "=HYPERLINK(1)", "strain_label": "-1",
-              "batch": "@batch"}
+    fields = {
+        "name": "'=already quoted",
+        "vendor": "=HYPERLINK(1)",
+        "strain_label": "-1",
+        "batch": "@batch",
+    }
     PatientProfile.objects.get(clinic=summary.clinic).products.update(**fields)
     out = tmp_path / "out"
     export_csv(clinic_patients(summary.clinic), out)

@@ -93,6 +93,8 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     # POST only: checked by tests/web/test_induction.py (test_only_the_care_team_writes).
     "induction_log": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "induction_end": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Also POSTed by test_record_edits_are_for_the_patients_clinician_only.
+    "results_new": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
     # POST only: checked by test_record_edits_are_for_the_patients_clinician_only.
     "medication_add": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "medication_stop": (lambda t: {"patient_uuid": t.patient.uuid, "med_uuid": t.med.uuid}, set()),
@@ -163,6 +165,9 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
         set(),
     ),
     "api:submit_checkin": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Token access to these is tested in tests/api/test_api_results.py.
+    "api:list_results": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    "api:record_results": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
 }
 API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
     "api:health",
@@ -388,12 +393,14 @@ EDITS = {
     "condition_set": {"code": "pregnancy", "active": "1"},
     "pharmacogenomic_set": {"gene": "CYP2D6", "phenotype": "poor"},
     "note_add": {"text": "Seen today"},
+    "results_new": {"taken_at": "2025-06-01T09:00", "alt_value": "80", "alt_unit": "U/L"},
 }
 
 
-def _record_state(t: Triangle) -> tuple[int, int, int, int, object]:
+def _record_state(t: Triangle) -> tuple[int, int, int, int, int, object]:
     t.med.refresh_from_db()
     return (
+        t.patient.results.count(),
         t.patient.medications.count(),
         t.patient.conditions.count(),
         t.patient.pharmacogenomics.count(),

@@ -85,6 +85,7 @@ from .routes_findings import router as findings_router  # noqa: E402
 from .routes_patients import router as patients_router  # noqa: E402
 from .routes_products import router as products_router  # noqa: E402
 from .routes_records import router as records_router  # noqa: E402
+from .routes_results import router as results_router  # noqa: E402
 from .routes_symptoms import router as symptoms_router  # noqa: E402
 
 api.add_router("/", patients_router)
@@ -93,3 +94,4 @@ api.add_router("/", findings_router)
 api.add_router("/", records_router)
 api.add_router("/", symptoms_router)
 api.add_router("/", checkins_router)
+api.add_router("/", results_router)

@@ -331,3 +331,60 @@ class CheckInDetailOut(Schema):
         description="The urgent guidance of the check-in's red flags: show it now."
     )
     created: datetime
+
+
+class ResultValueIn(Schema):
+    analyte: Text = Field(description="alt, ast, alp, bilirubin or qtc.", max_length=40)
+    value: Decimal = Field(description="The value in `unit`; a dot as decimal point.")
+    unit: Text = Field(
+        description="One of the analyte's units (U/L or IU/L; mg/dL or µmol/L; ms); never assumed.",
+        max_length=20,
+    )
+    upper_limit: Decimal | None = Field(
+        None, description="The laboratory's upper limit of normal, in `unit` (optional)."
+    )
+
+
+class ResultScreenIn(Schema):
+    item: Text = Field(description="A drug-screen item, e.g. benzodiazepines.", max_length=40)
+    outcome: Text = Field(description="positive, negative or not_tested.", max_length=20)
+
+
+class ResultsIn(Schema):
+    taken_at: Text = Field(
+        description="When the sample was taken: ISO 8601 with a UTC offset.", max_length=64
+    )
+    specimen: Text = Field(
+        "urine", description="Drug screens: urine, blood or oral_fluid.", max_length=20
+    )
+    values: list[ResultValueIn] = Field(default_factory=list)
+    screens: list[ResultScreenIn] = Field(default_factory=list)
+    note: Text = Field("", max_length=500)
+
+
+class ResultOut(Schema):
+    uuid: UUID
+    batch: UUID
+    kind: str
+    analyte: str
+    label: str
+    taken_at: datetime
+    value: str | None
+    unit: str
+    value_entered: str | None
+    unit_entered: str
+    upper_limit: str | None
+    outcome: str
+    specimen: str
+    source: str
+    note: str
+    created: datetime
+
+
+class ResultsOut(Schema):
+    items: list[ResultOut]
+
+
+class ResultPage(Schema):
+    items: list[ResultOut]
+    next: str | None

@@ -105,6 +105,15 @@ def own_record(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
     return patient
 
 
+def clinician_record(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
+    """The patient with this id, for one of their clinicians to add to (results): 404 if
+    ``user`` may not see them, 403 if ``user`` sees them but is not a clinician."""
+    patient = patient_for(user, patient_uuid)
+    if user.role != Role.CLINICIAN:
+        raise PermissionDenied("Only the patient's clinicians record results.")
+    return patient
+
+
 def product_for_dose(
     user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
 ) -> tuple[PatientProfile, Product | None]:

@@ -24,6 +24,7 @@ from kratomwatch.domain.doses import UNIT_LABELS, Confirmation, FieldError
 from kratomwatch.domain.evidence import GRADE_LABELS, VERDICT_LABELS, load_library
 from kratomwatch.domain.products import FORM_LABELS
 from kratomwatch.domain.questionnaires import load_instruments
+from kratomwatch.domain.results import load_lab_tests
 from kratomwatch.domain.safety import load_knowledge
 
 MODULE = Path(__file__).with_name("data_strings.py")
@@ -61,6 +62,11 @@ def _texts() -> Iterator[tuple[str, str]]:
         yield f"condition {condition.value}", text
     for phenotype, text in PHENOTYPE_LABELS.items():
         yield f"phenotype {phenotype.value}", text
+    lab_tests = load_lab_tests()  # the clinician's results section and form
+    for analyte in lab_tests.analytes.values():
+        yield f"lab test {analyte.id}", analyte.label
+    for screen_item in lab_tests.screen_items.values():
+        yield f"drug-screen item {screen_item.id}", screen_item.label
     for claim in load_library().claims:
         yield f"claim {claim.id}", claim.claim
         yield f"claim {claim.id}", claim.what_the_evidence_says

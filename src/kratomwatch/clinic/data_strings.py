@@ -263,6 +263,26 @@ MSGIDS = [
     _('No minimally important pain improvement after 90 days'),
     # rule benefit.no_minimal_improvement
     _('After three months, your pain scores have not improved. Your care team will talk with you about whether to continue and what else might help your pain.'),
+    # rule result.liver_injury_with_jaundice
+    _('Liver injury with raised bilirubin during kratom use'),
+    # rule result.liver_injury_with_jaundice
+    _('Your recent blood tests show that your liver may be under strain. Your care team will contact you about this. Get urgent medical help if your skin or eyes turn yellow, your urine turns dark, or you feel very unwell.'),
+    # rule result.liver_injury
+    _('Liver tests at the level of drug-induced liver injury during kratom use'),
+    # rule result.liver_injury
+    _('Your recent blood tests show that your liver may be under strain. Your care team will talk with you about this. Get urgent medical help if your skin or eyes turn yellow or your urine turns dark.'),
+    # rule result.liver_tests_raised
+    _('Raised liver tests during kratom use'),
+    # rule result.liver_tests_raised
+    _('One of your recent liver blood tests is higher than usual. Your care team may repeat the test. Tell them if your skin or eyes turn yellow or your urine turns dark.'),
+    # rule result.qtc_prolonged_with_qt_drug
+    _('QTc above 500 ms during kratom use with a QT-prolonging drug'),
+    # rule result.qtc_prolonged_with_qt_drug
+    _('Your recent heart tracing (ECG) shows a change in your heart rhythm. Your care team will contact you about your medicines. Get urgent medical help if you faint, or feel your heart racing or fluttering.'),
+    # rule result.qtc_prolonged
+    _('QTc above 500 ms during kratom use'),
+    # rule result.qtc_prolonged
+    _('Your recent heart tracing (ECG) shows a change in your heart rhythm. Your care team will talk with you about it. Get urgent medical help if you faint, or feel your heart racing or fluttering.'),
     # symptom seizure
     _('Seizure or fit'),
     # symptom jaundice
@@ -387,6 +407,40 @@ MSGIDS = [
     _('Ultrarapid metabolizer'),
     # phenotype indeterminate
     _('Indeterminate'),
+    # lab test alt
+    _('ALT (alanine aminotransferase)'),
+    # lab test ast
+    _('AST (aspartate aminotransferase)'),
+    # lab test alp
+    _('ALP (alkaline phosphatase)'),
+    # lab test bilirubin
+    _('Total bilirubin'),
+    # lab test qtc
+    _('QTc (corrected QT interval, ECG)'),
+    # drug-screen item mitragynine
+    _('Mitragynine (kratom)'),
+    # drug-screen item hydroxymitragynine
+    _('7-hydroxymitragynine (kratom)'),
+    # drug-screen item opioids
+    _('Opiates / opioids'),
+    # drug-screen item oxycodone
+    _('Oxycodone'),
+    # drug-screen item fentanyl
+    _('Fentanyl'),
+    # drug-screen item buprenorphine
+    _('Buprenorphine'),
+    # drug-screen item methadone
+    _('Methadone'),
+    # drug-screen item benzodiazepines
+    _('Benzodiazepines'),
+    # drug-screen item amphetamines
+    _('Amphetamines'),
+    # drug-screen item cocaine
+    _('Cocaine'),
+    # drug-screen item cannabinoids
+    _('Cannabinoids (THC)'),
+    # drug-screen item barbiturates
+    _('Barbiturates'),
     # claim claim_not_addictive
     _('Kratom is not addictive.'),
     # claim claim_not_addictive

@@ -26,6 +26,7 @@ from kratomwatch.domain.induction import (
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import Instrument, Score, get_instrument, score
+from kratomwatch.domain.results import NOT_TESTED, Measurement, ScreenResult
 from kratomwatch.domain.safety import (
     DoseTaken,
     Medication,
@@ -142,6 +143,7 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         .order_by("-reported_at")
         .values_list("term", "reported_at", "severity")
     )
+    measurements, screens = _results(patient, since, now)
     return Snapshot(
         as_of=now,
         tz=ZoneInfo(settings.TIME_ZONE),
@@ -159,6 +161,8 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         pharmacogenomics=dict(patient.pharmacogenomics.values_list("gene", "phenotype")),
         benefit_review_days=plan.benefit_review_days if plan else None,
         induction=induction_record(patient, responses, now),
+        measurements=measurements,
+        screens=screens,
     )
 
 
@@ -187,3 +191,21 @@ def induction_record(
             if r.instrument == "cows" and r.score.total is not None
         ),
     )
+
+
+def _results(
+    patient: PatientProfile, since: datetime, now: datetime
+) -> tuple[tuple[Measurement, ...], tuple[ScreenResult, ...]]:
+    """The results of the screening window: values in their analyte's unit, and the screen
+    items that were tested."""
+    measurements, screens = [], []
+    for kind, analyte, taken_at, value, upper_limit, outcome, specimen in (
+        patient.results.filter(taken_at__gte=since, taken_at__lte=now)
+        .order_by("taken_at")
+        .values_list("kind", "analyte", "taken_at", "value", "upper_limit", "outcome", "specimen")
+    ):
+        if kind == "measurement" and value is not None:
+            measurements.append(Measurement(analyte, taken_at, value, upper_limit))
+        elif kind == "screen" and outcome != NOT_TESTED:
+            screens.append(ScreenResult(analyte, taken_at, outcome, specimen))
+    return tuple(measurements), tuple(screens)

@@ -29,6 +29,7 @@ from django.utils import timezone
 from kratomwatch.clinic import attention
 from kratomwatch.clinic.actions.induction import open_plan
 from kratomwatch.clinic.actions.screening import active_plan
+from kratomwatch.clinic.lab_results import LatestResult, latest_results
 from kratomwatch.clinic.models import FindingStatus, PatientProfile, Plan, User
 from kratomwatch.clinic.panel import Row
 from kratomwatch.clinic.screening_input import plan_limits
@@ -100,6 +101,27 @@ class Summary:
     due: list[Due] = field(default_factory=list)
     #: The open buprenorphine transition plan, if any (``actions.induction.open_plan``).
     transition: Any = None
+    #: The latest result of each test and drug-screen item (``lab_results.latest_results``).
+    results: list[LatestResult] = field(default_factory=list)
+
+    @property
+    def measurements(self) -> list[LatestResult]:
+        return [r for r in self.results if r.kind == "measurement"]
+
+    @property
+    def screen(self) -> dict[str, Any] | None:
+        """The latest drug screen: its day, what was positive and how many items were not."""
+        items = [r for r in self.results if r.kind != "measurement" and r.outcome != "not_tested"]
+        if not items:
+            return None
+        latest = max(r.taken_at for r in items)
+        same = [r for r in items if r.taken_at == latest]
+        return {
+            "taken_at": latest,
+            "specimen": same[0].specimen_label,
+            "positive": [r.label for r in same if r.flag == "positive"],
+            "negative": sum(1 for r in same if r.flag != "positive"),
+        }
 
     @property
     def named_findings(self) -> list[Any]:
@@ -244,4 +266,5 @@ def patient_summary(
         new_findings=new_findings(patient, looked),
         due=next_due(patient),
         transition=open_plan(patient),
+        results=latest_results(patient),
     )

@@ -22,9 +22,16 @@ from django.utils.translation import gettext
 
 from kratomwatch.clinic.charts import Marker, Scores, Timeline
 from kratomwatch.clinic.data_msgids import data_text
-from kratomwatch.clinic.models import FindingStatus, PatientProfile
+from kratomwatch.clinic.models import (
+    FindingStatus,
+    LabResult,
+    PatientProfile,
+    ResultKind,
+    ScreenOutcome,
+)
 from kratomwatch.clinic.templatetags.labels import instrument_name
 from kratomwatch.clinic.trends import DAILY, daily_series
+from kratomwatch.domain.results import load_lab_tests
 
 PERIOD_DAYS = 84  # the last 12 weeks, today included
 
@@ -72,8 +79,48 @@ def finding_markers(patient: PatientProfile, first: date, last: date) -> list[Ma
 
 
 def result_markers(patient: PatientProfile, first: date, last: date) -> list[Marker]:
-    """Lab, ECG and drug-screen results: none are recorded yet (the extension point)."""
-    return []
+    """Lab, ECG and drug-screen results taken in the period: one marker per sample, naming
+    what was above its limit or positive."""
+    catalogue = load_lab_tests()
+    labels = {
+        **{k: v.label for k, v in catalogue.analytes.items()},
+        **{k: v.label for k, v in catalogue.screen_items.items()},
+    }
+    batches: dict[object, list[LabResult]] = {}
+    for r in patient.results.filter(taken_at__date__gte=first, taken_at__date__lte=last).order_by(
+        "taken_at"
+    ):
+        batches.setdefault(r.batch, []).append(r)
+    markers = []
+    for results in batches.values():
+        flagged = []
+        for r in results:
+            if r.kind == ResultKind.MEASUREMENT:
+                info = catalogue.analytes.get(r.analyte)
+                uln = (
+                    r.upper_limit
+                    if r.upper_limit is not None
+                    else getattr(info, "upper_limit_of_normal", None)
+                )
+                if uln is not None and r.value is not None and r.value > uln:
+                    flagged.append(
+                        gettext("%(test)s %(value)s %(unit)s above its limit")
+                        % {
+                            "test": data_text(labels.get(r.analyte, r.analyte)),
+                            "value": f"{r.value.normalize():f}",
+                            "unit": r.unit,
+                        }
+                    )
+            elif r.outcome == ScreenOutcome.POSITIVE:
+                flagged.append(
+                    gettext("%(item)s positive")
+                    % {"item": data_text(labels.get(r.analyte, r.analyte))}
+                )
+        text = gettext("Results: %(what)s") % {
+            "what": "; ".join(flagged) if flagged else gettext("none above its limit or positive")
+        }
+        markers.append(Marker(_day(results[0].taken_at), "result", text))
+    return markers
 
 
 def questionnaire_scores(patient: PatientProfile, first: date, last: date) -> list[Scores]:

@@ -16,6 +16,7 @@ from kratomwatch.clinic.views import (
     push,
     pwa,
     reports,
+    results,
     tokens,
     trials,
 )
@@ -74,6 +75,11 @@ urlpatterns = [
         "patients/<uuid:patient_uuid>/induction/end/",
         induction.induction_end,
         name="induction_end",
+    ),
+    path(
+        "patients/<uuid:patient_uuid>/results/new/",
+        results.results_new,
+        name="results_new",
     ),
     path(
         "patients/<uuid:patient_uuid>/medications/",

@@ -52,6 +52,7 @@ from kratomwatch.domain.products import ProductForm
 
 from .csv_export import EXPORT_COLUMNS, PRODUCT_POTENCY
 from .csv_import import CsvImportError, read_rows
+from .csv_results import check_results, write_results
 from .csv_write import restore
 
 #: The files read, in the order they are checked.
@@ -65,6 +66,8 @@ IMPORTED_FILES: tuple[str, ...] = (
     "medications",
     "care_team",
 )
+#: Read when present (exports made before results were recorded have none).
+OPTIONAL_FILES: tuple[str, ...] = ("results",)
 
 
 def _digits(model: Any, name: str) -> tuple[int, int]:
@@ -251,6 +254,11 @@ def import_clinic_csv(
         )
     problems: list[str] = []
     tables = {kind: _Table(directory, kind, problems) for kind in IMPORTED_FILES}
+    tables |= {
+        kind: _Table(directory, kind, problems)
+        for kind in OPTIONAL_FILES
+        if (directory / f"{kind}.csv").exists()
+    }
     if problems:
         raise CsvImportError(problems)
     plan = _Plan()
@@ -261,6 +269,8 @@ def import_clinic_csv(
     _check_symptoms(tables["symptoms"], plan)
     _check_conditions(tables["conditions"], plan)
     _check_medications(tables["medications"], plan)
+    if "results" in tables:
+        plan.results = check_results(tables["results"], plan.patients)
     report = ClinicImportReport()
     _check_care_team(tables["care_team"], plan, clinic, report)
     if problems:
@@ -280,6 +290,7 @@ class _Plan:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     medications: list[dict[str, Any]] = field(default_factory=list)
     care_team: list[tuple[str, User]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _check_patients(t: _Table, plan: _Plan) -> None:
@@ -554,6 +565,7 @@ def _write(
         )
     for pid, clinician in plan.care_team:
         CareTeamMembership.objects.get_or_create(patient=patients[pid], clinician=clinician)
+    results = write_results(plan.results, patients)
     for patient in patients.values():
         audit_chain.append(
             actor, "csv.import", patient=patient, object_type="patient", object_uuid=patient.uuid
@@ -569,4 +581,5 @@ def _write(
         "conditions": len(plan.conditions),
         "medications": len(plan.medications),
         "care_team": len(plan.care_team),
+        "results": results,
     }

@@ -30,6 +30,7 @@ from kratomwatch.domain.questionnaires import (
     get_instrument,
     validate_answers,
 )
+from kratomwatch.interop.csv_results import RESULT_COLUMNS, result_rows
 from kratomwatch.interop.csv_write import CsvWriter
 
 #: Files written by an export and their columns, with what each column holds.
@@ -161,6 +162,7 @@ EXPORT_COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("patient_id", "patient's public id"),
         ("clinician", "user name of a clinician on the patient's care team"),
     ),
+    "results": RESULT_COLUMNS,
 }
 
 
@@ -316,6 +318,7 @@ def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
         )
     for username in sorted(patient.care_team.values_list("username", flat=True)):
         rows["care_team"].append([pid, username])
+    rows["results"] = result_rows(patient, _time, _text)
     return rows
 
 

@@ -59,6 +59,7 @@ from kratomwatch.domain.questionnaires import (
 from kratomwatch.domain.substances import load_knowledge as load_substances
 
 from . import codes as C
+from .fhir_results import result_observation
 
 RefStyle = Literal["urn", "relative"]
 Resource = dict[str, Any]
@@ -737,6 +738,10 @@ def patient_resources(
         if observation is not None:
             observations.append(observation)
     out += observations
+    out += [
+        result_observation(ex.ref, fhir_time, _meta, patient, r)
+        for r in patient.results.order_by("taken_at", "pk")
+    ]
     out += [
         detected_issue_resource(ex, patient, f)
         for f in patient.findings.select_related("acknowledged_by", "resolved_by").order_by(

@@ -37,11 +37,14 @@ from pydantic import ValidationError
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
+    EntrySource,
+    LabResult,
     MedicationStatement,
     PatientCondition,
     PatientProfile,
     User,
 )
+from kratomwatch.domain.results import load_lab_tests
 from kratomwatch.domain.safety import load_knowledge as load_conditions
 from kratomwatch.domain.safety.condition_terms import IcdCondition
 from kratomwatch.domain.safety.knowledge import ConditionEntry
@@ -51,9 +54,10 @@ from kratomwatch.domain.text import text_problem
 
 from . import codes as C
 from .fhir_patient import PatientCheck, check_patient
+from .fhir_results import existing_results, is_result, plan_result
 
 Outcome = Literal["add", "present", "not_recognized", "skipped"]
-Kind = Literal["medication", "condition"]
+Kind = Literal["medication", "condition", "result"]
 MAX_PROBLEMS = 20
 _NOT_CURRENT_MEDICATION = {"completed", "stopped", "entered-in-error", "not-taken"}
 _NOT_ACTIVE_CONDITION = {"inactive", "remission", "resolved"}
@@ -119,6 +123,7 @@ class ImportItem:
     dose_text: str = ""
     started_on: date | None = None
     reactivate: bool = False
+    values: Mapping[str, Any] = field(default_factory=dict)  # a result's fields to store
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -502,7 +507,9 @@ def _subjects(data: Mapping[str, Any]) -> set[str]:
     found = set()
     for entry in data.get("entry") or []:
         resource = entry.get("resource") or {}
-        if resource.get("resourceType") in ("MedicationStatement", "Condition"):
+        if resource.get("resourceType") in ("MedicationStatement", "Condition") or (
+            resource.get("resourceType") == "Observation" and is_result(resource)
+        ):
             reference = (resource.get("subject") or {}).get("reference")
             if isinstance(reference, str):
                 found.add(reference)
@@ -538,7 +545,9 @@ def _patient_check(
         kind = resource.get("resourceType")
         if kind == "Patient":
             patients.append(resource)
-        if kind not in ("MedicationStatement", "Condition"):
+        if kind not in ("MedicationStatement", "Condition") and not (
+            kind == "Observation" and is_result(resource)
+        ):
             continue
         subject = resource.get("subject") or {}
         target = index.resolve(resource, subject)
@@ -571,6 +580,7 @@ def _plan(
     present = _current_ingredients(patient, today)
     existing = dict(patient.conditions.values_list("code", "active"))
     seen: set[str] = set()
+    results: set[tuple[str, str, str]] | None = None
     items: list[ImportItem] = []
     ignored: dict[str, int] = {}
     for number, entry in enumerate(data.get("entry") or []):
@@ -582,6 +592,12 @@ def _plan(
             items.append(_plan_medication(index, number, resource, present))
         elif kind == "Condition":
             items.append(_plan_condition(number, resource, existing, seen))
+        elif kind == "Observation" and is_result(resource):
+            if results is None:
+                results = existing_results(patient)
+            outcome, reason, values = plan_result(resource, index.resolve, results)
+            text = str((resource.get("code") or {}).get("text") or values.get("analyte", ""))
+            items.append(ImportItem(number, "result", text, outcome, reason=reason, values=values))  # type: ignore[arg-type]
         elif kind != "Patient":  # the Patient is used by the identity check
             ignored[kind] = ignored.get(kind, 0) + 1
     return ImportReport(items, ignored, patient_check=check)
@@ -626,7 +642,24 @@ def do_import_fhir(
                 actor, "fhir.import.patient_check_overridden", patient=patient, ip=ip
             )
         for item in report.by_outcome("add"):
-            if item.kind == "medication":
+            if item.kind == "result":
+                row = LabResult.objects.create(
+                    patient=patient,
+                    batch=uuid.uuid5(uuid.NAMESPACE_URL, f"fhir-import:{bundle.get('id')}"),
+                    source=EntrySource.IMPORT,
+                    entered_by=actor,
+                    unit=_unit_of(item.values),
+                    **item.values,
+                )
+                audit_chain.append(
+                    actor,
+                    "result.import",
+                    patient=patient,
+                    object_type="result",
+                    object_uuid=row.uuid,
+                    ip=ip,
+                )
+            elif item.kind == "medication":
                 med = MedicationStatement.objects.create(
                     patient=patient,
                     name_entered=item.text[:200],
@@ -675,3 +708,8 @@ def do_import_fhir(
         )
     report.applied = True
     return report
+
+
+def _unit_of(values: Mapping[str, Any]) -> str:
+    analyte = load_lab_tests().analytes.get(values.get("analyte", ""))
+    return analyte.unit if analyte is not None and "value" in values else ""

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0022_staff_language'),
+        ('clinic', '0023_results'),
     ]
 
     operations = [

@@ -36,6 +36,7 @@ from .records import (
     Severity,
     SymptomReport,
 )
+from .results import LabResult, ResultKind, ScreenOutcome, Specimen
 from .tokens import ApiIdempotentReply, ApiToken, PasswordResetRequest, TokenScope
 from .trials import NofOneTrial, TrialDay, TrialStatus
 
@@ -59,6 +60,10 @@ __all__ = [
     "ClinicalNote",
     "DoseEntry",
     "EntrySource",
+    "LabResult",
+    "ResultKind",
+    "ScreenOutcome",
+    "Specimen",
     "Finding",
     "FindingSeverity",
     "FindingStatus",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from kratomwatch.clinic import access, attention, audit_chain
 from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
 from kratomwatch.clinic.charts import timeline_rows, timeline_svg
+from kratomwatch.clinic.lab_results import latest_results
 from kratomwatch.clinic.models import FindingStatus, PatientProfile, Role, User
 from kratomwatch.clinic.reports.visit import screening_line
 from kratomwatch.clinic.summary import patient_summary
@@ -32,6 +33,7 @@ from kratomwatch.domain.conditions import CONDITION_LABELS, PHENOTYPE_LABELS, Co
 TABS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("timeline", pgettext_lazy("tab", "Timeline"), ("timeline",)),
     ("findings", pgettext_lazy("tab", "Findings"), ("findings",)),
+    ("results", pgettext_lazy("tab", "Results"), ("results",)),
     (
         "plan",
         pgettext_lazy("tab", "Plan & medications"),
@@ -76,6 +78,10 @@ def _findings(patient: PatientProfile, looked: datetime | None) -> dict[str, Any
     }
 
 
+def _results(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+    return {"results": latest_results(patient)}
+
+
 def _plan(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
     patient.refresh_from_db(fields=["screening_notes"])  # as the screening just stored them
     medications = list(patient.medications.filter(stopped_on__isnull=True))
@@ -118,6 +124,7 @@ def _analysis(patient: PatientProfile, looked: datetime | None) -> dict[str, Any
 SECTIONS: dict[str, Callable[[PatientProfile, datetime | None], dict[str, Any]]] = {
     "timeline": _timeline,
     "findings": _findings,
+    "results": _results,
     "plan": _plan,
     "records": _records,
     "notes": _notes,

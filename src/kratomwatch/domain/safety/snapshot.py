@@ -18,6 +18,15 @@ from ..induction import InductionRecord
 from ..plan_check import PlanLimits
 from ..products import ProductForm, ProductSpec
 from ..questionnaires import Score, ScoringError, UnknownInstrumentError, get_instrument, score
+from ..results import (
+    NOT_TESTED,
+    SPECIMENS,
+    Measurement,
+    ResultRejected,
+    ScreenResult,
+    check_screen,
+    check_value,
+)
 
 
 class SnapshotError(ValueError):
@@ -79,6 +88,10 @@ class Snapshot:
     benefit_review_days: int | None = None
     #: An active buprenorphine transition plan, with its log (None when there is none).
     induction: InductionRecord | None = None
+    #: Liver tests and QTc (every one recorded; the triggers use the latest per analyte).
+    measurements: tuple[Measurement, ...] = ()
+    #: Drug-screen items that were tested (positive or negative).
+    screens: tuple[ScreenResult, ...] = ()
 
 
 _POTENCY_FIELDS = (
@@ -157,6 +170,7 @@ SNAPSHOT_FIELDS = (
     "responses",
     "plan",
     "year_of_birth",
+    "results",
 )
 
 
@@ -244,6 +258,7 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
     ):
         errors.append(("year_of_birth", f"must be a year between 1900 and {now.year}"))
         yob = None
+    measurements, screens = _results(_list(data, "results", errors), now, errors)
     if errors:
         raise SnapshotError(errors)
     return Snapshot(
@@ -257,7 +272,50 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
         responses=tuple(responses),
         plan=plan,
         year_of_birth=yob,
+        measurements=measurements,
+        screens=screens,
     )
+
+
+def _results(
+    raw_results: Sequence[Any], now: datetime, errors: list[tuple[str, str]]
+) -> tuple[tuple[Measurement, ...], tuple[ScreenResult, ...]]:
+    """Results as the app checks them: a value with one of its analyte's units (never
+    assumed) within its plausible range, or a drug-screen item's outcome; a sample time
+    with a UTC offset, not in the future."""
+    measurements: list[Measurement] = []
+    screens: list[ScreenResult] = []
+    for i, raw in enumerate(raw_results):
+        path = f"results[{i}]"
+        if not isinstance(raw, dict) or ("analyte" in raw) == ("item" in raw):
+            errors.append((path, 'must be an object with "analyte" (a value) or "item" (a screen)'))
+            continue
+        taken = _time(raw.get("taken_at"), f"{path}.taken_at", errors)
+        if taken is not None and taken > now:
+            errors.append((f"{path}.taken_at", "is in the future"))
+            taken = None
+        try:
+            if "analyte" in raw:
+                checked = check_value(
+                    raw["analyte"],
+                    raw.get("value"),
+                    raw.get("unit"),
+                    upper_limit=raw.get("upper_limit"),
+                )
+                if taken is not None:
+                    measurements.append(
+                        Measurement(str(raw["analyte"]), taken, checked.value, checked.upper_limit)
+                    )
+            else:
+                outcome = check_screen(raw["item"], raw.get("outcome"))
+                specimen = raw.get("specimen", "urine")
+                if specimen not in SPECIMENS:
+                    errors.append((f"{path}.specimen", f"must be one of: {', '.join(SPECIMENS)}"))
+                elif taken is not None and outcome != NOT_TESTED:
+                    screens.append(ScreenResult(str(raw["item"]), taken, outcome, specimen))
+        except ResultRejected as exc:
+            errors.extend((f"{path}.{field.rsplit('.', 1)[-1]}", m) for field, m in exc.errors)
+    return tuple(measurements), tuple(screens)
 
 
 def _dose(

@@ -17,6 +17,7 @@ from ..questionnaires import UnknownInstrumentError, get_instrument
 from ..substances import load_knowledge as load_substances
 from .induction_triggers import induction_cows_rise, induction_kratom_use, induction_sedation
 from .product_triggers import product
+from .result_triggers import drug_screen_unexplained, kratom_screen_negative, liver_tests, qtc
 from .series import in_window, mean, pct_change, window
 from .trigger_context import RECENT_DAYS, Context, Hit, Trigger, _fmt
 
@@ -407,6 +408,10 @@ TRIGGERS: dict[str, Trigger] = {
     "induction_sedation": induction_sedation,
     "induction_depressants": induction_depressants,
     "induction_kratom_use": induction_kratom_use,
+    "liver_tests": liver_tests,
+    "qtc": qtc,
+    "drug_screen_unexplained": drug_screen_unexplained,
+    "kratom_screen_negative": kratom_screen_negative,
 }
 
 __all__ = ["TRIGGERS", "Context", "Hit"]
