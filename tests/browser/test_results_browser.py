@@ -52,8 +52,8 @@ def test_a_clinician_records_liver_tests_and_a_drug_screen(
     page.click("button[type=submit]")
     page.wait_for_url("**/patients/")
     page.goto(f"{live_server.url}/patients/{patient.uuid}/")
-    assert "No results recorded" in page.inner_text("#results")
-    page.click("#results >> text=Record results")
+    assert "No results recorded" in page.inner_text("#sum-results")  # in the summary on top
+    page.click("#sum-results >> text=Record results")
     page.wait_for_url("**/results/new/")
 
     taken = timezone.localtime() - timedelta(days=1)
@@ -82,12 +82,16 @@ def test_a_clinician_records_liver_tests_and_a_drug_screen(
 
     page.fill("#qtc_value", "")
     page.click("#save-results")
-    page.wait_for_url("**/patients/*/#results")
+    page.wait_for_url("**/patients/*/?tab=results#results")
     assert LabResult.objects.filter(patient=patient).count() == 7
 
     results = page.inner_text("#results")
     assert "Total bilirubin" in results and "entered as 41 µmol/L" in results
     assert "above upper limit" in results and "positive" in results.lower()
+    glance = page.inner_text("#sum-results")  # the summary names them too
+    assert "above upper limit" in glance and "Benzodiazepines" in glance
+    page.click("a[data-anchors=findings]")  # the findings tab
+    page.locator("article.finding").first.wait_for()
     findings = page.locator("article.finding")
     titles = [findings.nth(i).locator("h3").inner_text() for i in range(findings.count())]
     assert any("Liver injury with raised bilirubin during kratom use" in t for t in titles)
