@@ -11,6 +11,7 @@ data in all but name and are kept next to their use.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -29,6 +30,7 @@ from kratomwatch.clinic.models import (
     Clinic,
     DoseEntry,
     EntrySource,
+    LabResult,
     MedicationStatement,
     PatientCondition,
     PatientProfile,
@@ -37,8 +39,10 @@ from kratomwatch.clinic.models import (
     PlanKind,
     Product,
     QuestionnaireResponse,
+    ResultKind,
     Role,
     Sex,
+    Specimen,
     SymptomReport,
     User,
 )
@@ -46,6 +50,7 @@ from kratomwatch.clinic.screening_input import product_spec
 from kratomwatch.domain.doses import CheckedDose, Quantity, Unit, normalize
 from kratomwatch.domain.products import ProductForm
 from kratomwatch.domain.questionnaires import get_instrument, score
+from kratomwatch.domain.results import load_lab_tests
 from kratomwatch.domain.substances import Match, recognize
 
 DEMO_SLUG = "demo"
@@ -137,6 +142,9 @@ class Story:
     conditions: tuple[str, ...] = ("low_back_pain",)
     plan: dict[str, Decimal | int] | None = None
     gap_hours: tuple[float, float] = (3.0, 6.0)  # hours between doses in a day
+    #: Results taken ``days_ago``: ((days_ago, {analyte: value in its stored unit}), ...);
+    #: a drug screen's items are "positive" or "negative".
+    results: tuple[tuple[int, dict[str, str]], ...] = ()
 
 
 def _const(v: float) -> Callable[[float], float]:
@@ -180,6 +188,10 @@ STORIES: list[Story] = [
         withdrawal=_line(1.0, 18.0),
         side_effect_rate=0.4,
         conditions=("low_back_pain", "psychiatric"),
+        results=(
+            (40, {"alt": "34", "ast": "30", "alp": "88", "bilirubin": "0.6"}),
+            (6, {"alt": "92", "ast": "61", "alp": "104", "bilirubin": "0.8"}),
+        ),
         plan={
             "max_single_dose_g": Decimal("4"),
             "max_daily_dose_g": Decimal("10"),
@@ -198,6 +210,20 @@ STORIES: list[Story] = [
         side_effect_rate=0.3,
         medications=(("Xanax", "0.5 mg twice a day"), ("Oxycodone", "10 mg as needed")),
         conditions=("neuropathic_pain", "sud_history"),
+        results=(
+            (
+                9,
+                {
+                    "mitragynine": "positive",
+                    "benzodiazepines": "positive",
+                    "opioids": "positive",
+                    "oxycodone": "positive",
+                    "fentanyl": "negative",
+                    "cocaine": "negative",
+                    "amphetamines": "negative",
+                },
+            ),
+        ),
     ),
     Story(
         "seven_oh",
@@ -240,6 +266,7 @@ STORIES: list[Story] = [
         Unit.CAPSULE,
         _line(6.0, 4.8),
         conditions=("fibromyalgia",),
+        results=((20, {"alt": "28", "ast": "24", "alp": "71", "bilirubin": "0.5", "qtc": "428"}),),
     ),
     Story(
         "occasional",
@@ -452,7 +479,35 @@ def _seed_patient(
         )
     products = [Product.objects.create(patient=patient, **p) for p in _products_for(story, rng)]
     _seed_days(patient, user, story, products, rng, today, days, tz)
+    _seed_results(patient, story, today, days, tz)
     return patient
+
+
+def _seed_results(
+    patient: PatientProfile, story: Story, today: date, days: int, tz: ZoneInfo
+) -> None:
+    """The story's results, each sample at 08:30 on its day (within the seeded period)."""
+    catalogue = load_lab_tests()
+    for days_ago, values in story.results:
+        if days_ago >= days:
+            continue
+        taken = datetime.combine(today - timedelta(days=days_ago), time(8, 30), tzinfo=tz)
+        batch = uuid.uuid4()
+        for analyte, value in values.items():
+            common = {"patient": patient, "batch": batch, "analyte": analyte, "taken_at": taken}
+            if analyte in catalogue.analytes:
+                unit = catalogue.analytes[analyte].unit
+                LabResult.objects.create(
+                    **common, kind=ResultKind.MEASUREMENT, value=Decimal(value), unit=unit,
+                    value_entered=Decimal(value), unit_entered=unit,
+                    specimen=Specimen.ECG if analyte == "qtc" else Specimen.BLOOD,
+                    source=EntrySource.SEED,
+                )  # fmt: skip
+            else:
+                LabResult.objects.create(
+                    **common, kind=ResultKind.SCREEN, outcome=value, specimen=Specimen.URINE,
+                    source=EntrySource.SEED,
+                )  # fmt: skip
 
 
 def _seed_days(
