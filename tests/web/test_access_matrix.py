@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from kratomwatch.clinic.actions.admin import invitation_uid
 
 from .conftest import Triangle
+from .test_lots import make_lot
 from .test_trials import make_trial
 
 # url name -> (kwargs builder, users who may GET it). Everyone else is denied.
@@ -29,6 +30,15 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "questionnaire_done": (lambda t: {"response_uuid": t.response.uuid}, {"patient"}),
     "my_products": (lambda t: {}, {"patient", "other_patient"}),
     "product_add": (lambda t: {}, {"patient", "other_patient"}),
+    "lot_add": (lambda t: {"product_uuid": t.product.uuid}, {"patient"}),
+    "lot_lab_result": (
+        lambda t: {"patient_uuid": t.patient.uuid, "lot_uuid": make_lot(t).uuid},
+        {"clinician"},
+    ),
+    "certificate": (
+        lambda t: {"certificate_uuid": make_lot(t).certificate.uuid},  # type: ignore[union-attr]
+        {"patient", "clinician"},
+    ),
     "my_plan": (lambda t: {}, {"patient", "other_patient"}),
     "trends": (lambda t: {}, {"patient", "other_patient"}),
     "my_dose_response": (lambda t: {}, {"patient", "other_patient"}),
@@ -96,8 +106,7 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence_rules": (lambda t: {}, set()),
     "deletion_requests": (lambda t: {}, {"admin", "other_admin"}),
     # POST only: tests/web/test_erasure.py::test_only_the_clinics_admin_handles_a_request
-    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"},
-                        set()),
+    "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
     # Public: the password reset by e-mail (tests/web/test_password_reset.py).
     "password_reset": (lambda t: {}, set()),

@@ -9,6 +9,7 @@ from .care import (
     Plan,
     PlanKind,
 )
+from .lots import Certificate, FigureUnit, ProductLot
 from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
 from .people import (
     AlertChannel,
@@ -54,7 +55,10 @@ __all__ = [
     "DeletionRequest",
     "QuestionnaireSchedule",
     "ReminderLog",
+    "Certificate",
     "Clinic",
+    "FigureUnit",
+    "ProductLot",
     "ClinicalNote",
     "DoseEntry",
     "EntrySource",

@@ -30,6 +30,7 @@ from kratomwatch.clinic.forms.clinician import (
     PanelFilterForm,
 )
 from kratomwatch.clinic.forms.plans import SCHEDULABLE, PlanForm, TaperHelperForm, parse_steps
+from kratomwatch.clinic.lot_facts import attach_lots
 from kratomwatch.clinic.models import (
     SEVERITY_RANK,
     FindingStatus,
@@ -79,6 +80,7 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     products = list(patient.products.all())
     for product in products:
         product.screening_notes = notes_about(patient, "product", product.name)
+    attach_lots(user, patient, products)
     context = {
         **timeline_context(patient),
         "condition_choices": [(c.value, CONDITION_LABELS[c]) for c in ConditionCode],
