@@ -233,3 +233,73 @@ def test_only_the_care_team_adds_lab_figures(client: Client, tri: Triangle, who:
     assert response.status_code in (403, 404)
     lot.refresh_from_db()
     assert lot.hydroxymitragynine_mg_per_g == Decimal("0.2")
+
+
+def _post_dose(client: Client, t: Triangle, **extra: object) -> object:
+    from django.utils import timezone
+
+    data: dict[str, object] = {
+        "product": str(t.product.uuid),
+        "amount": "4",
+        "unit": "g",
+        "taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "idempotency_key": "dose-1",
+    }
+    data.update(extra)
+    return client.post(reverse("patient_home"), data)
+
+
+def test_a_dose_of_a_lot_is_worked_out_with_the_lots_figures(client: Client, tri: Triangle) -> None:
+    lot = make_lot(tri)  # 15 mg/g mitragynine (as the product), 0.2 mg/g 7-OH (unknown on it)
+    lot.mitragynine_mg_per_g = Decimal("12")
+    lot.save()
+    client.force_login(tri.patient.user)
+    page = client.get(reverse("patient_home")).content.decode()
+    assert "Red Bali powder, lot L-42" in page
+    assert _post_dose(client, tri, lot=str(lot.uuid)).status_code == 302  # type: ignore[attr-defined]
+    dose = tri.patient.doses.get()
+    assert dose.lot == lot
+    assert dose.mitragynine_mg == Decimal("48")  # 4 g x 12 mg/g, the lot's figure
+    assert dose.hydroxymitragynine_mg == Decimal("0.8")
+
+
+def test_a_dose_without_a_lot_uses_the_products_figures(client: Client, tri: Triangle) -> None:
+    make_lot(tri)
+    client.force_login(tri.patient.user)
+    assert _post_dose(client, tri, lot="").status_code == 302  # type: ignore[attr-defined]
+    dose = tri.patient.doses.get()
+    assert dose.lot is None and dose.mitragynine_mg == Decimal("60")
+    assert dose.hydroxymitragynine_mg is None
+
+
+def test_a_lot_of_another_product_is_refused(client: Client, tri: Triangle) -> None:
+    from kratomwatch.clinic.models import Product
+
+    other = Product.objects.create(patient=tri.patient, name="Green Maeng Da", form="leaf_powder")
+    lot = ProductLot.objects.create(product=other, lot_number="G-1")
+    client.force_login(tri.patient.user)
+    response = _post_dose(client, tri, lot=str(lot.uuid))
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert "This lot is of another product" in response.content.decode()  # type: ignore[attr-defined]
+    assert not tri.patient.doses.exists()
+
+
+def test_another_patients_lot_cannot_be_named(client: Client, tri: Triangle) -> None:
+    lot = make_lot(tri)
+    client.force_login(tri.other_patient.user)
+    from kratomwatch.clinic.models import Product
+
+    Product.objects.create(patient=tri.other_patient, name="Mine", form="leaf_powder")
+    response = client.post(
+        reverse("patient_home"),
+        {
+            "product": str(tri.other_patient.products.get().uuid),
+            "amount": "1",
+            "unit": "g",
+            "lot": str(lot.uuid),
+            "taken_at": "2026-01-01T08:00",
+            "idempotency_key": "x",
+        },
+    )
+    assert response.status_code == 400
+    assert not tri.other_patient.doses.exists()

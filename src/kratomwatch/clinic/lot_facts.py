@@ -5,15 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import QuerySet
+
 from kratomwatch.clinic import access
 from kratomwatch.clinic.models import PatientProfile, Product, ProductLot, User
-from kratomwatch.domain.lots import LotFigures, default_jurisdictions, lot_concerns
+from kratomwatch.clinic.screening_input import product_spec
+from kratomwatch.domain.lots import LotFigures, default_jurisdictions, lot_concerns, spec_for_lot
+from kratomwatch.domain.products import ProductSpec
 
 
 def figures_of(lot: ProductLot) -> LotFigures:
     return LotFigures(
         lot.mitragynine_mg_per_g, lot.hydroxymitragynine_mg_per_g, lot.total_alkaloids_mg_per_g
     )
+
+
+def dose_spec(product: Product, lot: ProductLot | None) -> ProductSpec:
+    """What a dose of ``product`` is worked out with: the lot's lab figures when the dose
+    names a lot that has them, else the product's own."""
+    spec = product_spec(product)
+    return spec if lot is None else spec_for_lot(spec, figures_of(lot))
+
+
+def lot_choices(patient: PatientProfile) -> QuerySet[ProductLot]:
+    """The lots a patient may name on a dose: those of their live products."""
+    return ProductLot.objects.filter(
+        product__patient=patient, product__archived=False
+    ).select_related("product")
 
 
 def attach_lots(user: User, patient: PatientProfile, products: Iterable[Product]) -> None:

@@ -58,7 +58,7 @@ class ProductLot(Record):
     idempotency_key = models.CharField(max_length=80, blank=True)
 
     class Meta:
-        ordering = ["-purchased_on", "-created"]
+        ordering = ["-created"]  # the latest lot first
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "idempotency_key"],
