@@ -303,3 +303,19 @@ def test_another_patients_lot_cannot_be_named(client: Client, tri: Triangle) -> 
     )
     assert response.status_code == 400
     assert not tri.other_patient.doses.exists()
+
+
+def test_a_clinic_admin_chooses_the_jurisdiction_audited(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.admin)
+    page = client.get(reverse("clinic_settings")).content.decode()
+    assert "Oklahoma (United States)" in page
+    response = client.post(reverse("clinic_settings"), {"jurisdiction": "us_ok"})
+    assert response.status_code == 302
+    tri.clinic.refresh_from_db()
+    assert tri.clinic.jurisdiction == "us_ok"
+    assert AuditEvent.objects.filter(action="clinic.jurisdiction", actor=tri.admin).count() == 1
+    # An unknown jurisdiction is refused; the setting stays.
+    response = client.post(reverse("clinic_settings"), {"jurisdiction": "atlantis"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    tri.clinic.refresh_from_db()
+    assert tri.clinic.jurisdiction == "us_ok"
