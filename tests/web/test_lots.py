@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -319,3 +320,15 @@ def test_a_clinic_admin_chooses_the_jurisdiction_audited(client: Client, tri: Tr
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     tri.clinic.refresh_from_db()
     assert tri.clinic.jurisdiction == "us_ok"
+
+
+def test_a_lot_over_the_cap_raises_findings(
+    client: Client, tri: Triangle, django_capture_on_commit_callbacks: Any
+) -> None:
+    tri.clinic.jurisdiction = "us_ok"
+    tri.clinic.save()
+    client.force_login(tri.patient.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        _add(client, tri, unit="mg/g", mitragynine="3", hydroxymitragynine="40")
+    codes = set(tri.patient.findings.values_list("code", flat=True))
+    assert {"product.lot_semisynthetic_7oh", "product.lot_over_jurisdiction_cap"} <= codes

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..doses import DoseRejected, Exposure, check_dose, parse_quantity
+from ..lots import Jurisdiction, LotFigures
 from ..plan_check import PlanLimits
 from ..products import ProductForm, ProductSpec
 from ..questionnaires import Score, ScoringError, UnknownInstrumentError, get_instrument, score
@@ -34,9 +35,18 @@ class Medication:
 
 
 @dataclass(frozen=True)
+class LotUse:
+    """A lot of a product, with its lab's figures (all ``None`` when there is no result)."""
+
+    lot_number: str
+    figures: LotFigures = field(default_factory=LotFigures)
+
+
+@dataclass(frozen=True)
 class ProductUse:
     name: str
     spec: ProductSpec
+    lots: tuple[LotUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,8 @@ class Snapshot:
     year_of_birth: int | None = None
     pharmacogenomics: Mapping[str, str] = field(default_factory=dict)
     benefit_review_days: int | None = None
+    # The clinic's jurisdiction, whose rules on product content the lots are checked against.
+    jurisdiction: Jurisdiction | None = None
 
 
 _POTENCY_FIELDS = (
