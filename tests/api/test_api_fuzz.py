@@ -68,7 +68,11 @@ def test_every_operation_survives_generated_requests(
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_in_test_transaction)
     clinician = create_token(tri.clinician, "fuzz", scope=TokenScope.WRITE).secret
     patient = create_token(tri.patient.user, "fuzz", scope=TokenScope.WRITE).secret
-    real = {"patient_uuid": str(tri.patient.uuid), "finding_uuid": str(tri.finding.uuid)}
+    real = {
+        "patient_uuid": str(tri.patient.uuid),
+        "finding_uuid": str(tri.finding.uuid),
+        "product_uuid": str(tri.product.uuid),
+    }
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 8
     seen: set[tuple[str, int]] = set()
@@ -104,10 +108,11 @@ def fuzz(operation: Any, secret: str, real: dict[str, str], seen: set[tuple[str,
 # A valid body for each request document: one field at a time is replaced by a nasty value.
 VALID_BODIES: dict[str, Callable[[Triangle], dict[str, Any]]] = {
     "DoseIn": lambda t: dose(t),
+    "LotIn": lambda t: {"lot_number": "A1", "unit": "mg/g", "mitragynine": "15"},
     "AcknowledgeIn": lambda t: {"reason": "Reviewed with the patient"},
     "ResponseIn": lambda t: {"instrument_id": "gad2", "answers": [0, 1]},
 }
-PATIENT_POSTS = {"DoseIn", "ResponseIn"}  # the patient records these; clinicians the rest
+PATIENT_POSTS = {"DoseIn", "ResponseIn", "LotIn"}  # the patient records these; clinicians the rest
 
 
 def nasty_json(value: str | None, raw: str | None, as_list: bool) -> str:
@@ -130,7 +135,11 @@ def test_every_operation_survives_control_characters_and_huge_numbers(
         "clinician": create_token(tri.clinician, "fuzz", scope=TokenScope.WRITE).secret,
         "patient": create_token(tri.patient.user, "fuzz", scope=TokenScope.WRITE).secret,
     }
-    real = {"patient_uuid": str(tri.patient.uuid), "finding_uuid": str(tri.finding.uuid)}
+    real = {
+        "patient_uuid": str(tri.patient.uuid),
+        "finding_uuid": str(tri.finding.uuid),
+        "product_uuid": str(tri.product.uuid),
+    }
     keys = itertools.count()
     operations = 0
     for template, methods in document["paths"].items():

@@ -135,6 +135,15 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:list_patients": (lambda t: {}, set()),
     "api:get_patient": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_products": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Token access: tests/api/test_api_lots.py.
+    "api:list_lots": (
+        lambda t: {"patient_uuid": t.patient.uuid, "product_uuid": t.product.uuid},
+        set(),
+    ),
+    "api:add_lot": (
+        lambda t: {"patient_uuid": t.patient.uuid, "product_uuid": t.product.uuid},
+        set(),
+    ),
     "api:list_doses": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:record_dose": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_findings": (lambda t: {"patient_uuid": t.patient.uuid}, set()),

@@ -81,9 +81,11 @@ def me(request: HttpRequest) -> Me:
 
 
 from .routes_findings import router as findings_router  # noqa: E402
+from .routes_lots import router as lots_router  # noqa: E402
 from .routes_patients import router as patients_router  # noqa: E402
 from .routes_records import router as records_router  # noqa: E402
 
 api.add_router("/", patients_router)
 api.add_router("/", findings_router)
 api.add_router("/", records_router)
+api.add_router("/", lots_router)

@@ -12,10 +12,11 @@ from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.doses import do_record_dose
-from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product
-from kratomwatch.clinic.screening_input import product_spec
+from kratomwatch.clinic.lot_facts import dose_spec
+from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
+from kratomwatch.domain.products import ProductSpec
 
 from .auth import read_auth, user_of, write_auth
 from .idempotency import idempotency_key, once
@@ -34,6 +35,7 @@ def dose_out(entry: DoseEntry) -> dict[str, Any]:
     return {
         "uuid": entry.uuid,
         "product": entry.product.uuid,
+        "lot": entry.lot.uuid if entry.lot_id else None,
         "taken_at": entry.taken_at,
         "amount": text(entry.amount),
         "unit": entry.unit,
@@ -75,7 +77,8 @@ def list_doses(
 ) -> dict[str, Any]:
     """Doses in the order they were recorded (by ``created``)."""
     patient = access.patient_for(user_of(request), patient_uuid)
-    return page_of(request, patient.doses.select_related("product"), cursor, limit, dose_out)
+    doses = patient.doses.select_related("product", "lot")
+    return page_of(request, doses, cursor, limit, dose_out)
 
 
 @router.post(
@@ -103,14 +106,24 @@ def record_dose(
             "The request has invalid fields.",
             errors=[FieldError("product", "No such product on this record.", "product_unknown")],
         )
+    lot = None
+    if payload.lot is not None:
+        lot = product.lots.filter(uuid=payload.lot).first()
+        if lot is None:
+            raise Problem(
+                422,
+                "The request has invalid fields.",
+                errors=[FieldError("lot", "No such lot of this product.", "lot_unknown")],
+            )
 
     def record() -> tuple[int, dict[str, Any]]:
-        checked = _checked(product, payload)  # 422: nothing is stored
+        checked = _checked(dose_spec(product, lot), payload)  # 422: nothing is stored
         with deferred_screening():  # screened by the screening queue within seconds
             entry, created = do_record_dose(
                 patient=patient,
                 entered_by=user,
                 product=product,
+                lot=lot,
                 checked=checked,
                 idempotency_key="api:" + stored_key,
                 source=EntrySource.API,
@@ -124,15 +137,15 @@ def record_dose(
     )
 
 
-def _checked(product: Product, payload: DoseIn) -> CheckedDose:
-    """The dose sent, checked against its product; 422 if it is refused or has unusual
-    values that were not confirmed."""
+def _checked(spec: ProductSpec, payload: DoseIn) -> CheckedDose:
+    """The dose sent, checked against its product (as its lot has it); 422 if it is
+    refused or has unusual values that were not confirmed."""
     try:
         checked = check_dose(
             amount=payload.amount,
             unit=payload.unit,
             taken_at=payload.taken_at,
-            product=product_spec(product),
+            product=spec,
             now=timezone.now(),
             confirmed=payload.confirm,
         )

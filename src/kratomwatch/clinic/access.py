@@ -175,6 +175,17 @@ def certificate_for(
     return lot.certificate, lot
 
 
+def product_for_lot(
+    user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
+) -> tuple[PatientProfile, Product | None]:
+    """As :func:`product_of`, for the patient themselves to add a lot to their product: 404
+    if ``user`` may not see the patient, 403 if ``user`` sees them but is not the patient."""
+    patient, product = product_of(user, patient_uuid, product_uuid)
+    if patient.user_id != user.pk:
+        raise PermissionDenied("Only the patient adds lots of their products.")
+    return patient, product
+
+
 def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:
     """A patient's findings, for the clinicians on their care team only; otherwise 404."""
     if user.role != Role.CLINICIAN:
