@@ -47,7 +47,7 @@ def _apply(lot: ProductLot, result: LabResult) -> None:
 def do_add_lot(
     *,
     patient: PatientProfile,
-    user: User,
+    user: User | None,
     product: Product,
     lot_number: str,
     purchased_on: date | None,
@@ -70,7 +70,7 @@ def do_add_lot(
             idempotency_key=key,
         )
         _apply(lot, result)
-        if upload is not None:
+        if upload is not None and user is not None:  # uploads come from a signed-in person
             lot.certificate = _certificate(upload, user)
         lot.save()
         audit_chain.append(
