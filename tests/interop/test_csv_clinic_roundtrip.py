@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,8 @@ from kratomwatch.clinic.models import (
     Clinic,
     DoseEntry,
     PatientProfile,
+    Product,
+    ProductLot,
     Role,
     User,
 )
@@ -36,6 +40,7 @@ ID_COLUMNS = {
     "symptom_id": "symptom",
     "condition_id": "condition",
     "medication_id": "medication",
+    "lot_id": "lot",
 }
 #: Columns different by nature: the clinic, and when the record was stored.
 DROPPED = {("patients", "clinic"), ("doses", "recorded_at")}
@@ -69,6 +74,26 @@ def normalized(directory: Path) -> dict[str, list[list[str]]]:
     return files
 
 
+def add_lots(clinic: Clinic) -> None:
+    """A lot with lab figures, and one without, of a patient's first product; the first
+    dose of that product names the first lot."""
+    product = Product.objects.filter(patient__clinic=clinic, doses__isnull=False).first()
+    assert product is not None
+    lot = ProductLot.objects.create(
+        product=product,
+        lot_number="B-11",
+        purchased_on=date(2026, 11, 2),
+        lab_name="Lab, Co.",
+        tested_on=date(2026, 10, 20),
+        entered_unit="%",
+        mitragynine_mg_per_g=Decimal("15.25"),
+        hydroxymitragynine_mg_per_g=Decimal("0.3"),
+        total_alkaloids_mg_per_g=Decimal("21"),
+    )
+    ProductLot.objects.create(product=product, lot_number="=cmd|x")  # formula-like text
+    DoseEntry.objects.filter(pk=product.doses.order_by("pk").first().pk).update(lot=lot)  # type: ignore[union-attr]
+
+
 def rename_users(clinic: Clinic) -> None:
     """User names are unique in the database: free the exported ones for the import."""
     User.objects.filter(clinic=clinic).update(username=Concat(Value("old-"), "username"))
@@ -84,6 +109,7 @@ def make_target(slug: str, clinicians: list[str]) -> Clinic:
 @pytest.fixture
 def source(tmp_path: Path) -> tuple[Clinic, Path]:
     summary = seed_demo_clinic(patients=4, days=14, today=TODAY, slug="rt")
+    add_lots(summary.clinic)
     out = tmp_path / "first"
     export_csv(clinic_patients(summary.clinic), out)
     return summary.clinic, out
@@ -168,8 +194,12 @@ def test_a_dose_of_an_unknown_product_is_named(source: tuple[Clinic, Path]) -> N
 
 def test_text_guarded_against_formulas_comes_back_as_stored(tmp_path: Path) -> None:
     summary = seed_demo_clinic(patients=1, days=3, today=TODAY, slug="fx")
-    fields = {"name": "'=already quoted", "vendor": "=HYPERLINK(1)", "strain_label": "-1",
-              "batch": "@batch"}
+    fields = {
+        "name": "'=already quoted",
+        "vendor": "=HYPERLINK(1)",
+        "strain_label": "-1",
+        "batch": "@batch",
+    }
     PatientProfile.objects.get(clinic=summary.clinic).products.update(**fields)
     out = tmp_path / "out"
     export_csv(clinic_patients(summary.clinic), out)
