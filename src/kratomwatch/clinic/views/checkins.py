@@ -244,7 +244,7 @@ def checkin_done(request: HttpRequest, checkin_uuid: str) -> HttpResponse:
             "entry": entry,
             "urgent": urgent,
             "others": others,
-            "doses": entry.doses.select_related("product"),
+            "doses": entry.doses.select_related("product", "lot"),
             "symptoms": symptoms,
         },
     )
