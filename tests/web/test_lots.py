@@ -307,6 +307,8 @@ def test_another_patients_lot_cannot_be_named(client: Client, tri: Triangle) -> 
 
 
 def test_a_clinic_admin_chooses_the_jurisdiction_audited(client: Client, tri: Triangle) -> None:
+    make_lot(tri)
+    type(tri.patient).objects.update(screening_due_at=None)
     client.force_login(tri.admin)
     page = client.get(reverse("clinic_settings")).content.decode()
     assert "Oklahoma (United States)" in page
@@ -315,6 +317,9 @@ def test_a_clinic_admin_chooses_the_jurisdiction_audited(client: Client, tri: Tr
     tri.clinic.refresh_from_db()
     assert tri.clinic.jurisdiction == "us_ok"
     assert AuditEvent.objects.filter(action="clinic.jurisdiction", actor=tri.admin).count() == 1
+    # Patients with lots are re-screened (by the screening queue); others are not.
+    due = dict(type(tri.patient).objects.values_list("pk", "screening_due_at"))
+    assert due[tri.patient.pk] is not None and due[tri.other_patient.pk] is None
     # An unknown jurisdiction is refused; the setting stays.
     response = client.post(reverse("clinic_settings"), {"jurisdiction": "atlantis"})
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()

@@ -40,6 +40,7 @@ from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.access import INVITABLE_ROLES
 from kratomwatch.clinic.language import email_language
 from kratomwatch.clinic.models import CareTeamMembership, Clinic, PatientProfile, Role, Sex, User
+from kratomwatch.clinic.signals import mark_due
 
 logger = logging.getLogger(__name__)
 
@@ -419,6 +420,13 @@ def do_set_clinic_settings(
             audit_chain.append(
                 admin, "clinic.jurisdiction", object_type="clinic", object_uuid=clinic.uuid, ip=ip
             )
+            # The lots' checks change with the jurisdiction: the screening queue re-screens
+            # the clinic's patients who have lots.
+            with_lots = PatientProfile.objects.filter(
+                clinic=clinic, products__lots__isnull=False
+            ).distinct()
+            for patient_id in with_lots.values_list("pk", flat=True):
+                mark_due(patient_id)
         if changed:
             clinic.save(update_fields=[*changed, "modified"])
     return changed
