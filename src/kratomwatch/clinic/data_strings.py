@@ -175,6 +175,18 @@ MSGIDS = [
     _('Product strength unknown'),
     # rule product.potency_unknown
     _('We do not know how strong your product is. Please tell your care team the brand, product name and batch number, and let them know before you switch to a different product.'),
+    # rule product.lot_semisynthetic_7oh
+    _("A lot's lab figures show a 7-OH share typical of semi-synthetic products"),
+    # rule product.lot_semisynthetic_7oh
+    _('The lab results of one of your products show a lot of 7-OH, much more than kratom leaf has. Products like this act like strong opioids. Please talk with your care team about it. If someone cannot be woken or is breathing very slowly, call emergency services.'),
+    # rule product.lot_over_jurisdiction_cap
+    _("A lot's 7-OH share is over the cap of the clinic's jurisdiction"),
+    # rule product.lot_over_jurisdiction_cap
+    _('The lab results of one of your products show more 7-OH than the law where your clinic is allows. Please talk with your care team about it before your next purchase.'),
+    # rule product.lot_cap_unverifiable
+    _('A lot without lab figures where a 7-OH cap applies'),
+    # rule product.lot_cap_unverifiable
+    _("If you have the lab certificate of this product's lot, please add it or show it to your care team."),
     # rule product.adulteration_risk
     _('Extract or unusual product: risk of adulteration or mislabelling'),
     # rule product.adulteration_risk

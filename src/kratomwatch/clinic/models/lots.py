@@ -14,8 +14,8 @@ from .records import Product
 
 
 class FigureUnit(models.TextChoices):
-    MG_PER_G = "mg/g", gettext_lazy("mg per gram of product")
-    PERCENT = "%", gettext_lazy("% w/w (percent of product weight)")
+    MG_PER_G = "mg/g", gettext_lazy("mg per g")  # of product material
+    PERCENT = "%", "% w/w"
 
 
 class Certificate(Record):
