@@ -134,3 +134,36 @@ jurisdictions:
         load_jurisdictions(text)
     with pytest.raises(JurisdictionsError, match="unknown reference"):
         load_jurisdictions(text.replace("references: []}\n", "references: [nope]}\n", 2)[::1])
+
+
+def test_a_json_snapshot_carries_lots_and_the_jurisdiction() -> None:
+    from datetime import UTC, datetime
+
+    from kratomwatch.domain.safety import screen
+    from kratomwatch.domain.safety.snapshot import SnapshotError, snapshot_from_json
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    product = {
+        "name": "Gold",
+        "form": "leaf_powder",
+        "lots": [
+            {"lot_number": "A", "mitragynine_mg_per_g": 15, "hydroxymitragynine_mg_per_g": 0.5}
+        ],
+    }
+    snapshot = snapshot_from_json({"products": [product], "jurisdiction": "us_ok"}, now=now)
+    assert snapshot.jurisdiction is not None and snapshot.jurisdiction.id == "us_ok"
+    codes = {f.code for f in screen(snapshot).findings}
+    assert "product.lot_over_jurisdiction_cap" in codes
+    assert "product.lot_semisynthetic_7oh" not in codes
+    with pytest.raises(SnapshotError) as bad:
+        snapshot_from_json(
+            {
+                "products": [
+                    {**product, "lots": [{"lot_number": "A", "mitragynine_mg_per_g": -1}]}
+                ],
+                "jurisdiction": "atlantis",
+            },
+            now=now,
+        )
+    fields = {path for path, _ in bad.value.errors}
+    assert fields == {"products[0].lots[0].mitragynine_mg_per_g", "jurisdiction"}
