@@ -37,7 +37,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext, gettext_noop
 
 from kratomwatch.clinic import audit_chain
-from kratomwatch.clinic.access import INVITABLE_ROLES
+from kratomwatch.clinic.access import INVITABLE_ROLES, managed_patients
 from kratomwatch.clinic.language import email_language
 from kratomwatch.clinic.models import CareTeamMembership, Clinic, PatientProfile, Role, Sex, User
 from kratomwatch.clinic.signals import mark_due
@@ -422,9 +422,7 @@ def do_set_clinic_settings(
             )
             # The lots' checks change with the jurisdiction: the screening queue re-screens
             # the clinic's patients who have lots.
-            with_lots = PatientProfile.objects.filter(
-                clinic=clinic, products__lots__isnull=False
-            ).distinct()
+            with_lots = managed_patients(admin).filter(products__lots__isnull=False).distinct()
             for patient_id in with_lots.values_list("pk", flat=True):
                 mark_due(patient_id)
         if changed:
