@@ -235,6 +235,12 @@ class LotConcern:
     severity: str  # "high", "moderate" or "low"
     detail: str
     references: tuple[str, ...]
+    # The numbers behind it, for pages that word it in the reader's language: the lot's
+    # share and the limit in percent, and whether the share is of total alkaloids (else of
+    # mitragynine + 7-OH).
+    share_percent: str = ""
+    limit_percent: str = ""
+    of_total: bool = False
 
 
 def _percent(share: Decimal) -> str:
@@ -260,6 +266,7 @@ def lot_concerns(
                     "fraction; this lot's 7-OH and alkaloid figures are not recorded, so "
                     "the cap cannot be checked.",
                     jurisdiction.references,
+                    limit_percent=_percent(cap),
                 )
             )
         elif share[0] > cap:
@@ -275,6 +282,9 @@ def lot_concerns(
                     f"7-OH is {_percent(share[0])} % of the alkaloids{bound}, above the "
                     f"{_percent(cap)} % that {jurisdiction.name} allows.",
                     jurisdiction.references,
+                    share_percent=_percent(share[0]),
+                    limit_percent=_percent(cap),
+                    of_total=share[1] == "total_alkaloids",
                 )
             )
     seven_oh, mit = figures.hydroxymitragynine_mg_per_g, figures.mitragynine_mg_per_g
@@ -291,6 +301,8 @@ def lot_concerns(
                     "semi-synthetic 7-OH products (leaf: about 1-2 % of total alkaloid "
                     "or below quantification).",
                     limit.references,
+                    share_percent=_percent(_ROUNDING.divide(seven_oh, total)),
+                    limit_percent=_percent(limit.value),
                 )
             )
     return tuple(concerns)
