@@ -19,6 +19,10 @@ try:
     SECURE = config.env_bool(_env, "KRATOMWATCH_SECURE_COOKIES")
     KRATOMWATCH_API_RATE_LIMIT = config.env_int(_env, "KRATOMWATCH_API_RATE_LIMIT", 120)
     KRATOMWATCH_VAPID_KEYS = config.vapid_keys(_env)
+    # Largest certificate of analysis (PDF or photo) accepted, in bytes.
+    KRATOMWATCH_CERTIFICATE_MAX_BYTES = config.env_int(
+        _env, "KRATOMWATCH_CERTIFICATE_MAX_BYTES", 10 * 1024 * 1024
+    )
 except config.ConfigError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 

@@ -115,6 +115,7 @@ PATIENT_PATHS = ("doses", "products", "symptoms", "checkins", "responses")
 # A valid body for each request document: one field at a time is replaced by a nasty value.
 VALID_BODIES: dict[str, Callable[[Triangle], dict[str, Any]]] = {
     "DoseIn": lambda t: dose(t),
+    "LotIn": lambda t: {"lot_number": "A1", "unit": "mg/g", "mitragynine": "15"},
     "AcknowledgeIn": lambda t: {"reason": "Reviewed with the patient"},
     "ResponseIn": lambda t: {"instrument_id": "gad2", "answers": [0, 1]},
     "ProductIn": lambda t: {"name": "Green Malay", "form": "leaf_powder"},
@@ -133,7 +134,7 @@ VALID_BODIES: dict[str, Callable[[Triangle], dict[str, Any]]] = {
     },
 }
 # the patient records these; clinicians the rest
-PATIENT_POSTS = {"DoseIn", "ResponseIn", "ProductIn", "SymptomIn", "CheckInIn"}
+PATIENT_POSTS = {"DoseIn", "ResponseIn", "ProductIn", "SymptomIn", "CheckInIn", "LotIn"}
 
 
 def nasty_json(value: str | None, raw: str | None, as_list: bool) -> str:

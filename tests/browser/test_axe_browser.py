@@ -53,6 +53,7 @@ NOT_PAGES = {
     "my_data_csv": "a ZIP download",
     "my_data_pdf": "a PDF download",
     "visit_report_pdf": "a PDF download",
+    "certificate": "a lab certificate download (PDF or image)",
 }
 
 
@@ -186,6 +187,12 @@ def patient_states(page: Any, base: str, t: Triangle) -> Iterator[str]:
     page.goto(base + reverse("my_plan"))
     assert page.locator("#buprenorphine").count() == 1
     yield "my_plan with a buprenorphine transition plan"
+    page.goto(base + reverse("lot_add", kwargs={"product_uuid": t.product.uuid}))
+    page.fill("#id_mitragynine", "1,5")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator(".error-summary").count() == 1
+    yield "lot_add with errors"
     # The main pages at a desk too, where the patient's navigation is a bar at the top.
     page.set_viewport_size(DESKTOP)
     for name in ("patient_home", "checkin", "my_plan", "trends"):

@@ -87,6 +87,11 @@ def _cited_by_rules() -> set[str]:
     return {rid for rule in _load_yaml(RULES)["rules"] for rid in rule["references"]}
 
 
+def _cited_by_jurisdictions() -> set[str]:
+    entries = _load_yaml(RULES.with_name("jurisdictions.yaml"))["jurisdictions"]
+    return {rid for entry in entries for rid in entry["references"]}
+
+
 # --- schemas -------------------------------------------------------------------------------
 
 
@@ -166,7 +171,7 @@ def test_dois_and_pmids_are_not_shared_between_entries() -> None:
 
 def test_every_reference_is_cited_by_a_statement_claim_or_safety_rule() -> None:
     cited = {rid for item in _statements() + _claims() for rid in item["references"]}
-    cited |= _cited_by_rules()
+    cited |= _cited_by_rules() | _cited_by_jurisdictions()
     unused = [ref["id"] for ref in _references() if ref["id"] not in cited]
     assert not unused
 

@@ -356,3 +356,18 @@ def test_bad_results_in_a_json_snapshot_are_named() -> None:
         snapshot_from_json(data, now=NOW)
     fields = {path for path, _ in exc.value.errors}
     assert {"results[0].unit", "results[1].outcome", "results[1].taken_at", "results[2]"} <= fields
+
+
+@pytest.mark.parametrize(
+    "typed", ["1,200", "1.200,5", "1e3", "1E+999999", "NaN", "Infinity", "0x10", "١٢"]
+)
+def test_a_value_that_is_not_plainly_a_number_is_refused_never_guessed(typed: str) -> None:
+    with pytest.raises(ResultRejected) as refused:
+        check_value("alt", typed, "U/L")
+    assert "dot as the decimal point" in str(refused.value.errors)
+
+
+def test_a_huge_number_sent_as_a_number_is_refused_without_overflow() -> None:
+    with pytest.raises(ResultRejected):
+        check_value("alt", Decimal("1E+999999"), "U/L")
+    assert check_value("alt", Decimal("310"), "U/L").value == Decimal("310")

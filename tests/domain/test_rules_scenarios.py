@@ -17,12 +17,14 @@ import pytest
 
 from kratomwatch.domain.doses import Exposure
 from kratomwatch.domain.induction import BuprenorphineDose, InductionRecord, Observation
+from kratomwatch.domain.lots import LotFigures, default_jurisdictions
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import get_instrument, score
 from kratomwatch.domain.results import Measurement, ScreenResult
 from kratomwatch.domain.safety import (
     DoseTaken,
+    LotUse,
     Medication,
     ProductUse,
     Response,
@@ -40,6 +42,35 @@ SUBSTANCES = load_substances()
 RULES = {rule.id: rule for rule in KB.rules}
 _PLAN = PlanLimits(1, max_daily_dose_g=Decimal("40"))
 LEAF = ProductUse("Leaf", ProductSpec(ProductForm.LEAF_POWDER, mitragynine_mg_per_g=Decimal(15)))
+
+
+OKLAHOMA = default_jurisdictions().get("us_ok")
+NO_RULE = default_jurisdictions().get("none")
+
+
+def _with_lot(figures: LotFigures, jurisdiction: Any) -> Snapshot:
+    product = replace(LEAF, lots=(LotUse("L1", figures),))
+    return Snapshot(as_of=NOW, products=(product,), jurisdiction=jurisdiction)
+
+
+def _lot_scenarios(code: str) -> Iterator[tuple[str, Snapshot, bool]]:
+    """Lots of a leaf product, each named by what its lab figures show."""
+    leaf_like = LotFigures(Decimal("15"), Decimal("0.1"), Decimal("20"))  # 0.5 % of alkaloids
+    over_cap = LotFigures(Decimal("15"), Decimal("0.3"), Decimal("20"))  # 1.5 %: over 1 %
+    semi = LotFigures(Decimal("3"), Decimal("40"))
+    blank = LotFigures()
+    cases = {
+        "leaf-like lot, Oklahoma": (leaf_like, OKLAHOMA, set()),
+        "1.5 % of alkaloids, Oklahoma": (over_cap, OKLAHOMA, {"over_cap"}),
+        "1.5 % of alkaloids, no jurisdiction": (over_cap, NO_RULE, set()),
+        "semi-synthetic, no jurisdiction": (semi, NO_RULE, {"semisynthetic_share"}),
+        "semi-synthetic, Oklahoma": (semi, OKLAHOMA, {"over_cap", "semisynthetic_share"}),
+        "no figures, Oklahoma": (blank, OKLAHOMA, {"cap_unverifiable"}),
+        "no figures, no jurisdiction": (blank, None, set()),
+    }
+    for name, (figures, jurisdiction, codes) in cases.items():
+        yield name, _with_lot(figures, jurisdiction), code in codes
+    yield "no lots", Snapshot(as_of=NOW, products=(LEAF,), jurisdiction=OKLAHOMA), False
 
 
 def fired(snapshot: Snapshot) -> set[str]:
@@ -218,6 +249,8 @@ def scenarios(rule: Rule) -> Iterator[tuple[str, Snapshot, bool]]:
                 Snapshot(as_of=NOW, products=(ProductUse("7-OH tablets", tested),)),
                 False,
             )
+        elif "lot_concern" in t:
+            yield from _lot_scenarios(t["lot_concern"])
         else:
             yield (
                 "no potency",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from kratomwatch.clinic.models import (
     Clinic,
     DoseEntry,
     PatientProfile,
+    Product,
+    ProductLot,
     Role,
     User,
 )
@@ -41,6 +44,7 @@ ID_COLUMNS = {
     "medication_id": "medication",
     "result_id": "result",
     "batch_id": "batch",
+    "lot_id": "lot",
 }
 #: Columns different by nature: the clinic, and when the record was stored.
 DROPPED = {("patients", "clinic"), ("doses", "recorded_at"), ("results", "recorded_at")}
@@ -91,6 +95,26 @@ def record_results(patient: PatientProfile | None) -> None:
     do_record_results(patient=patient, user=None, batch=batch)
 
 
+def add_lots(clinic: Clinic) -> None:
+    """A lot with lab figures, and one without, of a patient's first product; the first
+    dose of that product names the first lot."""
+    product = Product.objects.filter(patient__clinic=clinic, doses__isnull=False).first()
+    assert product is not None
+    lot = ProductLot.objects.create(
+        product=product,
+        lot_number="B-11",
+        purchased_on=date(2026, 11, 2),
+        lab_name="Lab, Co.",
+        tested_on=date(2026, 10, 20),
+        entered_unit="%",
+        mitragynine_mg_per_g=Decimal("15.25"),
+        hydroxymitragynine_mg_per_g=Decimal("0.3"),
+        total_alkaloids_mg_per_g=Decimal("21"),
+    )
+    ProductLot.objects.create(product=product, lot_number="=cmd|x")  # formula-like text
+    DoseEntry.objects.filter(pk=product.doses.order_by("pk").first().pk).update(lot=lot)  # type: ignore[union-attr]
+
+
 def rename_users(clinic: Clinic) -> None:
     """User names are unique in the database: free the exported ones for the import."""
     User.objects.filter(clinic=clinic).update(username=Concat(Value("old-"), "username"))
@@ -107,6 +131,7 @@ def make_target(slug: str, clinicians: list[str]) -> Clinic:
 def source(tmp_path: Path) -> tuple[Clinic, Path]:
     summary = seed_demo_clinic(patients=4, days=14, today=TODAY, slug="rt")
     record_results(PatientProfile.objects.filter(clinic=summary.clinic).first())
+    add_lots(summary.clinic)
     out = tmp_path / "first"
     export_csv(clinic_patients(summary.clinic), out)
     return summary.clinic, out

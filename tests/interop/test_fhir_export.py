@@ -116,7 +116,9 @@ def test_ids_are_public_uuids_and_every_reference_resolves(clinic: Clinic) -> No
         str(p.uuid) for p in p3.products.all()
     }
     assert by_type["QuestionnaireResponse"] == {str(r.uuid) for r in p3.responses.all()}
-    assert by_type["Observation"] == {observation_id(r.uuid) for r in p3.responses.all()}
+    assert by_type["Observation"] == {observation_id(r.uuid) for r in p3.responses.all()} | {
+        str(r.uuid) for r in p3.results.all()
+    }
     assert by_type["DetectedIssue"] == {str(f.uuid) for f in p3.findings.all()}
 
     def references(node: Any) -> list[str]:
@@ -130,6 +132,9 @@ def test_ids_are_public_uuids_and_every_reference_resolves(clinic: Clinic) -> No
         return []
 
     refs = references(bundle["entry"])
+    contained = {r for r in refs if r.startswith("#")}  # within the resource (a Specimen)
+    assert contained <= {"#specimen"}
+    refs = [r for r in refs if r not in contained]
     assert refs and all(r.startswith("urn:uuid:") for r in refs)
     assert set(refs) <= full_urls
     provenance = [r for r in resources_of(bundle) if r["resourceType"] == "Provenance"]

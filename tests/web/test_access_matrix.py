@@ -15,6 +15,7 @@ from kratomwatch.clinic.actions.admin import invitation_uid
 from kratomwatch.clinic.actions.tokens import create_token
 
 from .conftest import Triangle
+from .test_lots import make_lot
 from .test_trials import make_trial
 
 # url name -> (kwargs builder, users who may GET it). Everyone else is denied.
@@ -30,6 +31,15 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "questionnaire_done": (lambda t: {"response_uuid": t.response.uuid}, {"patient"}),
     "my_products": (lambda t: {}, {"patient", "other_patient"}),
     "product_add": (lambda t: {}, {"patient", "other_patient"}),
+    "lot_add": (lambda t: {"product_uuid": t.product.uuid}, {"patient"}),
+    "lot_lab_result": (
+        lambda t: {"patient_uuid": t.patient.uuid, "lot_uuid": make_lot(t).uuid},
+        {"clinician"},
+    ),
+    "certificate": (
+        lambda t: {"certificate_uuid": make_lot(t).certificate.uuid},  # type: ignore[union-attr]
+        {"patient", "clinician"},
+    ),
     "my_plan": (lambda t: {}, {"patient", "other_patient"}),
     "trends": (lambda t: {}, {"patient", "other_patient"}),
     "my_dose_response": (lambda t: {}, {"patient", "other_patient"}),
@@ -141,6 +151,15 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "api:list_patients": (lambda t: {}, set()),
     "api:get_patient": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_products": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Token access: tests/api/test_api_lots.py.
+    "api:list_lots": (
+        lambda t: {"patient_uuid": t.patient.uuid, "product_uuid": t.product.uuid},
+        set(),
+    ),
+    "api:add_lot": (
+        lambda t: {"patient_uuid": t.patient.uuid, "product_uuid": t.product.uuid},
+        set(),
+    ),
     "api:list_doses": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:record_dose": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:list_findings": (lambda t: {"patient_uuid": t.patient.uuid}, set()),

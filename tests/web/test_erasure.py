@@ -13,12 +13,15 @@ from django.utils import timezone
 from kratomwatch.clinic.actions.erasure import purge_expired
 from kratomwatch.clinic.models import (
     AuditEvent,
+    Certificate,
     ClinicalNote,
     DeletionRequest,
     DoseEntry,
+    ProductLot,
 )
 
 from .conftest import Triangle
+from .test_lots import make_lot
 
 
 def ask(tri: Triangle) -> DeletionRequest:
@@ -73,6 +76,8 @@ def test_records_past_retention_are_erased_at_once(client: Client, tri: Triangle
     )
     tri.patient.responses.update(taken_at=old)
     tri.patient.symptoms.all().delete()
+    make_lot(tri)
+    ProductLot.objects.update(created=old)
     request = ask(tri)
     client.force_login(tri.admin)
     client.post(reverse("handle_deletion", kwargs={"request_uuid": request.uuid}))
@@ -80,6 +85,7 @@ def test_records_past_retention_are_erased_at_once(client: Client, tri: Triangle
     assert request.status == "done"
     assert not DoseEntry.objects.filter(patient=tri.patient).exists()
     assert not tri.patient.findings.exists() and not tri.patient.products.exists()
+    assert not ProductLot.objects.exists() and not Certificate.objects.exists()
 
 
 def test_only_the_clinics_admin_handles_a_request(client: Client, tri: Triangle) -> None:

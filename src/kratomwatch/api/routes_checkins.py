@@ -27,7 +27,14 @@ from kratomwatch.clinic.actions.checkins import (
     withdrawal_in_checkin,
 )
 from kratomwatch.clinic.forms.checkins import entry_time
-from kratomwatch.clinic.models import CheckIn, EntrySource, PatientProfile, Product, User
+from kratomwatch.clinic.models import (
+    CheckIn,
+    EntrySource,
+    PatientProfile,
+    Product,
+    ProductLot,
+    User,
+)
 from kratomwatch.domain.doses import CheckedDose, FieldError
 from kratomwatch.domain.questionnaires import Instrument, ScoringError, get_instrument, score
 from kratomwatch.domain.safety import load_knowledge
@@ -120,7 +127,7 @@ class _Sent:
                     "not_asked",
                 )
             )
-        self.doses: list[tuple[Product, CheckedDose]] = []
+        self.doses: list[tuple[Product, CheckedDose, ProductLot | None]] = []
         for n, dose in enumerate(payload.doses):
             _, product = access.product_for_dose(user, patient.uuid, dose.product)
             if product is None:
@@ -130,8 +137,17 @@ class _Sent:
                     )
                 )
                 continue
+            lot = None
+            if dose.lot is not None:
+                lot = product.lots.filter(uuid=dose.lot).first()
+                if lot is None:
+                    self.errors.append(
+                        FieldError(f"doses.{n}.lot", "No such lot of this product.", "lot_unknown")
+                    )
+                    continue
             try:
-                self.doses.append((product, checked_dose(product, dose, self.entered_at)))
+                checked = checked_dose(product, dose, self.entered_at, lot=lot)
+                self.doses.append((product, checked, lot))
             except Problem as exc:
                 self.errors += [
                     FieldError(f"doses.{n}.{e.field}", e.message, e.code) for e in exc.errors

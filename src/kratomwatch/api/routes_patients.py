@@ -13,8 +13,8 @@ from ninja import Header, Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.doses import do_record_dose
-from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product
-from kratomwatch.clinic.screening_input import product_spec
+from kratomwatch.clinic.lot_facts import dose_spec
+from kratomwatch.clinic.models import DoseEntry, EntrySource, PatientProfile, Product, ProductLot
 from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
@@ -35,6 +35,7 @@ def dose_out(entry: DoseEntry) -> dict[str, Any]:
     return {
         "uuid": entry.uuid,
         "product": entry.product.uuid,
+        "lot": entry.lot.uuid if entry.lot_id else None,
         "taken_at": entry.taken_at,
         "amount": text(entry.amount),
         "unit": entry.unit,
@@ -66,7 +67,8 @@ def list_doses(
 ) -> dict[str, Any]:
     """Doses in the order they were recorded (by ``created``)."""
     patient = access.patient_for(user_of(request), patient_uuid)
-    return page_of(request, patient.doses.select_related("product"), cursor, limit, dose_out)
+    doses = patient.doses.select_related("product", "lot")
+    return page_of(request, doses, cursor, limit, dose_out)
 
 
 @router.post(
@@ -94,14 +96,24 @@ def record_dose(
             "The request has invalid fields.",
             errors=[FieldError("product", "No such product on this record.", "product_unknown")],
         )
+    lot = None
+    if payload.lot is not None:
+        lot = product.lots.filter(uuid=payload.lot).first()
+        if lot is None:
+            raise Problem(
+                422,
+                "The request has invalid fields.",
+                errors=[FieldError("lot", "No such lot of this product.", "lot_unknown")],
+            )
 
     def record() -> tuple[int, dict[str, Any]]:
-        checked = checked_dose(product, payload)  # 422: nothing is stored
+        checked = checked_dose(product, payload, lot=lot)  # 422: nothing is stored
         with deferred_screening():  # screened by the screening queue within seconds
             entry, created = do_record_dose(
                 patient=patient,
                 entered_by=user,
                 product=product,
+                lot=lot,
                 checked=checked,
                 idempotency_key="api:" + stored_key,
                 source=EntrySource.API,
@@ -115,15 +127,21 @@ def record_dose(
     )
 
 
-def checked_dose(product: Product, payload: DoseIn, now: datetime | None = None) -> CheckedDose:
-    """The dose sent, checked against its product (as of ``now``, when it was entered);
-    422 if it is refused or has unusual values that were not confirmed."""
+def checked_dose(
+    product: Product,
+    payload: DoseIn,
+    now: datetime | None = None,
+    lot: ProductLot | None = None,
+) -> CheckedDose:
+    """The dose sent, checked against its product (as its lot has it, when it names one, and
+    as of ``now``, when it was entered); 422 if it is refused or has unusual values that were
+    not confirmed."""
     try:
         checked = check_dose(
             amount=payload.amount,
             unit=payload.unit,
             taken_at=payload.taken_at,
-            product=product_spec(product),
+            product=dose_spec(product, lot),
             now=now or timezone.now(),
             confirmed=payload.confirm,
         )

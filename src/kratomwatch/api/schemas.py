@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -103,6 +103,7 @@ class ProductIn(Schema):
 class DoseOut(Schema):
     uuid: UUID
     product: UUID
+    lot: UUID | None = None
     taken_at: datetime
     amount: str
     unit: str
@@ -116,6 +117,11 @@ class DoseOut(Schema):
 
 class DoseIn(Schema):
     product: UUID
+    lot: UUID | None = Field(
+        default=None,
+        description="The product's lot the dose was taken from, if known; its lab figures, "
+        "when it has them, are used for the dose's mitragynine and 7-OH.",
+    )
     amount: Decimal = Field(description="Amount of product, in `unit`; a dot as decimal point.")
     unit: Text = Field(description="g, mg, capsule, tablet or ml.", max_length=20)
     taken_at: Text = Field(
@@ -126,6 +132,42 @@ class DoseIn(Schema):
         default_factory=list,
         description="Codes of the confirmations given for unusual but possible values.",
     )
+
+
+class LotOut(Schema):
+    uuid: UUID
+    product: UUID
+    lot_number: str
+    purchased_on: date | None
+    lab_name: str
+    tested_on: date | None
+    mitragynine_mg_per_g: str | None
+    hydroxymitragynine_mg_per_g: str | None
+    total_alkaloids_mg_per_g: str | None
+    entered_unit: str
+    has_certificate: bool
+    created: datetime
+
+
+class LotPage(Schema):
+    items: list[LotOut]
+    next: str | None
+
+
+class LotIn(Schema):
+    lot_number: Text = Field(min_length=1, max_length=100)
+    purchased_on: date | None = None
+    lab_name: Text = Field(default="", max_length=200)
+    tested_on: date | None = None
+    unit: Text = Field(
+        default="mg/g",
+        max_length=10,
+        description="The unit of the figures, as on the certificate: 'mg/g' (per gram of "
+        "product) or '%' (w/w). Figures are stored in mg/g.",
+    )
+    mitragynine: Text | None = Field(default=None, max_length=20)
+    hydroxymitragynine: Text | None = Field(default=None, max_length=20)
+    total_alkaloids: Text | None = Field(default=None, max_length=20)
 
 
 class FindingOut(Schema):

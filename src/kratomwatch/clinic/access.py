@@ -38,11 +38,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from kratomwatch.clinic.models import (
     ApiToken,
+    Certificate,
     Clinic,
     DeletionRequest,
     Finding,
     PatientProfile,
     Product,
+    ProductLot,
     Role,
     User,
 )
@@ -136,6 +138,75 @@ def own_product(
         return patient, patient.products.get(uuid=product_uuid)
     except (Product.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such product") from exc
+
+
+def own_live_product(user: User, product_uuid: uuid.UUID | str) -> tuple[PatientProfile, Product]:
+    """The signed-in patient and their live product with this id, to add a lot to; 404 for
+    anyone else and for another patient's product."""
+    patient = own_profile(user)
+    try:
+        return patient, patient.products.get(uuid=product_uuid, archived=False)
+    except (Product.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such product") from exc
+
+
+def lots_of(user: User, patient: PatientProfile) -> QuerySet[ProductLot]:
+    """The lots of a patient's live products, for someone who may see the patient (a patient
+    from :func:`own_profile` or :func:`patient_for`); none for anyone else."""
+    condition = visible_to(user, "product__patient__")
+    if condition is None:
+        return ProductLot.objects.none()
+    return ProductLot.objects.filter(
+        condition, product__patient=patient, product__archived=False
+    ).select_related("product", "certificate")
+
+
+def lot_for_clinician(
+    user: User, patient_uuid: uuid.UUID | str, lot_uuid: uuid.UUID | str
+) -> ProductLot:
+    """A lot of a patient on ``user``'s care team, for a clinician to add its lab figures and
+    certificate; 404 for anyone else (the patient adds theirs on their own pages)."""
+    if user.role != Role.CLINICIAN:
+        raise Http404("Not a clinician account")
+    patient = patient_for(user, patient_uuid)
+    try:
+        return lots_of(user, patient).select_related("product__patient").get(uuid=lot_uuid)
+    except (ProductLot.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such lot") from exc
+
+
+def certificate_for(
+    user: User, certificate_uuid: uuid.UUID | str
+) -> tuple[Certificate, ProductLot]:
+    """A lab certificate and its lot, for the patient it belongs to and the clinicians on
+    their care team; 404 for anyone else (clinic admins and other clinics included)."""
+    condition = visible_to(user, "product__patient__")
+    if condition is None:
+        raise Http404("No such certificate")
+    try:
+        lot = ProductLot.objects.select_related("certificate", "product__patient").get(
+            condition, certificate__uuid=certificate_uuid
+        )
+    except (
+        ProductLot.DoesNotExist,
+        ProductLot.MultipleObjectsReturned,
+        ValueError,
+        ValidationError,
+    ) as exc:
+        raise Http404("No such certificate") from exc
+    assert lot.certificate is not None
+    return lot.certificate, lot
+
+
+def product_for_lot(
+    user: User, patient_uuid: uuid.UUID | str, product_uuid: uuid.UUID | str
+) -> tuple[PatientProfile, Product | None]:
+    """As :func:`product_of`, for the patient themselves to add a lot to their product: 404
+    if ``user`` may not see the patient, 403 if ``user`` sees them but is not the patient."""
+    patient, product = product_of(user, patient_uuid, product_uuid)
+    if patient.user_id != user.pk:
+        raise PermissionDenied("Only the patient adds lots of their products.")
+    return patient, product
 
 
 def findings_of(user: User, patient_uuid: uuid.UUID | str) -> QuerySet[Finding]:

@@ -49,6 +49,7 @@ VIEW_ACTIONS: dict[str, str] = {
     "csv.export": gettext_noop("Export of your record (CSV)"),
     "patient.export_csv": gettext_noop("Download of your data (CSV)"),
     "patient.export_pdf": gettext_noop("Download of your data (PDF)"),
+    "certificate.view": gettext_noop("A lab certificate of one of your products"),
 }
 """Audit actions by which someone saw or took away a patient's record, with what they saw."""
 

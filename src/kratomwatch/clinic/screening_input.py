@@ -12,9 +12,11 @@ from django.conf import settings
 from django.db.models import Q
 
 from kratomwatch.clinic.models import (
+    Clinic,
     PatientProfile,
     Plan,
     Product,
+    ProductLot,
 )
 from kratomwatch.domain.doses import Exposure
 from kratomwatch.domain.induction import (
@@ -23,12 +25,14 @@ from kratomwatch.domain.induction import (
     InductionRecord,
     Observation,
 )
+from kratomwatch.domain.lots import Jurisdiction, LotFigures, default_jurisdictions
 from kratomwatch.domain.plan_check import PlanLimits
 from kratomwatch.domain.products import ProductForm, ProductSpec
 from kratomwatch.domain.questionnaires import Instrument, Score, get_instrument, score
 from kratomwatch.domain.results import NOT_TESTED, Measurement, ScreenResult
 from kratomwatch.domain.safety import (
     DoseTaken,
+    LotUse,
     Medication,
     ProductUse,
     Response,
@@ -96,6 +100,31 @@ def _score(instrument: Instrument, answers: Any) -> Score:
     return result
 
 
+def _lots(patient: PatientProfile) -> tuple[dict[int, tuple[LotUse, ...]], Jurisdiction | None]:
+    """The lots of the patient's products, by product, and the clinic's jurisdiction (read
+    only when there are lots): one query, two with lots."""
+    by_product: dict[int, list[LotUse]] = {}
+    for product_id, number, mit, hydroxy, total in (
+        ProductLot.objects.filter(product__patient=patient)
+        .order_by("created")
+        .values_list(
+            "product_id",
+            "lot_number",
+            "mitragynine_mg_per_g",
+            "hydroxymitragynine_mg_per_g",
+            "total_alkaloids_mg_per_g",
+        )
+    ):
+        by_product.setdefault(product_id, []).append(
+            LotUse(number, LotFigures(mit, hydroxy, total))
+        )
+    if not by_product:
+        return {}, None
+    chosen = Clinic.objects.filter(pk=patient.clinic_id).values_list("jurisdiction", flat=True)
+    jurisdiction = default_jurisdictions().get(chosen.first() or "none")
+    return {k: tuple(v) for k, v in by_product.items()}, jurisdiction
+
+
 def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
     """Everything the safety engine needs about one patient, as of ``now``.
 
@@ -144,6 +173,7 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         .values_list("term", "reported_at", "severity")
     )
     measurements, screens = _results(patient, since, now)
+    lots, jurisdiction = _lots(patient)
     return Snapshot(
         as_of=now,
         tz=ZoneInfo(settings.TIME_ZONE),
@@ -153,7 +183,8 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
         ),
         conditions=tuple(patient.conditions.filter(active=True).values_list("code", flat=True)),
         symptoms=tuple(SymptomReport(term, at, severity) for term, at, severity in symptoms),
-        products=tuple(ProductUse(p.name, product_spec(p)) for p in products),
+        products=tuple(ProductUse(p.name, product_spec(p), lots.get(p.pk, ())) for p in products),
+        jurisdiction=jurisdiction,
         doses=doses,
         responses=tuple(responses),
         plan=plan_limits(plan) if plan else None,

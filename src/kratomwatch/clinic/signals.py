@@ -30,6 +30,7 @@ from kratomwatch.clinic.models import (
     PharmacogenomicResult,
     Plan,
     Product,
+    ProductLot,
     QuestionnaireResponse,
     SymptomReport,
 )
@@ -125,7 +126,20 @@ def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     schedule_screening(instance.patient_id)
 
 
+def _lot_changed(sender: Any, instance: ProductLot, **kwargs: Any) -> None:
+    """A lot's lab figures are screened with its product's patient."""
+    if kwargs.get("raw"):
+        return
+    patient_id = (
+        Product.objects.filter(pk=instance.product_id).values_list("patient_id", flat=True).first()
+    )
+    if patient_id is not None:
+        schedule_screening(patient_id)
+
+
 def connect() -> None:
     for model in SCREENED:
         post_save.connect(_changed, sender=model, dispatch_uid=f"screen-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"screen-del-{model.__name__}")
+    post_save.connect(_lot_changed, sender=ProductLot, dispatch_uid="screen-ProductLot")
+    post_delete.connect(_lot_changed, sender=ProductLot, dispatch_uid="screen-del-ProductLot")

@@ -12,10 +12,11 @@ A value is always entered with its unit. A unit that the analyte does not have i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -153,14 +154,24 @@ class CheckedValue:
     upper_limit: Decimal | None = field(default=None)
 
 
+#: A value as typed: digits with a dot as decimal point. A comma is refused, not read: "1,200"
+#: may be a thousand and two hundred or one point two, and a guess could hide an injury.
+_NUMBER = re.compile(r"[+-]?[0-9]{1,9}(\.[0-9]{1,9})?|[+-]?\.[0-9]{1,9}")
+
+
 def _decimal(raw: Any) -> Decimal | None:
-    if raw is None or isinstance(raw, bool) or (isinstance(raw, str) and not raw.strip()):
+    """A finite number of sensible size, or None."""
+    if raw is None or isinstance(raw, bool):
         return None
-    try:
-        value = Decimal(str(raw).strip().replace(",", "."))
-    except InvalidOperation:
+    if isinstance(raw, Decimal | int):
+        value = Decimal(raw)
+        if not value.is_finite() or value != 0 and not -12 <= value.adjusted() <= 9:
+            return None
+        return value
+    text = str(raw).strip()
+    if not _NUMBER.fullmatch(text):
         return None
-    return value if value.is_finite() else None
+    return Decimal(text)
 
 
 def convert(analyte: Analyte, value: Decimal, unit: str) -> Decimal:
@@ -187,7 +198,13 @@ def check_value(
     errors: list[tuple[str, str]] = []
     number = _decimal(value)
     if number is None:
-        errors.append((f"{prefix}value", f"{analyte.label}: enter a number"))
+        errors.append(
+            (
+                f"{prefix}value",
+                f"{analyte.label}: enter a number with a dot as the decimal point and no "
+                "thousands separator, e.g. 41 or 0.8",
+            )
+        )
     if not isinstance(unit, str) or unit not in analyte.units:
         allowed = ", ".join(analyte.units)
         errors.append(

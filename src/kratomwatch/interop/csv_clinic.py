@@ -1,6 +1,7 @@
 """Import a clinic's CSV export (``csv_export.export_csv``) into an empty clinic.
 
-Reads ``patients.csv``, ``products.csv``, ``doses.csv``, ``questionnaire_scores.csv``,
+Reads ``patients.csv``, ``products.csv``, ``product_lots.csv`` (optional: older exports
+have none), ``doses.csv``, ``questionnaire_scores.csv``,
 ``symptoms.csv``, ``conditions.csv``, ``medications.csv`` and ``care_team.csv``. Every row
 of every file is checked first; any problem ("doses.csv row 7, column amount: ...") refuses
 the whole import. Then everything is written in one transaction.
@@ -39,6 +40,7 @@ from kratomwatch.clinic.models import (
     PatientProfile,
     PotencySource,
     Product,
+    ProductLot,
     QuestionnaireResponse,
     Role,
     Severity,
@@ -48,6 +50,7 @@ from kratomwatch.clinic.models import (
 )
 from kratomwatch.domain.conditions import ConditionCode
 from kratomwatch.domain.doses import Unit
+from kratomwatch.domain.lots import LotFigures
 from kratomwatch.domain.products import ProductForm
 
 from .csv_export import EXPORT_COLUMNS, PRODUCT_POTENCY
@@ -59,6 +62,7 @@ from .csv_write import restore
 IMPORTED_FILES: tuple[str, ...] = (
     "patients",
     "products",
+    "product_lots",
     "doses",
     "questionnaire_scores",
     "symptoms",
@@ -80,6 +84,10 @@ _POTENCY_DIGITS: dict[str, tuple[int, int]] = {
     name: _digits(Product, name) for name in PRODUCT_POTENCY
 }
 _SOURCES = {s.value for s in EntrySource}
+#: Added after the first exports: an export without them is still read (no lots).
+_OPTIONAL_FILES = {"product_lots"}
+_OPTIONAL_COLUMNS = {("doses", "lot_id")}
+_LOT_DIGITS = _digits(ProductLot, "mitragynine_mg_per_g")
 
 
 class ClinicNotEmptyError(CsvImportError):
@@ -103,7 +111,8 @@ class _Table:
         self.index: dict[str, int] = {}
         path = directory / self.name
         if not path.exists():
-            problems.append(f"{self.name}: the file is missing")
+            if kind not in _OPTIONAL_FILES:
+                problems.append(f"{self.name}: the file is missing")
             return
         try:
             rows = read_rows(path)
@@ -112,11 +121,13 @@ class _Table:
             return
         header = [h.strip() for h in rows[0]]
         wanted = [name for name, _ in EXPORT_COLUMNS[kind]]
-        missing = [name for name in wanted if name not in header]
+        missing = [
+            name for name in wanted if name not in header and (kind, name) not in _OPTIONAL_COLUMNS
+        ]
         if missing:
             problems.append(f"{self.name}: missing column(s) {', '.join(missing)}")
             return
-        self.index = {name: header.index(name) for name in wanted}
+        self.index = {name: header.index(name) for name in wanted if name in header}
         self.rows = [
             (number, raw)
             for number, raw in enumerate(rows[1:], start=2)
@@ -128,8 +139,8 @@ class _Table:
 
     def raw(self, row: list[str], column: str) -> str:
         """The cell as stored, without the export's guard against spreadsheet formulas."""
-        i = self.index[column]
-        return restore(row[i]) if i < len(row) else ""
+        i = self.index.get(column)
+        return restore(row[i]) if i is not None and i < len(row) else ""
 
     def problem(self, number: int, column: str, message: str) -> None:
         self.problems.append(f"{self.where(number, column)}: {message}")
@@ -264,6 +275,7 @@ def import_clinic_csv(
     plan = _Plan()
     _check_patients(tables["patients"], plan)
     _check_products(tables["products"], plan)
+    _check_lots(tables["product_lots"], plan)
     _check_doses(tables["doses"], plan)
     _check_responses(tables["questionnaire_scores"], plan)
     _check_symptoms(tables["symptoms"], plan)
@@ -284,6 +296,7 @@ def import_clinic_csv(
 class _Plan:
     patients: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lots: dict[str, dict[str, Any]] = field(default_factory=dict)
     doses: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     symptoms: list[dict[str, Any]] = field(default_factory=list)
@@ -344,6 +357,35 @@ def _check_products(t: _Table, plan: _Plan) -> None:
         plan.products[product_id] = {"patient": patient, "fields": fields}
 
 
+def _check_lots(t: _Table, plan: _Plan) -> None:
+    seen: set[str] = set()
+    for n, row in t.rows:
+        patient = t.ref(n, row, "patient_id", {k: k for k in plan.patients})
+        product = t.ref(n, row, "product_id", {k: k for k in plan.products})
+        lot_id = t.new_id(n, row, "lot_id", seen)
+        if product is not None and patient is not None:
+            if plan.products[product]["patient"] != patient:
+                t.problem(n, "product_id", "the product belongs to another patient")
+        fields: dict[str, Any] = {
+            "lot_number": t.required(n, row, "lot_number", 100),
+            "purchased_on": t.day(n, row, "purchased_on"),
+            "lab_name": t.text(n, row, "lab_name", 200),
+            "tested_on": t.day(n, row, "tested_on"),
+            "entered_unit": t.choice(n, row, "entered_unit", {"mg/g", "%"}),
+        }
+        for name in ("mitragynine", "hydroxymitragynine", "total_alkaloids"):
+            fields[f"{name}_mg_per_g"] = t.decimal(n, row, f"{name}_mg_per_g", _LOT_DIGITS)
+        try:
+            LotFigures(
+                fields["mitragynine_mg_per_g"],
+                fields["hydroxymitragynine_mg_per_g"],
+                fields["total_alkaloids_mg_per_g"],
+            )
+        except (ValueError, TypeError) as exc:
+            t.problem(n, "total_alkaloids_mg_per_g", str(exc))
+        plan.lots[lot_id] = {"product": product, "fields": fields}
+
+
 def _check_doses(t: _Table, plan: _Plan) -> None:
     seen: set[str] = set()
     units = {u.value for u in Unit}
@@ -355,11 +397,17 @@ def _check_doses(t: _Table, plan: _Plan) -> None:
         if product is not None and patient is not None:
             if plan.products[product]["patient"] != patient:
                 t.problem(n, "product_id", "the product belongs to another patient")
+        lot = None
+        if t.raw(row, "lot_id").strip():
+            lot = t.ref(n, row, "lot_id", {k: k for k in plan.lots})
+            if lot is not None and plan.lots[lot]["product"] != product:
+                t.problem(n, "lot_id", "the lot is of another product")
         warnings = [w for w in t.raw(row, "confirmed_warnings").split(";") if w]
         plan.doses.append(
             {
                 "patient": patient,
                 "product": product,
+                "lot": lot,
                 "key": f"csv-clinic-{dose_id}",
                 "taken_at": t.time(n, row, "taken_at"),
                 "amount": t.decimal(n, row, "amount", _digits(DoseEntry, "amount"), required=True),
@@ -521,14 +569,19 @@ def _write(
         product_id: Product.objects.create(patient=patients[data["patient"]], **data["fields"])
         for product_id, data in plan.products.items()
     }
+    lots = {
+        lot_id: ProductLot.objects.create(product=products[data["product"]], **data["fields"])
+        for lot_id, data in plan.lots.items()
+    }
     DoseEntry.objects.bulk_create(
         [
             DoseEntry(
                 patient=patients[d["patient"]],
                 product=products[d["product"]],
+                lot=lots[d["lot"]] if d["lot"] else None,
                 entered_by=patients[d["patient"]].user,
                 idempotency_key=d["key"],
-                **{k: v for k, v in d.items() if k not in ("patient", "product", "key")},
+                **{k: v for k, v in d.items() if k not in ("patient", "product", "lot", "key")},
             )
             for d in plan.doses
         ],
@@ -575,6 +628,7 @@ def _write(
     return {
         "patients": len(patients),
         "products": len(products),
+        "product_lots": len(lots),
         "doses": len(plan.doses),
         "questionnaire_responses": len(plan.responses),
         "symptoms": len(plan.symptoms),

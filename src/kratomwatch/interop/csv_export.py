@@ -19,6 +19,7 @@ from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
     Finding,
     PatientProfile,
+    ProductLot,
     QuestionnaireResponse,
     Severity,
     User,
@@ -63,6 +64,7 @@ EXPORT_COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("source", "web, api, import or seed"),
         ("confirmed_warnings", "codes of unusual-value warnings the person confirmed (;)"),
         ("recorded_at", "when the entry was stored (ISO 8601 with UTC offset)"),
+        ("lot_id", "public id of the product lot the dose names (empty when none)"),
     ),
     "daily_ratings": (
         ("patient_id", "patient's public id"),
@@ -142,6 +144,20 @@ EXPORT_COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("extract_ratio", "extract ratio, e.g. 10 for 10:1"),
         ("archived", "true once archived"),
     ),
+    "product_lots": (
+        ("patient_id", "patient's public id"),
+        ("product_id", "product's public id"),
+        ("lot_id", "lot's public id"),
+        ("lot_number", "lot or batch number, as entered"),
+        ("purchased_on", "date bought (ISO 8601)"),
+        ("lab_name", "laboratory named on the certificate"),
+        ("tested_on", "date of the lab test (ISO 8601)"),
+        ("entered_unit", "unit the figures were entered in: mg/g or % (w/w)"),
+        ("mitragynine_mg_per_g", "mitragynine in mg per g (empty when unknown)"),
+        ("hydroxymitragynine_mg_per_g", "7-hydroxymitragynine in mg per g"),
+        ("total_alkaloids_mg_per_g", "total alkaloids in mg per g"),
+        ("has_certificate", "true when a certificate file is stored (the file is not exported)"),
+    ),
     "conditions": (
         ("patient_id", "patient's public id"),
         ("condition_id", "condition's public id"),
@@ -218,7 +234,7 @@ def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
             _text(patient.sud_treatment),
         ]
     )
-    for dose in patient.doses.select_related("product").order_by("taken_at", "pk"):
+    for dose in patient.doses.select_related("product", "lot").order_by("taken_at", "pk"):
         rows["doses"].append(
             [
                 pid,
@@ -237,6 +253,7 @@ def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
                 dose.source,
                 ";".join(str(c) for c in dose.confirmed_warnings or []),
                 _time(dose.created),
+                str(dose.lot.uuid) if dose.lot else "",
             ]
         )
     for response in patient.responses.order_by("taken_at", "pk"):
@@ -292,6 +309,24 @@ def _patient_rows(patient: PatientProfile) -> dict[str, list[list[str]]]:
                 product.potency_source,
                 *(_num(getattr(product, name)) for name in PRODUCT_POTENCY),
                 "true" if product.archived else "false",
+            ]
+        )
+    lots = ProductLot.objects.filter(product__patient=patient).select_related("product")
+    for lot in lots.order_by("created", "pk"):
+        rows["product_lots"].append(
+            [
+                pid,
+                str(lot.product.uuid),
+                str(lot.uuid),
+                _text(lot.lot_number),
+                _date(lot.purchased_on),
+                _text(lot.lab_name),
+                _date(lot.tested_on),
+                lot.entered_unit,
+                _num(lot.mitragynine_mg_per_g),
+                _num(lot.hydroxymitragynine_mg_per_g),
+                _num(lot.total_alkaloids_mg_per_g),
+                "true" if lot.certificate_id else "false",
             ]
         )
     for condition in patient.conditions.order_by("code", "pk"):

@@ -44,6 +44,7 @@ from kratomwatch.clinic.models import (
     Plan,
     PlanKind,
     Product,
+    ProductLot,
     QuestionnaireResponse,
     Sex,
     User,
@@ -57,6 +58,7 @@ from kratomwatch.domain.questionnaires import (
     validate_answers,
 )
 from kratomwatch.domain.substances import load_knowledge as load_substances
+from kratomwatch.interop.fhir_lots import lot_resource
 
 from . import codes as C
 from .fhir_results import result_observation
@@ -724,6 +726,12 @@ def patient_resources(
     out += [
         product_resource(ex, patient, p, doses.get(p.pk, []))
         for p in patient.products.order_by("name", "pk")
+    ]
+    out += [
+        lot_resource(lot)
+        for lot in ProductLot.objects.filter(product__patient=patient)
+        .select_related("product")
+        .order_by("created", "pk")
     ]
     questionnaires: dict[str, Resource] = {}
     observations = []

@@ -51,6 +51,7 @@ from kratomwatch.domain.safety.knowledge import ConditionEntry
 from kratomwatch.domain.substances import InvalidQueryError, Match, recognize
 from kratomwatch.domain.substances import load_knowledge as load_substances
 from kratomwatch.domain.text import text_problem
+from kratomwatch.interop.fhir_lots import import_fhir_lots
 
 from . import codes as C
 from .fhir_patient import PatientCheck, check_patient
@@ -144,6 +145,7 @@ class ImportReport:
     ignored: dict[str, int] = field(default_factory=dict)
     applied: bool = False
     patient_check: PatientCheck = field(default_factory=PatientCheck)
+    lots_added: int = 0  # product lots (Medication resources) added back, see fhir_lots
 
     def by_outcome(self, outcome: Outcome) -> list[ImportItem]:
         return [i for i in self.items if i.outcome == outcome]
@@ -693,6 +695,7 @@ def do_import_fhir(
                     object_uuid=condition.uuid,
                     ip=ip,
                 )
+        report.lots_added = import_fhir_lots(patient, bundle, actor=actor, ip=ip)
         bundle_id = bundle.get("id")
         try:
             bundle_uuid = uuid.UUID(str(bundle_id)) if bundle_id else None

@@ -37,9 +37,10 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext, gettext_noop
 
 from kratomwatch.clinic import audit_chain
-from kratomwatch.clinic.access import INVITABLE_ROLES
+from kratomwatch.clinic.access import INVITABLE_ROLES, managed_patients
 from kratomwatch.clinic.language import email_language
 from kratomwatch.clinic.models import CareTeamMembership, Clinic, PatientProfile, Role, Sex, User
+from kratomwatch.clinic.signals import mark_due
 
 logger = logging.getLogger(__name__)
 
@@ -391,21 +392,39 @@ def _name(user: User) -> str:
 
 
 def do_set_clinic_settings(
-    *, admin: User, clinic: Clinic, require_two_factor: bool, ip: str | None = None
-) -> bool:
-    """Change the settings of ``clinic``, the one ``admin`` manages; True if anything changed
-    (then audited)."""
+    *,
+    admin: User,
+    clinic: Clinic,
+    require_two_factor: bool,
+    jurisdiction: str | None = None,
+    ip: str | None = None,
+) -> list[str]:
+    """Change the settings of ``clinic``, the one ``admin`` manages (``jurisdiction`` None:
+    unchanged); the names of the settings that changed, each audited."""
+    changed: list[str] = []
     with transaction.atomic():
         clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
-        if clinic.require_two_factor == require_two_factor:
-            return False
-        clinic.require_two_factor = require_two_factor
-        clinic.save(update_fields=["require_two_factor", "modified"])
-        audit_chain.append(
-            admin,
-            "clinic.require_two_factor" if require_two_factor else "clinic.allow_password_only",
-            object_type="clinic",
-            object_uuid=clinic.uuid,
-            ip=ip,
-        )
-    return True
+        if clinic.require_two_factor != require_two_factor:
+            clinic.require_two_factor = require_two_factor
+            changed.append("require_two_factor")
+            audit_chain.append(
+                admin,
+                "clinic.require_two_factor" if require_two_factor else "clinic.allow_password_only",
+                object_type="clinic",
+                object_uuid=clinic.uuid,
+                ip=ip,
+            )
+        if jurisdiction is not None and clinic.jurisdiction != jurisdiction:
+            clinic.jurisdiction = jurisdiction
+            changed.append("jurisdiction")
+            audit_chain.append(
+                admin, "clinic.jurisdiction", object_type="clinic", object_uuid=clinic.uuid, ip=ip
+            )
+            # The lots' checks change with the jurisdiction: the screening queue re-screens
+            # the clinic's patients who have lots.
+            with_lots = managed_patients(admin).filter(products__lots__isnull=False).distinct()
+            for patient_id in with_lots.values_list("pk", flat=True):
+                mark_due(patient_id)
+        if changed:
+            clinic.save(update_fields=[*changed, "modified"])
+    return changed

@@ -20,6 +20,7 @@ from kratomwatch.clinic.models import (
     EntrySource,
     PatientProfile,
     Product,
+    ProductLot,
     QuestionnaireResponse,
     SymptomReport,
     User,
@@ -77,7 +78,8 @@ def do_submit_checkin(
     day: date,
     daily: tuple[Instrument, Mapping[str, int | None]],
     extra: Sequence[tuple[Instrument, Mapping[str, int | None]]] = (),
-    doses: Sequence[tuple[Product, CheckedDose]] = (),
+    # Each dose with its product and the lot it names (or None).
+    doses: Sequence[tuple[Product, CheckedDose, ProductLot | None]] = (),
     side_effects: Mapping[str, int] | None = None,
     red_flags: Sequence[str] = (),
     note: str = "",
@@ -105,11 +107,12 @@ def do_submit_checkin(
         )
         for n, (instrument, answers) in enumerate((daily, *extra)):
             _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin, source)
-        for n, (product, checked) in enumerate(doses):
+        for n, (product, checked, lot) in enumerate(doses):
             do_record_dose(
                 patient=patient,
                 entered_by=user,
                 product=product,
+                lot=lot,
                 checked=checked,
                 idempotency_key=f"{key}-d{n}",
                 checkin=checkin,

@@ -15,6 +15,7 @@ from kratomwatch.clinic.models import (
     EntrySource,
     PatientProfile,
     Product,
+    ProductLot,
     User,
 )
 from kratomwatch.domain.doses import CheckedDose
@@ -31,17 +32,24 @@ def dose_entry(
     preparation: str = "",
     route: str = "oral",
     checkin: CheckIn | None = None,
+    lot: ProductLot | None = None,
 ) -> DoseEntry:
     """The unsaved row of a checked dose: what is stored, decided in one place.
+
+    ``lot`` is the product's lot the dose names, if any; ``checked`` was worked out with the
+    lot's figures when it has them (:func:`kratomwatch.clinic.lot_facts.dose_spec`).
 
     ``confirmed_warnings`` holds the codes of the warnings the dose raised, each of which
     the person confirmed (a dose with a warning not confirmed is never accepted).
     """
     if product.patient_id != patient.pk:
         raise ValueError("product belongs to another patient")
+    if lot is not None and lot.product_id != product.pk:
+        raise ValueError("the lot is of another product")
     return DoseEntry(
         patient=patient,
         product=product,
+        lot=lot,
         checkin=checkin,
         taken_at=checked.taken_at,
         amount=checked.quantity.amount,
@@ -69,6 +77,7 @@ def do_record_dose(
     route: str = "oral",
     source: str = EntrySource.WEB,
     checkin: CheckIn | None = None,
+    lot: ProductLot | None = None,
     ip: str | None = None,
 ) -> tuple[DoseEntry, bool]:
     """Store a checked dose once per idempotency key. Returns the entry and whether it is new.
@@ -88,6 +97,7 @@ def do_record_dose(
         preparation=preparation,
         route=route,
         checkin=checkin,
+        lot=lot,
     )
 
     def store() -> DoseEntry:

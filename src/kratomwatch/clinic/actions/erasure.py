@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
+    Certificate,
     CheckIn,
     ClinicalNote,
     DeletionRequest,
@@ -143,6 +144,8 @@ def _remove_identity(patient: PatientProfile) -> None:
 def _erase_clinical(patient: PatientProfile) -> None:
     for name in ERASED_MODELS:
         getattr(patient, name).all().delete()
+    # Lab certificates go with their lots (a lot only points to its certificate).
+    Certificate.objects.filter(lot__product__patient=patient).delete()
     patient.products.all().delete()
 
 

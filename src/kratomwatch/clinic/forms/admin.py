@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from kratomwatch.clinic import access
 from kratomwatch.clinic.models import PatientProfile, Role, Sex, User
 from kratomwatch.clinic.text import Form
+from kratomwatch.domain.lots import default_jurisdictions
 
 
 class ClinicianChoice(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -215,6 +216,19 @@ class ActiveForm(Form):
 
 
 class ClinicSettingsForm(Form):
+    jurisdiction = forms.ChoiceField(
+        required=False,
+        label=_("The clinic's state or jurisdiction"),
+        help_text=_(
+            "Its rules on kratom products (such as a cap on 7-OH) are checked against the lab "
+            "figures of your patients' product lots."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].choices = default_jurisdictions().choices()  # type: ignore[attr-defined]
+
     require_two_factor = forms.BooleanField(
         required=False,
         label=_("Clinicians and admins log in with a second step (an authenticator app)"),

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from kratomwatch.clinic.data_msgids import dose_message
-from kratomwatch.clinic.models import PatientProfile, Product
-from kratomwatch.clinic.screening_input import product_spec
+from kratomwatch.clinic.lot_facts import dose_spec, lot_choices
+from kratomwatch.clinic.models import PatientProfile, Product, ProductLot
 from kratomwatch.clinic.text import Form
 from kratomwatch.domain.doses import (
     UNIT_LABELS,
@@ -56,6 +56,36 @@ def check_dose_on_form(
     return checked
 
 
+class LotChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """The lot a dose was taken from (optional), named with its product."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            queryset=ProductLot.objects.none(),
+            to_field_name="uuid",
+            required=False,
+            label=gettext_lazy("Lot (optional)"),
+            empty_label=gettext_lazy("No lot or not known"),
+        )
+
+    def label_from_instance(self, obj: ProductLot) -> str:
+        return gettext("%(product)s, lot %(lot)s") % {
+            "product": obj.product.name,
+            "lot": obj.lot_number,
+        }
+
+
+def _lot_matches(form: forms.Form, product: Product, lot: ProductLot | None) -> bool:
+    if lot is not None and lot.product_id != product.pk:
+        form.add_error(
+            "lot",
+            gettext("This lot is of another product: choose one of %(product)s.")
+            % {"product": product.name},
+        )
+        return False
+    return True
+
+
 class DoseForm(Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(),
@@ -84,6 +114,7 @@ class DoseForm(Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         error_messages={"required": gettext_lazy("Enter when you took it.")},
     )
+    lot = LotChoiceField()
     preparation = forms.CharField(
         max_length=100,
         required=False,
@@ -97,6 +128,7 @@ class DoseForm(Form):
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.fields["product"].queryset = patient.products.filter(archived=False)  # type: ignore[attr-defined]
+        self.fields["lot"].queryset = lot_choices(patient)  # type: ignore[attr-defined]
         self.checked: CheckedDose | None = None
         # Offer every confirmation the domain may ask for; only the pending ones are shown.
         posted = self.data.getlist("confirm") if hasattr(self.data, "getlist") else []
@@ -109,20 +141,24 @@ class DoseForm(Form):
         last = patient.doses.select_related("product").first()
         initial: dict[str, Any] = {"idempotency_key": uuid.uuid4().hex, "taken_at": now}
         if last is not None:
-            initial.update(product=last.product.uuid, unit=last.unit)
+            initial.update(product=last.product.uuid, unit=last.unit, lot=_latest_lot(last.product))
         return cls(patient, initial=initial)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         product = data.get("product")
-        if product is None or any(name in self.errors for name in ("amount", "unit", "taken_at")):
+        if product is None or any(
+            name in self.errors for name in ("amount", "unit", "taken_at", "lot")
+        ):
+            return data
+        if not _lot_matches(self, product, data.get("lot")):
             return data
         self.checked = check_dose_on_form(
             self,
             amount=data.get("amount"),
             unit=data.get("unit"),
             taken_at=data.get("taken_at"),
-            product=product_spec(product),
+            product=dose_spec(product, data.get("lot")),
             prompt=gettext(
                 "Please check the highlighted value and tick to confirm it is right. "
                 "Nothing has been saved yet."
@@ -150,6 +186,7 @@ class DoseRowForm(Form):
     unit = forms.ChoiceField(
         choices=[("", gettext_lazy("Unit"))] + [(u.value, u.value) for u in Unit], required=False
     )
+    lot = LotChoiceField()
     at = forms.TimeField(
         required=False,
         label=gettext_lazy("Time"),
@@ -168,6 +205,7 @@ class DoseRowForm(Form):
         super().__init__(*args, **kwargs)
         self.patient, self.day, self.now = patient, day, now
         self.fields["product"].queryset = patient.products.filter(archived=False)  # type: ignore[attr-defined]
+        self.fields["lot"].queryset = lot_choices(patient)  # type: ignore[attr-defined]
         posted = (
             self.data.getlist(self.add_prefix("confirm")) if hasattr(self.data, "getlist") else []
         )
@@ -188,7 +226,7 @@ class DoseRowForm(Form):
         for name, message in missing.items():
             if not data.get(name) and name not in self.errors:
                 self.add_error(name, message)
-        if self.errors:
+        if self.errors or not _lot_matches(self, data["product"], data.get("lot")):
             return data
         taken_at = timezone.make_aware(datetime.combine(self.day, data["at"]))
         self.checked = check_dose_on_form(
@@ -196,7 +234,7 @@ class DoseRowForm(Form):
             amount=data["amount"],
             unit=data["unit"],
             taken_at=taken_at,
-            product=product_spec(data["product"]),
+            product=dose_spec(data["product"], data.get("lot")),
             field_map={"taken_at": "at"},
             now=self.now,
             prompt=gettext("Please check this dose and tick to confirm it is right."),
@@ -241,7 +279,7 @@ def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]
     if last is not None:
         last_day = timezone.localtime(last.taken_at).date()
         previous = (
-            patient.doses.select_related("product")
+            patient.doses.select_related("product", "lot")
             .filter(taken_at__date=last_day)
             .order_by("taken_at")
             if last_day < day
@@ -254,14 +292,21 @@ def dose_rows_initial(patient: PatientProfile, day: Any) -> list[dict[str, Any]]
                     "product": dose.product.uuid,
                     "amount": f"{dose.amount.normalize():f}",
                     "unit": dose.unit,
+                    "lot": dose.lot.uuid if dose.lot else None,
                     "at": timezone.localtime(dose.taken_at).time().replace(second=0, microsecond=0),
                 }
             )
     blank: dict[str, Any] = {"took": False, "at": now}
     if last is not None:
-        blank.update(product=last.product.uuid, unit=last.unit)
+        blank.update(product=last.product.uuid, unit=last.unit, lot=_latest_lot(last.product))
     rows.append(blank)
     return rows
+
+
+def _latest_lot(product: Product) -> Any:
+    """The product's latest lot, offered by default on a new dose of it (or None)."""
+    lot = product.lots.first()
+    return lot.uuid if lot is not None else None
 
 
 def new_key() -> str:

@@ -10,6 +10,7 @@ from .care import (
     PlanKind,
 )
 from .induction import InductionLogEntry, InductionPlan, SedationLevel
+from .lots import Certificate, FigureUnit, ProductLot
 from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
 from .people import (
     AlertChannel,
@@ -56,7 +57,10 @@ __all__ = [
     "DeletionRequest",
     "QuestionnaireSchedule",
     "ReminderLog",
+    "Certificate",
     "Clinic",
+    "FigureUnit",
+    "ProductLot",
     "ClinicalNote",
     "DoseEntry",
     "EntrySource",

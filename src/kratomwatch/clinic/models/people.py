@@ -29,6 +29,8 @@ class Clinic(Record):
         help_text="Years clinical records are kept after the last entry, as the clinic's law "
         "requires; a deletion request erases them only after that.",
     )
+    # An id of data/knowledge/jurisdictions.yaml; "none" applies no state rule.
+    jurisdiction = models.CharField(max_length=30, default="none")
 
     def __str__(self) -> str:
         return self.name

@@ -87,6 +87,9 @@ class DoseEntry(Record):
         db_index=False,
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="doses")
+    lot = models.ForeignKey(
+        "ProductLot", on_delete=models.SET_NULL, null=True, blank=True, related_name="doses"
+    )
     taken_at = models.DateTimeField(db_index=True)
     amount = models.DecimalField(max_digits=10, decimal_places=3)
     unit = models.CharField(max_length=10, choices=[(u.value, UNIT_LABELS[u]) for u in Unit])

@@ -242,13 +242,23 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     clinic = access.managed_clinic(admin)
     form = ClinicSettingsForm(
         request.POST if request.method == "POST" else None,
-        initial={"require_two_factor": clinic.require_two_factor},
+        initial={
+            "require_two_factor": clinic.require_two_factor,
+            "jurisdiction": clinic.jurisdiction,
+        },
     )
     if form.is_valid():
         required = form.cleaned_data["require_two_factor"]
-        if do_set_clinic_settings(
-            admin=admin, clinic=clinic, require_two_factor=required, ip=client_ip(request)
-        ):
+        changed = do_set_clinic_settings(
+            admin=admin,
+            clinic=clinic,
+            require_two_factor=required,
+            jurisdiction=form.cleaned_data.get("jurisdiction") or None,
+            ip=client_ip(request),
+        )
+        if "jurisdiction" in changed:
+            messages.success(request, gettext("Saved: the clinic's jurisdiction."))
+        if "require_two_factor" in changed:
             messages.success(
                 request,
                 gettext("Saved: clinicians and admins now log in with an authenticator app.")

@@ -98,7 +98,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
                     entered_at=form.cleaned_data["entered_at"],
                     daily=(daily, ratings.answers()),
                     extra=[(x.instrument, x.answers()) for x in extras],
-                    doses=[(f.cleaned_data["product"], c) for f, c in rows.taken()],
+                    doses=[
+                        (f.cleaned_data["product"], c, f.cleaned_data.get("lot"))
+                        for f, c in rows.taken()
+                    ],
                     side_effects=form.severities(),
                     red_flags=form.cleaned_data["red_flags"],
                     note=form.cleaned_data["note"],
@@ -235,7 +238,7 @@ def checkin_done(request: HttpRequest, checkin_uuid: str) -> HttpResponse:
             "entry": entry,
             "urgent": urgent,
             "others": others,
-            "doses": entry.doses.select_related("product"),
+            "doses": entry.doses.select_related("product", "lot"),
             "symptoms": symptoms,
         },
     )

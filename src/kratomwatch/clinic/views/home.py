@@ -49,6 +49,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
                 patient=patient,
                 entered_by=user,
                 product=form.cleaned_data["product"],
+                lot=form.cleaned_data.get("lot"),
                 checked=form.checked,
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 preparation=form.cleaned_data["preparation"],

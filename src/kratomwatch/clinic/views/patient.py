@@ -28,6 +28,7 @@ from kratomwatch.clinic.forms.patient import (
     ProductCreateForm,
     ReminderForm,
 )
+from kratomwatch.clinic.lot_facts import attach_lots
 from kratomwatch.clinic.models import PatientProfile, Role
 from kratomwatch.clinic.screening_input import plan_limits
 from kratomwatch.clinic.text import first_error
@@ -37,7 +38,7 @@ from kratomwatch.clinic.views.common import client_ip, patient_of
 
 @access.role_required(Role.PATIENT)
 def products(request: HttpRequest) -> HttpResponse:
-    _, patient = patient_of(request)
+    user, patient = patient_of(request)
     screen_now_if_due(PatientProfile.objects.filter(pk=patient.pk))  # the notes are current
     patient.refresh_from_db(fields=["screening_notes"])
     products = list(patient.products.filter(archived=False))
@@ -48,6 +49,7 @@ def products(request: HttpRequest) -> HttpResponse:
             for n in notes_about(patient, "product", product.name)
             if n.get("patient_message")
         ]
+    attach_lots(user, patient, products)
     return render(request, "patient/products.html", {"products": products})
 
 

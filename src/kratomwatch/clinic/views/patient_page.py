@@ -21,6 +21,7 @@ from kratomwatch.clinic import access, attention, audit_chain
 from kratomwatch.clinic.actions.screening import active_plan, notes_about, screen_now_if_due
 from kratomwatch.clinic.charts import timeline_rows, timeline_svg
 from kratomwatch.clinic.lab_results import latest_results
+from kratomwatch.clinic.lot_facts import attach_lots
 from kratomwatch.clinic.models import FindingStatus, PatientProfile, Role, User
 from kratomwatch.clinic.reports.visit import screening_line
 from kratomwatch.clinic.summary import patient_summary
@@ -60,7 +61,7 @@ def patient_url(patient: PatientProfile, anchor: str = "") -> str:
     return f"{url}?tab={tab}#{anchor}" if tab != DEFAULT_TAB else f"{url}#{anchor}"
 
 
-def _timeline(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+def _timeline(patient: PatientProfile, looked: datetime | None, user: User) -> dict[str, Any]:
     timeline = build_timeline(patient)
     return {
         "timeline_svg": timeline_svg(timeline, str(TIMELINE_TITLE)),
@@ -68,7 +69,7 @@ def _timeline(patient: PatientProfile, looked: datetime | None) -> dict[str, Any
     }
 
 
-def _findings(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+def _findings(patient: PatientProfile, looked: datetime | None, user: User) -> dict[str, Any]:
     found = patient.findings.exclude(status=FindingStatus.RESOLVED).select_related(
         "acknowledged_by", "resolved_by"
     )
@@ -78,11 +79,11 @@ def _findings(patient: PatientProfile, looked: datetime | None) -> dict[str, Any
     }
 
 
-def _results(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+def _results(patient: PatientProfile, looked: datetime | None, user: User) -> dict[str, Any]:
     return {"results": latest_results(patient)}
 
 
-def _plan(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+def _plan(patient: PatientProfile, looked: datetime | None, user: User) -> dict[str, Any]:
     patient.refresh_from_db(fields=["screening_notes"])  # as the screening just stored them
     medications = list(patient.medications.filter(stopped_on__isnull=True))
     for medication in medications:
@@ -92,6 +93,7 @@ def _plan(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
     products = list(patient.products.all())
     for product in products:
         product.screening_notes = notes_about(patient, "product", product.name)
+    attach_lots(user, patient, products)
     return {
         "condition_choices": [(c.value, CONDITION_LABELS[c]) for c in ConditionCode],
         "genes": [g.value for g in Gene],
@@ -105,7 +107,7 @@ def _plan(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
     }
 
 
-def _records(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+def _records(patient: PatientProfile, looked: datetime | None, user: User) -> dict[str, Any]:
     return {
         "doses": patient.doses.select_related("product", "checkin")[:30],
         "responses": patient.responses.all()[:20],
@@ -113,15 +115,15 @@ def _records(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]
     }
 
 
-def _notes(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+def _notes(patient: PatientProfile, looked: datetime | None, user: User) -> dict[str, Any]:
     return {"notes": patient.notes.select_related("author")[:10]}
 
 
-def _analysis(patient: PatientProfile, looked: datetime | None) -> dict[str, Any]:
+def _analysis(patient: PatientProfile, looked: datetime | None, user: User) -> dict[str, Any]:
     return {}
 
 
-SECTIONS: dict[str, Callable[[PatientProfile, datetime | None], dict[str, Any]]] = {
+SECTIONS: dict[str, Callable[[PatientProfile, datetime | None, User], dict[str, Any]]] = {
     "timeline": _timeline,
     "findings": _findings,
     "results": _results,
@@ -164,7 +166,7 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         "tabs": TABS,
         "section_template": f"clinic/patient_tabs/_{tab}.html",
         "summary": summary,
-        **SECTIONS[tab](patient, looked),
+        **SECTIONS[tab](patient, looked, user),
     }
     if section_only:
         return render(request, "clinic/patient_tabs/_section.html", context)

@@ -4,6 +4,7 @@ from .engine import NotRecognized, ScreeningResult, WithoutConcern, screen
 from .knowledge import Knowledge, KnowledgeError, Reference, Rule, load_knowledge
 from .snapshot import (
     DoseTaken,
+    LotUse,
     Medication,
     ProductUse,
     Response,
@@ -20,6 +21,7 @@ __all__ = [
     "KnowledgeError",
     "Medication",
     "NotRecognized",
+    "LotUse",
     "ProductUse",
     "Reference",
     "Response",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from ..lots import lot_concerns
 from ..products import FORM_LABELS, ProductForm
 from .trigger_context import RECENT_DAYS, Context, Hit
 
@@ -39,6 +40,8 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
     elif spec.get("potency_unknown"):
         hits = [p for p in products if not p.spec.content_known]
         reason = "potency unknown (no mitragynine or 7-OH content recorded)"
+    elif "lot_concern" in spec:
+        return _lot_concern(spec["lot_concern"], products, ctx)
     elif spec.get("possibly_concentrated"):
         hits = [p for p in products if possibly_concentrated(p)]
         if not hits:
@@ -59,6 +62,26 @@ def product(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
         tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hits),
         f"Product in use, {reason}: {names}.",
         ",".join(sorted(p.name for p in hits)),
+    )
+
+
+def _lot_concern(code: str, products: list[Any], ctx: Context) -> Hit | None:
+    """Products in use with a lot whose lab figures show ``code`` (a
+    :class:`kratomwatch.domain.lots.LotConcern` code) under the clinic's jurisdiction."""
+    found: list[tuple[Any, str, str]] = []
+    for p in products:
+        for lot in p.lots:
+            for concern in lot_concerns(lot.figures, ctx.snapshot.jurisdiction):
+                if concern.code == code:
+                    found.append((p, lot.lot_number, concern.detail))
+    if not found:
+        return None
+    details = " ".join(f"{p.name}, lot {number}: {detail}" for p, number, detail in found)
+    hit_products = {p.name: p for p, _, _ in found}.values()
+    return Hit(
+        tuple({"type": "product", "name": p.name, "form": p.spec.form.value} for p in hit_products),
+        details,
+        ",".join(sorted(f"{p.name}#{number}" for p, number, _ in found)),
     )
 
 

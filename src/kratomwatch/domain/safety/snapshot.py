@@ -15,6 +15,7 @@ from typing import Any
 
 from ..doses import DoseRejected, Exposure, check_dose, parse_quantity
 from ..induction import InductionRecord
+from ..lots import Jurisdiction, LotFigures, default_jurisdictions
 from ..plan_check import PlanLimits
 from ..products import ProductForm, ProductSpec
 from ..questionnaires import Score, ScoringError, UnknownInstrumentError, get_instrument, score
@@ -44,9 +45,18 @@ class Medication:
 
 
 @dataclass(frozen=True)
+class LotUse:
+    """A lot of a product, with its lab's figures (all ``None`` when there is no result)."""
+
+    lot_number: str
+    figures: LotFigures = field(default_factory=LotFigures)
+
+
+@dataclass(frozen=True)
 class ProductUse:
     name: str
     spec: ProductSpec
+    lots: tuple[LotUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,8 @@ class Snapshot:
     measurements: tuple[Measurement, ...] = ()
     #: Drug-screen items that were tested (positive or negative).
     screens: tuple[ScreenResult, ...] = ()
+    # The clinic's jurisdiction, whose rules on product content the lots are checked against.
+    jurisdiction: Jurisdiction | None = None
 
 
 _POTENCY_FIELDS = (
@@ -157,7 +169,42 @@ def _product(raw: Any, path: str, errors: list[tuple[str, str]]) -> ProductUse |
     except (ValueError, ArithmeticError) as exc:  # the app's own check of a product's details
         errors.append((path, str(exc)))
         return None
-    return ProductUse(raw["name"], spec)
+    lots = raw.get("lots", [])
+    if not isinstance(lots, list):
+        errors.append((f"{path}.lots", "must be a list"))
+        lots = []
+    uses = [u for i, lot in enumerate(lots) if (u := _lot(lot, f"{path}.lots[{i}]", errors))]
+    return ProductUse(raw["name"], spec, tuple(uses))
+
+
+_LOT_FIELDS = ("mitragynine_mg_per_g", "hydroxymitragynine_mg_per_g", "total_alkaloids_mg_per_g")
+
+
+def _lot(raw: Any, path: str, errors: list[tuple[str, str]]) -> LotUse | None:
+    """A lot ``{"lot_number", …figures in mg/g}``: the lab's figures, each optional."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("lot_number"), str):
+        errors.append((path, 'must be an object with "lot_number" and figures in mg/g'))
+        return None
+    values: dict[str, Decimal | None] = {}
+    for key in _LOT_FIELDS:
+        value = raw.get(key)
+        if value is None:
+            values[key] = None
+            continue
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if isinstance(value, bool) or not number.is_finite() or number < 0:
+            errors.append((f"{path}.{key}", "must be a number of 0 or more (mg/g)"))
+            return None
+        values[key] = number
+    try:
+        figures = LotFigures(*(values[key] for key in _LOT_FIELDS))
+    except ValueError as exc:
+        errors.append((path, str(exc)))
+        return None
+    return LotUse(raw["lot_number"], figures)
 
 
 #: The fields a snapshot may have (docs/screening.md).
@@ -171,6 +218,7 @@ SNAPSHOT_FIELDS = (
     "plan",
     "year_of_birth",
     "results",
+    "jurisdiction",
 )
 
 
@@ -259,6 +307,13 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
         errors.append(("year_of_birth", f"must be a year between 1900 and {now.year}"))
         yob = None
     measurements, screens = _results(_list(data, "results", errors), now, errors)
+    jurisdiction = None
+    if data.get("jurisdiction") is not None:
+        known = default_jurisdictions()
+        if data["jurisdiction"] in known.by_id:
+            jurisdiction = known.get(data["jurisdiction"])
+        else:
+            errors.append(("jurisdiction", f"must be one of: {', '.join(known.by_id)}"))
     if errors:
         raise SnapshotError(errors)
     return Snapshot(
@@ -274,6 +329,7 @@ def snapshot_from_json(data: Any, *, now: datetime, tz: tzinfo = UTC) -> Snapsho
         year_of_birth=yob,
         measurements=measurements,
         screens=screens,
+        jurisdiction=jurisdiction,
     )
 
 
