@@ -131,7 +131,7 @@ def test_a_check_in_entered_offline_is_sent_once_when_back_online(
     clinician.fill("#id_password", PASSWORD)
     clinician.click("button[type=submit]")
     clinician.wait_for_load_state()
-    clinician.goto(f"{base}/patients/{patient.uuid}/")
+    clinician.goto(f"{base}/patients/{patient.uuid}/?tab=records")
     doses = clinician.inner_text("main")
     entered = timezone.localtime(checkin.submitted_at)
     assert f"saved on the phone offline {entered:%-d %b %Y, %H:%M}" in doses

@@ -11,7 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from kratomwatch.clinic.actions.results import do_record_results
+from kratomwatch.clinic.lab_results import latest_results
 from kratomwatch.clinic.models import AuditEvent, ClinicalNote, PatientProfile, Plan, User
+from kratomwatch.domain.results import check_batch
 from kratomwatch.synthetic.seed import seed_demo_clinic
 
 from .conftest import axe_report, no_horizontal_scroll
@@ -49,6 +52,15 @@ def busiest_patient() -> tuple[User, PatientProfile]:
         patient.questionnaire_schedules.get_or_create(
             instrument_id=instrument_id, defaults={"every_days": every, "created_by": clinician}
         )
+    if not patient.results.exists():
+        batch = check_batch(
+            taken_at=timezone.now() - timedelta(days=3),
+            values={"alt": {"value": "88", "unit": "U/L"}, "alp": {"value": "96", "unit": "U/L"}},
+            screens={"mitragynine": "positive", "fentanyl": "negative"},
+            specimen="urine",
+            now=timezone.now(),
+        )
+        do_record_results(patient=patient, user=clinician, batch=batch)
     return clinician, patient
 
 
@@ -73,7 +85,9 @@ def test_the_summary_fits_the_first_screen_and_the_sections_open(
     text = summary.inner_text()
     assert ", version" in text and "within the plan on" in text
     assert "Last visit" in text and "g leaf-equivalent a day" in text
-    assert "No results recorded." in text
+    latest = {r.analyte: r for r in latest_results(patient)}
+    assert "No results recorded." not in text and "Drug screen" in text
+    assert all(r.label in text for r in latest.values() if r.kind == "measurement")
     assert no_horizontal_scroll(page)
     shot(page, "patient-summary", full_page=False)
     found = axe(page)
