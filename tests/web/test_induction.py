@@ -331,3 +331,20 @@ def test_the_summary_at_the_top_of_the_patient_page_names_an_open_plan(
     plan.ended_at = timezone.now()
     plan.save()
     assert 'id="sum-transition"' not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("minutes", [2, -2])
+def test_an_entry_timed_a_minute_ahead_is_screened_at_once(
+    client: Client, tri: Triangle, django_capture_on_commit_callbacks: Any, minutes: int
+) -> None:
+    """The form takes times up to 5 minutes ahead (clocks differ); such an entry counts."""
+    with django_capture_on_commit_callbacks(execute=True):
+        open_plan(tri)
+    client.force_login(tri.clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("induction_log", args=[tri.patient.uuid]),
+            {"at": local(minutes), "sedation": "4"},
+        )
+    assert response.status_code == 302
+    assert tri.patient.findings.filter(code="dependence.induction_sedation").exists()

@@ -205,9 +205,7 @@ def induction_record(
     if plan is None:
         return None
     doses, observations = [], []
-    for at, mg, cows, sedation in plan.log.filter(at__lte=now).values_list(
-        "at", "dose_mg", "cows", "sedation"
-    ):
+    for at, mg, cows, sedation in plan.log.values_list("at", "dose_mg", "cows", "sedation"):
         if mg is not None:
             doses.append(BuprenorphineDose(at, mg))
         if cows is not None or sedation is not None:

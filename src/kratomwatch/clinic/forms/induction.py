@@ -45,7 +45,10 @@ class InductionPlanForm(ModelForm):
                 "8 means at least mild withdrawal, the usual threshold for opioids; not "
                 "validated for kratom."
             ),
-            "plan_text": _("For the care team; the patient does not see it."),
+            "plan_text": _(
+                "For the care team: not shown on the patient's pages (it is in their own data "
+                "export)."
+            ),
             "patient_text": _("Shown to the patient on their plan page."),
         }
         error_messages = {
