@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from kratomwatch.clinic.models import (
     Finding,
     InductionLogEntry,
     InductionPlan,
+    LabResult,
     MedicationStatement,
     PatientProfile,
     QuestionnaireResponse,
@@ -288,9 +290,17 @@ def test_erasure_removes_the_words_at_once_and_the_records_at_purge(tri: Triangl
         notes="wife drove him in",
         entered_by=tri.clinician,
     )
+    plan.end_reason = "moved to his sister's in Leeds"
+    plan.save()
+    LabResult.objects.create(
+        patient=tri.patient, batch=uuid.uuid4(), kind="screen", analyte="cocaine",
+        taken_at=timezone.now(), outcome="negative", specimen="urine", note="sample from Dr Roe",
+    )  # fmt: skip
     _remove_identity(tri.patient)
     plan.refresh_from_db()
     assert plan.plan_text.startswith("[removed") and plan.patient_text == ""
+    assert plan.end_reason.startswith("[removed")
+    assert LabResult.objects.get().note.startswith("[removed")
     assert InductionLogEntry.objects.get().notes.startswith("[removed")
     _erase_clinical(tri.patient)
     assert not InductionPlan.objects.exists() and not InductionLogEntry.objects.exists()

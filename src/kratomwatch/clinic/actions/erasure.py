@@ -137,6 +137,8 @@ def _remove_identity(patient: PatientProfile) -> None:
     ClinicalNote.objects.filter(patient=patient).update(text="[removed on the patient's request]")
     removed = "[removed on the patient's request]"
     patient.induction_plans.update(plan_text=removed, patient_text="", history=[])
+    patient.induction_plans.exclude(end_reason="").update(end_reason=removed)
+    patient.results.exclude(note="").update(note=removed)
     patient.induction_log.exclude(notes="").update(notes=removed)
     patient.deletion_requests.update(reason="")
 
