@@ -8,9 +8,8 @@ another body is refused with 409 (red flags in that body are saved all the same,
 ``refused``: a red flag always gets through). A route that checks the body against the
 records (products, lots) looks the stored reply up first (:func:`stored_reply`), so that a
 retry of a request already answered gets that answer even if the records changed since.
-Two requests with one key at the same moment: the unique
-constraint lets one store its reply; the other's change is rolled back and it answers with
-the reply stored.
+Two requests with one key at the same moment: the unique constraint lets one store its
+reply; the other's change is rolled back and it answers with the reply stored.
 """
 
 from __future__ import annotations
