@@ -237,3 +237,103 @@ def test_a_checkin_needs_an_idempotency_key(api_as: Callable[..., Any], tri: Tri
     response = api_as("patient").post(url(tri), body(tri), key=None)
     assert response.status_code == 400
     assert CheckIn.objects.filter(patient=tri.patient).count() == 1
+
+
+def test_a_red_flag_gets_through_a_key_reused_for_another_checkin(
+    api_as: Callable[..., Any], tri: Triangle, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A key already used for another check-in is refused (409), but the red flags of the
+    refused body are saved, the care team alerted and the guidance shown, once."""
+    api = api_as("patient")
+    sent = body(tri)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api.post(url(tri), sent, key="used")
+    assert first.status_code == 201
+    other = body(tri, red_flags=["seizure"], note="another check-in")
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = api.post(url(tri), other, key="used")
+    assert refused.status_code == 409, refused.content
+    problem = refused.json()
+    assert problem["type"].endswith("idempotency-key-reused")
+    assert [u["title"] for u in problem["urgent"]] == [rule_for("seizure").title]
+    assert problem["urgent"][0]["message"]
+    report = SymptomReport.objects.get(patient=tri.patient, severity=3)
+    assert report.checkin is None and report.source == "api"
+    finding = Finding.objects.get(patient=tri.patient, category="red_flag", status="open")
+    assert FindingAlert.objects.filter(finding=finding).count() == 1
+    assert AuditEvent.objects.filter(action="symptom.red_flag").count() == 1
+    # The refused body sent again: refused again, its red flag not saved twice.
+    again = api.post(url(tri), other, key="used")
+    assert again.status_code == 409 and again.json()["urgent"] == problem["urgent"]
+    assert SymptomReport.objects.filter(patient=tri.patient, severity=3).count() == 1
+    assert (
+        CheckIn.objects.filter(patient=tri.patient, idempotency_key__startswith="api:").count() == 1
+    )
+    # The check-in first saved under the key is untouched, and still answered.
+    assert api.post(url(tri), sent, key="used").json()["uuid"] == first.json()["uuid"]
+    # A reused key whose body has no red flag: a plain 409.
+    plain = api.post(url(tri), body(tri, note="no flags"), key="used")
+    assert plain.status_code == 409 and "urgent" not in plain.json()
+
+
+def test_keys_of_76_characters_keep_every_part_of_a_checkin(
+    api_as: Callable[..., Any], tri: Triangle
+) -> None:
+    """The longest key the API takes: the answers, both doses and both red flags are all
+    saved, each under a key of its own that fits the column, and a retry adds nothing."""
+    api = api_as("patient")
+    long_key = "k" * 76
+    dose = body(tri)["doses"][0]
+    sent = body(tri, red_flags=["seizure", "chest_pain"], doses=[dose, {**dose, "amount": "1"}])
+    response = api.post(url(tri), sent, key=long_key)
+    assert response.status_code == 201, response.content
+    reply = response.json()
+    assert len(reply["doses"]) == 2 and len(reply["responses"]) == 1
+    flags = SymptomReport.objects.filter(patient=tri.patient, severity=3)
+    assert sorted(r.term.split()[0] for r in flags) == ["Chest", "Seizure"]
+    assert len({r.idempotency_key for r in flags}) == 2
+    keys = [
+        *(r.idempotency_key for r in flags),
+        *DoseEntry.objects.filter(checkin__isnull=False).values_list("idempotency_key", flat=True),
+        *tri.patient.responses.filter(checkin__isnull=False).values_list(
+            "idempotency_key", flat=True
+        ),
+    ]
+    assert len(keys) == 5 and len(set(keys)) == 5 and all(len(k) <= 80 for k in keys)
+    assert api.post(url(tri), sent, key=long_key).status_code == 200
+    assert DoseEntry.objects.filter(patient=tri.patient).count() == 2
+    assert SymptomReport.objects.filter(patient=tri.patient, severity=3).count() == 2
+
+
+def test_red_flags_saved_ahead_under_a_long_key_join_the_corrected_checkin(
+    api_as: Callable[..., Any], tri: Triangle
+) -> None:
+    api = api_as("patient")
+    long_key = "r" * 76
+    bad = body(tri, red_flags=["seizure", "jaundice"], ratings={"pain_now": 6})
+    assert api.post(url(tri), bad, key=long_key).status_code == 422
+    assert SymptomReport.objects.filter(patient=tri.patient, checkin=None).count() == 2
+    fixed = api.post(url(tri), body(tri, red_flags=["seizure", "jaundice"]), key=long_key)
+    assert fixed.status_code == 201, fixed.content
+    flags = SymptomReport.objects.filter(patient=tri.patient, severity=3)
+    assert flags.count() == 2
+    assert {str(r.checkin.uuid) for r in flags} == {fixed.json()["uuid"]}  # type: ignore[union-attr]
+
+
+def test_a_retry_gets_the_stored_reply_after_its_product_is_archived(
+    api_as: Callable[..., Any], tri: Triangle
+) -> None:
+    api = api_as("patient")
+    sent = body(tri)
+    first = api.post(url(tri), sent, key="before-archive")
+    assert first.status_code == 201
+    tri.product.archived = True
+    tri.product.save()
+    again = api.post(url(tri), sent, key="before-archive")
+    assert again.status_code == 200, again.content
+    assert again.json()["uuid"] == first.json()["uuid"]
+    assert (
+        CheckIn.objects.filter(patient=tri.patient, idempotency_key__startswith="api:").count() == 1
+    )
+    # A new check-in naming the archived product is still refused.
+    assert api.post(url(tri), sent, key="after-archive").status_code == 422

@@ -348,3 +348,18 @@ def test_a_300_digit_json_number_is_a_field_error(
     )
     assert response.status_code == 422
     assert not tri.patient.doses.exists()
+
+
+def test_a_retry_gets_the_stored_reply_after_its_product_is_archived(
+    api_as: Callable[..., Api], tri: Triangle
+) -> None:
+    api = api_as("patient")
+    body = dose(tri)
+    first = api.post(url(tri), body, key="before-archive")
+    assert first.status_code == 201
+    tri.product.archived = True
+    tri.product.save()
+    again = api.post(url(tri), body, key="before-archive")
+    assert again.status_code == 200, again.content
+    assert again.json() == first.json()
+    assert tri.patient.doses.count() == 1

@@ -147,3 +147,26 @@ def test_unfinished_answers_without_a_crisis_answer_save_nothing(
     )
     assert response.status_code == 422 and "urgent" not in response.json()
     assert not SymptomReport.objects.filter(patient=tri.patient).exists()
+
+
+def test_a_crisis_answer_gets_through_a_key_reused_for_other_answers(
+    api_as: Callable[..., Any], tri: Triangle
+) -> None:
+    api = api_as("patient")
+    url = f"/api/patients/{tri.patient.uuid}/responses"
+    assert (
+        api.post(
+            url, {"instrument_id": "phq9", "answers": [0] * 9 + [None]}, key="used"
+        ).status_code
+        == 201
+    )
+    crisis = [0] * 8 + [2, None]
+    for _ in range(2):  # sent again, as an app retrying would
+        response = api.post(url, {"instrument_id": "phq9", "answers": crisis}, key="used")
+        assert response.status_code == 409
+        assert "988" in response.json()["urgent"][0]["message"]
+    report = SymptomReport.objects.get(patient=tri.patient)
+    assert report.severity == 3 and report.term.startswith("Thoughts of suicide")
+    assert (
+        QuestionnaireResponse.objects.filter(patient=tri.patient, instrument_id="phq9").count() == 1
+    )

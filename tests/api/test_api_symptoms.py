@@ -107,3 +107,33 @@ def test_the_symptom_terms_are_listed(api_as: Callable[..., Any], tri: Triangle)
     terms = api_as("patient", scope="read").get("/api/symptom-terms").json()
     assert {t["id"] for t in terms if t["red_flag"]} == set(RED_FLAGS)
     assert {"id": "nausea", "label": "Nausea (feeling sick)", "red_flag": False} in terms
+
+
+def test_a_red_flag_gets_through_a_key_reused_for_another_symptom(
+    api_as: Callable[..., Any], tri: Triangle, django_capture_on_commit_callbacks: Any
+) -> None:
+    api = api_as("patient")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = api.post(url(tri), {"symptom": "nausea", "severity": 1}, key="used")
+    assert first.status_code == 201
+    rule = next(
+        r
+        for r in load_knowledge().rules
+        if r.kind == "symptom" and "seizure" in r.trigger["symptoms"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = api.post(url(tri), {"symptom": "seizure"}, key="used")
+    assert refused.status_code == 409, refused.content
+    assert rule.title in [u["title"] for u in refused.json()["urgent"]]
+    saved = SymptomReport.objects.get(patient=tri.patient, severity=3)
+    assert saved.term.startswith("Seizure") and saved.source == "api"
+    finding = Finding.objects.get(patient=tri.patient, code=rule.id, status="open")
+    assert FindingAlert.objects.filter(finding=finding, clinician=tri.clinician).exists()
+    # Sent again: refused again with the guidance, saved once.
+    again = api.post(url(tri), {"symptom": "seizure"}, key="used")
+    assert again.status_code == 409 and again.json()["urgent"] == refused.json()["urgent"]
+    assert SymptomReport.objects.filter(patient=tri.patient).count() == 2
+    # Another side effect under the used key: a plain 409, nothing saved.
+    plain = api.post(url(tri), {"symptom": "nausea", "severity": 3}, key="used")
+    assert plain.status_code == 409 and "urgent" not in plain.json()
+    assert SymptomReport.objects.filter(patient=tri.patient).count() == 2

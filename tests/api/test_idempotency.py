@@ -103,3 +103,16 @@ def test_a_refused_request_stores_no_reply_so_its_correction_is_run(
     bad = api.post(path, {**dose_body(tri), "unit": "kg"}, key="fix")
     assert bad.status_code == 422
     assert api.post(path, dose_body(tri), key="fix").status_code == 201
+
+
+def test_derived_record_keys_fit_and_stay_distinct() -> None:
+    from kratomwatch.clinic.actions.idempotent import KEY_LENGTH, derived_key
+
+    assert derived_key("api:short", "-q0") == "api:short-q0"  # keys that fit are unchanged
+    for base in ("api:" + "k" * 76, "x" * 80, "api:" + "k" * 70):
+        derived = [derived_key(base, s) for s in ("-q0", "-d0", "-d1", "-rf-seizure")]
+        derived += [derived_key(base, "-rf-breathing_difficulty")]
+        assert all(len(k) <= KEY_LENGTH for k in derived)
+        assert len(set(derived)) == len(derived)
+    # Two long keys that differ only at the end do not share their derived keys.
+    assert derived_key("a" * 79 + "1", "-d0") != derived_key("a" * 79 + "2", "-d0")

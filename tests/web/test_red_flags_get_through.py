@@ -146,3 +146,21 @@ def test_no_crisis_answer_saves_nothing_ahead(client: Client, tri: Triangle, ans
     assert response.status_code == 400
     assert "988" not in response.content.decode()
     assert not SymptomReport.objects.filter(patient=tri.patient).exists()
+
+
+def test_a_checkin_with_the_longest_form_key_keeps_both_red_flags_and_its_dose(
+    client: Client, tri: Triangle
+) -> None:
+    """The form's key may be 80 characters: every record saved with the check-in still gets
+    a key of its own that fits."""
+    client.force_login(tri.patient.user)
+    data = checkin_data(tri, [dose(tri)], red_flags=["seizure", "chest_pain"])
+    data["idempotency_key"] = "w" * 80
+    response = client.post(reverse("checkin"), data)
+    assert response.status_code == 302, response.content.decode()[:500]
+    checkin = CheckIn.objects.get(patient=tri.patient, idempotency_key="w" * 80)
+    flags = SymptomReport.objects.filter(checkin=checkin, severity=3)
+    assert sorted(r.term.split()[0] for r in flags) == ["Chest", "Seizure"]
+    assert checkin.doses.count() == 1 and checkin.responses.count() == 1
+    assert client.post(reverse("checkin"), data).status_code == 302  # sent again: no more
+    assert SymptomReport.objects.filter(patient=tri.patient, severity=3).count() == 2

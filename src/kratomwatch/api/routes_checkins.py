@@ -41,7 +41,7 @@ from kratomwatch.domain.safety import load_knowledge
 from kratomwatch.domain.safety.urgent import urgent_findings
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import idempotency_key, once, refused_key, stored_reply
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS, checked_dose, dose_out
@@ -220,6 +220,31 @@ def submit_checkin(
     patient = access.own_record(user, patient_uuid)  # 404, 403
     stored_key = idempotency_key(key)
     ip = request.META.get("REMOTE_ADDR")
+    operation = f"checkin:{patient.uuid}"
+
+    def refused(digest: str) -> list[dict[str, str]]:
+        # The key was used for another check-in: this one is not saved, its red flags are.
+        flags = _Sent(user, patient, payload)
+        if not flags.red_flags:
+            return []
+        urgent = do_report_red_flags(
+            patient=patient,
+            user=user,
+            key="api:" + refused_key(stored_key, digest),
+            symptoms=flags.red_flags,
+            ip=ip,
+            reported_at=flags.entered_at,
+            source=EntrySource.API,
+        )
+        return urgent_out(urgent)
+
+    # A retry of a check-in already saved gets the reply stored for it, even if what it
+    # names has changed since (a product archived): checked first, it would be refused.
+    replay = stored_reply(
+        user=user, operation=operation, key=stored_key, payload=payload, refused=refused
+    )
+    if replay is not None:
+        return replay
     sent = _Sent(user, patient, payload)
 
     def refuse(errors: list[FieldError]) -> Problem:
@@ -268,11 +293,12 @@ def submit_checkin(
     try:
         return once(
             user=user,
-            operation=f"checkin:{patient.uuid}",
+            operation=operation,
             key=stored_key,
             payload=payload,
             out=CheckInDetailOut,
             change=save,
+            refused=refused,
         )
     except ScoringError as exc:
         errors = [

@@ -19,7 +19,7 @@ from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import idempotency_key, once, stored_reply
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut
@@ -90,6 +90,12 @@ def record_dose(
     user = user_of(request)
     patient, product = access.product_for_dose(user, patient_uuid, payload.product)  # 404, 403
     stored_key = idempotency_key(key)  # 400 without a valid key
+    operation = f"dose:{patient.uuid}"
+    # A retry of a dose already recorded gets the reply stored for it, even if its product
+    # or lot was archived since.
+    replay = stored_reply(user=user, operation=operation, key=stored_key, payload=payload)
+    if replay is not None:
+        return replay
     if product is None:
         raise Problem(
             422,
@@ -121,7 +127,6 @@ def record_dose(
             )
         return (201 if created else 200), dose_out(entry)
 
-    operation = f"dose:{patient.uuid}"
     return once(
         user=user, operation=operation, key=stored_key, payload=payload, out=DoseOut, change=record
     )

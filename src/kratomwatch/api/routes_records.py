@@ -25,7 +25,7 @@ from kratomwatch.domain.questionnaires import (
 )
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import idempotency_key, once, refused_key
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
@@ -128,6 +128,20 @@ def record_response(
     }
     ip = request.META.get("REMOTE_ADDR")
 
+    def refused(digest: str) -> list[dict[str, str]]:
+        # The key was used for other answers: these are not recorded, a crisis answer is.
+        crisis = urgent_symptoms(instrument, answers)
+        if not crisis:
+            return []
+        urgent = do_report_red_flags(
+            patient=patient,
+            user=user,
+            key="api:" + refused_key(stored_key, digest),
+            symptoms=crisis,
+            ip=ip,
+        )
+        return [{"title": f.title, "message": f.patient_message or ""} for f in urgent]
+
     def record() -> tuple[int, Any]:
         response, created = do_submit_questionnaire(
             patient=patient,
@@ -147,6 +161,7 @@ def record_response(
             payload=payload,
             out=ResponseOut,
             change=record,
+            refused=refused,
         )
     except ScoringError as exc:
         errors = [

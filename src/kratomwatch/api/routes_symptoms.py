@@ -25,7 +25,7 @@ from kratomwatch.domain.findings import Finding
 from kratomwatch.domain.safety import load_knowledge
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import idempotency_key, once, refused_key, stored_reply
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
@@ -100,6 +100,28 @@ def report_symptom(
     patient = access.own_record(user, patient_uuid)  # 404, 403
     stored_key = idempotency_key(key)
     known = load_knowledge().symptoms.get(payload.symptom)
+    ip = request.META.get("REMOTE_ADDR")
+    operation = f"symptom:{patient.uuid}"
+
+    def refused(digest: str) -> list[dict[str, str]]:
+        # The key was used for another symptom: this one is not saved unless a red flag.
+        if known is None or not known.red_flag:
+            return []
+        urgent = do_report_red_flags(
+            patient=patient,
+            user=user,
+            key="api:" + refused_key(stored_key, digest),
+            symptoms=[known.id],
+            ip=ip,
+            source=EntrySource.API,
+        )
+        return urgent_out(urgent)
+
+    replay = stored_reply(
+        user=user, operation=operation, key=stored_key, payload=payload, refused=refused
+    )
+    if replay is not None:
+        return replay
     if known is None:
         raise Problem(
             422, "The symptom was not saved.", errors=[unknown_symptom("symptom", payload.symptom)]
@@ -110,7 +132,6 @@ def report_symptom(
             "The symptom was not saved.",
             errors=[FieldError("severity", "Give its severity: 1, 2 or 3.", "missing")],
         )
-    ip = request.META.get("REMOTE_ADDR")
 
     def report() -> tuple[int, dict[str, Any]]:
         if known.red_flag:
@@ -147,9 +168,10 @@ def report_symptom(
 
     return once(
         user=user,
-        operation=f"symptom:{patient.uuid}",
+        operation=operation,
         key=stored_key,
         payload=payload,
         out=SymptomReplyOut,
         change=report,
+        refused=refused,
     )

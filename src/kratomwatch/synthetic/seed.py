@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from kratomwatch.clinic.actions.doses import dose_entry
+from kratomwatch.clinic.actions.idempotent import derived_key
 from kratomwatch.clinic.actions.screening import do_screen_patient
 from kratomwatch.clinic.models import (
     CareTeamMembership,
@@ -575,7 +576,9 @@ def _seed_days(
             key = f"seed-checkin-{day.isoformat()}"
             checkin = CheckIn(patient=patient, day=day, submitted_at=taken, idempotency_key=key)
             checkins.append(checkin)
-            responses.append(_response(patient, user, daily, answers, result, taken, f"{key}-q0"))
+            responses.append(
+                _response(patient, user, daily, answers, result, taken, derived_key(key, "-q0"))
+            )
             responses[-1].checkin = checkin
             for dose in doses[first_dose:]:
                 if dose.taken_at <= taken:

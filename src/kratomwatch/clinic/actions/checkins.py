@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.doses import do_record_dose
-from kratomwatch.clinic.actions.idempotent import create_once
+from kratomwatch.clinic.actions.idempotent import create_once, derived_key
 from kratomwatch.clinic.models import (
     CheckIn,
     EntrySource,
@@ -106,7 +106,9 @@ def do_submit_checkin(
             idempotency_key=key,
         )
         for n, (instrument, answers) in enumerate((daily, *extra)):
-            _response(patient, user, instrument, answers, now, f"{key}-q{n}", checkin, source)
+            _response(
+                patient, user, instrument, answers, now, derived_key(key, f"-q{n}"), checkin, source
+            )
         for n, (product, checked, lot) in enumerate(doses):
             do_record_dose(
                 patient=patient,
@@ -114,7 +116,7 @@ def do_submit_checkin(
                 product=product,
                 lot=lot,
                 checked=checked,
-                idempotency_key=f"{key}-d{n}",
+                idempotency_key=derived_key(key, f"-d{n}"),
                 checkin=checkin,
                 source=source,
                 ip=ip,
@@ -130,7 +132,8 @@ def do_submit_checkin(
             )
         # Red flags saved ahead of this check-in (do_report_red_flags, same key) join it
         # as they are; the others are saved now.
-        for report in patient.symptoms.filter(idempotency_key__startswith=f"{key}-rf-"):
+        ahead = [red_flag_key(key, s.id) for s in load_knowledge().symptoms.values() if s.red_flag]
+        for report in patient.symptoms.filter(idempotency_key__in=ahead):
             report.checkin = checkin
             report.save(update_fields=["checkin", "modified"])
         for sid in red_flags:
@@ -150,7 +153,7 @@ def do_submit_checkin(
 
 def red_flag_key(key: str, symptom_id: str) -> str:
     """The idempotency key of a red flag reported with the form whose key is ``key``."""
-    return f"{key}-rf-{symptom_id}"[:80]
+    return derived_key(key, f"-rf-{symptom_id}")
 
 
 def _red_flag_report(

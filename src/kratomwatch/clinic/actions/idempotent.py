@@ -8,12 +8,30 @@ the same key fails on the unique constraint and is answered with the record firs
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import IntegrityError, models, transaction
 
 M = TypeVar("M", bound=models.Model)
+
+#: The length of the idempotency key column of every record.
+KEY_LENGTH = 80
+
+
+def derived_key(key: str, suffix: str) -> str:
+    """The key of a record created along with the one whose key is ``key`` (an answer, a dose
+    or a red flag of a check-in: ``suffix`` names which). Always fits the key column and stays
+    distinct per suffix: where ``key`` and ``suffix`` together are too long, ``key`` is
+    replaced by the first 40 hex characters of its SHA-256, so nothing is cut off and two
+    suffixes never end in the same key. Keys that fit are kept as they are."""
+    if len(key) + len(suffix) <= KEY_LENGTH:
+        return key + suffix
+    short = hashlib.sha256(key.encode()).hexdigest()[:40] + suffix
+    if len(short) > KEY_LENGTH:
+        raise ValueError(f"Suffix {suffix!r} is too long for a record key.")
+    return short
 
 
 def create_once(
