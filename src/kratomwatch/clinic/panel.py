@@ -138,7 +138,7 @@ def panel_rows(
             patient_id__in=ids, status=FindingStatus.OPEN, category=attention.RED_FLAG
         )
         .values("patient_id", "severity")
-        .annotate(latest=Max(Coalesce("cause_last_at", "cause_first_at", "first_seen")))
+        .annotate(latest=Max(attention.arrived_expression()))
     )
     for f in red_flags:
         pid = f["patient_id"]
