@@ -181,6 +181,8 @@ def _fill_reasons(rows: dict[int, Row], looked: dict[int, datetime], now: dateti
         "first_seen",
         "cause_first_at",
         "cause_last_at",
+        "active",
+        "modified",
     ):
         row = rows[finding.patient_id]
         if row.top is None or attention.urgency(finding, looked) < attention.urgency(
