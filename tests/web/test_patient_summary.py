@@ -516,3 +516,15 @@ def test_a_questionnaire_due_today_says_so(client: Client, tri: Triangle) -> Non
     section = html[html.index('id="sum-due"') :]
     section = section[: section.index("</section>")]
     assert "PHQ-9: due today" in section and "due since" not in section
+
+
+def test_a_visit_yesterday_leaves_no_complete_day_since(client: Client, tri: Triangle) -> None:
+    today = timezone.localdate()
+    note = ClinicalNote.objects.create(patient=tri.patient, author=tri.clinician, text="Seen")
+    ClinicalNote.objects.filter(pk=note.pk).update(created=at(today - ONE_DAY, 9))
+    dose(tri, at(today, 8), "2")
+    client.force_login(tri.clinician)
+    page = client.get(url(tri))
+    change = page.context["summary"].change
+    assert change.now.days == 0 and change.now.dose_g is None and change.dose_trend == "—"
+    assert "no complete day since" in page.content.decode()
