@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 
-from kratomwatch.clinic import timeline
+from kratomwatch.api.auth import create_token
+from kratomwatch.clinic import attention, timeline
 from kratomwatch.clinic.charts import Marker
 from kratomwatch.clinic.models import (
     AuditEvent,
@@ -21,16 +22,19 @@ from kratomwatch.clinic.models import (
     ClinicalNote,
     DoseEntry,
     Finding,
+    PatientProfile,
     Plan,
     QuestionnaireResponse,
     QuestionnaireSchedule,
 )
+from kratomwatch.clinic.panel import panel_rows
 from kratomwatch.clinic.views.patient_page import TABS
 from tests.nasty import NASTY
 
 from .conftest import Triangle
 
 pytestmark = pytest.mark.django_db
+ONE_DAY = timedelta(days=1)
 CURRENT = re.compile(r'<a href="\?tab=(\w+)"[^>]*aria-current="page"')
 
 
@@ -60,6 +64,13 @@ def pain(tri: Triangle, day: date, total: str) -> None:
         scores={"subscales": {"pain": float(total)}},
         taken_at=at(day, 20),
         idempotency_key=f"pain-{day}",
+    )
+
+
+def checkin(tri: Triangle, day: date) -> None:
+    """A check-in with no dose: a day logged with 0 g."""
+    CheckIn.objects.create(
+        patient=tri.patient, day=day, submitted_at=at(day, 21), idempotency_key=f"ci-{day}"
     )
 
 
@@ -120,22 +131,26 @@ def test_dose_and_pain_since_the_last_visit(client: Client, tri: Triangle) -> No
         )
         ClinicalNote.objects.filter(pk=note.pk).update(created=at(day, 9))
     ClinicalNote.objects.create(patient=tri.patient, author=tri.clinician, text="Today")
-    for i in range(14):  # then: 28 g over 14 days = 2 g a day; pain 6
+    for i in range(14):  # then: 28 g over 14 logged days (7 of them 0 g) = 2 g a day; pain 6
         if i % 2 == 0:
             dose(tri, at(visit - timedelta(days=i), 8), "4")
+        else:
+            checkin(tri, visit - timedelta(days=i))
         pain(tri, visit - timedelta(days=i), "6")
-    for i in range(10):  # now: 10 days, 50 g = 5 g a day; pain 3
+    for i in range(10):  # now: 9 complete days of 5 g (today is not over); pain 3
         dose(tri, at(today - timedelta(days=i), 8), "5")
         pain(tri, today - timedelta(days=i), "3")
-    dose(tri, at(today - timedelta(days=1), 9), None)
+    dose(tri, at(today - timedelta(days=1), 9), None)  # that day's total is unknown
     dose(tri, at(visit - timedelta(days=20), 8), "50")  # before "then": not counted
     client.force_login(tri.clinician)
     page = client.get(url(tri))
     change = page.context["summary"].change
     assert change.visit == visit
     assert (change.then.first, change.then.last) == (visit - timedelta(days=13), visit)
-    assert (change.now.first, change.now.last) == (visit + timedelta(days=1), today)
+    assert (change.now.first, change.now.last) == (visit + timedelta(days=1), today - ONE_DAY)
     assert change.then.dose_g == Decimal(2) and change.now.dose_g == Decimal(5)
+    assert (change.then.dose_days, change.now.dose_days) == (14, 8)
+    assert (change.then.pain_days, change.now.pain_days) == (14, 9)
     assert change.then.pain == Decimal(6) and change.now.pain == Decimal(3)
     assert change.now.unknown_doses == 1 and change.then.unknown_doses == 0
     assert (change.dose_trend, change.pain_trend) == ("up", "down")
@@ -144,7 +159,9 @@ def test_dose_and_pain_since_the_last_visit(client: Client, tri: Triangle) -> No
     assert "2 → 5" in dose_line and "↑</span> up" in dose_line
     pain_line = html[html.index('id="sum-pain"') :][:400]
     assert "6 → 3" in pain_line and "↓</span> down" in pain_line
-    assert "1 dose of unknown amount is not in the means." in html
+    assert "(then over 14 logged days, now over 8 logged days)" in dose_line
+    assert "(then over 14 rated days, now over 9 rated days)" in pain_line
+    assert "1 dose of unknown amount: its day is not in the means." in html
     assert f"Last visit {visit.day} " in html
 
 
@@ -155,8 +172,8 @@ def test_with_no_note_the_last_two_weeks_are_compared_with_the_two_before(
     client.force_login(tri.clinician)
     change = client.get(url(tri)).context["summary"].change
     assert change.visit is None
-    assert change.now.first == today - timedelta(days=13) and change.now.last == today
-    assert change.then.last == today - timedelta(days=14) and change.then.days == 14
+    assert change.now.first == today - timedelta(days=14) and change.now.last == today - ONE_DAY
+    assert change.then.last == today - timedelta(days=15) and change.then.days == 14
     assert change.now.dose_g is None and change.dose_trend == "—"
 
 
@@ -371,3 +388,143 @@ def test_any_section_name_gets_an_answer(client: Client, tri: Triangle) -> None:
         assert response.status_code == (200 if value in known or value == "" else 404)
 
     check()
+
+
+def seizure(tri: Triangle, cause_at: datetime, first_seen: datetime) -> Finding:
+    return Finding.objects.create(
+        patient=tri.patient,
+        code="red_flag.seizure",
+        fingerprint="seizure",
+        severity="high",
+        category="red_flag",
+        title="Seizure reported",
+        rationale="Reported.",
+        first_seen=first_seen,
+        last_seen=first_seen,
+        cause_first_at=cause_at,
+        cause_last_at=cause_at,
+    )
+
+
+def test_only_views_that_show_the_findings_count_as_looking(client: Client, tri: Triangle) -> None:
+    """An API read, another page about the patient or another section leave the findings new;
+    the page itself and its Findings section do not."""
+    flag = seizure(tri, timezone.now(), timezone.now())
+    secret = create_token(tri.clinician, "t").secret
+    api = client.get(
+        f"/api/patients/{tri.patient.uuid}/doses", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert api.status_code == 200
+    client.force_login(tri.clinician)
+    assert client.get(reverse("plan_edit", kwargs={"patient_uuid": tri.patient.uuid})).status_code
+    for tab in ("plan", "records", "notes"):
+        client.get(url(tri, tab), headers={"HX-Request": "true"})
+    assert AuditEvent.objects.filter(action="patient.view", actor=tri.clinician).count() == 5
+    assert attention.last_looked(tri.clinician, [tri.patient.pk]) == {}
+    page = client.get(url(tri))
+    assert page.context["summary"].looked is None and flag in page.context["summary"].new_findings
+    # The page showed it: no longer new.
+    assert flag not in client.get(url(tri)).context["summary"].new_findings
+    # New again; the Findings section alone shows it too.
+    Finding.objects.filter(pk=flag.pk).update(modified=timezone.now())
+    client.get(url(tri, "records"), headers={"HX-Request": "true"})
+    assert flag in client.get(url(tri)).context["summary"].new_findings
+    Finding.objects.filter(pk=flag.pk).update(modified=timezone.now())
+    client.get(url(tri, "findings"), headers={"HX-Request": "true"})
+    assert flag not in client.get(url(tri)).context["summary"].new_findings
+
+
+def test_a_red_flag_that_arrives_late_is_new(client: Client, tri: Triangle) -> None:
+    """A seizure kept on a phone for two hours reaches the record after the clinician looked:
+    it is new though it happened before, in the summary, the findings list and the panel."""
+    client.force_login(tri.clinician)
+    client.get(url(tri))
+    looked = attention.last_looked(tri.clinician, [tri.patient.pk])[tri.patient.pk]
+    flag = seizure(tri, looked - timedelta(hours=2), timezone.now())
+    row = next(r for r in panel_rows(PatientProfile.objects.all(), viewer=tri.clinician))
+    assert row.patient == tri.patient and row.new_at == {"high"}
+    summary = client.get(url(tri)).context["summary"]
+    assert summary.new_findings == [flag]
+    # Seen now: no longer new, in the panel either.
+    row = next(
+        iter(panel_rows(PatientProfile.objects.filter(pk=tri.patient.pk), viewer=tri.clinician))
+    )
+    assert not row.is_new
+    assert flag not in client.get(url(tri)).context["summary"].new_findings
+    # Rewritten with a late report of its cause: new again.
+    Finding.objects.filter(pk=flag.pk).update(modified=timezone.now())
+    assert client.get(url(tri)).context["summary"].new_findings == [flag]
+    # Its cause no longer present: that is not news.
+    looked = attention.last_looked(tri.clinician, [tri.patient.pk])[tri.patient.pk]
+    Finding.objects.filter(pk=flag.pk).update(active=False, modified=looked + timedelta(seconds=1))
+    assert client.get(url(tri)).context["summary"].new_findings == []
+
+
+def test_today_is_left_out_and_only_logged_days_count(client: Client, tri: Triangle) -> None:
+    """A steady 6 g a day, with one 2 g dose so far today, is steady; a day with a dose of
+    unknown amount is not a day of 0 g; days with nothing recorded are not days of 0 g."""
+    today = timezone.localdate()
+    for i in range(1, 13):  # 12 logged days of 6 g; two days of the 14 with nothing
+        dose(tri, at(today - timedelta(days=i), 8), "3")
+        dose(tri, at(today - timedelta(days=i), 18), "3")
+        dose(tri, at(today - timedelta(days=i + 14), 8), "6")
+    dose(tri, at(today, 8), "2")
+    dose(tri, at(today - timedelta(days=13), 8), None)  # total unknown: not 0 g
+    client.force_login(tri.clinician)
+    page = client.get(url(tri))
+    change = page.context["summary"].change
+    assert change.now.dose_g == Decimal(6) and change.now.dose_days == 12
+    assert change.then.dose_g == Decimal(6) and change.dose_trend == "steady"
+    html = page.content.decode()
+    dose_line = html[html.index('id="sum-dose"') :][:600]
+    assert "6 → 6" in dose_line and "now over 12 logged days" in dose_line
+    assert "Today is not counted until it is over." in html
+
+
+def test_mean_pain_is_one_rating_a_day(client: Client, tri: Triangle) -> None:
+    """Two ratings on one day count as that day's own (the latest), as on the timeline."""
+    today = timezone.localdate()
+    for day, hour, value in ((2, 8, "9"), (2, 20, "3"), (3, 20, "5")):
+        QuestionnaireResponse.objects.create(
+            patient=tri.patient,
+            instrument_id="kw-daily-pain",
+            instrument_version="1.0",
+            answers={},
+            total=Decimal(value),
+            scores={"subscales": {"pain": float(value)}},
+            taken_at=at(today - timedelta(days=day), hour),
+            idempotency_key=f"pain-{day}-{hour}",
+        )
+    client.force_login(tri.clinician)
+    change = client.get(url(tri)).context["summary"].change
+    assert change.now.pain == Decimal(4) and change.now.pain_days == 2
+
+
+def test_a_questionnaire_due_today_says_so(client: Client, tri: Triangle) -> None:
+    today = timezone.localdate()
+    QuestionnaireResponse.objects.create(
+        patient=tri.patient,
+        instrument_id="phq9",
+        instrument_version="1",
+        answers={},
+        total=1,
+        taken_at=at(today - timedelta(days=14)),
+        idempotency_key="phq9-due-today",
+    )
+    client.force_login(tri.clinician)
+    html = client.get(url(tri)).content.decode()
+    section = html[html.index('id="sum-due"') :]
+    section = section[: section.index("</section>")]
+    assert "PHQ-9: due today" in section and "due since" not in section
+
+
+def test_a_visit_yesterday_leaves_no_complete_day_since(client: Client, tri: Triangle) -> None:
+    today = timezone.localdate()
+    note = ClinicalNote.objects.create(patient=tri.patient, author=tri.clinician, text="Seen")
+    ClinicalNote.objects.filter(pk=note.pk).update(created=at(today - ONE_DAY, 9))
+    dose(tri, at(today, 8), "2")
+    client.force_login(tri.clinician)
+    page = client.get(url(tri))
+    change = page.context["summary"].change
+    assert change.now.days == 0 and change.now.dose_g is None and change.dose_trend == "—"
+    assert "no complete day since" in page.content.decode()

@@ -7,6 +7,15 @@ opened the patient's record (their latest ``patient.view`` in the audit trail), 
 never opened it. Opening the record, or acknowledging the finding, makes it no longer new;
 a new report of the symptom afterwards makes it new again.
 
+Only views that show the findings count as looking: the patient page and its Findings section
+(audit object type ``patient``). Other sections, other pages about the patient and API reads
+are audited too, under other object types, and do not count.
+
+A report kept on a phone with no connection reaches the server after the moment it was made:
+a finding is also new when it reached the record after the clinician last looked, that is
+when it was first found, or (while its cause is present) last re-opened or rewritten with a
+new report of its cause (:func:`arrived_at`).
+
 Times of a finding are those of its cause (:attr:`.models.Finding.caused_at`), not of the
 screening that stored it: "waiting 3 hours" counts from the report, not from the row.
 """
@@ -17,7 +26,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Case, F, Max, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -27,6 +37,10 @@ from kratomwatch.clinic.models import AuditEvent, Finding, FindingStatus, User
 
 RED_FLAG = "red_flag"
 LOOKED = "patient.view"
+#: The audit object type of a view that shows the patient's findings to the clinician.
+SHOWN = "patient"
+#: The audit object type of a section of the patient page that does not show them.
+SECTION = "patient_section"
 SEVERITY_LEVEL = {"high": 0, "moderate": 1, "low": 2}
 
 
@@ -35,27 +49,49 @@ def last_looked(user: User | None, patient_ids: Iterable[int]) -> dict[int, date
     if user is None:
         return {}
     return dict(
-        AuditEvent.objects.filter(actor=user, action=LOOKED, patient_id__in=list(patient_ids))
+        AuditEvent.objects.filter(
+            actor=user, action=LOOKED, object_type=SHOWN, patient_id__in=list(patient_ids)
+        )
         .values("patient_id")
         .annotate(at=Max("at"))
         .values_list("patient_id", "at")
     )
 
 
-def since_looked(status: str, last_caused_at: datetime, looked: datetime | None) -> bool:
-    """Whether an open finding's cause last happened after the clinician last looked (or they
-    never did): the one notion of "new since the clinician last looked", for any category."""
-    return status == FindingStatus.OPEN and (looked is None or last_caused_at > looked)
+def arrived_at(finding: Finding) -> datetime:
+    """The latest of: when its cause last happened, when the finding was first found and,
+    while its cause is present, when it was last re-opened or rewritten (a new report of its
+    cause, even one made earlier on a phone with no connection). A finding that merely went
+    inactive does not count as news."""
+    moments = [finding.last_caused_at, finding.first_seen]
+    if finding.active and finding.modified is not None:
+        moments.append(finding.modified)
+    return max(moments)
 
 
-def is_new(category: str, status: str, last_caused_at: datetime, looked: datetime | None) -> bool:
-    """Whether a finding is a red flag the clinician has not seen since its cause happened."""
-    return category == RED_FLAG and since_looked(status, last_caused_at, looked)
+def arrived_expression() -> Greatest:
+    """:func:`arrived_at` as a database expression, for aggregates."""
+    return Greatest(
+        Coalesce("cause_last_at", "cause_first_at", "first_seen"),
+        F("first_seen"),
+        Case(When(active=True, then=F("modified")), default=F("first_seen")),
+    )
+
+
+def since_looked(status: str, arrived: datetime, looked: datetime | None) -> bool:
+    """Whether an open finding's news (:func:`arrived_at`) came after the clinician last looked
+    (or they never did): the one notion of "new since the clinician last looked"."""
+    return status == FindingStatus.OPEN and (looked is None or arrived > looked)
+
+
+def is_new(category: str, status: str, arrived: datetime, looked: datetime | None) -> bool:
+    """Whether a finding is a red flag the clinician has not seen since it arrived."""
+    return category == RED_FLAG and since_looked(status, arrived, looked)
 
 
 def finding_is_new(finding: Finding, looked: Mapping[int, datetime]) -> bool:
     return is_new(
-        finding.category, finding.status, finding.last_caused_at, looked.get(finding.patient_id)
+        finding.category, finding.status, arrived_at(finding), looked.get(finding.patient_id)
     )
 
 

@@ -138,7 +138,7 @@ def panel_rows(
             patient_id__in=ids, status=FindingStatus.OPEN, category=attention.RED_FLAG
         )
         .values("patient_id", "severity")
-        .annotate(latest=Max(Coalesce("cause_last_at", "cause_first_at", "first_seen")))
+        .annotate(latest=Max(attention.arrived_expression()))
     )
     for f in red_flags:
         pid = f["patient_id"]
@@ -181,6 +181,8 @@ def _fill_reasons(rows: dict[int, Row], looked: dict[int, datetime], now: dateti
         "first_seen",
         "cause_first_at",
         "cause_last_at",
+        "active",
+        "modified",
     ):
         row = rows[finding.patient_id]
         if row.top is None or attention.urgency(finding, looked) < attention.urgency(

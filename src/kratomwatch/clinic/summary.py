@@ -4,12 +4,16 @@
   limits the plan findings apply (:func:`kratomwatch.domain.plan_check.adherence`).
 - **Dose and pain since the last visit.** The *last visit* is the day of the latest clinical
   note written on the record before today (notes are what a clinician writes at a visit).
-  "Then" is the 14 days up to and including that day; "now" is the days since it, at most the
-  last 14. With no note yet, "then" is the 14 days before the last 14. The mean daily dose is
-  the grams of leaf-equivalent recorded in the period divided by its days; doses of unknown
-  amount are counted apart, never guessed. Mean pain is the mean of the daily pain scores.
-- **New findings since the clinician last looked**: open findings whose cause last happened
-  after this clinician last opened the record (:func:`.attention.since_looked`).
+  Only complete days count: today, partly over, is left out. "Then" is the 14 days up to and
+  including that day; "now" is the days since it up to yesterday, at most the last 14. With no
+  note yet, "then" is the 14 days before the last 14. The mean daily dose is over the days
+  logged (a check-in with no dose is a day of 0 g), not over days with nothing recorded; a day
+  with a dose of unknown amount has an unknown total and is left out, never guessed, and its
+  doses are counted apart. Mean pain is over one rating a day (the day's own, as on the
+  timeline). Each mean says how many days it rests on.
+- **New findings since the clinician last looked**: open findings whose cause last happened,
+  or that reached the record, after this clinician last saw the findings
+  (:func:`.attention.since_looked`).
 - **Next questionnaires due**, from the schedules the plan set.
 
 Latest labs and the drug screen have a slot of their own in the template
@@ -18,12 +22,13 @@ Latest labs and the drug screen have a slot of their own in the template
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from kratomwatch.clinic import attention
@@ -33,11 +38,11 @@ from kratomwatch.clinic.lab_results import LatestResult, latest_results
 from kratomwatch.clinic.models import FindingStatus, PatientProfile, Plan, User
 from kratomwatch.clinic.panel import Row
 from kratomwatch.clinic.screening_input import plan_limits
+from kratomwatch.clinic.trends import daily_series
 from kratomwatch.domain.plan_check import Adherence, DoseEvent, adherence
 
 WEEK_DAYS = 7
 TREND_DAYS = 14
-DAILY = "kw-daily-pain"
 WITHDRAWAL = "kw-withdrawal"
 #: How many new findings are named; the rest are counted.
 NAMED_FINDINGS = 3
@@ -50,14 +55,15 @@ NAMED_DUE = 3
 class Period:
     first: date
     last: date
-    dose_g: Decimal | None  # mean grams of leaf-equivalent a day, known amounts only
+    dose_g: Decimal | None  # mean grams of leaf-equivalent a day over the days counted
+    dose_days: int  # days logged whose every dose has a known amount
     unknown_doses: int
-    pain: Decimal | None  # mean daily pain score, 0-10
+    pain: Decimal | None  # mean of the daily pain ratings, 0-10
     pain_days: int
 
     @property
     def days(self) -> int:
-        return (self.last - self.first).days + 1
+        return max(0, (self.last - self.first).days + 1)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,10 @@ class Due:
     @property
     def overdue(self) -> bool:
         return self.due_on is None or self.due_on <= timezone.localdate()
+
+    @property
+    def due_today(self) -> bool:
+        return self.due_on == timezone.localdate()
 
 
 @dataclass
@@ -147,54 +157,59 @@ def last_visit(patient: PatientProfile, today: date) -> date | None:
 
 
 def _periods(visit: date | None, today: date) -> tuple[tuple[date, date], tuple[date, date]]:
-    recent_first = today - timedelta(days=TREND_DAYS - 1)
+    """Complete days only: today, partly over, is in neither period."""
+    last = today - timedelta(days=1)
+    recent_first = today - timedelta(days=TREND_DAYS)
     if visit is None:
         return (recent_first - timedelta(days=TREND_DAYS), recent_first - timedelta(days=1)), (
             recent_first,
-            today,
+            last,
         )
     return (visit - timedelta(days=TREND_DAYS - 1), visit), (
         max(visit + timedelta(days=1), recent_first),
-        today,
+        last,
+    )
+
+
+def _period(patient: PatientProfile, first: date, last: date) -> Period:
+    """The period's means over the days that can be counted: a day's dose total when every
+    dose of it has a known amount (a check-in with no dose is a day of 0 g); its pain, the
+    day's own rating (the latest, as the timeline shows)."""
+    if first > last:
+        return Period(first, last, None, 0, 0, None, 0)
+    tz = timezone.get_current_timezone()
+    grams: dict[date, Decimal] = defaultdict(Decimal)
+    unknown_days: set[date] = set()
+    unknown = 0
+    for taken_at, leaf_g in patient.doses.filter(
+        taken_at__date__gte=first, taken_at__date__lte=last
+    ).values_list("taken_at", "leaf_equivalent_g"):
+        day = taken_at.astimezone(tz).date()
+        if leaf_g is None:
+            unknown += 1
+            unknown_days.add(day)
+        else:
+            grams[day] += leaf_g
+    for day in patient.checkins.filter(day__gte=first, day__lte=last).values_list("day", flat=True):
+        grams.setdefault(day, Decimal(0))
+    counted = [g for day, g in grams.items() if day not in unknown_days]
+    pain = [v for v in daily_series(patient, first, last).pain if v is not None]
+    return Period(
+        first=first,
+        last=last,
+        dose_g=None if not counted else sum(counted, Decimal(0)) / len(counted),
+        dose_days=len(counted),
+        unknown_doses=unknown,
+        pain=None if not pain else Decimal(str(sum(pain) / len(pain))),
+        pain_days=len(pain),
     )
 
 
 def change_since_visit(patient: PatientProfile, today: date) -> Change:
-    """Mean daily dose and mean pain, then and now (two queries)."""
+    """Mean daily dose and mean daily pain, then and now."""
     visit = last_visit(patient, today)
     (t0, t1), (n0, n1) = _periods(visit, today)
-    then_q = Q(taken_at__date__gte=t0, taken_at__date__lte=t1)
-    now_q = Q(taken_at__date__gte=n0, taken_at__date__lte=n1)
-    doses = patient.doses.filter(then_q | now_q).aggregate(
-        then_g=Sum("leaf_equivalent_g", filter=then_q),
-        now_g=Sum("leaf_equivalent_g", filter=now_q),
-        then_unknown=Count("id", filter=then_q & Q(leaf_equivalent_g__isnull=True)),
-        now_unknown=Count("id", filter=now_q & Q(leaf_equivalent_g__isnull=True)),
-        then_n=Count("id", filter=then_q & Q(leaf_equivalent_g__isnull=False)),
-        now_n=Count("id", filter=now_q & Q(leaf_equivalent_g__isnull=False)),
-    )
-    pain = patient.responses.filter(Q(instrument_id=DAILY) & (then_q | now_q)).aggregate(
-        then=Avg("total", filter=then_q),
-        now=Avg("total", filter=now_q),
-        then_days=Count("taken_at__date", filter=then_q, distinct=True),
-        now_days=Count("taken_at__date", filter=now_q, distinct=True),
-    )
-
-    def period(first: date, last: date, key: str) -> Period:
-        grams = doses[f"{key}_g"]
-        days = (last - first).days + 1
-        mean_pain = pain[key]
-        return Period(
-            first=first,
-            last=last,
-            # No dose of known amount: no mean, rather than a mean of zero from unknowns.
-            dose_g=None if not doses[f"{key}_n"] else Decimal(grams) / days,
-            unknown_doses=doses[f"{key}_unknown"],
-            pain=None if mean_pain is None else Decimal(str(mean_pain)),
-            pain_days=pain[f"{key}_days"],
-        )
-
-    return Change(visit, period(t0, t1, "then"), period(n0, n1, "now"))
+    return Change(visit, _period(patient, t0, t1), _period(patient, n0, n1))
 
 
 def week_adherence(patient: PatientProfile, plan: Plan, first: date, last: date) -> Adherence:
@@ -217,7 +232,7 @@ def new_findings(patient: PatientProfile, looked: datetime | None) -> list[Any]:
     found = [
         f
         for f in patient.findings.filter(status=FindingStatus.OPEN)
-        if attention.since_looked(f.status, f.last_caused_at, looked)
+        if attention.since_looked(f.status, attention.arrived_at(f), looked)
     ]
     return attention.annotate(found, {patient.pk: looked} if looked else {})
 

@@ -3,7 +3,9 @@
 Every section is its own address (``/patients/<uuid>/?tab=findings``) returning the whole page
 with that section; asked by htmx (the ``HX-Request`` header) it returns the section alone, with
 the tab bar updated out of band. Each answer, page or section, is one ``patient.view`` in the
-audit trail, recorded after the summary has read when this clinician last looked.
+audit trail, recorded after the summary has read when this clinician last looked. The whole
+page (with the summary) and the Findings section show the findings: they are recorded with
+the object type that counts as looking (:data:`.attention.SHOWN`); other sections are not.
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ def patient_detail(request: HttpRequest, patient_uuid: str) -> HttpResponse:
         user,
         "patient.view",
         patient=patient,
-        object_type="patient",
+        object_type=attention.SECTION if section_only and tab != "findings" else attention.SHOWN,
         object_uuid=patient.uuid,
         ip=client_ip(request),
     )
