@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -371,3 +372,47 @@ def test_a_huge_number_sent_as_a_number_is_refused_without_overflow() -> None:
     with pytest.raises(ResultRejected):
         check_value("alt", Decimal("1E+999999"), "U/L")
     assert check_value("alt", Decimal("310"), "U/L").value == Decimal("310")
+
+
+def test_liver_values_weeks_apart_are_not_combined_into_one_finding() -> None:
+    """An old raised bilirubin beside a new ALT is not 'injury with jaundice'."""
+    now = NOW
+    doses = daily_doses(30)
+    leaf = LEAF
+    old_bili = Measurement("bilirubin", now - timedelta(days=60), Decimal("2.5"))
+    new_alt = Measurement("alt", now - timedelta(days=1), Decimal("300"))
+
+    def codes(*measurements: Measurement) -> set[str]:
+        snapshot = Snapshot(as_of=now, products=(leaf,), doses=doses, measurements=measurements)
+        return {f.code for f in screen(snapshot).findings if f.code.startswith("result.liver")}
+
+    assert codes(old_bili, new_alt) == {"result.liver_injury"}
+    same_week = replace(old_bili, taken_at=now - timedelta(days=3))
+    assert codes(same_week, new_alt) == {"result.liver_injury_with_jaundice"}
+
+
+@pytest.mark.parametrize(
+    ("item", "listed", "explained"),
+    [
+        ("amphetamines", "caffeine 200 mg", False),
+        ("amphetamines", "Excedrin Migraine", False),
+        ("amphetamines", "modafinil 100 mg", False),
+        ("amphetamines", "Adderall XR 20 mg", True),
+        ("amphetamines", "Vyvanse 30 mg", True),
+        ("cannabinoids", "Epidiolex (cannabidiol)", False),
+        ("cannabinoids", "dronabinol 2.5 mg", True),
+    ],
+)
+def test_a_positive_screen_is_explained_only_by_what_it_detects(
+    item: str, listed: str, explained: bool
+) -> None:
+    positive = ScreenResult(item, SAMPLE, "positive")
+    snapshot = Snapshot(
+        as_of=NOW,
+        products=(LEAF,),
+        doses=daily_doses(7),
+        medications=(Medication(listed),),
+        screens=(positive,),
+    )
+    fired = {f.code for f in screen(snapshot).findings}
+    assert ("result.drug_screen_unexplained" in fired) is not explained

@@ -24,6 +24,11 @@ from .trigger_context import Context, Hit, _fmt
 RECENT_USE_DAYS = 30
 
 
+#: Liver values combined into one finding (R ratio, bilirubin) are at most this many days
+#: apart: the project's own choice, so that a finding describes one episode.
+SAME_PANEL_DAYS = 7
+
+
 def _fresh(ctx: Context, spec: Mapping[str, Any], items: Any, key: str) -> dict[str, Any]:
     since = ctx.snapshot.as_of - timedelta(days=spec.get("max_age_days", 90))
     latest = latest_by(items, key)
@@ -82,6 +87,13 @@ def liver_tests(spec: Mapping[str, Any], ctx: Context) -> Hit | None:
 
     The injury pattern is named from the R ratio when ALT and ALP are both known."""
     latest = _fresh(ctx, spec, ctx.snapshot.measurements, "analyte")
+    liver = [latest[a] for a in ("alt", "alp", "bilirubin") if a in latest]
+    if liver:
+        # One picture of the liver: values taken within a few days of the newest, never an
+        # old bilirubin beside a new ALT, nor an R ratio of samples weeks apart.
+        newest = max(m.taken_at for m in liver)
+        window = timedelta(days=SAME_PANEL_DAYS)
+        latest = {k: v for k, v in latest.items() if newest - v.taken_at <= window}
     alt, alp, bili = latest.get("alt"), latest.get("alp"), latest.get("bilirubin")
     x_alt = alt.times_uln if alt else None
     x_alp = alp.times_uln if alp else None
