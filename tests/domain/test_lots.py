@@ -70,7 +70,24 @@ def test_a_lots_figures_replace_typed_per_capsule_values() -> None:
     lot = spec_for_lot(product, LotFigures(D("20"), None))
     exposure = normalize(Quantity(D("2"), Unit.CAPSULE), lot)
     assert exposure.mitragynine_mg == D("20")  # 2 x 500 mg x 20 mg/g
-    assert exposure.hydroxymitragynine_mg == D("0.2")  # not given by the lot: the product's
+    # Not given by the lot: unknown for this lot (the product's figure is another lot's).
+    assert exposure.hydroxymitragynine_mg is None
+
+
+def test_a_lot_and_its_products_figures_are_never_mixed_past_a_gram() -> None:
+    """A product typed as 980 mg/g 7-OH and a lot with 30 mg/g mitragynine: the lot's
+    figures replace the product's, so a dose of it is worked out, not refused with an error."""
+    product = ProductSpec(ProductForm.SEVEN_OH, hydroxymitragynine_mg_per_g=D("980"))
+    lot = spec_for_lot(product, LotFigures(D("30"), None))
+    assert (lot.mitragynine_mg_per_g, lot.hydroxymitragynine_mg_per_g) == (D("30"), None)
+
+
+def test_figures_finer_than_what_is_kept_are_refused_not_rounded() -> None:
+    with pytest.raises(ValueError, match="decimal places"):
+        lot_figures("0.00015", None, None, unit="mg/g")
+    with pytest.raises(ValueError, match="decimal places"):
+        lot_figures("0.000015", None, None, unit="%")  # 0.00015 mg/g
+    assert lot_figures("0.0001", None, None, unit="mg/g").mitragynine_mg_per_g == D("0.0001")
 
 
 def test_share_on_total_alkaloids_or_an_upper_bound() -> None:
@@ -90,10 +107,17 @@ def test_the_cap_is_exceeded_only_above_it() -> None:
     assert codes(above, None) == []
 
 
-def test_the_over_cap_detail_says_when_the_share_is_an_upper_bound() -> None:
-    (concern,) = lot_concerns(LotFigures(D("15"), D("0.5")), OK)
-    assert concern.code == "over_cap" and "may be lower" in concern.detail
+def test_a_share_of_mitragynine_and_7oh_only_cannot_say_a_lot_is_over_the_cap() -> None:
+    """A typical leaf lot is above 1 % of mitragynine + 7-OH; the share of all alkaloids is
+    lower by an unknown amount, so it needs the total: a note, never "over the cap"."""
+    (concern,) = lot_concerns(LotFigures(D("15"), D("0.2")), OK)
+    assert concern.code == "cap_unverifiable" and concern.severity == "low"
+    assert "total alkaloid figure" in concern.detail
     assert concern.references == ("ok_kcpa",)
+    # 7-OH over 1 % of a whole gram is over the cap whatever the other alkaloids.
+    (over,) = [c for c in lot_concerns(LotFigures(D("5"), D("10.5")), OK) if c.code == "over_cap"]
+    assert over.severity == "moderate" and "at least 1.05 %" in over.detail
+    assert codes(LotFigures(D("5"), D("10"))) == ["cap_unverifiable", "semisynthetic_share"]
 
 
 def test_a_semi_synthetic_share_is_found_in_any_jurisdiction() -> None:
@@ -153,7 +177,7 @@ def test_a_json_snapshot_carries_lots_and_the_jurisdiction() -> None:
     snapshot = snapshot_from_json({"products": [product], "jurisdiction": "us_ok"}, now=now)
     assert snapshot.jurisdiction is not None and snapshot.jurisdiction.id == "us_ok"
     codes = {f.code for f in screen(snapshot).findings}
-    assert "product.lot_over_jurisdiction_cap" in codes
+    assert "product.lot_over_jurisdiction_cap" not in codes  # no total alkaloid figure
     assert "product.lot_semisynthetic_7oh" not in codes
     with pytest.raises(SnapshotError) as bad:
         snapshot_from_json(

@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from kratomwatch.clinic.models import AuditEvent, Certificate, ProductLot
+from kratomwatch.clinic.models import AuditEvent, Certificate, DoseEntry, ProductLot
 
 from .conftest import Triangle
 
@@ -337,3 +338,24 @@ def test_a_lot_over_the_cap_raises_findings(
         _add(client, tri, unit="mg/g", mitragynine="3", hydroxymitragynine="40")
     codes = set(tri.patient.findings.values_list("code", flat=True))
     assert {"product.lot_semisynthetic_7oh", "product.lot_over_jurisdiction_cap"} <= codes
+
+
+def test_doses_logged_before_the_figures_are_worked_out_again_with_them(
+    client: Client, tri: Triangle
+) -> None:
+    """A dose naming a lot with no figures yet counts with the lot's figures once a
+    clinician enters them from the certificate."""
+    lot = ProductLot.objects.create(product=tri.product, lot_number="L-7")
+    product = tri.product
+    dose = DoseEntry.objects.create(
+        patient=tri.patient, product=product, lot=lot, taken_at=timezone.now(),
+        amount=Decimal("4"), unit="g", idempotency_key="before-figures",
+        leaf_equivalent_g=Decimal("4"), mitragynine_mg=None, hydroxymitragynine_mg=None,
+    )  # fmt: skip
+    client.force_login(tri.clinician)
+    url = reverse("lot_lab_result", kwargs={"patient_uuid": tri.patient.uuid, "lot_uuid": lot.uuid})
+    response = client.post(url, {"unit": "mg/g", "mitragynine": "5", "hydroxymitragynine": "3"})
+    assert response.status_code == 302
+    dose.refresh_from_db()
+    assert product.form == "leaf_powder"  # 4 g of leaf at 5 and 3 mg/g
+    assert dose.mitragynine_mg == Decimal("20") and dose.hydroxymitragynine_mg == Decimal("12")

@@ -158,7 +158,7 @@ def lots_of(user: User, patient: PatientProfile) -> QuerySet[ProductLot]:
         return ProductLot.objects.none()
     return ProductLot.objects.filter(
         condition, product__patient=patient, product__archived=False
-    ).select_related("product", "certificate")
+    ).select_related("product", "certificate").defer("certificate__content")
 
 
 def lot_for_clinician(

@@ -184,7 +184,7 @@ MSGIDS = [
     # rule product.lot_over_jurisdiction_cap
     _('The lab results of one of your products show more 7-OH than the law where your clinic is allows. Please talk with your care team about it before your next purchase.'),
     # rule product.lot_cap_unverifiable
-    _('A lot without lab figures where a 7-OH cap applies'),
+    _("A lot whose 7-OH share cannot be checked against the jurisdiction's cap"),
     # rule product.lot_cap_unverifiable
     _("If you have the lab certificate of this product's lot, please add it or show it to your care team."),
     # rule product.adulteration_risk

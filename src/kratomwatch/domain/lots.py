@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 _THOUSAND = Decimal(1000)
+#: Decimal places a figure in mg/g may have: what is stored (models/lots.py).
+MAX_PLACES = 4
 #: Shares are shown and compared, never summed: 12 significant digits, rounded.
 _ROUNDING = Context(prec=12, traps=[InvalidOperation, DivisionByZero, Overflow])
 
@@ -106,30 +108,37 @@ def lot_figures(
     def parse(value: object) -> Decimal | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        return tidy_decimal(parse_mg_per_g(value, unit))
+        figure = tidy_decimal(parse_mg_per_g(value, unit))
+        exponent = figure.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MAX_PLACES:
+            raise ValueError(
+                f"at most {MAX_PLACES} decimal places in mg/g ({MAX_PLACES - 1} in %): "
+                "the figures are kept to 0.0001 mg/g"
+            )
+        return figure
 
     return LotFigures(parse(mitragynine), parse(hydroxymitragynine), parse(total_alkaloids))
 
 
 def spec_for_lot(spec: ProductSpec, figures: LotFigures | None) -> ProductSpec:
-    """The product as the dose's lot has it: the lot's per-gram figures, when the lab gave
-    them, replace the product's; anything the lab did not give stays the product's.
+    """The product as the dose's lot has it: when the lab gave figures, the lot's per-gram
+    figures replace the product's, both alkaloids (what the lab did not give is unknown for
+    this lot: the product's figure describes another lot, and mixing the two could even add
+    up to more than a gram holds).
 
-    Per-unit and per-ml values are derived from per-gram ones when the product records a
-    unit's material mass; a per-unit or per-ml value typed for the product would describe
-    another lot, so those are dropped when the lot gives the same alkaloid per gram.
+    Per-unit values are derived from per-gram ones when the product records a unit's material
+    mass, so those typed for the product are dropped then. Per-ml values (teas) stay the
+    product's: a lot's figures per gram of leaf say nothing about a brew's strength.
     """
     if figures is None or not figures.known:
         return spec
-    changes: dict[str, Decimal | None] = {}
-    if figures.mitragynine_mg_per_g is not None:
-        changes["mitragynine_mg_per_g"] = figures.mitragynine_mg_per_g
-        if spec.unit_material_mg is not None:
-            changes["mitragynine_mg_per_unit"] = None
-    if figures.hydroxymitragynine_mg_per_g is not None:
-        changes["hydroxymitragynine_mg_per_g"] = figures.hydroxymitragynine_mg_per_g
-        if spec.unit_material_mg is not None:
-            changes["hydroxymitragynine_mg_per_unit"] = None
+    changes: dict[str, Decimal | None] = {
+        "mitragynine_mg_per_g": figures.mitragynine_mg_per_g,
+        "hydroxymitragynine_mg_per_g": figures.hydroxymitragynine_mg_per_g,
+    }
+    if spec.unit_material_mg is not None:
+        changes["mitragynine_mg_per_unit"] = None
+        changes["hydroxymitragynine_mg_per_unit"] = None
     return replace(spec, **changes)  # type: ignore[arg-type]
 
 
@@ -249,6 +258,11 @@ def _percent(share: Decimal) -> str:
     )
 
 
+def _at_least_share(figures: LotFigures) -> Decimal:
+    """The least share of all alkaloids 7-OH can have: over the most a gram holds."""
+    return _ROUNDING.divide(figures.hydroxymitragynine_mg_per_g or Decimal(0), _THOUSAND)
+
+
 def lot_concerns(
     figures: LotFigures, jurisdiction: Jurisdiction | None = None
 ) -> tuple[LotConcern, ...]:
@@ -257,7 +271,21 @@ def lot_concerns(
     share = seven_oh_share(figures)
     cap = jurisdiction.seven_oh_cap_share if jurisdiction is not None else None
     if cap is not None and jurisdiction is not None:
-        if share is None:
+        if share is not None and share[1] == "total_alkaloids":
+            if share[0] > cap:
+                concerns.append(
+                    LotConcern(
+                        "over_cap",
+                        "moderate",
+                        f"7-OH is {_percent(share[0])} % of the alkaloids, above the "
+                        f"{_percent(cap)} % that {jurisdiction.name} allows.",
+                        jurisdiction.references,
+                        share_percent=_percent(share[0]),
+                        limit_percent=_percent(cap),
+                        of_total=True,
+                    )
+                )
+        elif share is None:
             concerns.append(
                 LotConcern(
                     "cap_unverifiable",
@@ -269,22 +297,38 @@ def lot_concerns(
                     limit_percent=_percent(cap),
                 )
             )
-        elif share[0] > cap:
-            bound = (
-                ""
-                if share[1] == "total_alkaloids"
-                else " (of mitragynine + 7-OH only: the share of all alkaloids may be lower)"
-            )
+        elif _at_least_share(figures) > cap:
+            # Without the total, the share of all alkaloids is at least 7-OH over the most a
+            # gram can hold (1000 mg): above the cap even then, the lot is over it.
+            least = _at_least_share(figures)
             concerns.append(
                 LotConcern(
                     "over_cap",
                     "moderate",
-                    f"7-OH is {_percent(share[0])} % of the alkaloids{bound}, above the "
-                    f"{_percent(cap)} % that {jurisdiction.name} allows.",
+                    f"7-OH is at least {_percent(least)} % of the alkaloids (its "
+                    f"{figures.hydroxymitragynine_mg_per_g} mg/g of at most 1000 mg of alkaloid "
+                    f"in a gram), above the {_percent(cap)} % that {jurisdiction.name} allows.",
+                    jurisdiction.references,
+                    share_percent=_percent(least),
+                    limit_percent=_percent(cap),
+                    of_total=False,
+                )
+            )
+        elif share[0] > cap:
+            # Of mitragynine + 7-OH only: an upper bound of the share of all alkaloids. A
+            # typical leaf lot (15 and 0.2 mg/g) is above 1 % on this basis, so it cannot say
+            # the lot is over the cap; without the total, the cap cannot be checked.
+            concerns.append(
+                LotConcern(
+                    "cap_unverifiable",
+                    "low",
+                    f"7-OH is {_percent(share[0])} % of mitragynine + 7-OH; the share of all "
+                    f"alkaloids is lower by an unknown amount, so whether it is above the "
+                    f"{_percent(cap)} % that {jurisdiction.name} allows needs the lab's total "
+                    "alkaloid figure.",
                     jurisdiction.references,
                     share_percent=_percent(share[0]),
                     limit_percent=_percent(cap),
-                    of_total=share[1] == "total_alkaloids",
                 )
             )
     seven_oh, mit = figures.hydroxymitragynine_mg_per_g, figures.mitragynine_mg_per_g

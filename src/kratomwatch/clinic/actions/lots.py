@@ -9,8 +9,10 @@ from django.db import transaction
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.actions.idempotent import create_once
+from kratomwatch.clinic.lot_facts import dose_spec
 from kratomwatch.clinic.models import Certificate, PatientProfile, Product, ProductLot, User
 from kratomwatch.clinic.uploads import CheckedUpload
+from kratomwatch.domain.doses import DoseRejected, Quantity, Unit, normalize
 from kratomwatch.domain.lots import LotFigures
 
 
@@ -90,6 +92,28 @@ def do_add_lot(
     return create_once(ProductLot.objects.filter(product=product), key, store)
 
 
+def _restate_doses(lot: ProductLot) -> None:
+    """Work out again the doses that name ``lot`` with its figures as they now are: a dose
+    logged before the certificate's figures were entered is then counted with them."""
+    spec = dose_spec(lot.product, lot)
+    for dose in lot.doses.all():
+        try:
+            exposure = normalize(Quantity(dose.amount, Unit(dose.unit)), spec)
+        except (ValueError, DoseRejected):
+            continue  # kept as it was worked out when it was logged
+        dose.leaf_equivalent_g = exposure.leaf_equivalent_g
+        dose.mitragynine_mg = exposure.mitragynine_mg
+        dose.hydroxymitragynine_mg = exposure.hydroxymitragynine_mg
+        dose.save(
+            update_fields=[
+                "leaf_equivalent_g",
+                "mitragynine_mg",
+                "hydroxymitragynine_mg",
+                "modified",
+            ]
+        )
+
+
 def do_set_lab_result(
     *,
     user: User,
@@ -107,6 +131,7 @@ def do_set_lab_result(
         if upload is not None:
             lot.certificate = _certificate(upload, user)
         lot.save()
+        _restate_doses(lot)
         audit_chain.append(
             user, "lot.update", patient=patient, object_type="lot", object_uuid=lot.uuid, ip=ip
         )
