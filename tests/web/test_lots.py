@@ -136,6 +136,14 @@ def test_bad_figures_are_refused_per_field(
     assert not ProductLot.objects.exists()
 
 
+def test_figures_finer_than_kept_are_refused_with_the_reason(client: Client, tri: Triangle) -> None:
+    client.force_login(tri.patient.user)
+    response = _add(client, tri, mitragynine="0.000015")  # %: 0.00015 mg/g
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert "At most 4 decimal places" in response.content.decode()  # type: ignore[attr-defined]
+    assert not ProductLot.objects.exists()
+
+
 def test_total_alkaloids_below_the_named_ones_is_refused(client: Client, tri: Triangle) -> None:
     client.force_login(tri.patient.user)
     response = _add(client, tri, total_alkaloids="1")

@@ -88,10 +88,15 @@ class LotFiguresForm(Form):
             raw = (data.get(name) or "").strip()
             try:
                 values[name] = lot_figures(raw, unit=unit).mitragynine_mg_per_g
-            except ValueError:
+            except ValueError as exc:
+                too_fine = "decimal places" in str(exc)
                 self.add_error(
                     name,
-                    gettext("Enter a number from 0 to 1000 mg/g (100 %), with a dot, e.g. 1.5."),
+                    gettext("At most 4 decimal places in mg/g (3 in %).")
+                    if too_fine
+                    else gettext(
+                        "Enter a number from 0 to 1000 mg/g (100 %), with a dot, e.g. 1.5."
+                    ),
                 )
         if self.errors:
             return data
