@@ -416,3 +416,35 @@ def test_the_chart_has_its_legends_beside_the_data_and_dates_in_words(tri: Trian
     assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))  # no overlap
     first, last = bottom.get_xlim()
     assert first < mdates.date2num(report.first) and last > mdates.date2num(report.last)
+
+
+def test_the_report_names_the_latest_results_on_the_page_and_in_the_pdf(
+    client: Client, tri: Triangle
+) -> None:
+    from kratomwatch.clinic.actions.results import do_record_results
+    from kratomwatch.domain.results import check_batch
+
+    today = visit_record(tri)
+    client.force_login(tri.clinician)
+    url = reverse("visit_report_pdf", kwargs={"patient_uuid": tri.patient.uuid})
+    assert "No results recorded." in " ".join(pdf_text(client.get(url).content)[1].split())
+    taken = at(today - timedelta(days=2), 8)
+    batch = check_batch(
+        taken_at=taken,
+        values={
+            "alt": {"value": "92", "unit": "U/L"},
+            "bilirubin": {"value": "17.1", "unit": "µmol/L"},
+        },
+        screens={"benzodiazepines": "positive", "cocaine": "negative", "opioids": "not_tested"},
+        specimen="urine",
+        now=timezone.now(),
+    )
+    do_record_results(patient=tri.patient, user=tri.clinician, batch=batch)
+    lines = build_report(tri.patient, today).results
+    assert any(line.startswith("ALT") and "92 U/L" in line and "(above)" in line for line in lines)
+    assert any("Total bilirubin: 1 mg/dL" in line for line in lines)
+    assert any("positive: Benzodiazepines; 1 item negative" in line for line in lines)
+    flat = " ".join(pdf_text(client.get(url).content)[1].split())
+    assert "Latest results" in flat and "Benzodiazepines" in flat
+    page = client.get(reverse("visit_report", kwargs={"patient_uuid": tri.patient.uuid}))
+    assert "presumptive until confirmed" in page.content.decode()

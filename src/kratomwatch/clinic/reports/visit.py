@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 
 from kratomwatch.clinic.actions.screening import active_plan
 from kratomwatch.clinic.charts import Series
+from kratomwatch.clinic.lab_results import latest_results
 from kratomwatch.clinic.models import (
     SEVERITY_RANK,
     Finding,
@@ -111,6 +112,8 @@ class VisitReport:
     medications: list[str]
     conditions: list[str]
     products: list[str]
+    #: The latest result of each test, then the latest drug screen, a line each.
+    results: list[str] = field(default_factory=list)
     severity_counts: dict[str, int] = field(default_factory=dict)
     #: "Screened with knowledge base 2026.12.0 (released 7 Dec 2026)", or empty when the
     #: record has not been screened yet.
@@ -457,11 +460,42 @@ def build_report(patient: PatientProfile, today: date | None = None) -> VisitRep
         medications=medications,
         conditions=conditions,
         products=[_product(p) for p in patient.products.filter(archived=False)],
+        results=_results(patient),
         severity_counts={
             sev: sum(f.severity == sev for f in findings) for sev in ("high", "moderate", "low")
         },
         screening_line=screening_line(patient),
     )
+
+
+def _results(patient: PatientProfile) -> list[str]:
+    """The latest value of each test with its upper limit, then the latest drug screen."""
+    rows = latest_results(patient)
+    lines = []
+    for r in rows:
+        if r.kind != "measurement" or r.value is None:
+            continue
+        text = f"{r.label}: {_plain(r.value)} {r.unit}"
+        if r.upper_limit is not None:
+            above = " (above)" if r.flag == "high" else ""
+            text += f"; upper limit {_plain(r.upper_limit)} {r.unit}{above}"
+        lines.append(f"{text}, {_day(timezone.localtime(r.taken_at).date())}")
+    screens = [r for r in rows if r.kind != "measurement" and r.outcome != "not_tested"]
+    if screens:
+        latest = max(r.taken_at for r in screens)
+        same = [r for r in screens if r.taken_at == latest]
+        positive = [r.label for r in same if r.flag == "positive"]
+        negative = len(same) - len(positive)
+        text = f"Drug screen {_day(timezone.localtime(latest).date())} ({same[0].specimen_label}): "
+        text += f"positive: {', '.join(positive)}" if positive else "no item positive"
+        if positive and negative:
+            text += f"; {plural(negative, 'item')} negative"
+        lines.append(text + ". Screens are presumptive until confirmed.")
+    return lines
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def screening_line(patient: PatientProfile) -> str:

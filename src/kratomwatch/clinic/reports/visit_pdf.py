@@ -33,6 +33,7 @@ MAX_SCORES = 8
 MAX_MEDICATIONS = 14
 MAX_CONDITIONS = 8
 MAX_PRODUCTS = 6
+MAX_RESULTS = 6
 
 MARGIN = 0.6  # inches, left and right
 TOP = 0.55
@@ -354,6 +355,10 @@ def _page_two(report: VisitReport, findings_shown: int) -> Figure:
             lambda: sheet.items(
                 report.scores, MAX_SCORES, score, empty="No questionnaires recorded."
             ),
+        ),
+        (
+            "Latest results",
+            lambda: sheet.items(report.results, MAX_RESULTS, empty="No results recorded."),
         ),
         ("Medications", lambda: sheet.items(report.medications, MAX_MEDICATIONS)),
         ("Conditions", lambda: sheet.items(report.conditions, MAX_CONDITIONS)),
