@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,20 @@ def shot() -> Any:
         return path
 
     return take
+
+
+def wait_until(page: Any, expression: str, seconds: float = 30) -> None:
+    """Wait until ``expression`` is true in the page, polled from here.
+
+    Not ``page.wait_for_function``: it runs its predicate through ``eval`` in the page, which
+    the app's Content-Security-Policy refuses whenever the first check is false (so it passed
+    or failed by timing), and a predicate returning a promise passes at once. An expression
+    given to ``page.evaluate`` runs outside the page's policy and its promise is awaited.
+    """
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        page.wait_for_timeout(100)
 
 
 def no_horizontal_scroll(page: Any) -> bool:

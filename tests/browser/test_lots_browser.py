@@ -10,6 +10,7 @@ import pytest
 
 from kratomwatch.clinic.models import CheckIn, PatientProfile, ProductLot
 
+from .conftest import wait_until
 from .test_patient_browser import PHONE, RATINGS, Taps, login, patient, rate
 
 __all__ = ["patient"]
@@ -110,7 +111,7 @@ def test_a_dose_against_a_lot_entered_offline_keeps_its_lot(
     row.locator("input[name$='-took']").check()
     row.locator("input[name$='-amount']").fill("3")
     page.click("#save-checkin")
-    page.wait_for_function("kwQueue.all().then(function (q) { return q.length === 1; })")
+    wait_until(page, "kwQueue.all().then(function (q) { return q.length === 1; })")
     assert len(queued(page)) == 1
     context.set_offline(False)
     page.goto(f"{base}/me/")

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kratomwatch.clinic.models import CheckIn, DoseEntry, PatientProfile, User
 
-from .conftest import axe_report
+from .conftest import axe_report, wait_until
 from .test_patient_browser import PASSWORD, PHONE, RATINGS, login, patient  # noqa: F401
 from .test_pwa_browser import rule_message
 
@@ -176,7 +176,7 @@ def test_a_kept_check_in_the_server_refuses_is_opened_corrected_and_saved_once(
     # Opened: the answers are back in the form, with the entry's key and time.
     refused.get_by_role("link").click()
     page.wait_for_url("**/me/checkin/?entry=*")
-    page.wait_for_function("document.querySelector('input[name=entered_at]').value !== ''")
+    wait_until(page, "document.querySelector('input[name=entered_at]').value !== ''")
     assert page.input_value("input[name=idempotency_key]") == entry["key"]
     assert page.locator("input[name$='-amount']").last.input_value() == "20"
     assert axe(page) == [], axe_report([("opened", v) for v in axe(page)])
@@ -223,7 +223,7 @@ def online_with_worker(browser: Any, base: str, **options: Any) -> tuple[Any, An
     login(page, base)
     page.evaluate("navigator.serviceWorker.ready")
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     return context, page
 
 
@@ -252,7 +252,7 @@ def test_the_phones_copy_of_the_page_never_reuses_a_saved_check_ins_key(
     page.goto(f"{base}/me/checkin/")
     assert page.input_value("input[name=idempotency_key]") != first.idempotency_key
     context.set_offline(False)
-    page.wait_for_function("document.documentElement.dataset.reachable === 'yes'")
+    wait_until(page, "document.documentElement.dataset.reachable === 'yes'")
     for item, value in RATINGS.items():
         page.click(f"label[for='id_r-{item}_{value}']")
     box = page.locator(f"input[name=red_flags][value={FLAG}]")
@@ -272,7 +272,7 @@ def test_a_check_in_sent_on_a_network_that_reaches_nothing_is_kept_and_sent_late
     base = live_server.url
     context, page = online_with_worker(browser, base)
     page.goto(f"{base}/me/checkin/")
-    page.wait_for_function("document.documentElement.dataset.reachable === 'yes'")
+    wait_until(page, "document.documentElement.dataset.reachable === 'yes'")
     # The phone says it is online, but the post never reaches the server.
     context.route(
         "**/me/checkin/",
@@ -326,7 +326,7 @@ def test_on_a_shared_phone_a_check_in_kept_by_one_patient_is_not_sent_as_another
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/me/")
-    page.wait_for_function("document.documentElement.dataset.reachable === 'yes'")
+    wait_until(page, "document.documentElement.dataset.reachable === 'yes'")
     page.goto(f"{base}/me/plan/")
     assert [e["key"] for e in queued(page)] == [kept["key"]]  # still Paul's, on the phone
     assert page.locator("#queue-status").count() == 0  # and not shown to Pia

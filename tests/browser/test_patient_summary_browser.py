@@ -17,7 +17,7 @@ from kratomwatch.clinic.models import AuditEvent, ClinicalNote, PatientProfile, 
 from kratomwatch.domain.results import check_batch
 from kratomwatch.synthetic.seed import seed_demo_clinic
 
-from .conftest import axe_report, no_horizontal_scroll
+from .conftest import axe_report, no_horizontal_scroll, wait_until
 from .test_clinician_browser import login
 
 DESK = {"width": 1366, "height": 900}
@@ -112,7 +112,7 @@ def test_the_summary_fits_the_first_screen_and_the_sections_open(
     page.keyboard.press("Enter")
     page.wait_for_selector("#tab-panel #notes")
     assert page.locator("#patient-tabs a[aria-current=page]").inner_text() == "Notes"
-    page.wait_for_function("document.activeElement.tagName === 'H2'")
+    wait_until(page, "document.activeElement.tagName === 'H2'")
     assert page.evaluate("document.activeElement.innerText") == "Notes"  # its heading
     found = axe(page)
     assert not found, axe_report([("notes section", v) for v in found])

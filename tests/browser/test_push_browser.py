@@ -11,6 +11,7 @@ import pytest
 
 from kratomwatch.clinic.models import PatientProfile
 
+from .conftest import wait_until
 from .test_patient_browser import PHONE, login, patient  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,8 +113,8 @@ def test_the_reminder_page_says_when_notifications_cannot_be_turned_on(
     page.evaluate("Notification.requestPermission = () => Promise.resolve('denied')")
     button.click()
     status = page.locator("[data-push-status]")
-    page.wait_for_function(
-        "document.querySelector('[data-push-status]').textContent.includes('not allowed')"
+    wait_until(
+        page, "document.querySelector('[data-push-status]').textContent.includes('not allowed')"
     )
     assert "e-mail" in status.inner_text().lower()
     assert page.locator("#id_by_email").is_visible()
@@ -121,8 +122,9 @@ def test_the_reminder_page_says_when_notifications_cannot_be_turned_on(
     context.grant_permissions(["notifications"], origin=base)
     page.reload()
     page.locator("[data-push-on]").click()
-    page.wait_for_function(
-        "document.querySelector('[data-push-status]').textContent.includes('E-mail still works')"
+    wait_until(
+        page,
+        "document.querySelector('[data-push-status]').textContent.includes('E-mail still works')",
     )
     assert "could not be turned on" in status.inner_text()
     assert page.locator("[data-push-on]").is_enabled()  # and it may be tried again

@@ -8,6 +8,7 @@ import pytest
 
 from kratomwatch.clinic.models import PatientProfile
 
+from .conftest import wait_until
 from .test_patient_browser import PHONE, login, patient  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +34,7 @@ def test_installable_and_readable_offline(
     # The service worker is registered and controls the page once it has taken over.
     assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     cdp = context.new_cdp_session(page)
     manifest = cdp.send("Page.getAppManifest")
     assert manifest["errors"] == [], manifest["errors"]
