@@ -367,3 +367,15 @@ def test_doses_logged_before_the_figures_are_worked_out_again_with_them(
     dose.refresh_from_db()
     assert product.form == "leaf_powder"  # 4 g of leaf at 5 and 3 mg/g
     assert dose.mitragynine_mg == Decimal("20") and dose.hydroxymitragynine_mg == Decimal("12")
+
+
+def test_small_figures_are_shown_as_kept_not_rounded_to_zero(client: Client, tri: Triangle) -> None:
+    ProductLot.objects.create(
+        product=tri.product,
+        lot_number="L-9",
+        mitragynine_mg_per_g=Decimal("12.5"),
+        hydroxymitragynine_mg_per_g=Decimal("0.0045"),
+    )
+    client.force_login(tri.patient.user)
+    page = client.get(reverse("my_products")).content.decode()
+    assert "7-OH 0.0045 mg/g." in page and "Mitragynine 12.5 mg/g." in page
