@@ -209,6 +209,8 @@ DEFAULT_FROM_EMAIL = _env.get("KRATOMWATCH_FROM_EMAIL", "kratomwatch@localhost")
 KRATOMWATCH_VAPID_SUBJECT = _env.get("KRATOMWATCH_VAPID_SUBJECT", f"mailto:{DEFAULT_FROM_EMAIL}")
 # Push endpoints at http://127.0.0.1 are accepted only where this is on (the tests' receiver).
 KRATOMWATCH_PUSH_LOCAL_ENDPOINTS = False
+# Tests only: lets an EHR client publish its key set on http://127.0.0.1.
+KRATOMWATCH_EHR_LOCAL_JWKS = False
 if _email == "smtp":
     EMAIL_HOST = _env.get("KRATOMWATCH_SMTP_HOST", "")
     if not EMAIL_HOST:

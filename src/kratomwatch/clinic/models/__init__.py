@@ -9,6 +9,7 @@ from .care import (
     Plan,
     PlanKind,
 )
+from .ehr import EhrClient, EhrClientKind, EhrPatientLink, UsedJwtId
 from .induction import InductionLogEntry, InductionPlan, SedationLevel
 from .lots import Certificate, FigureUnit, ProductLot
 from .patient_app import CheckIn, DeletionRequest, QuestionnaireSchedule, ReminderLog
@@ -42,6 +43,10 @@ from .tokens import ApiIdempotentReply, ApiToken, PasswordResetRequest, TokenSco
 from .trials import NofOneTrial, TrialDay, TrialStatus
 
 __all__ = [
+    "EhrClient",
+    "EhrClientKind",
+    "EhrPatientLink",
+    "UsedJwtId",
     "AlertChannel",
     "DigestLog",
     "FindingAlert",

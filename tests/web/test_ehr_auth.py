@@ -1,0 +1,184 @@
+"""The JSON Web Tokens of registered EHR clients: what is accepted and what is refused."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from kratomwatch.clinic import ehr_auth
+from kratomwatch.clinic.ehr_auth import BadKeySet, TokenRefused
+from kratomwatch.clinic.models import Clinic, EhrClient, UsedJwtId
+from tests.ehr_keys import claims, new_key
+
+AUD = "https://kw.example.org/cds-services/kratomwatch-order-sign"
+
+
+@pytest.fixture
+def key() -> Any:
+    return new_key("ES384")
+
+
+@pytest.fixture
+def client(db: None, key: Any) -> EhrClient:
+    clinic = Clinic.objects.create(name="Clinic A", slug="a")
+    return EhrClient.objects.create(
+        clinic=clinic,
+        kind="cds-hooks",
+        name="Epic",
+        issuer="https://ehr.example.org",
+        jwks=key.jwks,
+    )
+
+
+def test_a_token_signed_by_a_registered_key_is_accepted(client: EhrClient, key: Any) -> None:
+    found, got = ehr_auth.verify(
+        key.sign(claims(client.issuer, AUD)), kind="cds-hooks", audience=AUD
+    )
+    assert found == client
+    assert got["iss"] == client.issuer
+    client.refresh_from_db()
+    assert client.last_used_at is not None
+
+
+@pytest.mark.parametrize("alg", ["RS384", "RS256", "ES256"])
+def test_rsa_and_other_curves_are_accepted(db: None, alg: str) -> None:
+    key = new_key(alg)
+    clinic = Clinic.objects.create(name="Clinic A", slug="a")
+    EhrClient.objects.create(clinic=clinic, kind="cds-hooks", name="X", issuer="x", jwks=key.jwks)
+    ehr_auth.verify(key.sign(claims("x", AUD)), kind="cds-hooks", audience=AUD)
+
+
+def refused(token: str, kind: str = "cds-hooks", audience: str = AUD) -> str:
+    with pytest.raises(TokenRefused) as info:
+        ehr_auth.verify(token, kind=kind, audience=audience)
+    return info.value.reason
+
+
+def test_expired_tokens_are_refused(client: EhrClient, key: Any) -> None:
+    now = int(time.time())
+    token = key.sign(claims(client.issuer, AUD) | {"iat": now - 600, "exp": now - 300})
+    assert "expired" in refused(token)
+
+
+def test_a_replayed_token_is_refused(client: EhrClient, key: Any) -> None:
+    token = key.sign(claims(client.issuer, AUD))
+    ehr_auth.verify(token, kind="cds-hooks", audience=AUD)
+    assert "already used" in refused(token)
+
+
+def test_a_token_signed_by_another_key_is_refused(client: EhrClient, key: Any) -> None:
+    impostor = new_key("ES384", kid=key.kid)
+    assert "signature" in refused(impostor.sign(claims(client.issuer, AUD)))
+
+
+def test_wrong_audience_unknown_issuer_and_other_kind_are_refused(
+    client: EhrClient, key: Any
+) -> None:
+    assert "audience" in refused(key.sign(claims(client.issuer, "https://elsewhere/")))
+    assert "not a client registered" in refused(key.sign(claims("https://other", AUD)))
+    assert "not a client registered" in refused(key.sign(claims(client.issuer, AUD)), kind="bulk")
+    client.active = False
+    client.save()
+    assert "not a client registered" in refused(key.sign(claims(client.issuer, AUD)))
+
+
+def test_tokens_without_signature_or_with_a_shared_secret_are_refused(client: EhrClient) -> None:
+    body = claims(client.issuer, AUD)
+    assert "algorithm" in refused(jwt.encode(body, None, algorithm="none"))
+    assert "algorithm" in refused(
+        jwt.encode(body, "secret-secret-secret-secret-secret", algorithm="HS256")
+    )
+    assert "not a JSON Web Token" in refused("abc.def")
+    assert "No usable token" in refused("")
+
+
+def test_a_token_living_longer_than_five_minutes_is_refused(client: EhrClient, key: Any) -> None:
+    assert "too long" in refused(key.sign(claims(client.issuer, AUD, lifetime=3600)))
+
+
+def test_a_token_without_jti_is_refused(client: EhrClient, key: Any) -> None:
+    body = claims(client.issuer, AUD)
+    del body["jti"]
+    assert "jti" in refused(key.sign(body))
+
+
+def test_an_unknown_kid_is_refused(client: EhrClient, key: Any) -> None:
+    assert "key id" in refused(key.sign(claims(client.issuer, AUD), kid="nope"))
+
+
+def test_bulk_assertions_need_the_client_id_as_subject(db: None, key: Any) -> None:
+    clinic = Clinic.objects.create(name="Clinic A", slug="a")
+    EhrClient.objects.create(
+        clinic=clinic, kind="bulk", name="Warehouse", issuer="c1", jwks=key.jwks
+    )
+    token_url = "https://kw.example.org/oauth/token"
+    assert "subject" in refused(key.sign(claims("c1", token_url, sub="c2")), "bulk", token_url)
+    ehr_auth.verify(key.sign(claims("c1", token_url, sub="c1")), kind="bulk", audience=token_url)
+
+
+def test_used_ids_are_forgotten_once_expired(client: EhrClient, key: Any) -> None:
+    now = int(time.time())
+    UsedJwtId.objects.create(
+        issuer="x", jti="old", expires_at=ehr_auth.timezone.now() - ehr_auth.timedelta(hours=1)
+    )
+    ehr_auth.verify(
+        key.sign(claims(client.issuer, AUD) | {"iat": now}), kind="cds-hooks", audience=AUD
+    )
+    assert not UsedJwtId.objects.filter(jti="old").exists()
+
+
+def test_key_sets_with_private_keys_or_nonsense_are_refused(key: Any) -> None:
+    private = key.public_jwk | {"d": "secret"}
+    with pytest.raises(BadKeySet, match="private key"):
+        ehr_auth.parse_jwks({"keys": [private]})
+    with pytest.raises(BadKeySet, match="keys"):
+        ehr_auth.parse_jwks({"key": []})
+    with pytest.raises(BadKeySet, match="JSON"):
+        ehr_auth.parse_jwks("{not json")
+    with pytest.raises(BadKeySet, match="RSA and EC"):
+        ehr_auth.parse_jwks({"keys": [{"kty": "oct", "k": "abc"}]})
+    assert len(ehr_auth.parse_jwks(key.jwks)) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://ehr.example.org/jwks",
+        "https://10.0.0.1/jwks",
+        "https://[::1]/jwks",
+        "https://localhost/jwks",
+        "https://user:pw@ehr.example.org/jwks",
+        "https://intranet/jwks",
+    ],
+)
+def test_key_set_addresses_on_the_servers_own_network_are_refused(url: str) -> None:
+    with pytest.raises(BadKeySet):
+        ehr_auth.check_jwks_url(url)
+
+
+def test_a_published_key_set_is_fetched_and_kept(
+    client: EhrClient, key: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched: list[str] = []
+
+    def fetch(url: str) -> dict[str, Any]:
+        fetched.append(url)
+        return key.jwks
+
+    monkeypatch.setattr(ehr_auth, "fetch_jwks", fetch)
+    client.jwks = {}
+    client.jwks_url = "https://ehr.example.org/.well-known/jwks.json"
+    client.save()
+    for _ in range(2):
+        ehr_auth.verify(key.sign(claims(client.issuer, AUD)), kind="cds-hooks", audience=AUD)
+    assert fetched == [client.jwks_url]  # the second token used the kept set
+    rotated = new_key("ES384")
+    monkeypatch.setattr(ehr_auth, "fetch_jwks", lambda url: fetched.append(url) or rotated.jwks)
+    client.refresh_from_db()
+    client.jwks_fetched_at = client.jwks_fetched_at - ehr_auth.timedelta(minutes=2)
+    client.save()
+    ehr_auth.verify(rotated.sign(claims(client.issuer, AUD)), kind="cds-hooks", audience=AUD)
+    assert len(fetched) == 2  # an unknown kid fetched the set again
