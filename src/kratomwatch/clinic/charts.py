@@ -7,7 +7,7 @@ screen readers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -137,6 +137,39 @@ def describe(series: Series) -> str:
     return _("From %(first)s to %(last)s:") % span + f" {pain} {dose}"
 
 
+def _pain_lines(
+    series: Series, x: Callable[[int], float], y_pain: Callable[[float], float]
+) -> list[str]:
+    """Pain (solid) and interference (dashed) as SVG polylines, broken where a day has no
+    value; a value with no neighbour is drawn as a dot."""
+    out: list[str] = []
+    for values, colour, dash in (
+        (series.pain, PAIN, ""),
+        (series.interference, INTERFERENCE, ' stroke-dasharray="5 3"'),
+    ):
+        segment: list[str] = []
+        paths: list[list[str]] = []
+        for i, v in enumerate(values):
+            if v is None:
+                if segment:
+                    paths.append(segment)
+                segment = []
+                continue
+            segment.append(f"{x(i):.1f},{y_pain(v):.1f}")
+        if segment:
+            paths.append(segment)
+        for points in paths:
+            if len(points) == 1:
+                cx, cy = points[0].split(",")
+                out.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
+            else:
+                out.append(
+                    f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} '
+                    f'points="{" ".join(points)}"/>'
+                )
+    return out
+
+
 def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340) -> str:
     """The trend chart as inline SVG, drawn directly.
 
@@ -178,30 +211,7 @@ def trend_svg(series: Series, title: str, *, width: int = 640, height: int = 340
         + escape(_("Pain (solid) and interference (dashed), 0-10"))
         + "</text>"
     )
-    for values, colour, dash in (
-        (series.pain, PAIN, ""),
-        (series.interference, INTERFERENCE, ' stroke-dasharray="5 3"'),
-    ):
-        segment: list[str] = []
-        paths: list[list[str]] = []
-        for i, v in enumerate(values):
-            if v is None:
-                if segment:
-                    paths.append(segment)
-                segment = []
-                continue
-            segment.append(f"{x(i):.1f},{y_pain(v):.1f}")
-        if segment:
-            paths.append(segment)
-        for points in paths:
-            if len(points) == 1:
-                cx, cy = points[0].split(",")
-                out.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
-            else:
-                out.append(
-                    f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} '
-                    f'points="{" ".join(points)}"/>'
-                )
+    out.extend(_pain_lines(series, x, y_pain))
     out.append(
         f'<text x="{left}" y="{dose_top - 8}">'
         + escape(_("Leaf-equivalent g a day (no bar: none or unknown)"))
@@ -321,30 +331,7 @@ def timeline_svg(timeline: Timeline, title: str, *, width: int = 960) -> str:
             f'stroke="#ddd"/><text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">'
             f"{v}</text>"
         )
-    for values, colour, dash in (
-        (series.pain, PAIN, ""),
-        (series.interference, INTERFERENCE, ' stroke-dasharray="5 3"'),
-    ):
-        segment: list[str] = []
-        paths: list[list[str]] = []
-        for i, v in enumerate(values):
-            if v is None:
-                if segment:
-                    paths.append(segment)
-                segment = []
-                continue
-            segment.append(f"{x(i):.1f},{y_pain(v):.1f}")
-        if segment:
-            paths.append(segment)
-        for points in paths:
-            if len(points) == 1:
-                cx, cy = points[0].split(",")
-                out.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{colour}"/>')
-            else:
-                out.append(
-                    f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} '
-                    f'points="{" ".join(points)}"/>'
-                )
+    out.extend(_pain_lines(series, x, y_pain))
     dose_top, dose_h = pain_top + pain_h + 30, 70
     out.append(
         f'<text x="{left}" y="{dose_top - 8}">'
