@@ -17,16 +17,26 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import IntegrityError, transaction
-from ninja import Schema, Status
+from ninja import Header, Schema, Status
 
 from kratomwatch.clinic.models import ApiIdempotentReply, User
 
 from .problems import Problem
 
 MAX_KEY = 76  # stored keys of records are "api:" + this, at most 80 characters
+
+#: The ``Idempotency-Key`` header parameter of every POST route (checked by
+#: :func:`idempotency_key`, which answers 400 when it is missing).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Required. The same key answers with the reply first given to it.",
+    ),
+]
 
 #: Called when a key is reused with another body, with that body's digest: saves the red
 #: flags the body carries (under a key of their own, derived from the request's key and the

@@ -16,7 +16,7 @@ from uuid import UUID
 from django import forms
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import (
@@ -41,7 +41,7 @@ from kratomwatch.domain.safety import load_knowledge
 from kratomwatch.domain.safety.urgent import urgent_findings
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once, refused_key, stored_reply
+from .idempotency import IdempotencyKey, idempotency_key, once, refused_key, stored_reply
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS, checked_dose, dose_out
@@ -208,11 +208,7 @@ def submit_checkin(
     request: HttpRequest,
     patient_uuid: UUID,
     payload: CheckInIn,
-    key: str | None = Header(
-        None,
-        alias="Idempotency-Key",
-        description="Required. The same key answers with the check-in first saved under it.",
-    ),
+    key: IdempotencyKey = None,
 ) -> Status:
     """A patient sends a whole check-in (201); a retry with the same key gets 200. Red flags
     in it come back with their urgent guidance (``urgent``) and alert the care team."""

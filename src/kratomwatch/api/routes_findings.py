@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import translation
-from ninja import Header, Router
+from ninja import Router
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.findings import LifecycleError, do_acknowledge_finding
@@ -16,7 +16,7 @@ from kratomwatch.clinic.models import Finding, PatientProfile
 from kratomwatch.domain.text import is_blank
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import IdempotencyKey, idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
@@ -59,11 +59,7 @@ def acknowledge_finding(
     request: HttpRequest,
     finding_uuid: UUID,
     payload: AcknowledgeIn,
-    key: str | None = Header(
-        None,
-        alias="Idempotency-Key",
-        description="Required. The same key answers with the reply first given to it.",
-    ),
+    key: IdempotencyKey = None,
 ) -> Any:
     """Open -> acknowledged, with the reason kept on the finding (409 if not open)."""
     user = user_of(request)

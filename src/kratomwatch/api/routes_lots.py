@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.lots import LotLabReport, do_add_lot
@@ -20,7 +20,7 @@ from kratomwatch.domain.doses import FieldError
 from kratomwatch.domain.lots import LotFigures, lot_figures
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import IdempotencyKey, idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .schemas import LotIn, LotOut, LotPage, ProblemOut
@@ -109,11 +109,7 @@ def add_lot(
     patient_uuid: UUID,
     product_uuid: UUID,
     payload: LotIn,
-    key: str | None = Header(
-        None,
-        alias="Idempotency-Key",
-        description="Required. The same key answers with the lot first added under it.",
-    ),
+    key: IdempotencyKey = None,
 ) -> Status:
     """A patient adds a lot of one of their products (201); a retry with the same key gets 200."""
     user = user_of(request)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.doses import do_record_dose
@@ -19,7 +19,7 @@ from kratomwatch.clinic.signals import deferred_screening
 from kratomwatch.domain.doses import CheckedDose, DoseRejected, FieldError, check_dose
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once, stored_reply
+from .idempotency import IdempotencyKey, idempotency_key, once, stored_reply
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .schemas import DoseIn, DoseOut, DosePage, PatientOut, PatientPage, ProblemOut
@@ -80,11 +80,7 @@ def record_dose(
     request: HttpRequest,
     patient_uuid: UUID,
     payload: DoseIn,
-    key: str | None = Header(
-        None,
-        alias="Idempotency-Key",
-        description="Required. The same key answers with the dose first recorded under it.",
-    ),
+    key: IdempotencyKey = None,
 ) -> Status:
     """A patient records one of their own doses (201); a retry with the same key gets 200."""
     user = user_of(request)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import translation
-from ninja import Header, Router, Schema, Status
+from ninja import Router, Schema, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.products import do_add_product, do_archive_product
@@ -19,7 +19,7 @@ from kratomwatch.clinic.models import Product
 from kratomwatch.domain.doses import FieldError
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import IdempotencyKey, idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
@@ -37,11 +37,6 @@ FORM_NAMES = {
     "mitragynine": "mitragynine_mg_per_g",
     "hydroxymitragynine": "hydroxymitragynine_mg_per_g",
 }
-KEY = Header(
-    None,
-    alias="Idempotency-Key",
-    description="Required. The same key answers with the first reply given to it.",
-)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -110,7 +105,7 @@ def _checked(payload: ProductIn) -> Product:
     auth=write_auth,
 )
 def add_product(
-    request: HttpRequest, patient_uuid: UUID, payload: ProductIn, key: str | None = KEY
+    request: HttpRequest, patient_uuid: UUID, payload: ProductIn, key: IdempotencyKey = None
 ) -> Status:
     """A patient adds one of their products (201); a retry with the same key gets 200."""
     user = user_of(request)
@@ -144,7 +139,7 @@ def add_product(
     auth=write_auth,
 )
 def archive_product(
-    request: HttpRequest, patient_uuid: UUID, product_uuid: UUID, key: str | None = KEY
+    request: HttpRequest, patient_uuid: UUID, product_uuid: UUID, key: IdempotencyKey = None
 ) -> Status:
     """The patient archives a product: kept with its doses, no longer taken for new ones.
     Archiving an archived product changes nothing."""

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import do_report_red_flags, do_submit_questionnaire
@@ -25,7 +25,7 @@ from kratomwatch.domain.questionnaires import (
 )
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once, refused_key
+from .idempotency import IdempotencyKey, idempotency_key, once, refused_key
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
@@ -92,11 +92,7 @@ def record_response(
     request: HttpRequest,
     patient_uuid: UUID,
     payload: ResponseIn,
-    key: str | None = Header(
-        None,
-        alias="Idempotency-Key",
-        description="Required. The same key answers with the first response recorded under it.",
-    ),
+    key: IdempotencyKey = None,
 ) -> Status:
     """A patient records their answers to a questionnaire (scored by the clinical core)."""
     user = user_of(request)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.results import do_record_results
@@ -18,7 +18,7 @@ from kratomwatch.domain.doses import FieldError
 from kratomwatch.domain.results import ResultRejected, check_batch, load_lab_tests
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once
+from .idempotency import IdempotencyKey, idempotency_key, once
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
@@ -89,11 +89,7 @@ def record_results(
     request: HttpRequest,
     patient_uuid: UUID,
     payload: ResultsIn,
-    key: str | None = Header(
-        None,
-        alias="Idempotency-Key",
-        description="Required. The same key answers with the results first recorded under it.",
-    ),
+    key: IdempotencyKey = None,
 ) -> Status:
     """A clinician records results taken together: values with their units, and drug-screen
     items. Each is checked as in the web form; the patient is screened again after."""

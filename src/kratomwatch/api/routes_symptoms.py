@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Header, Router, Status
+from ninja import Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import (
@@ -25,7 +25,7 @@ from kratomwatch.domain.findings import Finding
 from kratomwatch.domain.safety import load_knowledge
 
 from .auth import read_auth, user_of, write_auth
-from .idempotency import idempotency_key, once, refused_key, stored_reply
+from .idempotency import IdempotencyKey, idempotency_key, once, refused_key, stored_reply
 from .pagination import Cursor, Limit, page_of
 from .problems import Problem
 from .routes_patients import ERRORS
@@ -88,11 +88,7 @@ def report_symptom(
     request: HttpRequest,
     patient_uuid: UUID,
     payload: SymptomIn,
-    key: str | None = Header(
-        None,
-        alias="Idempotency-Key",
-        description="Required. The same key answers with the symptom first reported under it.",
-    ),
+    key: IdempotencyKey = None,
 ) -> Status:
     """A patient reports a symptom (201). For a red flag the reply's ``urgent`` carries the
     guidance to show at once; the care team is alerted as from the web check-in."""
