@@ -136,6 +136,7 @@ def test_dry_run_reports_and_writes_nothing(clinic: Clinic) -> None:
 def test_round_trip_between_patients(clinic: Clinic) -> None:
     source, target = patient(clinic, 3), patient(clinic, 1)
     source.results.all().delete()  # results travel too: tests/interop/test_fhir_results.py
+    source.responses.all().delete()  # and responses: tests/interop/test_fhir_questionnaires.py
     bundle = json.loads(json.dumps(patient_bundle(source)))
 
     dry = plan_import(target, bundle, override_patient_check=True)

@@ -1,5 +1,5 @@
 """``kratomwatch import-fhir --patient UUID BUNDLE.json [--apply]``: add an EHR's
-medications and conditions to a patient's record.
+medications, conditions, results and questionnaire responses to a patient's record.
 
 Without ``--apply`` this is a dry run: it prints what would be added, what is already
 present, what is not recognized (with suggestions) and what is skipped, and writes nothing.
@@ -28,10 +28,12 @@ _OUTCOME = {
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "import-fhir",
-        help="import medications and conditions from a FHIR Bundle (dry run by default)",
-        description="Match the MedicationStatement and Condition resources of a FHIR R4 "
-        "Bundle (JSON) against the KratomWatch vocabularies and add the new ones to the "
-        "patient's record. Dry run unless --apply is given; with --apply everything is "
+        help="import medications, conditions, results and questionnaire responses from a "
+        "FHIR Bundle (dry run by default)",
+        description="Match the MedicationStatement, Condition and result Observation "
+        "resources of a FHIR R4 Bundle (JSON) against the KratomWatch vocabularies, check "
+        "QuestionnaireResponses to the KratomWatch questionnaires, and add the new ones to "
+        "the patient's record. Dry run unless --apply is given; with --apply everything is "
         "added in one transaction.",
     )
     add_db_arguments(parser)

@@ -1,4 +1,4 @@
-"""Import medications and conditions from an EHR's FHIR Bundle (JSON).
+"""Import medications, conditions, results and questionnaire responses from a FHIR Bundle.
 
 The bundle is validated with the ``fhir.resources`` R4B models first; an invalid bundle is
 refused with every problem named (entry, resource type, field) and nothing is written.
@@ -12,8 +12,11 @@ vocabularies:
 
 :func:`plan_import` is the dry run: what would be added, what is already present, what is
 not recognized (with suggestions) and what is skipped (inactive, entered in error, kratom
-products). :func:`do_import_fhir` applies the same plan in one transaction and writes audit
-events; the changed records schedule a re-screening of the patient when it commits.
+products). QuestionnaireResponses to the KratomWatch questionnaires are checked and scored
+by :mod:`kratomwatch.interop.fhir_questionnaires` (responses to other questionnaires are
+reported, never stored). :func:`do_import_fhir` applies the same plan in one transaction
+and writes audit events; the changed records schedule a re-screening of the patient when it
+commits.
 
 About 650 lines: validation, mapping of each FHIR resource type and the check that a
 bundle is this patient's belong to one import, which is all or nothing.
@@ -55,10 +58,11 @@ from kratomwatch.interop.fhir_lots import import_fhir_lots
 
 from . import codes as C
 from .fhir_patient import PatientCheck, check_patient
+from .fhir_questionnaires import plan_response, store_crisis_answer, store_response, stored_keys
 from .fhir_results import existing_results, is_result, plan_result
 
 Outcome = Literal["add", "present", "not_recognized", "skipped"]
-Kind = Literal["medication", "condition", "result"]
+Kind = Literal["medication", "condition", "result", "response"]
 MAX_PROBLEMS = 20
 _NOT_CURRENT_MEDICATION = {"completed", "stopped", "entered-in-error", "not-taken"}
 _NOT_ACTIVE_CONDITION = {"inactive", "remission", "resolved"}
@@ -505,11 +509,15 @@ def _plan_condition(
     )
 
 
+#: Resource types imported into the patient's record (with result Observations).
+_PATIENT_RECORDS = ("MedicationStatement", "Condition", "QuestionnaireResponse")
+
+
 def _subjects(data: Mapping[str, Any]) -> set[str]:
     found = set()
     for entry in data.get("entry") or []:
         resource = entry.get("resource") or {}
-        if resource.get("resourceType") in ("MedicationStatement", "Condition") or (
+        if resource.get("resourceType") in _PATIENT_RECORDS or (
             resource.get("resourceType") == "Observation" and is_result(resource)
         ):
             reference = (resource.get("subject") or {}).get("reference")
@@ -547,9 +555,7 @@ def _patient_check(
         kind = resource.get("resourceType")
         if kind == "Patient":
             patients.append(resource)
-        if kind not in ("MedicationStatement", "Condition") and not (
-            kind == "Observation" and is_result(resource)
-        ):
+        if kind not in _PATIENT_RECORDS and not (kind == "Observation" and is_result(resource)):
             continue
         subject = resource.get("subject") or {}
         target = index.resolve(resource, subject)
@@ -583,6 +589,7 @@ def _plan(
     existing = dict(patient.conditions.values_list("code", "active"))
     seen: set[str] = set()
     results: set[tuple[str, str, str]] | None = None
+    responses: set[str] | None = None
     items: list[ImportItem] = []
     ignored: dict[str, int] = {}
     for number, entry in enumerate(data.get("entry") or []):
@@ -600,6 +607,24 @@ def _plan(
             outcome, reason, values = plan_result(resource, index.resolve, results)
             text = str((resource.get("code") or {}).get("text") or values.get("analyte", ""))
             items.append(ImportItem(number, "result", text, outcome, reason=reason, values=values))  # type: ignore[arg-type]
+        elif kind == "QuestionnaireResponse":
+            if responses is None:
+                responses = stored_keys(patient)
+            outcome, text, matched, reason, values = plan_response(
+                resource, index.resolve, responses
+            )
+            items.append(
+                ImportItem(
+                    number,
+                    "response",
+                    text,
+                    outcome,  # type: ignore[arg-type]
+                    matched=matched,
+                    code=str(values.get("instrument_id", "")),
+                    reason=reason,
+                    values=values,
+                )
+            )
         elif kind != "Patient":  # the Patient is used by the identity check
             ignored[kind] = ignored.get(kind, 0) + 1
     return ImportReport(items, ignored, patient_check=check)
@@ -643,8 +668,13 @@ def do_import_fhir(
             audit_chain.append(
                 actor, "fhir.import.patient_check_overridden", patient=patient, ip=ip
             )
+        for item in report.items:
+            if item.kind == "response" and item.outcome == "skipped":
+                store_crisis_answer(patient, item.values, actor, ip)
         for item in report.by_outcome("add"):
-            if item.kind == "result":
+            if item.kind == "response":
+                store_response(patient, item.values, actor, ip)
+            elif item.kind == "result":
                 row = LabResult.objects.create(
                     patient=patient,
                     batch=uuid.uuid5(uuid.NAMESPACE_URL, f"fhir-import:{bundle.get('id')}"),

@@ -45,7 +45,7 @@ def withdrawal_in_checkin(patient: PatientProfile) -> bool:
 
 def _response(
     patient: PatientProfile,
-    user: User,
+    user: User | None,
     instrument: Instrument,
     answers: Mapping[str, int | None],
     taken_at: datetime,
@@ -183,7 +183,7 @@ def _red_flag_report(
 def do_report_red_flags(
     *,
     patient: PatientProfile,
-    user: User,
+    user: User | None,
     key: str,
     symptoms: Sequence[str],
     ip: str | None = None,
@@ -252,18 +252,34 @@ def do_report_symptom(
 def do_submit_questionnaire(
     *,
     patient: PatientProfile,
-    user: User,
+    user: User | None,
     instrument: Instrument,
     answers: Mapping[str, int | None],
     key: str,
     ip: str | None = None,
+    taken_at: datetime | None = None,
+    source: str = EntrySource.WEB,
+    completed_by: User | None = None,
 ) -> tuple[QuestionnaireResponse, bool]:
+    """Score and store one questionnaire response, once per ``key``; the one way a response is
+    recorded (web form, API, FHIR import). ``taken_at`` is now unless the answers were given
+    earlier (an imported response keeps its time); ``completed_by`` is ``user`` unless
+    someone else answered. Storing it marks the patient for screening, so a crisis answer
+    raises its finding whatever the entry point."""
 
     def store() -> QuestionnaireResponse:
-        response = _response(patient, user, instrument, answers, timezone.now(), key)
+        response = _response(
+            patient,
+            completed_by or user,
+            instrument,
+            answers,
+            taken_at or timezone.now(),
+            key,
+            source=source,
+        )
         audit_chain.append(
             user,
-            "response.create",
+            "response.import" if source == EntrySource.IMPORT else "response.create",
             patient=patient,
             object_type="response",
             object_uuid=response.uuid,
