@@ -234,7 +234,8 @@ def test_commands_do_not_import_django() -> None:
         "parser = argparse.ArgumentParser()\n"
         "sub = parser.add_subparsers()\n"
         "cmd_instruments.register(sub); cmd_score.register(sub)\n"
-        "calls = (['instruments', '--json'], ['score', 'phq9', '--answers', '0,0,0,0,0,0,0,0,0'])\n"
+        "calls = (['instruments', '--json'], ['instruments', 'fhir'],\n"
+        "         ['score', 'phq9', '--answers', '0,0,0,0,0,0,0,0,0'])\n"
         "for argv in calls:\n"
         "    args = parser.parse_args(argv)\n"
         "    assert args.func(args) == 0\n"
@@ -244,3 +245,42 @@ def test_commands_do_not_import_django() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_instruments_fhir_writes_valid_questionnaires(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.questionnaire import Questionnaire
+
+    code, out, _ = run(capsys, "instruments", "fhir")
+    assert code == 0
+    bundle = json.loads(out)
+    Bundle.model_validate(bundle)
+    shipped = {e["resource"]["url"].rsplit("/", 1)[-1] for e in bundle["entry"]}
+    assert {"phq9", "gad7", "cows", "acr2016-fm", "kw-daily-pain"} <= shipped
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "clinic-scale.yaml").write_text(CLINIC, encoding="utf-8")
+    out_dir = tmp_path / "out"
+    argv = ("instruments", "fhir", "--out", str(out_dir), "--instruments-dir", str(tmp_path / "in"))
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "Questionnaires written" in out
+    lines = (out_dir / "Questionnaire.ndjson").read_text(encoding="utf-8").splitlines()
+    resources = {json.loads(line)["url"].rsplit("/", 1)[-1]: json.loads(line) for line in lines}
+    assert set(resources) == shipped | {"clinic-scale"}
+    for resource in resources.values():
+        Questionnaire.model_validate(resource)
+    Bundle.model_validate(json.loads((out_dir / "questionnaires.json").read_text("utf-8")))
+    # A licence that forbids redistribution: the notice is there, the wording is not.
+    clinic = resources["clinic-scale"]
+    assert clinic["copyright"] == "Licensed to the clinic"
+    assert all("wording not redistributable" in i["text"] for i in clinic["item"])
+
+
+def test_instruments_fhir_to_a_place_it_cannot_write_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    code, out, err = run(capsys, "instruments", "fhir", "--out", str(tmp_path / "file" / "d"))
+    assert code == 2 and out == "" and "cannot write" in err

@@ -29,7 +29,7 @@ from kratomwatch.domain.questionnaires import Instrument, load_instruments
 from kratomwatch.interop import codes
 from kratomwatch.interop.fhir_export import patient_bundle, questionnaire_url
 from kratomwatch.interop.fhir_import import do_import_fhir, plan_import
-from kratomwatch.interop.fhir_questionnaires import instrument_questionnaires
+from kratomwatch.interop.fhir_instruments import instrument_questionnaires
 
 from .conftest import patient
 

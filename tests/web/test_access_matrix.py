@@ -187,6 +187,9 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     # Token access to these is tested in tests/api/test_api_results.py.
     "api:list_results": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     "api:record_results": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # Instrument definitions, to every token: tests/api/test_api_fhir_questionnaires.py.
+    "api:list_questionnaires": (lambda t: {}, set()),
+    "api:read_questionnaire": (lambda t: {"questionnaire_id": "x"}, set()),
 }
 API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
     "api:health",

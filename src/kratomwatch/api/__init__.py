@@ -81,6 +81,7 @@ def me(request: HttpRequest) -> Me:
 
 
 from .routes_checkins import router as checkins_router  # noqa: E402
+from .routes_fhir_questionnaires import router as fhir_questionnaires_router  # noqa: E402
 from .routes_findings import router as findings_router  # noqa: E402
 from .routes_lots import router as lots_router  # noqa: E402
 from .routes_patients import router as patients_router  # noqa: E402
@@ -97,3 +98,4 @@ api.add_router("/", symptoms_router)
 api.add_router("/", checkins_router)
 api.add_router("/", results_router)
 api.add_router("/", lots_router)
+api.add_router("/", fhir_questionnaires_router)

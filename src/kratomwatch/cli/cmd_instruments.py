@@ -1,6 +1,8 @@
-"""``kratomwatch instruments``: list the questionnaires the engine can score.
+"""``kratomwatch instruments``: list the questionnaires the engine can score;
+``kratomwatch instruments fhir [--out DIR]``: the same as FHIR R4 Questionnaires.
 
-Uses only the pure clinical core (no Django).
+Uses no Django and no database: the clinical core and the Questionnaire builder of
+:mod:`kratomwatch.interop.fhir_instruments`.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from kratomwatch.domain.questionnaires import (
@@ -39,6 +43,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON array")
     add_instrument_dir_option(parser)
     parser.set_defaults(func=run)
+    actions = parser.add_subparsers(dest="action", metavar="{fhir}")
+    fhir = actions.add_parser(
+        "fhir",
+        help="every instrument as a FHIR R4 Questionnaire",
+        description="Write every loaded instrument as a FHIR R4 Questionnaire (validated "
+        "with the R4B models, licence notice in copyright): a collection Bundle on standard "
+        "output, or with --out, DIR/Questionnaire.ndjson and DIR/questionnaires.json.",
+    )
+    fhir.add_argument("--out", metavar="DIR", help="directory to write the files to")
+    add_instrument_dir_option(fhir)
+    fhir.set_defaults(func=run_fhir)
 
 
 def summary(instrument: Instrument) -> dict[str, Any]:
@@ -101,3 +116,37 @@ def short_licence(status: str) -> str:
     for separator in (";", " — ", ". "):
         status = status.split(separator)[0]
     return status.strip()
+
+
+def run_fhir(args: argparse.Namespace) -> int:
+    """Every instrument as a Questionnaire: a Bundle on stdout, or NDJSON and a Bundle."""
+    from kratomwatch.interop.fhir_instruments import (
+        instrument_questionnaires,
+        questionnaire_bundle,
+    )
+
+    try:
+        catalogue = load_instruments(args.instruments_dir)
+    except InstrumentDefinitionError as exc:
+        print(f"kratomwatch instruments fhir: {exc}", file=sys.stderr)
+        return 2
+    questionnaires = instrument_questionnaires(catalogue.values())
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    bundle = json.dumps(questionnaire_bundle(questionnaires, stamp), indent=2, ensure_ascii=False)
+    if not args.out:
+        print(bundle)
+        return 0
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "questionnaires.json").write_text(bundle + "\n", encoding="utf-8")
+        (out / "Questionnaire.ndjson").write_text(
+            "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questionnaires),
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        problem = f"cannot write to {out}: {exc.strerror}"
+        print(f"kratomwatch instruments fhir: {problem}", file=sys.stderr)
+        return 2
+    print(f"{len(questionnaires)} Questionnaires written to {out}.")
+    return 0

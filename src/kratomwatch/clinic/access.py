@@ -27,7 +27,7 @@ No code outside this module compares roles or clinic ids to decide access; the t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -48,6 +48,7 @@ from kratomwatch.clinic.models import (
     Role,
     User,
 )
+from kratomwatch.domain.questionnaires import Instrument, load_instruments
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -156,9 +157,11 @@ def lots_of(user: User, patient: PatientProfile) -> QuerySet[ProductLot]:
     condition = visible_to(user, "product__patient__")
     if condition is None:
         return ProductLot.objects.none()
-    return ProductLot.objects.filter(
-        condition, product__patient=patient, product__archived=False
-    ).select_related("product", "certificate").defer("certificate__content")
+    return (
+        ProductLot.objects.filter(condition, product__patient=patient, product__archived=False)
+        .select_related("product", "certificate")
+        .defer("certificate__content")
+    )
 
 
 def lot_for_clinician(
@@ -317,6 +320,16 @@ def views_are_audited(user: User) -> bool:
     """Whether ``user``'s views of a patient's pages go in the audit trail: everyone's but a
     patient's (a patient looking at their own record is not recorded)."""
     return user.role != Role.PATIENT
+
+
+def instrument_definitions(user: User) -> Mapping[str, Instrument]:
+    """The questionnaires as definitions (items, answers allowed, scoring, licence), by id.
+
+    They are no one's record: every active account reads them all, whatever its role or
+    clinic. Answers to them are records, read through the getters of their patient."""
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    return load_instruments()
 
 
 def own_tokens(user: User) -> QuerySet[ApiToken]:

@@ -10,14 +10,13 @@ Every resource is validated by its ``fhir.resources`` model before it is written
 are plain JSON numbers and times carry their UTC offset. The mapping is documented in
 docs/interoperability.md.
 
-About 860 lines: one builder per FHIR resource type, each a short mapping from a record
+About 820 lines: one builder per FHIR resource type, each a short mapping from a record
 to its resource with the codes it needs; they share the bundle's references and codes.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -29,7 +28,6 @@ from statistics import median
 from typing import IO, Any, Literal
 
 from django.utils import timezone
-from fhir.resources.R4B import get_fhir_model_class
 
 from kratomwatch import __version__
 from kratomwatch.clinic import audit_chain
@@ -61,10 +59,16 @@ from kratomwatch.domain.substances import load_knowledge as load_substances
 from kratomwatch.interop.fhir_lots import lot_resource
 
 from . import codes as C
+from .fhir_instruments import (
+    Resource,
+    questionnaire_id,
+    questionnaire_resource,
+    questionnaire_url,
+    validated,
+)
 from .fhir_results import result_observation
 
 RefStyle = Literal["urn", "relative"]
-Resource = dict[str, Any]
 
 #: The resource types written by a clinic export, one NDJSON file each, in this order.
 NDJSON_TYPES = (
@@ -104,12 +108,6 @@ class ExportError(Exception):
     """The export cannot be written; the message says why."""
 
 
-def validated(resource: Resource) -> Resource:
-    """``resource`` itself, once its R4B model has accepted it; raises if it does not."""
-    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-    return resource
-
-
 def number(value: Decimal | int | float | str) -> int | float:
     """A JSON number for a FHIR decimal: an int when whole, else a float."""
     exact = Decimal(str(value))
@@ -119,14 +117,6 @@ def number(value: Decimal | int | float | str) -> int | float:
 def fhir_time(value: datetime) -> str:
     """An aware datetime in the server's time zone, to the second, with its UTC offset."""
     return timezone.localtime(value).isoformat(timespec="seconds")
-
-
-def questionnaire_url(instrument_id: str) -> str:
-    return f"{C.QUESTIONNAIRE_BASE}/{instrument_id}"
-
-
-def questionnaire_id(instrument_id: str, version: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{questionnaire_url(instrument_id)}|{version}"))
 
 
 def observation_id(response_uuid: uuid.UUID) -> str:
@@ -361,56 +351,6 @@ def product_resource(
             "start": fhir_time(doses[0].taken_at),
             "end": fhir_time(doses[-1].taken_at),
         }
-    return resource
-
-
-def _computable_name(instrument_id: str) -> str:
-    name = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", instrument_id) if p)
-    return name if name[:1].isalpha() else f"Q{name}"
-
-
-def questionnaire_resource(instrument: Instrument) -> Resource:
-    """The instrument's definition. Wording that may not be redistributed is left out."""
-    free = instrument.licence.redistributable
-    items = []
-    for item in instrument.items:
-        text = item.text if free else f"Item {item.id} (wording not redistributable)"
-        entry: Resource = {"linkId": item.id, "required": item.required}
-        if item.options:
-            entry["type"] = "choice"
-            entry["answerOption"] = [
-                {"valueCoding": C.coding(C.CS_ANSWER, str(o.value), o.label if free else None)}
-                for o in item.options
-            ]
-        else:
-            entry["type"] = "integer"
-            entry["extension"] = [
-                {"url": C.MINVALUE_EXT, "valueInteger": item.min_value},
-                {"url": C.MAXVALUE_EXT, "valueInteger": item.max_value},
-            ]
-            if free and (item.min_label or item.max_label):
-                text += (
-                    f" ({item.min_value} = {item.min_label or 'lowest'}; "
-                    f"{item.max_value} = {item.max_label or 'highest'})"
-                )
-        entry["text"] = text
-        items.append(entry)
-    licence = instrument.licence
-    copyright_text = "; ".join(x for x in (licence.copyright, licence.status, licence.note) if x)
-    resource: Resource = {
-        "resourceType": "Questionnaire",
-        "id": questionnaire_id(instrument.id, instrument.version),
-        "url": questionnaire_url(instrument.id),
-        "version": instrument.version,
-        "name": _computable_name(instrument.id),
-        "title": instrument.title,
-        "status": "active",
-        "subjectType": ["Patient"],
-        "description": instrument.description,
-        "item": items,
-    }
-    if copyright_text:
-        resource["copyright"] = copyright_text
     return resource
 
 

@@ -1,9 +1,5 @@
-"""FHIR Questionnaires of every instrument, and QuestionnaireResponses brought in from a Bundle.
-
-:func:`instrument_questionnaires` gives one R4 Questionnaire per loaded instrument (built by
-:func:`kratomwatch.interop.fhir_export.questionnaire_resource`, licence notice in
-``copyright``); the CLI (``kratomwatch instruments fhir``) and the API
-(``GET /api/v1/fhir/Questionnaire``) serve them.
+"""QuestionnaireResponses brought in from a FHIR Bundle (the Questionnaires themselves are
+built by :mod:`kratomwatch.interop.fhir_instruments`).
 
 :func:`plan_response` reads one QuestionnaireResponse of an imported Bundle: its
 ``questionnaire`` must be one of ours (``url|version``, or the ``url`` alone, meaning the
@@ -20,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,61 +32,12 @@ from kratomwatch.domain.questionnaires import (
 )
 
 from . import codes as C
-from .fhir_export import questionnaire_id, questionnaire_resource, questionnaire_url, validated
+from .fhir_instruments import find_instrument
 
 Resource = dict[str, Any]
 #: Statuses of a response whose answers are final; others are skipped with their status.
 IMPORTED_STATUS = ("completed", "amended")
 KEY_PREFIX = "fhir:"
-
-
-# --------------------------------------------------------------------------- export
-
-
-def instrument_questionnaires(instruments: Iterable[Instrument] | None = None) -> list[Resource]:
-    """A validated Questionnaire for each instrument (every loaded one by default), by id."""
-    chosen = list(load_instruments().values()) if instruments is None else list(instruments)
-    return [validated(questionnaire_resource(i)) for i in sorted(chosen, key=lambda i: i.id)]
-
-
-def questionnaire_bundle(questionnaires: list[Resource], timestamp: str) -> Resource:
-    """The Questionnaires as a ``collection`` Bundle, each entry under its canonical URL."""
-    return validated(
-        {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "timestamp": timestamp,
-            "entry": [
-                {"fullUrl": f"{q['url']}|{q['version']}", "resource": q} for q in questionnaires
-            ],
-        }
-    )
-
-
-# --------------------------------------------------------------------------- import
-
-
-def find_instrument(canonical: Any) -> tuple[Instrument | None, str]:
-    """The instrument a ``questionnaire`` canonical names, or ``None`` and the reason.
-
-    ``url|version`` must be the version in use; ``url`` alone means the version in use. Our
-    Questionnaire's id (``Questionnaire/<uuid>``) is accepted as well."""
-    if not isinstance(canonical, str) or not canonical.strip():
-        return None, "it does not say which questionnaire it answers"
-    url, _, version = canonical.strip().partition("|")
-    catalogue = load_instruments()
-    for instrument in catalogue.values():
-        ours = questionnaire_id(instrument.id, instrument.version)
-        if url.rsplit("/", 1)[-1] == ours and url.startswith(("Questionnaire/", "urn:uuid:")):
-            return instrument, ""
-        if url == questionnaire_url(instrument.id):
-            if version and version != instrument.version:
-                return None, (
-                    f"it answers version {version} of {instrument.short_title or instrument.id};"
-                    f" version {instrument.version} is in use"
-                )
-            return instrument, ""
-    return None, f"{canonical} is not one of the KratomWatch questionnaires"
 
 
 def _flat_items(items: Any) -> list[Mapping[str, Any]]:
