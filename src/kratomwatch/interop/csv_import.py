@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kratomwatch.clinic import audit_chain
+from kratomwatch.clinic.actions.checkins import do_submit_questionnaire
 from kratomwatch.clinic.actions.doses import do_record_dose
 from kratomwatch.clinic.models import (
     DoseEntry,
@@ -528,27 +528,17 @@ def _store_checkin(
     actor: User | None,
     ip: str | None,
 ) -> None:
-    result = score(instrument, list(checkin.answers)).to_dict()
-    response, created = QuestionnaireResponse.objects.get_or_create(
+    """Record the check-in's answers as the web form does (once per key, scored, audited)."""
+    answers: dict[str, int | None] = dict.fromkeys(instrument.item_ids)
+    answers.update(zip(DAILY_ITEMS, checkin.answers, strict=True))
+    do_submit_questionnaire(
         patient=patient,
-        idempotency_key=checkin.key,
-        defaults={
-            "instrument_id": instrument.id,
-            "instrument_version": instrument.version,
-            "answers": list(checkin.answers),
-            "total": None if result["total"] is None else Decimal(str(result["total"])),
-            "scores": {k: result[k] for k in ("subscales", "band", "flags")},
-            "taken_at": checkin.taken_at,
-            "completed_by": patient.user,
-            "source": EntrySource.IMPORT,
-        },
+        user=actor,
+        instrument=instrument,
+        answers=answers,
+        key=checkin.key,
+        ip=ip,
+        taken_at=checkin.taken_at,
+        source=EntrySource.IMPORT,
+        completed_by=patient.user,
     )
-    if created:
-        audit_chain.append(
-            actor,
-            "response.import",
-            patient=patient,
-            object_type="response",
-            object_uuid=response.uuid,
-            ip=ip,
-        )
