@@ -34,6 +34,8 @@ from schemathesis.checks import (
 from kratomwatch.api import api
 from kratomwatch.api.auth import create_token
 from kratomwatch.clinic.models import TokenScope
+from kratomwatch.domain.questionnaires import get_instrument
+from kratomwatch.interop.fhir_instruments import questionnaire_id
 from tests.nasty import CONTROL_TEXTS, NASTY, RAW_NUMBER_TEXTS, RAW_NUMBERS
 
 from .conftest import Triangle
@@ -162,6 +164,7 @@ def test_every_operation_survives_control_characters_and_huge_numbers(
         "finding_uuid": str(tri.finding.uuid),
         "product_uuid": str(tri.product.uuid),
         "checkin_uuid": str(tri.checkin.uuid),
+        "questionnaire_id": questionnaire_id("phq9", get_instrument("phq9").version),
     }
     keys = itertools.count()
     operations = 0
