@@ -56,6 +56,7 @@ def test_the_commands_end_to_end(
     out = " ".join(out.split())  # the table and its notes are wrapped to the terminal
     assert code == 2
     assert "would add" in out and "Dry run: nothing was written" in out
+    assert " response " in out  # questionnaire responses are listed like the rest
     assert "--apply will refuse this bundle unless --override-patient-check" in out
     assert "The bundle's patient is not this patient" in err
     assert f"name {source.display_name!r} in the bundle" in err
@@ -67,6 +68,8 @@ def test_the_commands_end_to_end(
     assert code == 0 and "added" in out
     assert "the patient check was overridden" in " ".join(out.split())
     assert target.medications.count() == 2
+    imported = target.responses.filter(source=EntrySource.IMPORT)
+    assert source.responses.exists() and imported.count() == source.responses.count()
     code, out, err = run(capsys, *fhir, "--json", "--override-patient-check")
     report = json.loads(out)
     assert report["summary"]["add"] == 0
