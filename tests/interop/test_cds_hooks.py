@@ -525,3 +525,16 @@ def test_card_text_is_escaped_and_the_summary_kept_short() -> None:
     jsonschema.validate({"cards": [card]}, SCHEMA)
     assert len(card["summary"]) < 140
     assert "Diazepam \\*bold\\*" in card["detail"]
+
+
+def test_the_patient_sees_the_ehr_calls_about_them(
+    client: Client,
+    ehr: EhrClient,
+    key: ClientKey,
+    tri: Triangle,  # noqa: F811
+) -> None:
+    call(client, VIEW, patient_view_request(), signed(key, VIEW))
+    client.force_login(tri.patient.user)
+    page = client.get("/me/record-views/").content.decode()
+    assert "The clinic&#x27;s EHR" in page or "The clinic's EHR" in page
+    assert "chart opened" in page

@@ -155,4 +155,6 @@ class EhrLinkForm(Form):
 
 
 class EhrUnlinkForm(Form):
-    link = forms.UUIDField(error_messages={"required": _("Choose the link to remove.")})
+    link = forms.CharField(
+        max_length=64, error_messages={"required": _("Choose the link to remove.")}
+    )

@@ -97,6 +97,9 @@ def ehr_client(request: HttpRequest, client_uuid: str) -> HttpResponse:
 def ehr_client_deactivate(request: HttpRequest, client_uuid: str) -> HttpResponse:
     admin = user_of(request)
     client = access.ehr_client_for(admin, client_uuid)
+    if not client.active:
+        messages.info(request, gettext("%(name)s is already deactivated.") % {"name": client.name})
+        return redirect("ehr_client", client_uuid=client.uuid)
     form = DeactivateForm(request.POST)
     if not form.is_valid():
         return _client_page(request, client, form, status=400)
