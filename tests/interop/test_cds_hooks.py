@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -253,32 +254,26 @@ def test_without_prefetch_and_with_it_the_card_is_the_same(
 
 
 def test_a_removal_is_suggested_only_where_the_rule_says_so(
-    client: Client, ehr: EhrClient, key: ClientKey, monkeypatch: pytest.MonkeyPatch
+    client: Client, ehr: EhrClient, key: ClientKey
 ) -> None:
-    from kratomwatch.clinic.views import cds_hooks as view
-
-    real = view.load_knowledge
-
-    def with_removal() -> Any:
-        kb = real()
-        rules = [
-            r
-            if r.id != "interaction.benzodiazepine"
-            else type(r)(**{**r.__dict__, "order_action": "remove"})
-            for r in kb.rules
-        ]
-        return type(kb)(**{**kb.__dict__, "rules": tuple(rules)})
-
-    monkeypatch.setattr(view, "load_knowledge", with_removal)
-    card = cards_of(call(client, SIGN, order_request("order-sign", DIAZEPAM), signed(key, SIGN)))[0]
+    """interaction.mixed_agonist_antagonist's management prefers another analgesic: its card
+    offers to remove the drafted order (and nothing else, never a dose)."""
+    nalbuphine = ("rx-nal", "Nalbuphine 10 MG/ML Injectable Solution", "1867477")
+    body = order_request("order-sign", nalbuphine)
+    (card,) = [
+        c
+        for c in cards_of(call(client, SIGN, body, signed(key, SIGN)))
+        if c["source"]["topic"]["code"] == "interaction.mixed_agonist_antagonist"
+    ]
+    assert card["indicator"] == "warning"
     assert card["selectionBehavior"] == "at-most-one"
     (suggestion,) = card["suggestions"]
     assert suggestion["label"] == "Remove the order"
     assert suggestion["actions"] == [
         {
             "type": "delete",
-            "description": "Remove the order for Diazepam 5 MG Oral Tablet",
-            "resourceId": f"MedicationRequest/{DIAZEPAM[0]}",
+            "description": "Remove the order for Nalbuphine 10 MG/ML Injectable Solution",
+            "resourceId": "MedicationRequest/rx-nal",
         }
     ]
 
@@ -518,7 +513,8 @@ def test_card_text_is_escaped_and_the_summary_kept_short() -> None:
         patient_message=None,
         references=("r1",),
     )
-    draft = cds_hooks.DraftMedication("MedicationRequest/1", "Diazepam *bold*", None)
+    finding = replace(finding, rationale="Diazepam *bold* listed.")
+    draft = cds_hooks.DraftMedication("MedicationRequest/1", "Diazepam", None)
     card = cds_hooks.order_card(
         finding, draft, {"r1": {"citation": "C", "url": "https://x.org"}}, removable=False
     )

@@ -42,7 +42,6 @@ from kratomwatch.clinic.models import (
     Clinic,
     DeletionRequest,
     EhrClient,
-    EhrClientKind,
     EhrPatientLink,
     Finding,
     PatientProfile,
@@ -498,16 +497,12 @@ def ehr_links_patient(user: User, patient_uuid: uuid.UUID | str) -> PatientProfi
 
 
 def ehr_link_clients(patient: PatientProfile) -> QuerySet[EhrClient]:
-    """The CDS Hooks clients an EHR id of ``patient`` (from :func:`ehr_links_patient`) may be
-    set for: the active ones of the patient's own clinic."""
-    return EhrClient.objects.filter(
-        clinic_id=patient.clinic_id, kind=EhrClientKind.CDS_HOOKS, active=True
-    )
+    """The active CDS Hooks clients of the patient's clinic, to set an EHR id for."""
+    return EhrClient.objects.filter(clinic_id=patient.clinic_id, kind="cds-hooks", active=True)
 
 
 def ehr_links_of(patient: PatientProfile) -> QuerySet[EhrPatientLink]:
-    """The EHR ids set for ``patient`` (from :func:`ehr_links_patient`), by the clients of the
-    patient's own clinic."""
+    """The EHR ids of ``patient`` (from :func:`ehr_links_patient`) for their clinic's clients."""
     return EhrPatientLink.objects.filter(
         patient=patient, client__clinic_id=patient.clinic_id
     ).select_related("client")

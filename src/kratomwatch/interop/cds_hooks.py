@@ -24,6 +24,7 @@ from typing import Any
 
 from kratomwatch.domain.findings import Finding, Severity
 from kratomwatch.domain.safety import Medication
+from kratomwatch.interop import codes as C
 from kratomwatch.interop.fhir_import import match_medication, medication_of
 
 PATIENT_VIEW = "patient-view"
@@ -264,10 +265,7 @@ def order_card(
 ) -> dict[str, Any]:
     """The card for one finding a drafted order adds."""
     reference = references.get(finding.references[0], {}) if finding.references else {}
-    detail = (
-        f"**{_md(draft.shown)}**: {_md(finding.rationale)}\n\n"
-        f"**What to do:** {_md(finding.management)}"
-    )
+    detail = f"{_md(finding.rationale)}\n\n**What to do:** {_md(finding.management)}"
     cited = [references[r] for r in finding.references if r in references]
     if cited:
         detail += "\n\n**References:**\n" + "\n".join(
@@ -279,7 +277,7 @@ def order_card(
     if reference.get("url"):
         source["url"] = str(reference["url"])
     source["topic"] = {
-        "system": "https://kratomwatch.org/rules",
+        "system": C.CS_FINDING,
         "code": finding.code,
         "display": finding.title,
     }
