@@ -19,9 +19,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kratomwatch.clinic.models import AuditEvent, DoseEntry, EhrClient, EhrPatientLink
 from kratomwatch.interop import cds_hooks
@@ -40,7 +42,7 @@ def url(service: str) -> str:
 
 
 def audience(service: str) -> str:
-    return settings.KRATOMWATCH_BASE_URL.rstrip("/") + url(service)
+    return django_settings.KRATOMWATCH_BASE_URL.rstrip("/") + url(service)
 
 
 @pytest.fixture
@@ -294,7 +296,7 @@ def test_patient_view_summarises_open_findings_with_a_link(
     link = card["links"][0]
     assert link["type"] == "absolute"
     assert link["url"] == (
-        settings.KRATOMWATCH_BASE_URL.rstrip("/") + f"/patients/{tri.patient.uuid}/"
+        django_settings.KRATOMWATCH_BASE_URL.rstrip("/") + f"/patients/{tri.patient.uuid}/"
     )
 
 
@@ -470,6 +472,26 @@ def test_odd_bundles_are_read_without_error(client: Client, ehr: EhrClient, key:
             }
         },
         {"resource": {"resourceType": "ServiceRequest", "id": "s"}},
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "medicationCodeableConcept": {"coding": 5},
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "contained": 5,
+                "medicationReference": {"reference": "#m"},
+                "dosageInstruction": [7],
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "medicationCodeableConcept": {"text": 5},
+            }
+        },
     ]
     body["prefetch"] = {"medications": None}
     cards = cards_of(call(client, SIGN, body, signed(key, SIGN)))
@@ -534,3 +556,57 @@ def test_the_patient_sees_the_ehr_calls_about_them(
     page = client.get("/me/record-views/").content.decode()
     assert "The clinic&#x27;s EHR" in page or "The clinic's EHR" in page
     assert "chart opened" in page
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+FIELDS = st.sampled_from(
+    [
+        "resourceType",
+        "id",
+        "status",
+        "medicationCodeableConcept",
+        "medicationReference",
+        "contained",
+        "dosageInstruction",
+        "coding",
+        "text",
+        "display",
+        "reference",
+        "entry",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    resource=st.dictionaries(FIELDS, JSON | st.just("MedicationRequest"), max_size=6),
+    entry=JSON,
+    selections=JSON,
+    prefetch=JSON,
+)
+def test_any_json_is_read_or_refused_with_a_reason(
+    resource: dict[str, Any], entry: Any, selections: Any, prefetch: Any
+) -> None:
+    resource.setdefault("resourceType", "MedicationRequest")
+    for hook, service in [("order-select", SELECT), ("order-sign", SIGN)]:
+        body = {
+            "hook": hook,
+            "hookInstance": "x",
+            "context": {
+                "userId": "u",
+                "patientId": "p",
+                "selections": selections,
+                "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": resource}, entry]},
+            },
+            "prefetch": {"medications": prefetch},
+        }
+        try:
+            cds_hooks.parse_call(json.dumps(body).encode(), cds_hooks.SERVICES_BY_ID[service])
+        except cds_hooks.BadHookRequest as exc:
+            assert str(exc)

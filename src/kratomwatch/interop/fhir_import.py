@@ -296,7 +296,8 @@ def _date(value: Any) -> date | None:
 def _codings(concept: Any) -> list[Mapping[str, Any]]:
     if not isinstance(concept, dict):
         return []
-    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    codings = concept.get("coding")
+    return [c for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
 
 
 def _texts(concept: Any) -> list[str]:
@@ -327,7 +328,8 @@ class _Index:
             return None
         target = reference["reference"]
         if target.startswith("#"):
-            for contained in holder.get("contained") or []:
+            contained_list = holder.get("contained")
+            for contained in contained_list if isinstance(contained_list, list) else []:
                 if isinstance(contained, dict) and contained.get("id") == target[1:]:
                     return contained
             return None
