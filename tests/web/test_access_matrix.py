@@ -15,6 +15,7 @@ from kratomwatch.clinic.actions.admin import invitation_uid
 from kratomwatch.clinic.actions.tokens import create_token
 
 from .conftest import Triangle
+from .test_ehr_clients import make_ehr_client
 from .test_lots import make_lot
 from .test_trials import make_trial
 
@@ -121,6 +122,20 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "evidence_claims": (lambda t: {}, set()),
     "evidence_rules": (lambda t: {}, set()),
     "deletion_requests": (lambda t: {}, {"admin", "other_admin"}),
+    # EHR clients: the clinic admin's (tests/web/test_ehr_clients.py).
+    "ehr_clients": (lambda t: {}, {"admin", "other_admin"}),
+    "ehr_client_add": (lambda t: {}, {"admin", "other_admin"}),
+    "ehr_client": (lambda t: {"client_uuid": make_ehr_client(t).uuid}, {"admin"}),
+    # POST only: tests/web/test_ehr_clients.py (test_only_the_clinics_admin_deactivates).
+    "ehr_client_deactivate": (lambda t: {"client_uuid": make_ehr_client(t).uuid}, set()),
+    # A patient's EHR ids: their clinicians and their clinic's admin.
+    "ehr_links": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician", "admin"}),
+    # POST only: tests/web/test_ehr_clients.py (test_only_the_care_team_or_admin_unlinks).
+    "ehr_link_remove": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
+    # CDS Hooks: discovery is public; a service takes signed POSTs only
+    # (tests/interop/test_cds_hooks.py, which also checks that clinics stay apart).
+    "cds_discovery": (lambda t: {}, set()),
+    "cds_service": (lambda t: {"service_id": "kratomwatch-patient-view"}, set()),
     # POST only: tests/web/test_erasure.py::test_only_the_clinics_admin_handles_a_request
     "handle_deletion": (lambda t: {"request_uuid": "00000000-0000-0000-0000-000000000000"}, set()),
     "login": (lambda t: {}, set()),  # public; signed-in users are redirected
@@ -214,8 +229,12 @@ PUBLIC = {
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
+    "cds_discovery",
 }
 POST_ONLY = {
+    "ehr_client_deactivate",
+    "ehr_link_remove",
+    "cds_service",
     "logout",
     "handle_deletion",
     "two_factor",  # needs a password step first: tests/web/test_two_factor.py

@@ -21,6 +21,7 @@ from kratomwatch.clinic.models import SymptomReport
 from tests.nasty import CONTROL_TEXTS, NASTY
 
 from .conftest import Triangle
+from .test_ehr_clients import make_ehr_client
 from .test_induction import open_plan as open_induction
 
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
@@ -280,6 +281,32 @@ FORMS: list[tuple[str, Callable[[Triangle], dict[str, Any]], str, list[str]]] = 
     ("alert_settings", lambda t: {}, "clinician", ["alert_channel", "alert_digest"]),
     ("api_tokens", lambda t: {}, "patient", ["name", "scope", "days"]),
     ("api_token_revoke", lambda t: {"token_uuid": UNKNOWN_UUID}, "patient", ["x"]),
+    (
+        "ehr_client_add",
+        lambda t: {},
+        "admin",
+        ["name", "kind", "issuer", "jwks", "jwks_url", "scopes"],
+    ),
+    (
+        "ehr_client_deactivate",
+        lambda t: {"client_uuid": make_ehr_client(t).uuid},
+        "admin",
+        ["confirm"],
+    ),
+    (
+        "ehr_links",
+        lambda t: {"patient_uuid": t.patient.uuid},
+        "clinician",
+        ["client", "ehr_patient_id"],
+    ),
+    ("ehr_link_remove", lambda t: {"patient_uuid": t.patient.uuid}, "clinician", ["link"]),
+    # JSON with a signed token: unsigned form posts get 401 (tests/interop/test_cds_hooks.py).
+    (
+        "cds_service",
+        lambda t: {"service_id": "kratomwatch-order-sign"},
+        "anonymous",
+        ["hook", "hookInstance", "context", "prefetch"],
+    ),
 ]
 
 # Routes without a form: they only show records (and ignore what is posted).
@@ -310,6 +337,9 @@ READ_ONLY = {
     "clinic_users",
     "deletion_requests",
     "clinic_user",
+    "ehr_clients",
+    "ehr_client",
+    "cds_discovery",
     "evidence",
     "evidence_claims",
     "evidence_rules",

@@ -41,6 +41,8 @@ from kratomwatch.clinic.models import (
     Certificate,
     Clinic,
     DeletionRequest,
+    EhrClient,
+    EhrPatientLink,
     Finding,
     PatientProfile,
     Product,
@@ -456,3 +458,72 @@ def deletion_request_for(user: User, request_uuid: uuid.UUID | str) -> DeletionR
         )
     except (DeletionRequest.DoesNotExist, ValueError) as exc:
         raise Http404("No such request") from exc
+
+
+# --------------------------------------------------------------------------- EHR clients
+
+
+def ehr_clients(user: User) -> QuerySet[EhrClient]:
+    """The EHR clients of the clinic an active clinic admin manages; none for anyone else."""
+    if not _is_clinic_admin(user):
+        return EhrClient.objects.none()
+    return EhrClient.objects.filter(clinic_id=user.clinic_id)
+
+
+def ehr_client_for(user: User, client_uuid: uuid.UUID | str) -> EhrClient:
+    """One EHR client of the admin's clinic, to see or deactivate; otherwise 404."""
+    try:
+        return ehr_clients(user).get(uuid=client_uuid)
+    except (EhrClient.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such EHR client") from exc
+
+
+def ehr_linked_patient(client: EhrClient, ehr_patient_id: str) -> PatientProfile | None:
+    """The patient an EHR client's call is about: the one the client's clinic linked to this
+    EHR patient id for this very client, of that clinic, while the client is active. ``None``
+    when there is no such link: nothing is guessed, and another clinic's patient (even one
+    linked by that clinic's own client) is never reached."""
+    if not client.active:
+        return None
+    link = (
+        EhrPatientLink.objects.filter(
+            client=client,
+            ehr_patient_id=ehr_patient_id,
+            patient__clinic_id=client.clinic_id,
+        )
+        .select_related("patient")
+        .first()
+    )
+    return link.patient if link is not None else None
+
+
+def ehr_links_patient(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
+    """The patient whose EHR ids ``user`` sets or removes: a clinician on the patient's care
+    team, or the admin of the patient's clinic (who sees the name, not the record); 404 for
+    anyone else."""
+    if user.role == Role.CLINICIAN:
+        return patient_for(user, patient_uuid)
+    try:
+        return managed_patients(user).select_related("user").get(uuid=patient_uuid)
+    except (PatientProfile.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such patient") from exc
+
+
+def ehr_link_clients(patient: PatientProfile) -> QuerySet[EhrClient]:
+    """The active CDS Hooks clients of the patient's clinic, to set an EHR id for."""
+    return EhrClient.objects.filter(clinic_id=patient.clinic_id, kind="cds-hooks", active=True)
+
+
+def ehr_links_of(patient: PatientProfile) -> QuerySet[EhrPatientLink]:
+    """The EHR ids of ``patient`` (from :func:`ehr_links_patient`) for their clinic's clients."""
+    return EhrPatientLink.objects.filter(
+        patient=patient, client__clinic_id=patient.clinic_id
+    ).select_related("client")
+
+
+def ehr_link_for(patient: PatientProfile, link_uuid: uuid.UUID | str) -> EhrPatientLink:
+    """One EHR id of ``patient`` (from :func:`ehr_links_patient`), to remove; otherwise 404."""
+    try:
+        return ehr_links_of(patient).get(uuid=link_uuid)
+    except (EhrPatientLink.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such link") from exc

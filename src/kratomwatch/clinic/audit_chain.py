@@ -50,6 +50,9 @@ VIEW_ACTIONS: dict[str, str] = {
     "patient.export_csv": gettext_noop("Download of your data (CSV)"),
     "patient.export_pdf": gettext_noop("Download of your data (PDF)"),
     "certificate.view": gettext_noop("A lab certificate of one of your products"),
+    "cds.patient-view": gettext_noop("Safety advice sent to the clinic's EHR (chart opened)"),
+    "cds.order-select": gettext_noop("Safety advice sent to the clinic's EHR (order chosen)"),
+    "cds.order-sign": gettext_noop("Safety advice sent to the clinic's EHR (order to sign)"),
 }
 """Audit actions by which someone saw or took away a patient's record, with what they saw."""
 

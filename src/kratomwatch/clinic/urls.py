@@ -3,8 +3,10 @@ from django.urls import path
 from kratomwatch.clinic.views import (
     admin,
     analysis,
+    cds_hooks,
     checkins,
     clinician,
+    ehr_clients,
     erasure,
     evidence,
     findings,
@@ -159,6 +161,23 @@ urlpatterns = [
         name="handle_deletion",
     ),
     path("clinic/users/invite/", admin.invite, name="clinic_invite"),
+    path("clinic/ehr-clients/", ehr_clients.ehr_clients, name="ehr_clients"),
+    path("clinic/ehr-clients/add/", ehr_clients.ehr_client_add, name="ehr_client_add"),
+    path("clinic/ehr-clients/<uuid:client_uuid>/", ehr_clients.ehr_client, name="ehr_client"),
+    path(
+        "clinic/ehr-clients/<uuid:client_uuid>/deactivate/",
+        ehr_clients.ehr_client_deactivate,
+        name="ehr_client_deactivate",
+    ),
+    path("patients/<uuid:patient_uuid>/ehr-links/", ehr_clients.ehr_links, name="ehr_links"),
+    path(
+        "patients/<uuid:patient_uuid>/ehr-links/remove/",
+        ehr_clients.ehr_link_remove,
+        name="ehr_link_remove",
+    ),
+    # CDS Hooks 2.0: the EHR's calls (signed tokens, no session).
+    path("cds-services", cds_hooks.discovery, name="cds_discovery"),
+    path("cds-services/<str:service_id>", cds_hooks.service, name="cds_service"),
     path("clinic/users/<uuid:user_uuid>/", admin.user_detail, name="clinic_user"),
     path(
         "clinic/users/<uuid:user_uuid>/care-team/",

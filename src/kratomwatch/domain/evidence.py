@@ -203,6 +203,11 @@ def render_rules(kb: Knowledge) -> str:
                 f"- **Mechanism:** {_clean(rule.mechanism)}",
                 f"- **Consequence:** {_clean(rule.consequence)}",
                 f"- **Management:** {_clean(rule.management)}",
+                *(
+                    ["- **On a drafted order (CDS Hooks):** the card offers to remove the order"]
+                    if rule.order_action == "remove"
+                    else []
+                ),
                 f"- **Patient message:** {_clean(rule.patient_message or 'none')}",
                 f"- **Evidence:** {GRADE_LABELS.get(rule.evidence_level, rule.evidence_level)}"
                 f" {_refs(rule.references)}",

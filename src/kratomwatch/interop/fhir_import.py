@@ -300,7 +300,8 @@ def _date(value: Any) -> date | None:
 def _codings(concept: Any) -> list[Mapping[str, Any]]:
     if not isinstance(concept, dict):
         return []
-    return [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+    codings = concept.get("coding")
+    return [c for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
 
 
 def _texts(concept: Any) -> list[str]:
@@ -331,7 +332,8 @@ class _Index:
             return None
         target = reference["reference"]
         if target.startswith("#"):
-            for contained in holder.get("contained") or []:
+            contained_list = holder.get("contained")
+            for contained in contained_list if isinstance(contained_list, list) else []:
                 if isinstance(contained, dict) and contained.get("id") == target[1:]:
                     return contained
             return None
@@ -353,6 +355,51 @@ def _medication_concept(
     if isinstance(display, str) and display.strip():
         return {"text": display}, ""
     return None, "the medication it refers to is not in the bundle"
+
+
+@dataclass(frozen=True)
+class MedicationMatch:
+    ids: tuple[str, ...]
+    #: The substances' names as recognized ("Amoxicillin + Clavulanic acid").
+    matched: str
+    #: Near names, when nothing was recognized.
+    suggestions: tuple[str, ...] = ()
+    #: The name in the resource that was recognized (strength and form kept), if any.
+    text: str = ""
+
+
+def match_medication(concept: Any) -> MedicationMatch:
+    """The substances a FHIR medication concept names.
+
+    A coding in KratomWatch's substance system decides; otherwise the concept's text and its
+    codings' display names are recognized in turn, as a medication-list entry is. ``ids`` is
+    empty when nothing is recognized (``suggestions`` then lists near names). The one matcher
+    for medications arriving in FHIR: the import and the CDS Hooks service use it."""
+    substances = load_substances().substances
+    for c in _codings(concept):
+        if c.get("system") == C.CS_SUBSTANCE and c.get("code") in substances:
+            name = substances[str(c["code"])].name
+            return MedicationMatch((str(c["code"]),), name, text=name)
+    suggestions: list[str] = []
+    for text in _texts(concept):
+        try:
+            result = recognize(text)
+        except InvalidQueryError:
+            continue
+        if isinstance(result, Match):
+            matched = result.matched_name or " + ".join(s.name for s in result.substances)
+            return MedicationMatch(result.ids, matched, text=text)
+        suggestions += result.suggestions
+    return MedicationMatch((), "", tuple(dict.fromkeys(suggestions)))
+
+
+def medication_of(
+    bundle: Mapping[str, Any], resource: Mapping[str, Any]
+) -> tuple[Mapping[str, Any] | None, list[str]]:
+    """A MedicationRequest's or MedicationStatement's medication concept (its code, or that of
+    the Medication it refers to in ``bundle``) and its names, text first."""
+    concept, _problem = _medication_concept(_Index(bundle), resource)
+    return concept, _texts(concept)
 
 
 def _plan_medication(
@@ -382,33 +429,15 @@ def _plan_medication(
             "skipped",
             reason="kratom product: products are recorded by the patient in KratomWatch",
         )
-    ids: tuple[str, ...] = ()
-    matched = ""
-    suggestions: list[str] = []
-    substances = load_substances().substances
-    for c in codings:
-        if c.get("system") == C.CS_SUBSTANCE and c.get("code") in substances:
-            ids, matched = (str(c["code"]),), substances[str(c["code"])].name
-            break
-    for text in texts if not ids else []:
-        try:
-            result = recognize(text)
-        except InvalidQueryError:
-            continue
-        if isinstance(result, Match):
-            ids, matched = (
-                result.ids,
-                result.matched_name or " + ".join(s.name for s in result.substances),
-            )
-            break
-        suggestions += result.suggestions
+    match = match_medication(concept)
+    ids, matched = match.ids, match.matched
     if not ids:
         return ImportItem(
             entry,
             "medication",
             shown,
             "not_recognized",
-            suggestions=tuple(dict.fromkeys(suggestions)),
+            suggestions=match.suggestions,
             reason=problem or ("no medication name in the resource" if not texts else ""),
         )
     key = frozenset(ids)

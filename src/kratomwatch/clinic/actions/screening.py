@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -20,7 +21,7 @@ from kratomwatch.clinic.models import (
 )
 from kratomwatch.clinic.screening_input import patient_snapshot
 from kratomwatch.domain.findings import Finding as DomainFinding
-from kratomwatch.domain.safety import ScreeningResult, load_knowledge
+from kratomwatch.domain.safety import Medication, ScreeningResult, load_knowledge
 from kratomwatch.domain.safety import screen as run_screen
 from kratomwatch.domain.safety.engine import cannot_run
 
@@ -34,6 +35,23 @@ def active_plan(patient: PatientProfile) -> Plan | None:
 def screen(patient: PatientProfile, now: datetime) -> ScreeningResult:
     """Run the safety engine on a patient's record as of ``now``."""
     return run_screen(patient_snapshot(patient, now))
+
+
+def screen_drafts(
+    patient: PatientProfile,
+    now: datetime,
+    current: Sequence[Medication],
+    drafts: Sequence[Medication],
+) -> tuple[ScreeningResult, list[ScreeningResult]]:
+    """Screen a patient's record as if drafted medications were added (nothing is stored):
+    the result without any draft, then one result per draft. ``current`` are medications the
+    caller knows of beside the record (an EHR's active medication list); both screenings
+    include them."""
+    snapshot = patient_snapshot(patient, now)
+    base = replace(snapshot, medications=snapshot.medications + tuple(current))
+    return run_screen(base), [
+        run_screen(replace(base, medications=(*base.medications, draft))) for draft in drafts
+    ]
 
 
 def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:

@@ -273,7 +273,9 @@ def record_views(request: HttpRequest) -> HttpResponse:
     rows = []
     for event in page:
         actor = event.actor
-        if actor is None:
+        if actor is None and event.action.startswith("cds."):
+            who, role = gettext("The clinic's EHR"), "—"
+        elif actor is None:
             who, role = gettext("Clinic staff, on the server's command line"), "—"
         elif actor.pk == user.pk:
             who, role = gettext("You"), actor.get_role_display()

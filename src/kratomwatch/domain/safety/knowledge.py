@@ -72,6 +72,9 @@ class Rule:
     #: "finding", or "note": shown beside the medication or product it concerns, never
     #: raised as a finding (nothing for the clinician to act on now).
     shown_as: str = "finding"
+    #: "remove" when the management's step for a new order that triggers the rule is to
+    #: remove the order (a CDS Hooks card then suggests it); ``None`` otherwise.
+    order_action: str | None = None
 
     @property
     def kind(self) -> str:
@@ -255,6 +258,7 @@ def load_knowledge() -> Knowledge:
             kratom_specific=bool(raw.get("kratom_specific", False)),
             references=tuple(raw["references"]),
             shown_as=raw.get("shown_as", "finding"),
+            order_action=raw.get("order_action"),
         )
         missing = [r for r in rule.references if r not in references]
         if missing:
