@@ -22,6 +22,9 @@ itself is no secret, only the records behind it. The API (``kratomwatch.api``) t
 
 No code outside this module compares roles or clinic ids to decide access; the test
 ``tests/test_policy_in_access.py`` fails when some does.
+
+About 550 lines: one short getter per use case (records, staff pages, tokens, EHR clients),
+kept in one module on purpose, so that every decision on access is in one place to read.
 """
 
 from __future__ import annotations
