@@ -278,6 +278,16 @@ def test_instruments_fhir_writes_valid_questionnaires(
     assert all("wording not redistributable" in i["text"] for i in clinic["item"])
 
 
+def test_instruments_dir_before_fhir_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "clinic-scale.yaml").write_text(CLINIC, encoding="utf-8")
+    code, out, _ = run(capsys, "instruments", "--instruments-dir", str(tmp_path), "fhir")
+    assert code == 0
+    urls = {e["resource"]["url"].rsplit("/", 1)[-1] for e in json.loads(out)["entry"]}
+    assert "clinic-scale" in urls
+
+
 def test_instruments_fhir_to_a_place_it_cannot_write_exits_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
