@@ -258,6 +258,7 @@ def test_instruments_fhir_writes_valid_questionnaires(
     bundle = json.loads(out)
     Bundle.model_validate(bundle)
     shipped = {e["resource"]["url"].rsplit("/", 1)[-1] for e in bundle["entry"]}
+    assert all(e["fullUrl"] == f"urn:uuid:{e['resource']['id']}" for e in bundle["entry"])
     assert {"phq9", "gad7", "cows", "acr2016-fm", "kw-daily-pain"} <= shipped
 
     (tmp_path / "in").mkdir()
