@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from kratomwatch.clinic.models import Plan, PlanKind, QuestionnaireResponse, SymptomReport
+from kratomwatch.clinic.models import (
+    EntrySource,
+    Plan,
+    PlanKind,
+    QuestionnaireResponse,
+    SymptomReport,
+)
 
 from .conftest import Triangle
 
@@ -67,6 +73,8 @@ def test_a_patient_records_a_questionnaire_once(api_as: Callable[..., Any], tri:
     first = api.post(url, body, key="q-1")
     assert first.status_code == 201
     assert first.json()["total"] == "3" and first.json()["band"]
+    stored = QuestionnaireResponse.objects.get(uuid=first.json()["uuid"])
+    assert stored.source == EntrySource.API
     again = api.post(url, body, key="q-1")
     assert again.status_code == 200 and again.json()["uuid"] == first.json()["uuid"]
     assert api.post(url, {"instrument_id": "gad2", "answers": [0, 0]}, key="q-1").status_code == 409
@@ -127,6 +135,7 @@ def test_a_crisis_answer_in_unfinished_answers_is_saved_with_its_guidance(
         assert body["urgent"] and "988" in body["urgent"][0]["message"]
     report = SymptomReport.objects.get(patient=tri.patient)
     assert report.severity == 3 and report.term.startswith("Thoughts of suicide")
+    assert report.source == EntrySource.API
     assert not QuestionnaireResponse.objects.filter(patient=tri.patient, instrument_id="phq9")
     answers = [0] * 9 + [None]
     answers[8] = 2

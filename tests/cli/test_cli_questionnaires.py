@@ -258,6 +258,7 @@ def test_instruments_fhir_writes_valid_questionnaires(
     bundle = json.loads(out)
     Bundle.model_validate(bundle)
     shipped = {e["resource"]["url"].rsplit("/", 1)[-1] for e in bundle["entry"]}
+    assert all(e["fullUrl"] == f"urn:uuid:{e['resource']['id']}" for e in bundle["entry"])
     assert {"phq9", "gad7", "cows", "acr2016-fm", "kw-daily-pain"} <= shipped
 
     (tmp_path / "in").mkdir()
@@ -276,6 +277,16 @@ def test_instruments_fhir_writes_valid_questionnaires(
     clinic = resources["clinic-scale"]
     assert clinic["copyright"] == "Licensed to the clinic"
     assert all("wording not redistributable" in i["text"] for i in clinic["item"])
+
+
+def test_instruments_dir_before_fhir_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "clinic-scale.yaml").write_text(CLINIC, encoding="utf-8")
+    code, out, _ = run(capsys, "instruments", "--instruments-dir", str(tmp_path), "fhir")
+    assert code == 0
+    urls = {e["resource"]["url"].rsplit("/", 1)[-1] for e in json.loads(out)["entry"]}
+    assert "clinic-scale" in urls
 
 
 def test_instruments_fhir_to_a_place_it_cannot_write_exits_2(

@@ -258,3 +258,214 @@ def test_a_crisis_answer_gets_through_a_response_that_cannot_be_stored(
         patient=target, code="red_flag.suicidal_thoughts", status="open"
     ).exists()
     assert not QuestionnaireResponse.objects.filter(patient=target, source=EntrySource.IMPORT)
+
+
+def with_item(resource: dict[str, Any], link: str, *answers: dict[str, Any]) -> dict[str, Any]:
+    """``resource`` with the answers of item ``link`` replaced."""
+    for item in resource["item"]:
+        if item["linkId"] == link:
+            item["answer"] = list(answers)
+    return resource
+
+
+def now_text() -> str:
+    return timezone.now().replace(microsecond=0).isoformat()
+
+
+def test_an_amended_response_is_stored_as_a_new_version(
+    clinic: Clinic, django_capture_on_commit_callbacks: Any
+) -> None:
+    target = other_clinic_patient()
+    first = ehr_response(authored=now_text())
+    with django_capture_on_commit_callbacks(execute=True):
+        do_import_fhir(target, bundle_of(first), override_patient_check=True)
+    amended = with_item(
+        copy.deepcopy(first) | {"status": "amended"}, "self_harm_thoughts", {"valueInteger": 2}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report = do_import_fhir(target, bundle_of(amended), override_patient_check=True)
+    (item,) = report.items
+    assert item.outcome == "add" and item.amends and report.to_dict()["items"][0]["amends"]
+    assert [r.answers[8] for r in target.responses.order_by("created")] == [0, 2]
+    assert Finding.objects.filter(
+        patient=target, code="red_flag.phq9_self_harm", status="open"
+    ).exists()
+    # Either version sent again adds nothing; the first one is not taken for a change.
+    for resource in (amended, first):
+        again = do_import_fhir(target, bundle_of(resource), override_patient_check=True)
+        assert [i.outcome for i in again.items] == ["present"]
+    assert target.responses.count() == 2
+
+
+def test_ids_are_told_apart_by_their_source(clinic: Clinic) -> None:
+    target = other_clinic_patient()
+    one = ehr_response(id="1", identifier=None, authored=now_text())
+    del one["identifier"]
+    two = copy.deepcopy(one)
+    one["meta"] = {"source": "https://ehr-a.example"}
+    two["meta"] = {"source": "https://ehr-b.example"}
+    with_item(two, "little_interest", {"valueInteger": 3})
+    report = do_import_fhir(target, bundle_of(one, two), override_patient_check=True)
+    assert [(i.outcome, i.amends) for i in report.items] == [("add", False), ("add", False)]
+    # Identifiers without a system are told apart by the Bundle's source.
+    three, four = (ehr_response(identifier={"value": "r-1"}, authored=now_text()) for _ in range(2))
+    with_item(four, "little_interest", {"valueInteger": 0})
+    for resource, source in ((three, "https://ehr-a.example"), (four, "https://ehr-b.example")):
+        bundle = bundle_of(resource) | {"meta": {"source": source}}
+        report = do_import_fhir(target, bundle, override_patient_check=True)
+        assert [(i.outcome, i.amends) for i in report.items] == [("add", False)]
+    assert target.responses.count() == 4
+
+
+def test_a_response_without_id_is_known_by_its_content_not_its_meta(clinic: Clinic) -> None:
+    target = other_clinic_patient()
+    resource = ehr_response(authored=now_text(), meta={"lastUpdated": "2026-11-18T09:00:00Z"})
+    del resource["id"], resource["identifier"]
+    do_import_fhir(target, bundle_of(resource), override_patient_check=True)
+    resource["meta"] = {"lastUpdated": "2026-11-19T09:00:00Z"}
+    resource["text"] = {"status": "generated", "div": "<div>PHQ-9</div>"}
+    report = do_import_fhir(target, bundle_of(resource), override_patient_check=True)
+    assert [i.outcome for i in report.items] == ["present"]
+    assert target.responses.count() == 1
+
+
+CRISIS_NINE = {"linkId": "self_harm_thoughts", "answer": [{"valueInteger": 2}]}
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda r: r["item"].append(copy.deepcopy(CRISIS_NINE)), "answered twice"),
+        (lambda r: r["item"][8]["answer"].append({"valueInteger": 2}), "2 answers"),
+        (
+            lambda r: r["item"].append({"linkId": "g", "item": [copy.deepcopy(CRISIS_NINE)]}),
+            "answered twice",
+        ),
+    ],
+)
+def test_a_crisis_answer_is_seen_in_a_response_skipped_for_its_form(
+    clinic: Clinic, mangle: Any, reason: str
+) -> None:
+    target = other_clinic_patient()
+    resource = ehr_response(authored=now_text())
+    assert resource["item"][8] == {"linkId": "self_harm_thoughts", "answer": [{"valueInteger": 0}]}
+    mangle(resource)  # item 9 answered 0, and 2 elsewhere
+    report = do_import_fhir(target, bundle_of(resource), override_patient_check=True)
+    (item,) = report.items
+    assert item.outcome == "skipped" and reason in item.reason
+    assert item.crisis and report.to_dict()["items"][0]["crisis_red_flags"] == list(item.crisis)
+    assert SymptomReport.objects.filter(patient=target, source=EntrySource.IMPORT).count() == 1
+    assert not target.responses.exists()
+
+
+def test_a_response_authored_in_the_future_is_refused_but_its_crisis_is_saved(
+    clinic: Clinic,
+) -> None:
+    target = other_clinic_patient()
+    later = (timezone.now() + timedelta(days=2)).replace(microsecond=0).isoformat()
+    resource = with_item(ehr_response(authored=later), "self_harm_thoughts", {"valueInteger": 3})
+    report = do_import_fhir(target, bundle_of(resource), override_patient_check=True)
+    (item,) = report.items
+    assert item.outcome == "skipped" and "is in the future" in item.reason
+    assert not target.responses.exists()
+    flag = SymptomReport.objects.get(patient=target, source=EntrySource.IMPORT)
+    assert abs(flag.reported_at - timezone.now()) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("code", ["²", "9" * 5000, "1.0", "--1", "0x1"])
+def test_an_odd_answer_code_is_a_problem_of_its_item(clinic: Clinic, code: str) -> None:
+    resource = ehr_response()
+    resource["item"][0]["answer"] = [{"valueCoding": {"system": codes.CS_ANSWER, "code": code}}]
+    report = plan_import(other_clinic_patient(), bundle_of(resource), override_patient_check=True)
+    (item,) = report.items
+    assert item.outcome == "skipped"
+    assert (
+        item.reason.startswith("little_interest: answer code") and "is not a number" in item.reason
+    )
+
+
+def test_an_entered_in_error_response_saves_no_crisis(clinic: Clinic) -> None:
+    target = other_clinic_patient()
+    resource = ehr_response(status="entered-in-error", authored=now_text())
+    with_item(resource, "self_harm_thoughts", {"valueInteger": 3})
+    report = do_import_fhir(target, bundle_of(resource), override_patient_check=True)
+    (item,) = report.items
+    assert item.outcome == "skipped" and "entered-in-error" in item.reason
+    assert "crisis answer was not saved" in item.reason and not item.crisis
+    assert not SymptomReport.objects.filter(patient=target).exists()
+
+
+def test_a_response_by_a_practitioner_is_credited_to_nobody(clinic: Clinic) -> None:
+    target = other_clinic_patient()
+    importer = User.objects.get(username="bea")
+    practitioner = {"resourceType": "Practitioner", "id": "dr"}
+    resource = ehr_response(authored=now_text(), author={"reference": "Practitioner/dr"})
+    report = do_import_fhir(
+        target, bundle_of(resource, practitioner), actor=importer, override_patient_check=True
+    )
+    assert report.items[0].outcome == "add"
+    logical = ehr_response(
+        identifier={"system": "https://app.example/responses", "value": "r-78"},
+        authored=now_text(),
+        author={"type": "Practitioner", "display": "Dr Who"},
+    )
+    do_import_fhir(target, bundle_of(logical), actor=importer, override_patient_check=True)
+    assert [r.completed_by for r in target.responses.all()] == [None, None]
+
+
+def test_a_response_by_another_patient_is_skipped(clinic: Clinic) -> None:
+    target = other_clinic_patient()
+    subject = {"resourceType": "Patient", "id": "p1"}
+    other = {"resourceType": "Patient", "id": "p2"}
+    resource = ehr_response(authored=now_text(), author={"reference": "Patient/p2"})
+    with_item(resource, "self_harm_thoughts", {"valueInteger": 3})
+    report = do_import_fhir(
+        target, bundle_of(resource, subject, other), override_patient_check=True
+    )
+    item = next(i for i in report.items if i.kind == "response")
+    assert item.outcome == "skipped" and "another patient" in item.reason
+    assert not target.responses.exists() and not SymptomReport.objects.filter(patient=target)
+    by_patient = ehr_response(authored=now_text(), author={"reference": "Patient/p1"})
+    report = do_import_fhir(target, bundle_of(by_patient, subject), override_patient_check=True)
+    assert report.items[0].outcome == "add"
+    assert target.responses.get().completed_by == target.user
+
+
+def test_the_command_says_when_a_crisis_answer_was_saved(
+    clinic: Clinic,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    from kratomwatch.cli import main
+
+    monkeypatch.setenv("KRATOMWATCH_DATA_DIR", os.environ["KRATOMWATCH_DATA_DIR"])
+    target = other_clinic_patient()
+    resource = ehr_response(status="in-progress", authored=now_text())
+    with_item(resource, "self_harm_thoughts", {"valueInteger": 2})
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle_of(resource)), encoding="utf-8")
+    argv = ["import-fhir", "--patient", str(target.uuid), str(path), "--override-patient-check"]
+    assert main(argv) == 0
+    out = "".join(capsys.readouterr().out.replace("│", "").split())  # the wrapped table
+    assert "crisisanswertobesavedasaredflag" in out
+    assert main([*argv, "--apply", "--json"]) == 0
+    (item,) = json.loads(capsys.readouterr().out)["items"]
+    assert item["outcome"] == "skipped" and item["crisis_red_flags"]
+    assert SymptomReport.objects.filter(patient=target).count() == 1
+
+
+def test_keys_of_responses_imported_before_are_kept() -> None:
+    """Responses imported by id or identifier before sources were read are still found."""
+    import hashlib
+
+    from kratomwatch.interop.fhir_questionnaires import KEY_PREFIX, import_key
+
+    def old(basis: str) -> str:
+        return KEY_PREFIX + hashlib.sha256(basis.encode()).hexdigest()[:40]
+
+    assert import_key({"id": "x"}, "d") == old("id:x")
+    assert import_key({"identifier": {"system": "s", "value": "v"}}, "d") == old("identifier:s|v")
+    assert import_key({"id": "x", "meta": {"source": "a"}}, "d") != old("id:x")

@@ -45,20 +45,16 @@ def _questionnaires(request: HttpRequest) -> list[Resource]:
 )
 def list_questionnaires(request: HttpRequest, url: str | None = None) -> HttpResponse:
     """Every instrument as a Questionnaire, in a ``searchset`` Bundle; ``url`` keeps the one
-    with that canonical URL (none if it is not ours)."""
+    with that canonical URL (none, and no ``entry``, if it is not ours)."""
     found = [q for q in _questionnaires(request) if url is None or q["url"] == url]
     base = request.build_absolute_uri(request.path).rstrip("/")
-    return _fhir(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(found),
-            "entry": [
-                {"fullUrl": f"{base}/{q['id']}", "resource": q, "search": {"mode": "match"}}
-                for q in found
-            ],
-        }
-    )
+    bundle: Resource = {"resourceType": "Bundle", "type": "searchset", "total": len(found)}
+    if found:  # FHIR JSON has no empty arrays
+        bundle["entry"] = [
+            {"fullUrl": f"{base}/{q['id']}", "resource": q, "search": {"mode": "match"}}
+            for q in found
+        ]
+    return _fhir(bundle)
 
 
 @router.get(

@@ -15,7 +15,7 @@ from ninja import Router, Status
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.checkins import do_report_red_flags, do_submit_questionnaire
-from kratomwatch.clinic.models import Plan, QuestionnaireResponse
+from kratomwatch.clinic.models import EntrySource, Plan, QuestionnaireResponse
 from kratomwatch.domain.doses import FieldError
 from kratomwatch.domain.questionnaires import (
     ScoringError,
@@ -135,6 +135,7 @@ def record_response(
             key="api:" + refused_key(stored_key, digest),
             symptoms=crisis,
             ip=ip,
+            source=EntrySource.API,
         )
         return [{"title": f.title, "message": f.patient_message or ""} for f in urgent]
 
@@ -146,6 +147,7 @@ def record_response(
             answers=answers,
             key="api:" + stored_key,
             ip=ip,
+            source=EntrySource.API,
         )
         return (201 if created else 200), response_out(response)
 
@@ -168,7 +170,12 @@ def record_response(
         crisis = urgent_symptoms(instrument, answers)
         if crisis:
             urgent = do_report_red_flags(
-                patient=patient, user=user, key="api:" + stored_key, symptoms=crisis, ip=ip
+                patient=patient,
+                user=user,
+                key="api:" + stored_key,
+                symptoms=crisis,
+                ip=ip,
+                source=EntrySource.API,
             )
             raise Problem(
                 422,

@@ -100,10 +100,15 @@ def _print_report(report: Any, patient_id: str) -> None:
             note = f"{item.matched} ({item.code})"
             if item.reactivate:
                 note += ", reactivated" if report.applied else ", reactivates it"
+            if item.amends:
+                note += ", amended: a new version of the response imported before"
         elif item.suggestions:
             note = "did you mean " + " or ".join(item.suggestions) + "?"
         else:
             note = item.reason
+        if item.crisis:
+            saved = "saved" if report.applied else "to be saved"
+            note += f"; crisis answer {saved} as a red flag ({', '.join(item.crisis)})"
         table.add_row(
             str(item.entry),
             item.kind,

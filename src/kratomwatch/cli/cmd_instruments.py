@@ -22,11 +22,13 @@ from kratomwatch.domain.questionnaires import (
 from kratomwatch.domain.questionnaires.model import number_to_json
 
 
-def add_instrument_dir_option(parser: argparse.ArgumentParser) -> None:
+def add_instrument_dir_option(parser: argparse.ArgumentParser, *, subcommand: bool = False) -> None:
+    """``--instruments-dir``; on a subcommand its default is left unset, so that one given
+    before the subcommand's name is not overwritten by the subcommand's empty default."""
     parser.add_argument(
         "--instruments-dir",
         action="append",
-        default=[],
+        default=argparse.SUPPRESS if subcommand else [],
         metavar="DIR",
         help="extra directory of instrument YAML files (repeatable); "
         "KRATOMWATCH_INSTRUMENT_DIRS is also read",
@@ -52,7 +54,7 @@ def register(subparsers: Any) -> None:
         "output, or with --out, DIR/Questionnaire.ndjson and DIR/questionnaires.json.",
     )
     fhir.add_argument("--out", metavar="DIR", help="directory to write the files to")
-    add_instrument_dir_option(fhir)
+    add_instrument_dir_option(fhir, subcommand=True)
     fhir.set_defaults(func=run_fhir)
 
 

@@ -155,7 +155,8 @@ def patient_snapshot(patient: PatientProfile, now: datetime) -> Snapshot:
     responses = []
     for instrument_id, taken_at, answers in (
         patient.responses.filter(taken_at__gte=since, taken_at__lte=now)
-        .order_by("-taken_at")
+        # An amended version of a response keeps its time: the one stored last comes first.
+        .order_by("-taken_at", "-created", "-pk")
         .values_list("instrument_id", "taken_at", "answers")
     ):
         instrument = instruments.get(instrument_id)

@@ -129,6 +129,8 @@ class ImportItem:
     started_on: date | None = None
     reactivate: bool = False
     values: Mapping[str, Any] = field(default_factory=dict)  # a result's fields to store
+    amends: bool = False  # a response: a changed version of one imported before
+    crisis: tuple[str, ...] = ()  # a skipped response: the red flags saved from its answers
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +142,8 @@ class ImportItem:
             "code": self.code,
             "suggestions": list(self.suggestions),
             "reason": self.reason,
+            "amends": self.amends,
+            "crisis_red_flags": list(self.crisis),
         }
 
 
@@ -618,7 +622,9 @@ def _plan(
     existing = dict(patient.conditions.values_list("code", "active"))
     seen: set[str] = set()
     results: set[tuple[str, str, str]] | None = None
-    responses: set[str] | None = None
+    responses: dict[str, str] | None = None
+    meta = data.get("meta")
+    bundle_source = str(meta.get("source") or "") if isinstance(meta, dict) else ""
     items: list[ImportItem] = []
     ignored: dict[str, int] = {}
     for number, entry in enumerate(data.get("entry") or []):
@@ -640,7 +646,7 @@ def _plan(
             if responses is None:
                 responses = stored_keys(patient)
             outcome, text, matched, reason, values = plan_response(
-                resource, index.resolve, responses
+                resource, index.resolve, responses, bundle_source
             )
             items.append(
                 ImportItem(
@@ -652,6 +658,8 @@ def _plan(
                     code=str(values.get("instrument_id", "")),
                     reason=reason,
                     values=values,
+                    amends=bool(values.get("amends")),
+                    crisis=tuple(values.get("crisis") or ()) if outcome == "skipped" else (),
                 )
             )
         elif kind != "Patient":  # the Patient is used by the identity check

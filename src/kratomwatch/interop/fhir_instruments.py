@@ -96,14 +96,15 @@ def instrument_questionnaires(instruments: Iterable[Instrument] | None = None) -
 
 
 def questionnaire_bundle(questionnaires: list[Resource], timestamp: str) -> Resource:
-    """The Questionnaires as a ``collection`` Bundle, each entry under its canonical URL (one
-    version of each instrument is loaded at a time)."""
+    """The Questionnaires as a ``collection`` Bundle. Each entry's ``fullUrl`` is
+    ``urn:uuid:<id>`` (the ids are UUIDs): the file has no server address, and the canonical
+    ``url`` (ending in the instrument's name) would disagree with the resource's id."""
     return validated(
         {
             "resourceType": "Bundle",
             "type": "collection",
             "timestamp": timestamp,
-            "entry": [{"fullUrl": q["url"], "resource": q} for q in questionnaires],
+            "entry": [{"fullUrl": f"urn:uuid:{q['id']}", "resource": q} for q in questionnaires],
         }
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -259,18 +260,20 @@ def do_submit_questionnaire(
     ip: str | None = None,
     taken_at: datetime | None = None,
     source: str = EntrySource.WEB,
-    completed_by: User | None = None,
+    completed_by: User | Literal["unknown"] | None = None,
 ) -> tuple[QuestionnaireResponse, bool]:
     """Score and store one questionnaire response, once per ``key``; the one way a response is
     recorded (web form, API, FHIR import). ``taken_at`` is now unless the answers were given
     earlier (an imported response keeps its time); ``completed_by`` is ``user`` unless
-    someone else answered. Storing it marks the patient for screening, so a crisis answer
-    raises its finding whatever the entry point."""
+    someone else answered, ``"unknown"`` when who answered has no account here (an imported
+    response by another clinic's practitioner: stored without one). Storing it marks the
+    patient for screening, so a crisis answer raises its finding whatever the entry point."""
+    respondent = None if completed_by == "unknown" else (completed_by or user)
 
     def store() -> QuestionnaireResponse:
         response = _response(
             patient,
-            completed_by or user,
+            respondent,
             instrument,
             answers,
             taken_at or timezone.now(),
