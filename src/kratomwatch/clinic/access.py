@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -38,9 +39,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from kratomwatch.clinic.models import (
     ApiToken,
+    BulkAccessToken,
+    BulkExportFile,
+    BulkExportJob,
     Certificate,
     Clinic,
     DeletionRequest,
+    EhrClientKind,
     Finding,
     PatientProfile,
     Product,
@@ -156,9 +161,11 @@ def lots_of(user: User, patient: PatientProfile) -> QuerySet[ProductLot]:
     condition = visible_to(user, "product__patient__")
     if condition is None:
         return ProductLot.objects.none()
-    return ProductLot.objects.filter(
-        condition, product__patient=patient, product__archived=False
-    ).select_related("product", "certificate").defer("certificate__content")
+    return (
+        ProductLot.objects.filter(condition, product__patient=patient, product__archived=False)
+        .select_related("product", "certificate")
+        .defer("certificate__content")
+    )
 
 
 def lot_for_clinician(
@@ -443,3 +450,58 @@ def deletion_request_for(user: User, request_uuid: uuid.UUID | str) -> DeletionR
         )
     except (DeletionRequest.DoesNotExist, ValueError) as exc:
         raise Http404("No such request") from exc
+
+
+# --------------------------------------------------------------------------- bulk export
+# A bulk client (SMART Backend Services) acts for its own clinic only: it sees that clinic's
+# patients and the export jobs it started itself, never another client's or clinic's.
+
+
+def bulk_token(token_hash: str, now: datetime) -> BulkAccessToken | None:
+    """The unexpired access token with this SHA-256, of an active bulk client; else ``None``."""
+    return (
+        BulkAccessToken.objects.filter(
+            token_hash=token_hash,
+            expires_at__gt=now,
+            client__active=True,
+            client__kind=EhrClientKind.BULK,
+        )
+        .select_related("client__clinic")
+        .first()
+    )
+
+
+def bulk_export_clinic(token: BulkAccessToken, group_uuid: uuid.UUID | None) -> Clinic:
+    """The clinic an export by ``token``'s client reads: its own. A Group id (the clinic's
+    UUID) of any other clinic, or of none, is 404."""
+    clinic = token.client.clinic
+    if group_uuid is not None and group_uuid != clinic.uuid:
+        raise Http404("No such group")
+    return clinic
+
+
+def bulk_export_patients(job: BulkExportJob) -> QuerySet[PatientProfile]:
+    """The patients an export job writes: those of the job's clinic, which is its client's."""
+    return PatientProfile.objects.filter(clinic_id=job.clinic_id, clinic_id__isnull=False).filter(
+        clinic__ehr_clients=job.client_id
+    )
+
+
+def bulk_job_for(token: BulkAccessToken, job_uuid: uuid.UUID | str) -> BulkExportJob:
+    """An export job started by ``token``'s client; 404 for any other client's, or none."""
+    try:
+        return BulkExportJob.objects.get(uuid=job_uuid, client=token.client)
+    except (BulkExportJob.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such export") from exc
+
+
+def bulk_file_for(
+    token: BulkAccessToken, job_uuid: uuid.UUID | str, file_uuid: uuid.UUID | str
+) -> BulkExportFile:
+    """An output file of a job ``token``'s client started; 404 for any other."""
+    try:
+        return BulkExportFile.objects.select_related("job").get(
+            uuid=file_uuid, job__uuid=job_uuid, job__client=token.client
+        )
+    except (BulkExportFile.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such file") from exc
