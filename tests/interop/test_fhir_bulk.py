@@ -446,3 +446,32 @@ def test_unknown_ids_are_404_operation_outcomes(
     )
     assert reply.status_code == 404
     assert reply.json()["resourceType"] == "OperationOutcome"
+
+
+def test_only_exported_types_are_granted_and_the_scope_stays_short(
+    clinic: Clinic, client: Client
+) -> None:
+    key = new_key("ES384")
+    register(clinic, key, "bulk-w", scopes="system/*.*")
+    reply = token_reply(client, key, "bulk-w", scope="system/Encounter.read system/Patient.read")
+    assert reply.json()["scope"] == "system/Patient.read"
+    many = " ".join(f"system/{t}.{p}" for t in fhir_bulk.EXPORT_TYPES for p in ("read", "rs", "*"))
+    assert len(many) > fhir_bulk.MAX_SCOPE_CHARS
+    refused = token_reply(client, key, "bulk-w", scope=many * 2)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+
+
+def test_a_deactivated_clients_tokens_and_jobs_stop(
+    client: Client, key: ClientKey, bulk_a: str
+) -> None:
+    token = access_token(client, key, bulk_a)
+    url = kickoff(client, token)["Content-Location"]
+    EhrClient.objects.update(active=False)
+    assert get(client, url, token).status_code == 401
+    assert bulk_queue.run_round() == 0  # its queued job is not run
+    EhrClient.objects.update(active=True)
+    job = bulk_queue.claim_job()
+    assert job is not None
+    EhrClient.objects.update(active=False)
+    assert fhir_bulk.run_job(job) == "cancelled"
+    assert not BulkExportFile.objects.filter(job=job).exists()

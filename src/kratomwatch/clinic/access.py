@@ -482,9 +482,7 @@ def bulk_export_clinic(token: BulkAccessToken, group_uuid: uuid.UUID | None) -> 
 
 def bulk_export_patients(job: BulkExportJob) -> QuerySet[PatientProfile]:
     """The patients an export job writes: those of the job's clinic, which is its client's."""
-    return PatientProfile.objects.filter(clinic_id=job.clinic_id, clinic_id__isnull=False).filter(
-        clinic__ehr_clients=job.client_id
-    )
+    return PatientProfile.objects.filter(clinic_id=job.clinic_id, clinic__ehr_clients=job.client_id)
 
 
 def bulk_job_for(token: BulkAccessToken, job_uuid: uuid.UUID | str) -> BulkExportJob:

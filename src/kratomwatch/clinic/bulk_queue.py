@@ -37,9 +37,11 @@ def claim_job(now: datetime | None = None) -> BulkExportJob | None:
         status=BulkJobStatus.RUNNING, modified__lt=now - STALLED_AFTER
     ).update(status=BulkJobStatus.QUEUED, modified=now)
     with transaction.atomic():
-        queued = BulkExportJob.objects.filter(status=BulkJobStatus.QUEUED).order_by("created")
+        queued = BulkExportJob.objects.filter(
+            status=BulkJobStatus.QUEUED, client__active=True
+        ).order_by("created")
         if connection.features.has_select_for_update_skip_locked:
-            queued = queued.select_for_update(skip_locked=True)
+            queued = queued.select_for_update(skip_locked=True, of=("self",))
         job = queued.first()
         if job is None:
             return None

@@ -84,6 +84,8 @@ class Scope:
 
 
 _V1 = {"read": "rs", "write": "cud", "*": "cruds"}
+#: The longest scope string granted (what :class:`BulkAccessToken` keeps).
+MAX_SCOPE_CHARS = 500
 
 
 def parse_scope(text: str) -> Scope | None:
@@ -92,8 +94,8 @@ def parse_scope(text: str) -> Scope | None:
     if not text.startswith("system/") or "?" in text or "." not in text:
         return None
     resource_type, _, perms = text[len("system/") :].rpartition(".")
-    if not resource_type or not (resource_type == "*" or resource_type.isalnum()):
-        return None
+    if resource_type != "*" and resource_type not in EXPORT_TYPES:
+        return None  # a type this server does not export is never granted
     letters = _V1.get(perms, perms)
     if (
         not letters
@@ -126,7 +128,7 @@ def granted_scopes(requested: str, allowed: str) -> list[str]:
                 a.text for a in allowed_scopes if {"r", "s"} <= a.permissions and _covers(wanted, a)
             ]
         out += [g for g in grant if g not in out]
-    return out
+    return out if len(" ".join(out)) <= MAX_SCOPE_CHARS else []
 
 
 def readable_types(scope: str) -> tuple[str, ...]:
@@ -301,6 +303,13 @@ def _still_running(job: BulkExportJob) -> bool:
     return BulkExportJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).exists()
 
 
+def _stop_if_client_deactivated(job: BulkExportJob) -> None:
+    """A job of a client deactivated meanwhile is cancelled (its tokens stopped working)."""
+    BulkExportJob.objects.filter(
+        pk=job.pk, status=BulkJobStatus.RUNNING, client__active=False
+    ).update(status=BulkJobStatus.CANCELLED, modified=timezone.now())
+
+
 def outcome(text: str, *, severity: str = "error", code: str = "processing") -> Resource:
     """An OperationOutcome with one issue."""
     return validated(
@@ -328,6 +337,7 @@ def run_job(
     seen_questionnaires: set[str] = set()
     try:
         for page in _patients(job):
+            _stop_if_client_deactivated(job)
             exported = []
             for patient in page:
                 if not _still_running(job):
