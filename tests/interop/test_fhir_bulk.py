@@ -114,6 +114,7 @@ def test_the_whole_flow_gives_valid_r4b_resources_of_every_patient(
 
     started = kickoff(client, token)
     assert started.status_code == 202
+    assert started.json()["issue"][0]["severity"] == "information"
     status_url = started["Content-Location"]
     waiting = get(client, status_url, token)
     assert waiting.status_code == 202 and waiting["X-Progress"] == "queued"

@@ -13,7 +13,6 @@ Errors are OperationOutcome (FHIR) or RFC 6749 errors (token endpoint), never a 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -41,6 +40,7 @@ from kratomwatch.clinic.actions.bulk import (
     do_record_bulk_download,
     do_start_bulk_export,
 )
+from kratomwatch.clinic.actions.tokens import hash_secret
 from kratomwatch.clinic.ehr_auth import ALGORITHMS, TokenRefused, verify
 from kratomwatch.clinic.models import (
     BulkAccessToken,
@@ -68,7 +68,10 @@ SCOPES_SUPPORTED = ("system/*.read", "system/*.rs")
 
 
 def _outcome(status: int, text: str, code: str = "invalid", **headers: str) -> HttpResponse:
-    response = JsonResponse(outcome(text, code=code), status=status, content_type=FHIR_JSON)
+    severity = "information" if code == "informational" else "error"
+    response = JsonResponse(
+        outcome(text, severity=severity, code=code), status=status, content_type=FHIR_JSON
+    )
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
@@ -104,8 +107,7 @@ def _bearer(request: HttpRequest) -> BulkAccessToken | HttpResponse:
     scheme, _, value = header.partition(" ")
     token = None
     if scheme.lower() == "bearer" and value.strip():
-        digest = hashlib.sha256(value.strip().encode()).hexdigest()
-        token = access.bulk_token(digest, timezone.now())
+        token = access.bulk_token(hash_secret(value.strip()), timezone.now())
     if token is None:
         return _outcome(
             401,
