@@ -33,14 +33,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _signed_assertion(issuer: str, audience: str) -> tuple[dict[str, Any], str]:
-    """A new EC key's public JWKS and an assertion signed with it."""
+def _jwks(private: Any) -> dict[str, Any]:
     import jwt
-    from cryptography.hazmat.primitives.asymmetric import ec
 
-    private = ec.generate_private_key(ec.SECP384R1())
     jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
     jwk.update({"kid": "bench", "alg": "ES384", "use": "sig"})
+    return {"keys": [jwk]}
+
+
+def _assertion(private: Any, issuer: str, audience: str) -> str:
+    import jwt
+
     now = int(time.time())
     claims = {
         "iss": issuer,
@@ -50,8 +53,7 @@ def _signed_assertion(issuer: str, audience: str) -> tuple[dict[str, Any], str]:
         "exp": now + 240,
         "jti": uuid.uuid4().hex,
     }
-    token = jwt.encode(claims, private, algorithm="ES384", headers={"kid": "bench"})
-    return {"keys": [jwk]}, token
+    return jwt.encode(claims, private, algorithm="ES384", headers={"kid": "bench"})
 
 
 def run(patients: int, days: int, data_dir: str | None) -> dict[str, Any]:
@@ -61,6 +63,7 @@ def run(patients: int, days: int, data_dir: str | None) -> dict[str, Any]:
     migrate()
     from urllib.parse import urlsplit
 
+    from cryptography.hazmat.primitives.asymmetric import ec
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -78,24 +81,33 @@ def run(patients: int, days: int, data_dir: str | None) -> dict[str, Any]:
 
     base = str(settings.KRATOMWATCH_BASE_URL).rstrip("/")
     issuer = f"bench-{uuid.uuid4().hex[:8]}"
-    jwks, assertion = _signed_assertion(issuer, f"{base}/oauth/token")
+    private = ec.generate_private_key(ec.SECP384R1())
     EhrClient.objects.create(
-        clinic=clinic, kind="bulk", name=issuer, issuer=issuer, jwks=jwks, scopes="system/*.read"
+        clinic=clinic,
+        kind="bulk",
+        name=issuer,
+        issuer=issuer,
+        jwks=_jwks(private),
+        scopes="system/*.read",
     )
     http = Client(HTTP_HOST=urlsplit(base).netloc)
+
+    def auth() -> dict[str, str]:
+        """A new access token (they live five minutes, as a real client would find)."""
+        reply = http.post(
+            "/oauth/token",
+            {
+                "grant_type": "client_credentials",
+                "scope": "system/*.read",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": _assertion(private, issuer, f"{base}/oauth/token"),
+            },
+        )
+        assert reply.status_code == 200, reply.content
+        return {"HTTP_AUTHORIZATION": f"Bearer {reply.json()['access_token']}"}
+
     total_start = time.perf_counter()
-    reply = http.post(
-        "/oauth/token",
-        {
-            "grant_type": "client_credentials",
-            "scope": "system/*.read",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion,
-        },
-    )
-    assert reply.status_code == 200, reply.content
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {reply.json()['access_token']}"}
-    kickoff = http.get(f"/fhir/Group/{clinic.uuid}/$export", HTTP_PREFER="respond-async", **auth)
+    kickoff = http.get(f"/fhir/Group/{clinic.uuid}/$export", HTTP_PREFER="respond-async", **auth())
     assert kickoff.status_code == 202, kickoff.content
     status_url = kickoff["Content-Location"]
 
@@ -112,7 +124,7 @@ def run(patients: int, days: int, data_dir: str | None) -> dict[str, Any]:
     worker_s = time.perf_counter() - worker_start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
-    status = http.get(status_url, **auth)
+    status = http.get(status_url, **auth())
     assert status.status_code == 200, (status.status_code, status.content[:300])
     manifest = status.json()
     assert manifest["error"] == [], manifest["error"]
@@ -121,7 +133,7 @@ def run(patients: int, days: int, data_dir: str | None) -> dict[str, Any]:
     download_start = time.perf_counter()
     for entry in manifest["output"]:
         path = entry["url"].split("://", 1)[1].split("/", 1)[1]
-        body = http.get("/" + path, **auth)
+        body = http.get("/" + path, **auth())
         assert body.status_code == 200
         buffer = ""
         for piece in body.streaming_content:
