@@ -476,3 +476,18 @@ def test_a_deactivated_clients_tokens_and_jobs_stop(
     EhrClient.objects.update(active=False)
     assert fhir_bulk.run_job(job) == "cancelled"
     assert not BulkExportFile.objects.filter(job=job).exists()
+
+
+@pytest.mark.parametrize("only", ["Provenance", "Questionnaire"])
+def test_types_built_beside_the_records_can_be_asked_for_alone(
+    client: Client, clinic: Clinic, key: ClientKey, bulk_a: str, only: str
+) -> None:
+    token = access_token(client, key, bulk_a)
+    manifest = finished_manifest(client, token, _type=only)
+    (entry,) = manifest["output"]
+    assert entry["type"] == only
+    resources = lines(client, entry["url"], token)
+    if only == "Provenance":
+        assert len(resources) == PatientProfile.objects.filter(clinic=clinic).count()
+    else:
+        assert len({r["id"] for r in resources}) == len(resources) > 0

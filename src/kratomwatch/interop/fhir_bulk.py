@@ -263,27 +263,24 @@ def selected_resources(
     wanted = set(types)
     resources, questionnaires = patient_resources(ex, patient)
     doses_changed = since is not None and patient.doses.filter(modified__gt=since).exists()
-    kept = [
+    changed = [
         r
         for r in resources
-        if r["resourceType"] in wanted
-        and (
-            since is None
-            or _changed_since(r, since)
-            or (doses_changed and r["resourceType"] == "MedicationStatement")
-        )
+        if since is None
+        or _changed_since(r, since)
+        or (doses_changed and r["resourceType"] == "MedicationStatement")
     ]
-    if not kept:
+    if not changed:
         return []
-    out: list[Resource] = []
-    if "Questionnaire" in wanted:
-        used = {
-            r.get("questionnaire") for r in kept if r["resourceType"] == "QuestionnaireResponse"
-        }
-        out += [q for q in questionnaires if f"{q.get('url')}|{q.get('version')}" in used]
-    out += kept
+    used = {r.get("questionnaire") for r in changed if r["resourceType"] == "QuestionnaireResponse"}
+    used_questionnaires = [
+        q for q in questionnaires if f"{q.get('url')}|{q.get('version')}" in used
+    ]
+    out = used_questionnaires if "Questionnaire" in wanted else []
+    out += [r for r in changed if r["resourceType"] in wanted]
     if "Provenance" in wanted:
-        out.append(validated(provenance_resource(ex, out)))
+        # Of the patient's records exported, whichever types were asked for.
+        out.append(validated(provenance_resource(ex, used_questionnaires + changed)))
     return out
 
 
