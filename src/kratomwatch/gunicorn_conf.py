@@ -1,4 +1,5 @@
-"""gunicorn settings used by ``kratomwatch serve``: each worker also screens due patients."""
+"""gunicorn settings used by ``kratomwatch serve``: each worker also screens due patients
+and runs queued bulk exports."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def post_worker_init(worker: Any) -> None:
     each pass), and start the screening thread (see kratomwatch.clinic.screening_queue)."""
     from django.urls import get_resolver
 
+    from kratomwatch.clinic.bulk_queue import BulkExportWorker
     from kratomwatch.clinic.screening_queue import ScreeningWorker
     from kratomwatch.domain.evidence import load_library
     from kratomwatch.domain.questionnaires.loader import load_instruments
@@ -28,3 +30,4 @@ def post_worker_init(worker: Any) -> None:
     gc.collect()
     gc.freeze()
     ScreeningWorker().start()
+    BulkExportWorker().start()

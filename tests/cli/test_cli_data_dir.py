@@ -21,6 +21,7 @@ WORKING_ON_AN_EXISTING_DATABASE = [
     ["audit", "verify"],
     ["token", "list", "--user", "dr.lee"],
     ["screen-worker", "--once"],
+    ["bulk-worker", "--once"],
     ["import-csv", "--patient", PATIENT, "--product", "P", "{tmp}/diary.csv"],
     ["import-fhir", "--patient", PATIENT, "{tmp}/bundle.json"],
     ["send-reminders"],

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kratomwatch.clinic.actions.admin import invitation_uid
 from kratomwatch.clinic.actions.tokens import create_token
+from kratomwatch.clinic.models import BulkExportJob
 
 from .conftest import Triangle
 from .test_ehr_clients import make_ehr_client
@@ -205,6 +206,24 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     # Instrument definitions, to every token: tests/api/test_api_fhir_questionnaires.py.
     "api:list_questionnaires": (lambda t: {}, set()),
     "api:read_questionnaire": (lambda t: {"questionnaire_id": "x"}, set()),
+    # FHIR Bulk Data export: SMART Backend Services access tokens only, never a session
+    # (test_bulk_export_needs_a_client_token_not_a_session below); which client sees which
+    # clinic and job: tests/interop/test_fhir_bulk.py.
+    "fhir_smart_configuration": (lambda t: {}, set()),
+    "oauth_token": (lambda t: {}, set()),
+    "fhir_export": (lambda t: {}, set()),
+    "fhir_patient_export": (lambda t: {}, set()),
+    "fhir_group_export": (lambda t: {"group_uuid": t.clinic.uuid}, set()),
+    "fhir_bulk_status": (lambda t: {"job_uuid": t.patient.uuid}, set()),
+    "fhir_bulk_file": (lambda t: {"job_uuid": t.patient.uuid, "file_uuid": t.patient.uuid}, set()),
+}
+BULK_TOKEN_ONLY = {
+    "oauth_token",
+    "fhir_export",
+    "fhir_patient_export",
+    "fhir_group_export",
+    "fhir_bulk_status",
+    "fhir_bulk_file",
 }
 API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
     "api:health",
@@ -214,6 +233,7 @@ API_TOKEN_ONLY = {name for name in ROUTES if name.startswith("api:")} - {
 }
 PUBLIC = {
     "login",
+    "fhir_smart_configuration",
     "manifest",
     "service_worker",
     "offline",
@@ -283,7 +303,9 @@ def test_every_route_is_in_the_table() -> None:
     assert all_route_names() == set(ROUTES)
 
 
-@pytest.mark.parametrize("name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - API_TOKEN_ONLY))
+@pytest.mark.parametrize(
+    "name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - API_TOKEN_ONLY - BULK_TOKEN_ONLY)
+)
 def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) -> None:
     kwargs_for, _ = ROUTES[name]
     response = client.get(reverse(name, kwargs=kwargs_for(tri)))
@@ -292,7 +314,8 @@ def test_anonymous_is_sent_to_login(client: Client, tri: Triangle, name: str) ->
 
 
 @pytest.mark.parametrize(
-    "name", sorted(set(ROUTES) - PUBLIC - POST_ONLY - API_TOKEN_ONLY - {"home"})
+    "name",
+    sorted(set(ROUTES) - PUBLIC - POST_ONLY - API_TOKEN_ONLY - BULK_TOKEN_ONLY - {"home"}),
 )
 @pytest.mark.parametrize(
     "who",
@@ -324,6 +347,34 @@ def test_api_operations_need_a_token_not_a_session(
     assert not tri.patient.doses.exists()
     tri.finding.refresh_from_db()
     assert tri.finding.status == "open"
+
+
+@pytest.mark.parametrize("name", sorted(BULK_TOKEN_ONLY))
+@pytest.mark.parametrize(
+    "who",
+    [
+        "anonymous",
+        "patient",
+        "other_patient",
+        "clinician",
+        "colleague",
+        "outsider",
+        "admin",
+        "other_admin",
+    ],
+)
+def test_bulk_export_needs_a_client_token_not_a_session(
+    client: Client, tri: Triangle, name: str, who: str
+) -> None:
+    """Every role's session is refused: 401 (a bearer token is needed), 400 at the token
+    endpoint (no client assertion) or 405 for a method the route does not take."""
+    if who != "anonymous":
+        client.force_login(tri.users()[who])
+    url = reverse(name, kwargs=ROUTES[name][0](tri))
+    for response in (client.get(url, HTTP_PREFER="respond-async"), client.post(url, {})):
+        assert response.status_code in (400, 401, 405)
+        assert b"Paul" not in response.content
+    assert not BulkExportJob.objects.exists()
 
 
 def test_the_patient_page_never_leaks_across_clinics(client: Client, tri: Triangle) -> None:

@@ -40,6 +40,7 @@ COMMANDS: tuple[str, ...] = (
     "kratomwatch.cli.cmd_audit",
     "kratomwatch.cli.cmd_synth",
     "kratomwatch.cli.cmd_screen_worker",
+    "kratomwatch.cli.cmd_bulk_worker",
     "kratomwatch.cli.cmd_cohort",
 )
 

@@ -51,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from django.core.management import call_command
 
+    from kratomwatch.clinic.bulk_queue import BulkExportWorker
     from kratomwatch.clinic.screening_queue import ScreeningWorker
 
     ScreeningWorker().start()
+    BulkExportWorker().start()
     console.print(f"Serving on http://127.0.0.1:{args.port}/  (Ctrl-C to stop)")
     call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False, use_threading=True)
     return 0

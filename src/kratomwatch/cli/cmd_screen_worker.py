@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Screen every patient whose record changed without being screened yet "
         "(for example through the dose API), then keep doing so every --interval seconds. "
         "Each app server started by 'kratomwatch serve' does this already; a separate "
-        "worker adds capacity. Several workers may run at once.",
+        "worker adds capacity. Several workers may run at once. It also runs queued FHIR bulk "
+        "export jobs, in a thread of its own.",
     )
     add_db_arguments(parser)
     parser.add_argument(
@@ -29,9 +30,12 @@ def run(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         return fail(f"--interval must be positive (got {args.interval})")
     setup_django(args)
+    from kratomwatch.clinic.bulk_queue import BulkExportWorker
     from kratomwatch.clinic.screening_queue import ScreeningWorker, backlog
 
     worker = ScreeningWorker(args.interval)
+    if not args.once:
+        BulkExportWorker().start()  # bulk exports run beside screening, in their own thread
     while True:
         screened = worker.round()
         waiting, oldest = backlog()

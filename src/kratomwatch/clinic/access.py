@@ -23,14 +23,16 @@ itself is no secret, only the records behind it. The API (``kratomwatch.api``) t
 No code outside this module compares roles or clinic ids to decide access; the test
 ``tests/test_policy_in_access.py`` fails when some does.
 
-About 550 lines: one short getter per use case (records, staff pages, tokens, EHR clients),
-kept in one module on purpose, so that every decision on access is in one place to read.
+About 590 lines: one short getter per use case (records, staff pages, tokens, EHR clients,
+bulk export), kept in one module on purpose, so that every decision on access is in one
+place to read.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -41,10 +43,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from kratomwatch.clinic.models import (
     ApiToken,
+    BulkAccessToken,
+    BulkExportFile,
+    BulkExportJob,
     Certificate,
     Clinic,
     DeletionRequest,
     EhrClient,
+    EhrClientKind,
     EhrPatientLink,
     Finding,
     PatientProfile,
@@ -530,3 +536,56 @@ def ehr_link_for(patient: PatientProfile, link_uuid: uuid.UUID | str) -> EhrPati
         return ehr_links_of(patient).get(uuid=link_uuid)
     except (EhrPatientLink.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such link") from exc
+
+
+# --------------------------------------------------------------------------- bulk export
+# A bulk client (SMART Backend Services) acts for its own clinic only: it sees that clinic's
+# patients and the export jobs it started itself, never another client's or clinic's.
+
+
+def bulk_token(token_hash: str, now: datetime) -> BulkAccessToken | None:
+    """The unexpired access token with this SHA-256, of an active bulk client; else ``None``."""
+    return (
+        BulkAccessToken.objects.filter(
+            token_hash=token_hash,
+            expires_at__gt=now,
+            client__active=True,
+            client__kind=EhrClientKind.BULK,
+        )
+        .select_related("client__clinic")
+        .first()
+    )
+
+
+def bulk_export_clinic(token: BulkAccessToken, group_uuid: uuid.UUID | None) -> Clinic:
+    """The clinic an export by ``token``'s client reads: its own. A Group id (the clinic's
+    UUID) of any other clinic, or of none, is 404."""
+    clinic = token.client.clinic
+    if group_uuid is not None and group_uuid != clinic.uuid:
+        raise Http404("No such group")
+    return clinic
+
+
+def bulk_export_patients(job: BulkExportJob) -> QuerySet[PatientProfile]:
+    """The patients an export job writes: those of the job's clinic, which is its client's."""
+    return PatientProfile.objects.filter(clinic_id=job.clinic_id, clinic__ehr_clients=job.client_id)
+
+
+def bulk_job_for(token: BulkAccessToken, job_uuid: uuid.UUID | str) -> BulkExportJob:
+    """An export job started by ``token``'s client; 404 for any other client's, or none."""
+    try:
+        return BulkExportJob.objects.get(uuid=job_uuid, client=token.client)
+    except (BulkExportJob.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such export") from exc
+
+
+def bulk_file_for(
+    token: BulkAccessToken, job_uuid: uuid.UUID | str, file_uuid: uuid.UUID | str
+) -> BulkExportFile:
+    """An output file of a job ``token``'s client started; 404 for any other."""
+    try:
+        return BulkExportFile.objects.select_related("job").get(
+            uuid=file_uuid, job__uuid=job_uuid, job__client=token.client
+        )
+    except (BulkExportFile.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such file") from exc

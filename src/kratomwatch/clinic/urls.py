@@ -3,6 +3,7 @@ from django.urls import path
 from kratomwatch.clinic.views import (
     admin,
     analysis,
+    bulk,
     cds_hooks,
     checkins,
     clinician,
@@ -198,4 +199,20 @@ urlpatterns = [
     path("evidence/", evidence.evidence_library, name="evidence"),
     path("evidence/claims/", evidence.evidence_claims, name="evidence_claims"),
     path("evidence/rules/", evidence.evidence_rules, name="evidence_rules"),
+    # FHIR Bulk Data export for EHR systems (token authentication; docs/bulk-data.md).
+    path(
+        "fhir/.well-known/smart-configuration",
+        bulk.smart_configuration,
+        name="fhir_smart_configuration",
+    ),
+    path("oauth/token", bulk.token, name="oauth_token"),
+    path("fhir/$export", bulk.export, name="fhir_export"),
+    path("fhir/Patient/$export", bulk.export, name="fhir_patient_export"),
+    path("fhir/Group/<uuid:group_uuid>/$export", bulk.export, name="fhir_group_export"),
+    path("fhir/bulk-status/<uuid:job_uuid>", bulk.status, name="fhir_bulk_status"),
+    path(
+        "fhir/bulk-files/<uuid:job_uuid>/<uuid:file_uuid>.ndjson",
+        bulk.file,
+        name="fhir_bulk_file",
+    ),
 ]

@@ -1,4 +1,5 @@
 from .analysis import AnalysisRelease
+from .bulk import BulkAccessToken, BulkExportFile, BulkExportJob, BulkJobStatus
 from .care import (
     SEVERITY_RANK,
     AuditEvent,
@@ -43,6 +44,10 @@ from .tokens import ApiIdempotentReply, ApiToken, PasswordResetRequest, TokenSco
 from .trials import NofOneTrial, TrialDay, TrialStatus
 
 __all__ = [
+    "BulkAccessToken",
+    "BulkExportFile",
+    "BulkExportJob",
+    "BulkJobStatus",
     "EhrClient",
     "EhrClientKind",
     "EhrPatientLink",
