@@ -54,6 +54,14 @@ NOT_PAGES = {
     "my_data_pdf": "a PDF download",
     "visit_report_pdf": "a PDF download",
     "certificate": "a lab certificate download (PDF or image)",
+    "cds_discovery": "CDS Hooks discovery (JSON for EHRs)",
+    "fhir_smart_configuration": "SMART configuration (JSON for EHRs)",
+    "oauth_token": "the SMART Backend Services token endpoint (JSON)",
+    "fhir_export": "FHIR Bulk Data kick-off (JSON)",
+    "fhir_patient_export": "FHIR Bulk Data kick-off (JSON)",
+    "fhir_group_export": "FHIR Bulk Data kick-off (JSON)",
+    "fhir_bulk_status": "FHIR Bulk Data status (JSON)",
+    "fhir_bulk_file": "an NDJSON file of a bulk export",
 }
 
 
