@@ -210,6 +210,31 @@ def test_a_benign_order_gets_no_card(client: Client, ehr: EhrClient, key: Client
     )
 
 
+@pytest.mark.parametrize(
+    "name, summary",
+    [
+        ("Kratomwatch-unknown-drug 5 MG Oral Tablet", None),
+        ("fentanyl 25 MCG/HR Transdermal System", "Kratom with an opioid"),
+        ("{Suboxone 8 MG / 2 MG Sublingual Film} Pack", "Kratom with buprenorphine"),
+    ],
+)
+def test_an_order_not_recognized_says_it_was_not_screened(
+    client: Client, ehr: EhrClient, key: ClientKey, name: str, summary: str | None
+) -> None:
+    body = order_request("order-sign", ("rx-1", name, "0"), DIAZEPAM)
+    cards = cards_of(call(client, SIGN, body, signed(key, SIGN)))
+    unscreened = [c for c in cards if c["summary"].startswith("KratomWatch could not screen")]
+    if summary is None:
+        assert [c["summary"] for c in unscreened] == [f"KratomWatch could not screen {name}"]
+        card = unscreened[0]
+        assert card["indicator"] == "info"
+        assert "does not mean it carries no risk" in card["detail"]
+        assert "dose" not in card["detail"].lower()
+    else:
+        assert unscreened == []
+        assert any(c["summary"].startswith(summary) for c in cards), cards
+
+
 def test_order_select_screens_only_the_selected_orders(
     client: Client, ehr: EhrClient, key: ClientKey
 ) -> None:
@@ -495,7 +520,8 @@ def test_odd_bundles_are_read_without_error(client: Client, ehr: EhrClient, key:
     ]
     body["prefetch"] = {"medications": None}
     cards = cards_of(call(client, SIGN, body, signed(key, SIGN)))
-    assert [c["indicator"] for c in cards] == ["critical"]
+    # The diazepam card, then one "not screened" card per order naming no medication.
+    assert [c["indicator"] for c in cards] == ["critical"] + ["info"] * 4
 
 
 # --------------------------------------------------------------------------- audit

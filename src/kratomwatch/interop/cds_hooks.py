@@ -10,8 +10,10 @@ of KratomWatch (:mod:`kratomwatch.domain.safety`).
   a link to the patient's page in KratomWatch.
 - ``order-select`` / ``order-sign``: each drafted MedicationRequest (for ``order-select`` only
   the newly selected ones) is screened with the patient's record; one card for each finding
-  the draft adds (present with it, absent without it). A card never proposes a kratom dose;
-  it carries a suggestion only when the rule's management is an action on the order.
+  the draft adds (present with it, absent without it), and one ``info`` card for each draft
+  naming no medication KratomWatch recognizes (it was not screened: no finding is not no
+  risk). A card never proposes a kratom dose; it carries a suggestion only when the rule's
+  management is an action on the order.
 """
 
 from __future__ import annotations
@@ -304,6 +306,24 @@ def order_card(
         ]
         card["selectionBehavior"] = "at-most-one"
     return card
+
+
+def unscreened_card(draft: DraftMedication) -> dict[str, Any]:
+    """The card for a drafted order naming no medication KratomWatch recognizes: silence
+    would read as "no interaction", so it is said that the order was not screened."""
+    name = " ".join(draft.shown.split()) or (draft.reference or "an order with no medication")
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": _summary(f"KratomWatch could not screen {name}"),
+        "detail": (
+            f"KratomWatch does not recognize the medication {_md(name)}, so this order was not "
+            "checked against the patient's kratom use. No KratomWatch finding for this order "
+            "does not mean it carries no risk with kratom: check it in a drug-interaction "
+            "reference."
+        ),
+        "indicator": "info",
+        "source": {"label": "KratomWatch"},
+    }
 
 
 @dataclass(frozen=True)

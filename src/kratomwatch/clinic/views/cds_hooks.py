@@ -120,9 +120,10 @@ def _patient_view_card(patient: PatientProfile) -> dict[str, Any] | None:
 
 
 def _order_cards(patient: PatientProfile, call: cds.HookCall) -> list[dict[str, Any]]:
+    unscreened = [cds.unscreened_card(d) for d in call.drafts if d.medication is None]
     drafts = [d for d in call.drafts if d.medication is not None]
     if not drafts:
-        return []
+        return unscreened
     base, with_drafts = screen_drafts(
         patient,
         timezone.now(),
@@ -141,4 +142,4 @@ def _order_cards(patient: PatientProfile, call: cds.HookCall) -> list[dict[str, 
                     removable=rules[finding.code].order_action == "remove",
                 )
             )
-    return cards
+    return cards + unscreened
