@@ -250,8 +250,25 @@ def test_order_select_screens_only_the_selected_orders(
 def test_prefetched_medications_are_screened_too(
     client: Client, ehr: EhrClient, key: ClientKey
 ) -> None:
-    """Alprazolam drafted gets a card; not when the EHR's active medications (prefetch)
-    already hold alprazolam: the order adds no finding the patient does not have."""
+    """Amoxicillin drafted gets no card; with the EHR's active list (prefetch) holding
+    alprazolam it still gets none: what the list brings is no finding of the order's."""
+    body = order_request("order-sign", AMOXICILLIN)
+    active = medication_request("active-1", "Alprazolam 0.5 MG Oral Tablet", "308047")
+    body["prefetch"] = {
+        "patient": {"resourceType": "Patient", "id": EHR_ID},
+        "medications": {
+            "resourceType": "Bundle",
+            "entry": [{"resource": active | {"status": "active"}}],
+        },
+    }
+    assert cards_of(call(client, SIGN, body, signed(key, SIGN))) == []
+
+
+def test_a_reorder_of_an_active_medication_is_still_warned_about(
+    client: Client, ehr: EhrClient, key: ClientKey
+) -> None:
+    """Alprazolam drafted while the EHR's active list already holds alprazolam: the card is
+    shown, because the screening without the order leaves out the medication it renews."""
     alprazolam = ("rx-9", "Alprazolam 0.5 MG Oral Tablet", "308047")
     body = order_request("order-sign", alprazolam)
     alone = cards_of(call(client, SIGN, body, signed(key, SIGN)))
@@ -264,7 +281,31 @@ def test_prefetched_medications_are_screened_too(
             "entry": [{"resource": active | {"status": "active"}}],
         },
     }
-    assert cards_of(call(client, SIGN, body, signed(key, SIGN))) == []
+    renewed = cards_of(call(client, SIGN, body, signed(key, SIGN)))
+    assert [c["summary"] for c in renewed] == [c["summary"] for c in alone]
+
+
+def test_order_select_screens_the_unselected_drafts_as_taken() -> None:
+    """The drafts not selected are part of what the patient takes (the screening's
+    baseline); only the selected ones are screened on top of it."""
+    alprazolam = ("rx-9", "Alprazolam 0.5 MG Oral Tablet", "308047")
+    body = order_request(
+        "order-select",
+        DIAZEPAM,
+        alprazolam,
+        AMOXICILLIN,
+        selections=[f"MedicationRequest/{alprazolam[0]}"],
+    )
+    parsed = cds_hooks.parse_call(
+        json.dumps(body).encode(), cds_hooks.SERVICES_BY_ID["kratomwatch-order-select"]
+    )
+    assert [d.reference for d in parsed.drafts] == ["MedicationRequest/rx-9"]
+    assert [m.name for m in parsed.others] == [DIAZEPAM[1], AMOXICILLIN[1]]
+    sign = cds_hooks.parse_call(
+        json.dumps(order_request("order-sign", DIAZEPAM, alprazolam)).encode(),
+        cds_hooks.SERVICES_BY_ID[SIGN],
+    )
+    assert len(sign.drafts) == 2 and sign.others == ()
 
 
 def test_without_prefetch_and_with_it_the_card_is_the_same(

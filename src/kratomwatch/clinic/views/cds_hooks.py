@@ -124,21 +124,21 @@ def _order_cards(patient: PatientProfile, call: cds.HookCall) -> list[dict[str, 
     drafts = [d for d in call.drafts if d.medication is not None]
     if not drafts:
         return unscreened
-    base, with_drafts = screen_drafts(
+    screened = screen_drafts(
         patient,
         timezone.now(),
-        call.prefetched,
+        (*call.prefetched, *call.others),
         [d.medication for d in drafts if d.medication is not None],
     )
     rules = {rule.id: rule for rule in load_knowledge().rules}
     cards = []
-    for draft, result in zip(drafts, with_drafts, strict=True):
-        for finding in cds.new_findings(base.findings, result.findings, set(rules)):
+    for draft, (before, after) in zip(drafts, screened, strict=True):
+        for finding in cds.new_findings(before.findings, after.findings, set(rules)):
             cards.append(
                 cds.order_card(
                     finding,
                     draft,
-                    result.references,
+                    after.references,
                     removable=rules[finding.code].order_action == "remove",
                 )
             )
