@@ -512,6 +512,21 @@ def test_malformed_requests_get_400_with_the_reason(
     assert words in response.json()["error"]
 
 
+def test_a_deeply_nested_body_is_400(client: Client, ehr: EhrClient, key: ClientKey) -> None:
+    response = call(client, SIGN, None, signed(key, SIGN), raw=b"[" * 100_000)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]
+
+
+def test_at_most_fifty_drafts_are_screened(client: Client, ehr: EhrClient, key: ClientKey) -> None:
+    orders = [(f"rx-{i}", "Amoxicillin 500 MG Oral Capsule", "308191") for i in range(51)]
+    response = call(client, SIGN, order_request("order-sign", *orders), signed(key, SIGN))
+    assert response.status_code == 400
+    assert "at most 50" in response.json()["error"]
+    fifty = order_request("order-sign", *orders[:50])
+    assert cards_of(call(client, SIGN, fifty, signed(key, SIGN))) == []
+
+
 def test_order_select_needs_its_selections(client: Client, ehr: EhrClient, key: ClientKey) -> None:
     body = order_request("order-select", DIAZEPAM)
     del body["context"]["selections"]

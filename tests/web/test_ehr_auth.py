@@ -182,3 +182,18 @@ def test_a_published_key_set_is_fetched_and_kept(
     client.save()
     ehr_auth.verify(rotated.sign(claims(client.issuer, AUD)), kind="cds-hooks", audience=AUD)
     assert len(fetched) == 2  # an unknown kid fetched the set again
+
+
+@pytest.mark.parametrize("exp", [10**20, 1e300, float("inf"), float("nan"), -(10**20)])
+def test_an_absurd_expiry_is_refused_not_an_error(client: EhrClient, key: Any, exp: Any) -> None:
+    body = claims(client.issuer, AUD) | {"exp": exp}
+    reason = refused(key.sign(body))
+    assert "exp" in reason or "expired" in reason or "too long" in reason
+
+
+def test_a_deeply_nested_token_is_refused_not_an_error(client: EhrClient) -> None:
+    header = jwt.utils.base64url_encode(b'{"alg":"ES384"}').decode()
+    payload = jwt.utils.base64url_encode(b"[" * 5000 + b"]" * 5000).decode()
+    assert "not a JSON Web Token" in refused(f"{header}.{payload}.c2ln")
+    with pytest.raises(BadKeySet, match="JSON"):
+        ehr_auth.parse_jwks("[" * 100_000)

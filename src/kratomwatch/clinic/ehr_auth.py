@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,7 +73,7 @@ def parse_jwks(data: Any) -> list[jwt.PyJWK]:
     if isinstance(data, str | bytes):
         try:
             data = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadKeySet("The key set is not valid JSON.") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("keys"), list):
         raise BadKeySet('A key set is a JSON object with a "keys" list.')
@@ -145,7 +146,7 @@ def fetch_jwks(url: str) -> dict[str, Any]:
         raise BadKeySet("The key set at that address is too large.")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadKeySet("The key set at that address is not JSON.") from None
     parse_jwks(data)
     return dict(data)
@@ -209,7 +210,7 @@ def verify(
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, RecursionError):
         raise TokenRefused("The token is not a JSON Web Token.") from None
     alg = header.get("alg")
     if alg not in ALGORITHMS:
@@ -232,9 +233,7 @@ def verify(
         raise TokenRefused("None of the client's registered keys has the token's key id (kid).")
     audiences = [audience] if isinstance(audience, str) else list(audience)
     claims = _decode(token, keys, alg, audiences, now)
-    exp = datetime.fromtimestamp(claims["exp"], tz=UTC)
-    if exp - now > MAX_LIFETIME + LEEWAY:
-        raise TokenRefused("The token lives too long: its expiry must be within five minutes.")
+    exp = _expiry(claims["exp"], now)
     if kind == "bulk" and claims.get("sub") != issuer:
         raise TokenRefused("The assertion's subject (sub) must be the client id, as its issuer.")
     _remember_jti(issuer, str(claims["jti"]), exp, now)
@@ -281,6 +280,22 @@ def _decode(
                 raise TokenRefused("The token's exp must be a number.")
             return claims
     raise refusal
+
+
+def _expiry(value: Any, now: datetime) -> datetime:
+    """The token's expiry, refused when it lies more than five minutes (and the clock skew)
+    ahead: compared as a number first, so that no huge or odd ``exp`` is ever converted."""
+    too_long = TokenRefused("The token lives too long: its expiry must be within five minutes.")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TokenRefused("The token's exp must be a number.")
+    if not math.isfinite(value):
+        raise too_long
+    if value - now.timestamp() > (MAX_LIFETIME + LEEWAY).total_seconds():
+        raise too_long
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise TokenRefused("The token's exp is not a valid time.") from None
 
 
 def _remember_jti(issuer: str, jti: str, exp: datetime, now: datetime) -> None:

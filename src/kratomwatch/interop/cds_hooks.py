@@ -40,6 +40,8 @@ MEDICATIONS_PREFETCH = "MedicationRequest?patient={{context.patientId}}&status=a
 
 #: The most a request body may hold (a large draft-orders bundle stays far below).
 MAX_BODY_BYTES = 2_000_000
+#: The most drafted medication orders one call may ask to screen.
+MAX_DRAFTS = 50
 #: Card summaries must be shorter than 140 characters (CDS Hooks 2.0, Card attributes).
 MAX_SUMMARY = 139
 
@@ -140,6 +142,8 @@ def parse_call(body: bytes, service: Service) -> HookCall:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadHookRequest("The request body is not JSON.") from None
+    except RecursionError:
+        raise BadHookRequest("The request body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise BadHookRequest("The request body must be a JSON object.")
     hook = data.get("hook")
@@ -168,6 +172,11 @@ def parse_call(body: bytes, service: Service) -> HookCall:
                 raise BadHookRequest("context.selections must be a list of order references.")
             selections = set(chosen)
         every = tuple(_drafts(bundle))
+        if len(every) > MAX_DRAFTS:
+            raise BadHookRequest(
+                f"context.draftOrders holds {len(every)} medication orders; at most "
+                f"{MAX_DRAFTS} are screened in one call."
+            )
         chosen_ones = [selections is None or d.reference in selections for d in every]
         drafts = tuple(d for d, on in zip(every, chosen_ones, strict=True) if on)
         others = tuple(
