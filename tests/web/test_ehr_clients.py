@@ -117,20 +117,45 @@ def test_a_private_key_is_refused(client: Client, tri: Triangle) -> None:
     assert "private key" in " ".join(response.context["form"].errors["jwks"])
 
 
-def test_an_issuer_is_registered_once(client: Client, tri: Triangle) -> None:
-    taken = make_ehr_client(tri)
-    client.force_login(tri.other_admin)
-    response = client.post(
+def _register(client: Client, issuer: str) -> object:
+    return client.post(
         ADD,
         {
             "name": "E",
             "kind": "cds-hooks",
-            "issuer": taken.issuer,
+            "issuer": issuer,
             "jwks": json.dumps(new_key().jwks),
         },
     )
+
+
+def test_an_issuer_active_elsewhere_is_refused_without_saying_where(
+    client: Client, tri: Triangle
+) -> None:
+    taken = make_ehr_client(tri)
+    client.force_login(tri.other_admin)
+    response = _register(client, taken.issuer)
+    assert response.status_code == 400
+    error = " ".join(response.context["form"].errors["issuer"])
+    assert "cannot be registered here" in error and "operator" in error
+    assert "already" not in error and tri.clinic.name not in response.content.decode()
+    # Within the clinic it may say so.
+    client.force_login(tri.admin)
+    response = _register(client, taken.issuer)
     assert response.status_code == 400
     assert "already registered" in " ".join(response.context["form"].errors["issuer"])
+
+
+def test_a_deactivated_issuer_can_be_registered_again(client: Client, tri: Triangle) -> None:
+    old = make_ehr_client(tri)
+    old.active = False
+    old.save()
+    client.force_login(tri.admin)
+    assert _register(client, old.issuer).status_code == 302
+    client.force_login(tri.other_admin)
+    assert _register(client, old.issuer).status_code == 400  # active again, in clinic A
+    assert EhrClient.objects.filter(issuer=old.issuer, active=True).count() == 1
+    assert EhrClient.objects.filter(issuer=old.issuer).count() == 2
 
 
 def test_deactivation_needs_confirmation(client: Client, tri: Triangle) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kratomwatch.clinic import audit_chain
 from kratomwatch.clinic.models import (
@@ -64,7 +65,17 @@ def do_register_ehr_client(
                 admin, "ehr_client.create", object_type="ehr_client", object_uuid=client.uuid, ip=ip
             )
     except IntegrityError:
-        raise EhrError("A client with this issuer is already registered.") from None
+        here = EhrClient.objects.filter(clinic=clinic, kind=kind, issuer=issuer, active=True)
+        if here.exists():
+            raise EhrError(
+                gettext("A client with this issuer is already registered here.")
+            ) from None
+        # Registered by another clinic: say nothing about who, or whether.
+        raise EhrError(
+            gettext(
+                "This issuer cannot be registered here; if it is yours, ask KratomWatch's operator."
+            )
+        ) from None
     return client
 
 

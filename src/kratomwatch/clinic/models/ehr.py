@@ -49,8 +49,13 @@ class EhrClient(Record):
     class Meta:
         ordering = ["clinic", "name"]
         constraints = [
-            # One issuer names one registration, so a token says which clinic it is for.
-            models.UniqueConstraint(fields=["kind", "issuer"], name="unique_ehr_client_issuer")
+            # One issuer names one active registration, so a token says which clinic it is
+            # for; a deactivated registration does not keep the issuer from a new one.
+            models.UniqueConstraint(
+                fields=["kind", "issuer"],
+                condition=models.Q(active=True),
+                name="unique_active_ehr_client_issuer",
+            )
         ]
 
     def __str__(self) -> str:
