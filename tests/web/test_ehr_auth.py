@@ -197,3 +197,43 @@ def test_a_deeply_nested_token_is_refused_not_an_error(client: EhrClient) -> Non
     assert "not a JSON Web Token" in refused(f"{header}.{payload}.c2ln")
     with pytest.raises(BadKeySet, match="JSON"):
         ehr_auth.parse_jwks("[" * 100_000)
+
+
+def test_a_failing_key_set_address_is_tried_once_a_minute(
+    client: EhrClient, key: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The address is down and the kept set is old: forged tokens do not make the server
+    fetch again and again, and a kept set older than a day is not used."""
+    tries: list[str] = []
+
+    def down(url: str) -> dict[str, Any]:
+        tries.append(url)
+        raise BadKeySet("The key set address could not be reached.")
+
+    monkeypatch.setattr(ehr_auth, "fetch_jwks", down)
+    now = ehr_auth.timezone.now()
+    client.jwks = {}
+    client.jwks_url = "https://ehr.example.org/.well-known/jwks.json"
+    client.jwks_fetched = key.jwks
+    client.jwks_fetched_at = now - ehr_auth.timedelta(hours=2)
+    client.save()
+    # The kept set (two hours old) still serves while the address is down.
+    ehr_auth.verify(key.sign(claims(client.issuer, AUD)), kind="cds-hooks", audience=AUD)
+    forger = new_key("ES384")
+    for _ in range(5):
+        refused(forger.sign(claims(client.issuer, AUD)))
+    assert len(tries) == 1
+    client.refresh_from_db()
+    assert client.jwks_failed_at is not None
+    # A minute later it is tried again, once.
+    client.jwks_failed_at -= ehr_auth.timedelta(seconds=61)
+    client.save()
+    for _ in range(3):
+        refused(forger.sign(claims(client.issuer, AUD)))
+    assert len(tries) == 2
+    # A kept set older than a day is not used.
+    client.refresh_from_db()
+    client.jwks_fetched_at = now - ehr_auth.timedelta(hours=25)
+    client.save()
+    assert "could not be fetched" in refused(key.sign(claims(client.issuer, AUD)))
+    assert len(tries) == 2

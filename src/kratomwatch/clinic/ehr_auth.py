@@ -46,6 +46,10 @@ MAX_LIFETIME = timedelta(minutes=5)
 JWKS_CACHE = timedelta(hours=1)
 #: An unknown ``kid`` fetches the key set again, but not more often than this.
 JWKS_REFETCH = timedelta(minutes=1)
+#: After a failed fetch, none is tried again for this long.
+JWKS_RETRY = timedelta(minutes=1)
+#: A kept key set older than this (its refresh failing) is no longer used.
+JWKS_MAX_AGE = timedelta(hours=24)
 MAX_TOKEN_CHARS = 16_384
 MAX_JWKS_BYTES = 100_000
 
@@ -157,23 +161,40 @@ def client_keys(client: EhrClient, *, kid: str | None, now: datetime) -> list[jw
 
     A published key set is fetched when none is kept, when the kept one is older than an hour,
     or (at most once a minute) when it has no key ``kid``: the client may have rotated keys.
+    A failed fetch is not tried again for a minute, whatever the tokens sent meanwhile (so
+    that forged tokens cannot make the server fetch over and over); until then the kept set
+    serves, but never one older than a day.
     """
     if not client.jwks_url:
         return _matching(_parsed(client.jwks), kid)
     fetched_at = client.jwks_fetched_at
-    keys = _parsed(client.jwks_fetched) if client.jwks_fetched else []
+    fresh = fetched_at is not None and now - fetched_at <= JWKS_MAX_AGE
+    keys = _parsed(client.jwks_fetched) if client.jwks_fetched and fresh else []
     stale = fetched_at is None or now - fetched_at > JWKS_CACHE
     missing = kid is not None and not _matching(keys, kid)
-    if stale or (missing and (fetched_at is None or now - fetched_at > JWKS_REFETCH)):
+    wanted = stale or (missing and (fetched_at is None or now - fetched_at > JWKS_REFETCH))
+    failed_at = client.jwks_failed_at
+    if wanted and failed_at is not None and now - failed_at < JWKS_RETRY:
+        if not keys:
+            raise TokenRefused(
+                "The client's key set could not be fetched; it is tried again a minute after "
+                "the last attempt."
+            )
+    elif wanted:
         try:
             data = fetch_jwks(client.jwks_url)
         except BadKeySet as exc:
+            client.jwks_failed_at = now
+            client.save(update_fields=["jwks_failed_at"])
             if not keys:
                 raise TokenRefused(f"The client's key set could not be fetched: {exc}") from None
         else:
             client.jwks_fetched = data
             client.jwks_fetched_at = now
-            client.save(update_fields=["jwks_fetched", "jwks_fetched_at", "modified"])
+            client.jwks_failed_at = None
+            client.save(
+                update_fields=["jwks_fetched", "jwks_fetched_at", "jwks_failed_at", "modified"]
+            )
             keys = _parsed(data)
     return _matching(keys, kid)
 

@@ -9,6 +9,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="ehrclient",
+            name="jwks_failed_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
         migrations.RemoveConstraint(
             model_name="ehrclient",
             name="unique_ehr_client_issuer",
