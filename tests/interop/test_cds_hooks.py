@@ -441,7 +441,7 @@ def test_expired_replayed_and_wrongly_signed_tokens_get_401(
     for bad, words in [
         (expired, "expired"),
         (token, "already used"),
-        (impostor, "signature"),
+        (impostor, "not signed by a registered client's key"),
         (wrong_audience, "audience"),
         (None, "No usable token"),
     ]:
@@ -450,6 +450,28 @@ def test_expired_replayed_and_wrongly_signed_tokens_get_401(
         assert words in response.json()["error"]
         assert response["WWW-Authenticate"].startswith("Bearer")
         assert b"Diazepam" not in response.content
+
+
+def test_the_audience_is_the_configured_url_not_the_host_header(
+    client: Client, ehr: EhrClient, key: ClientKey, settings: Any
+) -> None:
+    """A token meant for another host that also reaches this server (another name the
+    server answers to) is refused: only the configured URL is the audience."""
+    settings.KRATOMWATCH_BASE_URL = "https://kw.example.org/"
+    settings.ALLOWED_HOSTS = ["testserver", "kw-internal.example.net"]
+    body = order_request("order-sign", DIAZEPAM)
+    by_host = key.sign(claims(ISSUER, "http://kw-internal.example.net" + url(SIGN)))
+    response = client.post(
+        url(SIGN),
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {by_host}",
+        HTTP_HOST="kw-internal.example.net",
+    )
+    assert response.status_code == 401
+    assert "https://kw.example.org/cds-services/" in response.json()["error"]
+    configured = key.sign(claims(ISSUER, "https://kw.example.org" + url(SIGN)))
+    assert cards_of(call(client, SIGN, body, configured))
 
 
 def test_a_deactivated_client_is_refused(client: Client, ehr: EhrClient, key: ClientKey) -> None:

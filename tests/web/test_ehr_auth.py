@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -71,18 +72,19 @@ def test_a_replayed_token_is_refused(client: EhrClient, key: Any) -> None:
 
 def test_a_token_signed_by_another_key_is_refused(client: EhrClient, key: Any) -> None:
     impostor = new_key("ES384", kid=key.kid)
-    assert "signature" in refused(impostor.sign(claims(client.issuer, AUD)))
+    assert refused(impostor.sign(claims(client.issuer, AUD))) == ehr_auth.NOT_SIGNED
 
 
 def test_wrong_audience_unknown_issuer_and_other_kind_are_refused(
     client: EhrClient, key: Any
 ) -> None:
     assert "audience" in refused(key.sign(claims(client.issuer, "https://elsewhere/")))
-    assert "not a client registered" in refused(key.sign(claims("https://other", AUD)))
-    assert "not a client registered" in refused(key.sign(claims(client.issuer, AUD)), kind="bulk")
+    # An unknown issuer is refused in the same words as a wrong signature or key id.
+    assert refused(key.sign(claims("https://other", AUD))) == ehr_auth.NOT_SIGNED
+    assert refused(key.sign(claims(client.issuer, AUD)), kind="bulk") == ehr_auth.NOT_SIGNED
     client.active = False
     client.save()
-    assert "not a client registered" in refused(key.sign(claims(client.issuer, AUD)))
+    assert refused(key.sign(claims(client.issuer, AUD))) == ehr_auth.NOT_SIGNED
 
 
 def test_tokens_without_signature_or_with_a_shared_secret_are_refused(client: EhrClient) -> None:
@@ -106,7 +108,7 @@ def test_a_token_without_jti_is_refused(client: EhrClient, key: Any) -> None:
 
 
 def test_an_unknown_kid_is_refused(client: EhrClient, key: Any) -> None:
-    assert "key id" in refused(key.sign(claims(client.issuer, AUD), kid="nope"))
+    assert refused(key.sign(claims(client.issuer, AUD), kid="nope")) == ehr_auth.NOT_SIGNED
 
 
 def test_bulk_assertions_need_the_client_id_as_subject(db: None, key: Any) -> None:
@@ -237,3 +239,82 @@ def test_a_failing_key_set_address_is_tried_once_a_minute(
     client.save()
     assert "could not be fetched" in refused(key.sign(claims(client.issuer, AUD)))
     assert len(tries) == 2
+
+
+def test_a_cds_hooks_token_needs_iat(client: EhrClient, key: Any) -> None:
+    body = claims(client.issuer, AUD)
+    del body["iat"]
+    assert "iat" in refused(key.sign(body))
+
+
+def test_bulk_assertions_need_no_iat(db: None, key: Any) -> None:
+    clinic = Clinic.objects.create(name="Clinic A", slug="a")
+    EhrClient.objects.create(clinic=clinic, kind="bulk", name="W", issuer="c1", jwks=key.jwks)
+    body = claims("c1", AUD, sub="c1")
+    del body["iat"]
+    ehr_auth.verify(key.sign(body), kind="bulk", audience=AUD)
+
+
+def test_a_key_registered_for_one_algorithm_signs_only_with_it(db: None) -> None:
+    key = new_key("RS384")
+    clinic = Clinic.objects.create(name="Clinic A", slug="a")
+    EhrClient.objects.create(clinic=clinic, kind="cds-hooks", name="X", issuer="x", jwks=key.jwks)
+    assert key.jwks["keys"][0]["alg"] == "RS384"
+    other_alg = jwt.encode(
+        claims("x", AUD), key.private, algorithm="RS256", headers={"kid": key.kid}
+    )
+    assert refused(other_alg) == ehr_auth.NOT_SIGNED
+    # Without an alg in the registered key, any accepted algorithm of its type will do.
+    plain = {k: v for k, v in key.public_jwk.items() if k != "alg"}
+    EhrClient.objects.filter(issuer="x").update(jwks={"keys": [plain]})
+    ehr_auth.verify(
+        jwt.encode(claims("x", AUD), key.private, algorithm="RS256", headers={"kid": key.kid}),
+        kind="cds-hooks",
+        audience=AUD,
+    )
+
+
+@pytest.mark.parametrize(
+    "address", ["10.1.2.3", "127.0.0.1", "169.254.169.254", "192.168.0.1", "::1", "240.0.0.1"]
+)
+def test_a_key_set_host_resolving_to_a_private_address_is_not_fetched(
+    address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    family = ehr_auth.socket.AF_INET6 if ":" in address else ehr_auth.socket.AF_INET
+    monkeypatch.setattr(
+        ehr_auth.socket,
+        "getaddrinfo",
+        lambda *a, **k: [(family, ehr_auth.socket.SOCK_STREAM, 6, "", (address, 443))],
+    )
+    monkeypatch.setattr(
+        ehr_auth.requests, "get", lambda *a, **k: pytest.fail("fetched a private address")
+    )
+    with pytest.raises(BadKeySet, match="public host"):
+        ehr_auth.fetch_jwks("https://jwks.example.org/keys.json")
+
+
+def test_a_key_set_host_resolving_to_a_public_address_is_fetched(
+    key: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        ehr_auth.socket,
+        "getaddrinfo",
+        lambda *a, **k: [(ehr_auth.socket.AF_INET, 1, 6, "", ("93.184.215.14", 443))],
+    )
+
+    class Reply:
+        status_code = 200
+
+        class raw:  # noqa: N801 - the attribute requests gives
+            @staticmethod
+            def read(n: int, decode_content: bool) -> bytes:
+                return json.dumps(key.jwks).encode()
+
+        def __enter__(self) -> Any:
+            return self
+
+        def __exit__(self, *exc: Any) -> None:
+            return None
+
+    monkeypatch.setattr(ehr_auth.requests, "get", lambda *a, **k: Reply())
+    assert ehr_auth.fetch_jwks("https://jwks.example.org/keys.json") == key.jwks

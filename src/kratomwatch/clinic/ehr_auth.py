@@ -13,9 +13,12 @@ registered for that client (:class:`~kratomwatch.clinic.models.EhrClient`):
 
 Checked, in order: an accepted asymmetric algorithm (never ``none`` or a shared secret), a
 registered active client for ``iss``, the signature by one of its keys (``kid`` chooses when
-given), the audience, the expiry (a minute of clock skew allowed), a lifetime of at most five
-minutes, and that the ``jti`` was never presented before (:class:`UsedJwtId`, kept until the
-token expires). Every refusal says why in :attr:`TokenRefused.reason`.
+given; a key registered with an ``alg`` signs only with that algorithm), the audience, the
+expiry (a minute of clock skew allowed), ``iat`` present (CDS Hooks), a lifetime of at most
+five minutes, and that the ``jti`` was never presented before (:class:`UsedJwtId`, kept until
+the token expires). Every refusal says why in :attr:`TokenRefused.reason`, except that an
+unknown issuer, an unknown key id and a wrong signature get the same words
+(:data:`NOT_SIGNED`), so that nobody learns which issuers are registered.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import socket
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,6 +55,9 @@ JWKS_RETRY = timedelta(minutes=1)
 #: A kept key set older than this (its refresh failing) is no longer used.
 JWKS_MAX_AGE = timedelta(hours=24)
 MAX_TOKEN_CHARS = 16_384
+#: One refusal for an unknown issuer, an unknown key id and a wrong signature, so that the
+#: answer does not tell which issuers or keys are registered.
+NOT_SIGNED = "The token is not signed by a registered client's key."
 MAX_JWKS_BYTES = 100_000
 
 
@@ -130,9 +137,28 @@ def _local_allowed() -> bool:
     return bool(getattr(settings, "KRATOMWATCH_EHR_LOCAL_JWKS", False))
 
 
+def check_jwks_host(url: str) -> None:
+    """Refuse an address whose host resolves to a private, loopback, link-local, reserved or
+    otherwise non-public address (the server's own network); :class:`BadKeySet` says why."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").strip("[]")
+    if parts.scheme == "http" and host == "127.0.0.1" and _local_allowed():
+        return
+    try:
+        found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        raise BadKeySet("The key set address's host is not known.") from None
+    for *_rest, sockaddr in found:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not address.is_global or address.is_multicast or address.is_reserved:
+            raise BadKeySet("The key set address must be a public host.")
+
+
 def fetch_jwks(url: str) -> dict[str, Any]:
-    """The key set published at ``url`` (no redirects followed, 5 s, at most 100 kB)."""
+    """The key set published at ``url`` (no redirects followed, 5 s, at most 100 kB), from a
+    host that resolves to public addresses only."""
     check_jwks_url(url)
+    check_jwks_host(url)
     try:
         with requests.get(
             url,
@@ -247,13 +273,14 @@ def verify(
         .first()
     )
     if client is None:
-        raise TokenRefused("The token's issuer is not a client registered with KratomWatch.")
+        raise TokenRefused(NOT_SIGNED)
     kid = header.get("kid")
     keys = client_keys(client, kid=kid if isinstance(kid, str) else None, now=now)
     if not keys:
-        raise TokenRefused("None of the client's registered keys has the token's key id (kid).")
+        raise TokenRefused(NOT_SIGNED)
     audiences = [audience] if isinstance(audience, str) else list(audience)
-    claims = _decode(token, keys, alg, audiences, now)
+    required = ["iss", "aud", "exp", "jti"] + (["iat"] if kind == "cds-hooks" else [])
+    claims = _decode(token, keys, alg, audiences, required)
     exp = _expiry(claims["exp"], now)
     if kind == "bulk" and claims.get("sub") != issuer:
         raise TokenRefused("The assertion's subject (sub) must be the client id, as its issuer.")
@@ -264,10 +291,12 @@ def verify(
 
 
 def _decode(
-    token: str, keys: list[jwt.PyJWK], alg: str, audiences: list[str], now: datetime
+    token: str, keys: list[jwt.PyJWK], alg: str, audiences: list[str], required: list[str]
 ) -> dict[str, Any]:
-    refusal = TokenRefused("The token's signature does not match the client's registered keys.")
     for key in keys:
+        declared = _declared_alg(key)
+        if declared is not None and declared != alg:
+            continue  # the key is registered for another algorithm only (RFC 7517, 4.4)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -275,7 +304,7 @@ def _decode(
                 algorithms=[alg],
                 audience=audiences,
                 leeway=LEEWAY,
-                options={"require": ["iss", "aud", "exp", "jti"]},
+                options={"require": required},
             )
         except jwt.InvalidSignatureError:
             continue
@@ -300,7 +329,14 @@ def _decode(
             if not isinstance(claims.get("exp"), int | float):
                 raise TokenRefused("The token's exp must be a number.")
             return claims
-    raise refusal
+    raise TokenRefused(NOT_SIGNED)
+
+
+def _declared_alg(key: jwt.PyJWK) -> str | None:
+    """The ``alg`` the key was registered with, if it names one (PyJWK infers one when it does
+    not, so the registered JWK is read)."""
+    declared = getattr(key, "_jwk_data", {}).get("alg")
+    return declared if isinstance(declared, str) else None
 
 
 def _expiry(value: Any, now: datetime) -> datetime:

@@ -101,9 +101,9 @@ def _bearer(request: HttpRequest) -> str:
 
 
 def _audiences(request: HttpRequest) -> list[str]:
-    """The service's URL as configured and as this request reached it."""
-    configured = settings.KRATOMWATCH_BASE_URL.rstrip("/") + request.path
-    return list(dict.fromkeys([configured, request.build_absolute_uri(request.path)]))
+    """The service's URL as configured (KRATOMWATCH_BASE_URL): never one built from the
+    request's Host header, which the caller chooses."""
+    return [settings.KRATOMWATCH_BASE_URL.rstrip("/") + request.path]
 
 
 def _patient_link(patient: PatientProfile) -> str:
