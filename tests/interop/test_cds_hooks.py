@@ -614,15 +614,19 @@ def test_every_call_is_audited(
     call(client, SIGN, order_request("order-sign", DIAZEPAM), signed(key, SIGN))
     call(client, VIEW, patient_view_request("unlinked"), signed(key, VIEW))
     call(client, SIGN, order_request("order-sign", DIAZEPAM), None)
+    call(client, SIGN, None, signed(key, SIGN), raw=b"[")
+    assert call(client, "nope", {}, signed(key, SIGN)).status_code == 404
     events = list(
         AuditEvent.objects.filter(action__startswith="cds.")
         .order_by("seq")
-        .values_list("action", "patient", "object_uuid")
+        .values_list("action", "patient", "object_uuid", "object_type")
     )
     assert events == [
-        ("cds.order-sign", tri.patient.pk, ehr.uuid),
-        ("cds.patient-view", None, ehr.uuid),
-        ("cds.refused", None, None),
+        ("cds.order-sign", tri.patient.pk, ehr.uuid, "ehr_client"),
+        ("cds.patient-view", None, ehr.uuid, "ehr_client"),
+        ("cds.refused", None, None, "refused:token"),
+        ("cds.refused", None, ehr.uuid, "refused:request"),
+        ("cds.refused", None, None, "refused:unknown-service"),
     ]
 
 

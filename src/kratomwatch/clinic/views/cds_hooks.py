@@ -5,7 +5,9 @@ carry ``Authorization: Bearer <JWT>`` signed by an EHR client the clinic registe
 (:func:`kratomwatch.clinic.ehr_auth.verify`, audience the service's own URL). The patient is
 the one the client's clinic linked to ``context.patientId`` for that client
 (:func:`access.ehr_linked_patient`); an unlinked id gets ``{"cards": []}``, the same answer as
-a patient with nothing to report, so that nothing is revealed. Every call is audited.
+a patient with nothing to report, so that nothing is revealed. Every call is audited, a refused
+one too (an unknown service id, a token refused, a body not read), with why
+(:data:`kratomwatch.clinic.actions.ehr.CDS_REFUSALS`).
 """
 
 from __future__ import annotations
@@ -65,15 +67,16 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _preflight()
     found = cds.SERVICES_BY_ID.get(service_id)
-    if found is None:
-        return _json({"error": f"There is no CDS service {service_id!r}."}, 404)
     ip = client_ip(request)
+    if found is None:
+        do_audit_cds_call(client=None, action="cds.refused", ip=ip, refusal="unknown-service")
+        return _json({"error": f"There is no CDS service {service_id!r}."}, 404)
     try:
         client, _claims = verify(
             _bearer(request), kind=EhrClientKind.CDS_HOOKS.value, audience=_audiences(request)
         )
     except TokenRefused as exc:
-        do_audit_cds_call(client=None, action="cds.refused", ip=ip)
+        do_audit_cds_call(client=None, action="cds.refused", ip=ip, refusal="token")
         return _json(
             {"error": exc.reason},
             401,
@@ -82,7 +85,7 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     try:
         call = cds.parse_call(request.body, found)
     except cds.BadHookRequest as exc:
-        do_audit_cds_call(client=client, action="cds.refused", ip=ip)
+        do_audit_cds_call(client=client, action="cds.refused", ip=ip, refusal="request")
         return _json({"error": str(exc)}, 400)
     patient = access.ehr_linked_patient(client, call.patient_id)
     do_audit_cds_call(client=client, action=f"cds.{call.hook}", patient=patient, ip=ip)
