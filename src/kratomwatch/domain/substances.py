@@ -415,9 +415,9 @@ def _cleaned_key(tokens: list[str]) -> str:
     return _key(tokens)
 
 
-#: RxNorm's names of clinical drugs (https://www.nlm.nih.gov/research/umls/rxnorm/docs/
-#: appendix5.html, "RxNorm Clinical Drug naming conventions"), as EHRs send them in
-#: MedicationRequest.medicationCodeableConcept: a duration first for extended-release forms
+#: RxNorm's names of clinical drugs and packs (its SCD, SBD, GPCK and BPCK term types), as
+#: EHRs send them in MedicationRequest.medicationCodeableConcept: a duration first for
+#: extended-release forms
 #: ("72 HR", "12 HR"), rates and metered doses as "<unit>/<unit>" ("MCG/HR", "MG/ACTUAT",
 #: "MG/ML"), the dose form "Transdermal System", and packs as "{...} Pack".
 _RXNORM_DURATIONS = frozenset({"h", "hr", "hrs", "hour", "hours", "day", "days", "week", "weeks"})
