@@ -481,6 +481,15 @@ def ehr_client_for(user: User, client_uuid: uuid.UUID | str) -> EhrClient:
         raise Http404("No such EHR client") from exc
 
 
+def ehr_issuer_registered_in(clinic: Clinic, kind: str, issuer: str) -> bool:
+    """Whether ``issuer`` names an active client of ``clinic`` (the admin's own): only then may
+    a refused registration say it is already registered. That another clinic registered it
+    is never told."""
+    return EhrClient.objects.filter(
+        clinic_id=clinic.pk, kind=kind, issuer=issuer, active=True
+    ).exists()
+
+
 def ehr_linked_patient(client: EhrClient, ehr_patient_id: str) -> PatientProfile | None:
     """The patient an EHR client's call is about: the one the client's clinic linked to this
     EHR patient id for this very client, of that clinic, while the client is active. ``None``

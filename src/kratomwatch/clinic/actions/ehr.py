@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from kratomwatch.clinic import audit_chain
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.models import (
     Clinic,
     EhrClient,
@@ -65,8 +65,7 @@ def do_register_ehr_client(
                 admin, "ehr_client.create", object_type="ehr_client", object_uuid=client.uuid, ip=ip
             )
     except IntegrityError:
-        here = EhrClient.objects.filter(clinic=clinic, kind=kind, issuer=issuer, active=True)
-        if here.exists():
+        if access.ehr_issuer_registered_in(clinic, kind, issuer):
             raise EhrError(
                 gettext("A client with this issuer is already registered here.")
             ) from None
