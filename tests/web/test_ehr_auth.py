@@ -318,3 +318,11 @@ def test_a_key_set_host_resolving_to_a_public_address_is_fetched(
 
     monkeypatch.setattr(ehr_auth.requests, "get", lambda *a, **k: Reply())
     assert ehr_auth.fetch_jwks("https://jwks.example.org/keys.json") == key.jwks
+
+
+def test_a_local_key_set_is_fetched_only_when_the_setting_allows(settings: Any) -> None:
+    settings.KRATOMWATCH_EHR_LOCAL_JWKS = True
+    ehr_auth.check_jwks_host("http://127.0.0.1:8765/jwks.json")
+    settings.KRATOMWATCH_EHR_LOCAL_JWKS = False
+    with pytest.raises(BadKeySet, match="public host"):
+        ehr_auth.check_jwks_host("http://127.0.0.1:8765/jwks.json")
