@@ -488,3 +488,28 @@ def test_module_imports_without_django():
     )
     assert out.stdout.strip() == "[]"
     assert sub.__name__ == "kratomwatch.domain.substances"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # RxNorm clinical drug names, as EHRs send them in a MedicationRequest.
+        ("fentanyl 25 MCG/HR Transdermal System", {"fentanyl"}),
+        ("72 HR fentanyl 0.025 MG/HR Transdermal System", {"fentanyl"}),
+        ("7 DAY buprenorphine 0.01 MG/HR Transdermal System", {"buprenorphine"}),
+        ("naloxone hydrochloride 4 MG/ACTUAT Nasal Spray", {"naloxone"}),
+        ("{Suboxone 8 MG / 2 MG Sublingual Film} Pack", {"buprenorphine", "naloxone"}),
+        ("12 HR oxycodone hydrochloride 10 MG Extended Release Oral Tablet", {"oxycodone"}),
+        ("methadone hydrochloride 10 MG/ML Oral Solution", {"methadone"}),
+        (
+            "acetaminophen 325 MG / oxycodone hydrochloride 5 MG Oral Tablet",
+            {"oxycodone", "paracetamol"},
+        ),
+    ],
+)
+def test_reads_rxnorm_clinical_drug_names(query, expected):
+    assert ids(recognize(query)) == expected
+
+
+def test_rxnorm_words_do_not_make_an_unknown_name_known():
+    assert isinstance(recognize("72 HR zzqvorexant 10 MG/HR Transdermal System"), NotRecognized)

@@ -210,6 +210,31 @@ def test_a_benign_order_gets_no_card(client: Client, ehr: EhrClient, key: Client
     )
 
 
+@pytest.mark.parametrize(
+    "name, summary",
+    [
+        ("Kratomwatch-unknown-drug 5 MG Oral Tablet", None),
+        ("fentanyl 25 MCG/HR Transdermal System", "Kratom with an opioid"),
+        ("{Suboxone 8 MG / 2 MG Sublingual Film} Pack", "Kratom with buprenorphine"),
+    ],
+)
+def test_an_order_not_recognized_says_it_was_not_screened(
+    client: Client, ehr: EhrClient, key: ClientKey, name: str, summary: str | None
+) -> None:
+    body = order_request("order-sign", ("rx-1", name, "0"), DIAZEPAM)
+    cards = cards_of(call(client, SIGN, body, signed(key, SIGN)))
+    unscreened = [c for c in cards if c["summary"].startswith("KratomWatch could not screen")]
+    if summary is None:
+        assert [c["summary"] for c in unscreened] == [f"KratomWatch could not screen {name}"]
+        card = unscreened[0]
+        assert card["indicator"] == "info"
+        assert "does not mean it carries no risk" in card["detail"]
+        assert "dose" not in card["detail"].lower()
+    else:
+        assert unscreened == []
+        assert any(c["summary"].startswith(summary) for c in cards), cards
+
+
 def test_order_select_screens_only_the_selected_orders(
     client: Client, ehr: EhrClient, key: ClientKey
 ) -> None:
@@ -225,8 +250,25 @@ def test_order_select_screens_only_the_selected_orders(
 def test_prefetched_medications_are_screened_too(
     client: Client, ehr: EhrClient, key: ClientKey
 ) -> None:
-    """Alprazolam drafted gets a card; not when the EHR's active medications (prefetch)
-    already hold alprazolam: the order adds no finding the patient does not have."""
+    """Amoxicillin drafted gets no card; with the EHR's active list (prefetch) holding
+    alprazolam it still gets none: what the list brings is no finding of the order's."""
+    body = order_request("order-sign", AMOXICILLIN)
+    active = medication_request("active-1", "Alprazolam 0.5 MG Oral Tablet", "308047")
+    body["prefetch"] = {
+        "patient": {"resourceType": "Patient", "id": EHR_ID},
+        "medications": {
+            "resourceType": "Bundle",
+            "entry": [{"resource": active | {"status": "active"}}],
+        },
+    }
+    assert cards_of(call(client, SIGN, body, signed(key, SIGN))) == []
+
+
+def test_a_reorder_of_an_active_medication_is_still_warned_about(
+    client: Client, ehr: EhrClient, key: ClientKey
+) -> None:
+    """Alprazolam drafted while the EHR's active list already holds alprazolam: the card is
+    shown, because the screening without the order leaves out the medication it renews."""
     alprazolam = ("rx-9", "Alprazolam 0.5 MG Oral Tablet", "308047")
     body = order_request("order-sign", alprazolam)
     alone = cards_of(call(client, SIGN, body, signed(key, SIGN)))
@@ -239,7 +281,31 @@ def test_prefetched_medications_are_screened_too(
             "entry": [{"resource": active | {"status": "active"}}],
         },
     }
-    assert cards_of(call(client, SIGN, body, signed(key, SIGN))) == []
+    renewed = cards_of(call(client, SIGN, body, signed(key, SIGN)))
+    assert [c["summary"] for c in renewed] == [c["summary"] for c in alone]
+
+
+def test_order_select_screens_the_unselected_drafts_as_taken() -> None:
+    """The drafts not selected are part of what the patient takes (the screening's
+    baseline); only the selected ones are screened on top of it."""
+    alprazolam = ("rx-9", "Alprazolam 0.5 MG Oral Tablet", "308047")
+    body = order_request(
+        "order-select",
+        DIAZEPAM,
+        alprazolam,
+        AMOXICILLIN,
+        selections=[f"MedicationRequest/{alprazolam[0]}"],
+    )
+    parsed = cds_hooks.parse_call(
+        json.dumps(body).encode(), cds_hooks.SERVICES_BY_ID["kratomwatch-order-select"]
+    )
+    assert [d.reference for d in parsed.drafts] == ["MedicationRequest/rx-9"]
+    assert [m.name for m in parsed.others] == [DIAZEPAM[1], AMOXICILLIN[1]]
+    sign = cds_hooks.parse_call(
+        json.dumps(order_request("order-sign", DIAZEPAM, alprazolam)).encode(),
+        cds_hooks.SERVICES_BY_ID[SIGN],
+    )
+    assert len(sign.drafts) == 2 and sign.others == ()
 
 
 def test_without_prefetch_and_with_it_the_card_is_the_same(
@@ -375,7 +441,7 @@ def test_expired_replayed_and_wrongly_signed_tokens_get_401(
     for bad, words in [
         (expired, "expired"),
         (token, "already used"),
-        (impostor, "signature"),
+        (impostor, "not signed by a registered client's key"),
         (wrong_audience, "audience"),
         (None, "No usable token"),
     ]:
@@ -384,6 +450,28 @@ def test_expired_replayed_and_wrongly_signed_tokens_get_401(
         assert words in response.json()["error"]
         assert response["WWW-Authenticate"].startswith("Bearer")
         assert b"Diazepam" not in response.content
+
+
+def test_the_audience_is_the_configured_url_not_the_host_header(
+    client: Client, ehr: EhrClient, key: ClientKey, settings: Any
+) -> None:
+    """A token meant for another host that also reaches this server (another name the
+    server answers to) is refused: only the configured URL is the audience."""
+    settings.KRATOMWATCH_BASE_URL = "https://kw.example.org/"
+    settings.ALLOWED_HOSTS = ["testserver", "kw-internal.example.net"]
+    body = order_request("order-sign", DIAZEPAM)
+    by_host = key.sign(claims(ISSUER, "http://kw-internal.example.net" + url(SIGN)))
+    response = client.post(
+        url(SIGN),
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {by_host}",
+        HTTP_HOST="kw-internal.example.net",
+    )
+    assert response.status_code == 401
+    assert "https://kw.example.org/cds-services/" in response.json()["error"]
+    configured = key.sign(claims(ISSUER, "https://kw.example.org" + url(SIGN)))
+    assert cards_of(call(client, SIGN, body, configured))
 
 
 def test_a_deactivated_client_is_refused(client: Client, ehr: EhrClient, key: ClientKey) -> None:
@@ -446,6 +534,21 @@ def test_malformed_requests_get_400_with_the_reason(
     assert words in response.json()["error"]
 
 
+def test_a_deeply_nested_body_is_400(client: Client, ehr: EhrClient, key: ClientKey) -> None:
+    response = call(client, SIGN, None, signed(key, SIGN), raw=b"[" * 100_000)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]
+
+
+def test_at_most_fifty_drafts_are_screened(client: Client, ehr: EhrClient, key: ClientKey) -> None:
+    orders = [(f"rx-{i}", "Amoxicillin 500 MG Oral Capsule", "308191") for i in range(51)]
+    response = call(client, SIGN, order_request("order-sign", *orders), signed(key, SIGN))
+    assert response.status_code == 400
+    assert "at most 50" in response.json()["error"]
+    fifty = order_request("order-sign", *orders[:50])
+    assert cards_of(call(client, SIGN, fifty, signed(key, SIGN))) == []
+
+
 def test_order_select_needs_its_selections(client: Client, ehr: EhrClient, key: ClientKey) -> None:
     body = order_request("order-select", DIAZEPAM)
     del body["context"]["selections"]
@@ -495,7 +598,8 @@ def test_odd_bundles_are_read_without_error(client: Client, ehr: EhrClient, key:
     ]
     body["prefetch"] = {"medications": None}
     cards = cards_of(call(client, SIGN, body, signed(key, SIGN)))
-    assert [c["indicator"] for c in cards] == ["critical"]
+    # The diazepam card, then one "not screened" card per order naming no medication.
+    assert [c["indicator"] for c in cards] == ["critical"] + ["info"] * 4
 
 
 # --------------------------------------------------------------------------- audit
@@ -510,15 +614,19 @@ def test_every_call_is_audited(
     call(client, SIGN, order_request("order-sign", DIAZEPAM), signed(key, SIGN))
     call(client, VIEW, patient_view_request("unlinked"), signed(key, VIEW))
     call(client, SIGN, order_request("order-sign", DIAZEPAM), None)
+    call(client, SIGN, None, signed(key, SIGN), raw=b"[")
+    assert call(client, "nope", {}, signed(key, SIGN)).status_code == 404
     events = list(
         AuditEvent.objects.filter(action__startswith="cds.")
         .order_by("seq")
-        .values_list("action", "patient", "object_uuid")
+        .values_list("action", "patient", "object_uuid", "object_type")
     )
     assert events == [
-        ("cds.order-sign", tri.patient.pk, ehr.uuid),
-        ("cds.patient-view", None, ehr.uuid),
-        ("cds.refused", None, None),
+        ("cds.order-sign", tri.patient.pk, ehr.uuid, "ehr_client"),
+        ("cds.patient-view", None, ehr.uuid, "ehr_client"),
+        ("cds.refused", None, None, "refused:token"),
+        ("cds.refused", None, ehr.uuid, "refused:request"),
+        ("cds.refused", None, None, "refused:unknown-service"),
     ]
 
 

@@ -129,9 +129,9 @@ ROUTES: dict[str, tuple[Callable[[Triangle], dict[str, object]], set[str]]] = {
     "ehr_client": (lambda t: {"client_uuid": make_ehr_client(t).uuid}, {"admin"}),
     # POST only: tests/web/test_ehr_clients.py (test_only_the_clinics_admin_deactivates).
     "ehr_client_deactivate": (lambda t: {"client_uuid": make_ehr_client(t).uuid}, set()),
-    # A patient's EHR ids: their clinicians and their clinic's admin.
-    "ehr_links": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician", "admin"}),
-    # POST only: tests/web/test_ehr_clients.py (test_only_the_care_team_or_admin_unlinks).
+    # A patient's EHR ids: their clinicians only (never the admin, who holds client keys).
+    "ehr_links": (lambda t: {"patient_uuid": t.patient.uuid}, {"clinician"}),
+    # POST only: tests/web/test_ehr_clients.py (test_only_the_care_team_links_or_unlinks).
     "ehr_link_remove": (lambda t: {"patient_uuid": t.patient.uuid}, set()),
     # CDS Hooks: discovery is public; a service takes signed POSTs only
     # (tests/interop/test_cds_hooks.py, which also checks that clinics stay apart).

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
 from kratomwatch.clinic.models import AuditEvent, EhrClient, EhrPatientLink
-from tests.ehr_keys import new_key
+from tests.ehr_keys import claims, new_key
 
 from .conftest import Triangle
 
@@ -116,20 +117,45 @@ def test_a_private_key_is_refused(client: Client, tri: Triangle) -> None:
     assert "private key" in " ".join(response.context["form"].errors["jwks"])
 
 
-def test_an_issuer_is_registered_once(client: Client, tri: Triangle) -> None:
-    taken = make_ehr_client(tri)
-    client.force_login(tri.other_admin)
-    response = client.post(
+def _register(client: Client, issuer: str) -> object:
+    return client.post(
         ADD,
         {
             "name": "E",
             "kind": "cds-hooks",
-            "issuer": taken.issuer,
+            "issuer": issuer,
             "jwks": json.dumps(new_key().jwks),
         },
     )
+
+
+def test_an_issuer_active_elsewhere_is_refused_without_saying_where(
+    client: Client, tri: Triangle
+) -> None:
+    taken = make_ehr_client(tri)
+    client.force_login(tri.other_admin)
+    response = _register(client, taken.issuer)
+    assert response.status_code == 400
+    error = " ".join(response.context["form"].errors["issuer"])
+    assert "cannot be registered here" in error and "operator" in error
+    assert "already" not in error and tri.clinic.name not in response.content.decode()
+    # Within the clinic it may say so.
+    client.force_login(tri.admin)
+    response = _register(client, taken.issuer)
     assert response.status_code == 400
     assert "already registered" in " ".join(response.context["form"].errors["issuer"])
+
+
+def test_a_deactivated_issuer_can_be_registered_again(client: Client, tri: Triangle) -> None:
+    old = make_ehr_client(tri)
+    old.active = False
+    old.save()
+    client.force_login(tri.admin)
+    assert _register(client, old.issuer).status_code == 302
+    client.force_login(tri.other_admin)
+    assert _register(client, old.issuer).status_code == 400  # active again, in clinic A
+    assert EhrClient.objects.filter(issuer=old.issuer, active=True).count() == 1
+    assert EhrClient.objects.filter(issuer=old.issuer).count() == 2
 
 
 def test_deactivation_needs_confirmation(client: Client, tri: Triangle) -> None:
@@ -156,14 +182,11 @@ def test_only_the_clinics_admin_deactivates(client: Client, tri: Triangle, who: 
     assert ehr.active
 
 
-@pytest.mark.parametrize("who", ["clinician", "admin"])
-def test_the_care_team_or_the_admin_sets_and_removes_an_ehr_id(
-    client: Client, tri: Triangle, who: str
-) -> None:
+def test_the_care_team_sets_and_removes_an_ehr_id(client: Client, tri: Triangle) -> None:
     ehr = make_ehr_client(tri)
     make_ehr_client(tri, kind="bulk")  # not offered: bulk export links no patient
     url = reverse("ehr_links", kwargs={"patient_uuid": tri.patient.uuid})
-    client.force_login(tri.users()[who])
+    client.force_login(tri.clinician)
     page = client.get(url).content.decode()
     assert page.count("<option") == 2  # the empty choice and the CDS Hooks client
     response = client.post(url, {"client": str(ehr.uuid), "ehr_patient_id": "1288992"})
@@ -207,8 +230,8 @@ def test_another_clinics_client_cannot_be_chosen(client: Client, tri: Triangle) 
     assert not EhrPatientLink.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["patient", "colleague", "outsider", "other_admin"])
-def test_only_the_care_team_or_admin_unlinks(client: Client, tri: Triangle, who: str) -> None:
+@pytest.mark.parametrize("who", ["patient", "colleague", "outsider", "admin", "other_admin"])
+def test_only_the_care_team_links_or_unlinks(client: Client, tri: Triangle, who: str) -> None:
     ehr = make_ehr_client(tri)
     link = EhrPatientLink.objects.create(client=ehr, patient=tri.patient, ehr_patient_id="1")
     client.force_login(tri.users()[who])
@@ -220,3 +243,42 @@ def test_only_the_care_team_or_admin_unlinks(client: Client, tri: Triangle, who:
         404,
     )
     assert EhrPatientLink.objects.get().ehr_patient_id == "1"
+
+
+def test_an_admin_cannot_reach_a_record_through_a_client_of_their_own(
+    client: Client, tri: Triangle
+) -> None:
+    """The admin registers a CDS Hooks client with keys they hold, but cannot link a patient
+    to it, so a token they sign reaches no record."""
+    key = new_key("ES384")
+    client.force_login(tri.admin)
+    response = client.post(
+        ADD,
+        {
+            "name": "Mine",
+            "kind": "cds-hooks",
+            "issuer": "https://admin.example.org",
+            "jwks": json.dumps(key.jwks),
+        },
+    )
+    assert response.status_code == 302
+    ehr = EhrClient.objects.get()
+    url = reverse("ehr_links", kwargs={"patient_uuid": tri.patient.uuid})
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"client": str(ehr.uuid), "ehr_patient_id": "1"}).status_code == 403
+    assert not EhrPatientLink.objects.exists()
+    page = client.get(reverse("clinic_user", kwargs={"user_uuid": tri.patient.user.uuid}))
+    assert url not in page.content.decode()
+    service = "/cds-services/kratomwatch-patient-view"
+    token = key.sign(claims(ehr.issuer, settings.KRATOMWATCH_BASE_URL.rstrip("/") + service))
+    answer = Client().post(
+        service,
+        {
+            "hookInstance": "h",
+            "hook": "patient-view",
+            "context": {"userId": "Practitioner/1", "patientId": "1"},
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 200 and answer.json() == {"cards": []}

@@ -487,6 +487,15 @@ def ehr_client_for(user: User, client_uuid: uuid.UUID | str) -> EhrClient:
         raise Http404("No such EHR client") from exc
 
 
+def ehr_issuer_registered_in(clinic: Clinic, kind: str, issuer: str) -> bool:
+    """Whether ``issuer`` names an active client of ``clinic`` (the admin's own): only then may
+    a refused registration say it is already registered. That another clinic registered it
+    is never told."""
+    return EhrClient.objects.filter(
+        clinic_id=clinic.pk, kind=kind, issuer=issuer, active=True
+    ).exists()
+
+
 def ehr_linked_patient(client: EhrClient, ehr_patient_id: str) -> PatientProfile | None:
     """The patient an EHR client's call is about: the one the client's clinic linked to this
     EHR patient id for this very client, of that clinic, while the client is active. ``None``
@@ -507,15 +516,13 @@ def ehr_linked_patient(client: EhrClient, ehr_patient_id: str) -> PatientProfile
 
 
 def ehr_links_patient(user: User, patient_uuid: uuid.UUID | str) -> PatientProfile:
-    """The patient whose EHR ids ``user`` sets or removes: a clinician on the patient's care
-    team, or the admin of the patient's clinic (who sees the name, not the record); 404 for
-    anyone else."""
-    if user.role == Role.CLINICIAN:
-        return patient_for(user, patient_uuid)
-    try:
-        return managed_patients(user).select_related("user").get(uuid=patient_uuid)
-    except (PatientProfile.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such patient") from exc
+    """The patient whose EHR ids ``user`` sets or removes: only a clinician on the patient's
+    care team; 404 for anyone else. A clinic admin registers EHR clients with keys of their
+    choosing, so an admin who could also link patients could read any record through a CDS
+    Hooks call: linking is therefore a clinical act, not an administrative one."""
+    if user.role != Role.CLINICIAN:
+        raise Http404("No such patient")
+    return patient_for(user, patient_uuid)
 
 
 def ehr_link_clients(patient: PatientProfile) -> QuerySet[EhrClient]:

@@ -13,15 +13,20 @@ registered for that client (:class:`~kratomwatch.clinic.models.EhrClient`):
 
 Checked, in order: an accepted asymmetric algorithm (never ``none`` or a shared secret), a
 registered active client for ``iss``, the signature by one of its keys (``kid`` chooses when
-given), the audience, the expiry (a minute of clock skew allowed), a lifetime of at most five
-minutes, and that the ``jti`` was never presented before (:class:`UsedJwtId`, kept until the
-token expires). Every refusal says why in :attr:`TokenRefused.reason`.
+given; a key registered with an ``alg`` signs only with that algorithm), the audience, the
+expiry (a minute of clock skew allowed), ``iat`` present (CDS Hooks), a lifetime of at most
+five minutes, and that the ``jti`` was never presented before (:class:`UsedJwtId`, kept until
+the token expires). Every refusal says why in :attr:`TokenRefused.reason`, except that an
+unknown issuer, an unknown key id and a wrong signature get the same words
+(:data:`NOT_SIGNED`), so that nobody learns which issuers are registered.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import math
+import socket
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +50,14 @@ MAX_LIFETIME = timedelta(minutes=5)
 JWKS_CACHE = timedelta(hours=1)
 #: An unknown ``kid`` fetches the key set again, but not more often than this.
 JWKS_REFETCH = timedelta(minutes=1)
+#: After a failed fetch, none is tried again for this long.
+JWKS_RETRY = timedelta(minutes=1)
+#: A kept key set older than this (its refresh failing) is no longer used.
+JWKS_MAX_AGE = timedelta(hours=24)
 MAX_TOKEN_CHARS = 16_384
+#: One refusal for an unknown issuer, an unknown key id and a wrong signature, so that the
+#: answer does not tell which issuers or keys are registered.
+NOT_SIGNED = "The token is not signed by a registered client's key."
 MAX_JWKS_BYTES = 100_000
 
 
@@ -72,7 +84,7 @@ def parse_jwks(data: Any) -> list[jwt.PyJWK]:
     if isinstance(data, str | bytes):
         try:
             data = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadKeySet("The key set is not valid JSON.") from None
     if not isinstance(data, Mapping) or not isinstance(data.get("keys"), list):
         raise BadKeySet('A key set is a JSON object with a "keys" list.')
@@ -125,9 +137,28 @@ def _local_allowed() -> bool:
     return bool(getattr(settings, "KRATOMWATCH_EHR_LOCAL_JWKS", False))
 
 
+def check_jwks_host(url: str) -> None:
+    """Refuse an address whose host resolves to a private, loopback, link-local, reserved or
+    otherwise non-public address (the server's own network); :class:`BadKeySet` says why."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").strip("[]")
+    if parts.scheme == "http" and host == "127.0.0.1" and _local_allowed():
+        return
+    try:
+        found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        raise BadKeySet("The key set address's host is not known.") from None
+    for *_rest, sockaddr in found:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not address.is_global or address.is_multicast or address.is_reserved:
+            raise BadKeySet("The key set address must be a public host.")
+
+
 def fetch_jwks(url: str) -> dict[str, Any]:
-    """The key set published at ``url`` (no redirects followed, 5 s, at most 100 kB)."""
+    """The key set published at ``url`` (no redirects followed, 5 s, at most 100 kB), from a
+    host that resolves to public addresses only."""
     check_jwks_url(url)
+    check_jwks_host(url)
     try:
         with requests.get(
             url,
@@ -145,7 +176,7 @@ def fetch_jwks(url: str) -> dict[str, Any]:
         raise BadKeySet("The key set at that address is too large.")
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadKeySet("The key set at that address is not JSON.") from None
     parse_jwks(data)
     return dict(data)
@@ -156,23 +187,40 @@ def client_keys(client: EhrClient, *, kid: str | None, now: datetime) -> list[jw
 
     A published key set is fetched when none is kept, when the kept one is older than an hour,
     or (at most once a minute) when it has no key ``kid``: the client may have rotated keys.
+    A failed fetch is not tried again for a minute, whatever the tokens sent meanwhile (so
+    that forged tokens cannot make the server fetch over and over); until then the kept set
+    serves, but never one older than a day.
     """
     if not client.jwks_url:
         return _matching(_parsed(client.jwks), kid)
     fetched_at = client.jwks_fetched_at
-    keys = _parsed(client.jwks_fetched) if client.jwks_fetched else []
+    fresh = fetched_at is not None and now - fetched_at <= JWKS_MAX_AGE
+    keys = _parsed(client.jwks_fetched) if client.jwks_fetched and fresh else []
     stale = fetched_at is None or now - fetched_at > JWKS_CACHE
     missing = kid is not None and not _matching(keys, kid)
-    if stale or (missing and (fetched_at is None or now - fetched_at > JWKS_REFETCH)):
+    wanted = stale or (missing and (fetched_at is None or now - fetched_at > JWKS_REFETCH))
+    failed_at = client.jwks_failed_at
+    if wanted and failed_at is not None and now - failed_at < JWKS_RETRY:
+        if not keys:
+            raise TokenRefused(
+                "The client's key set could not be fetched; it is tried again a minute after "
+                "the last attempt."
+            )
+    elif wanted:
         try:
             data = fetch_jwks(client.jwks_url)
         except BadKeySet as exc:
+            client.jwks_failed_at = now
+            client.save(update_fields=["jwks_failed_at"])
             if not keys:
                 raise TokenRefused(f"The client's key set could not be fetched: {exc}") from None
         else:
             client.jwks_fetched = data
             client.jwks_fetched_at = now
-            client.save(update_fields=["jwks_fetched", "jwks_fetched_at", "modified"])
+            client.jwks_failed_at = None
+            client.save(
+                update_fields=["jwks_fetched", "jwks_fetched_at", "jwks_failed_at", "modified"]
+            )
             keys = _parsed(data)
     return _matching(keys, kid)
 
@@ -209,7 +257,7 @@ def verify(
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, RecursionError):
         raise TokenRefused("The token is not a JSON Web Token.") from None
     alg = header.get("alg")
     if alg not in ALGORITHMS:
@@ -225,16 +273,15 @@ def verify(
         .first()
     )
     if client is None:
-        raise TokenRefused("The token's issuer is not a client registered with KratomWatch.")
+        raise TokenRefused(NOT_SIGNED)
     kid = header.get("kid")
     keys = client_keys(client, kid=kid if isinstance(kid, str) else None, now=now)
     if not keys:
-        raise TokenRefused("None of the client's registered keys has the token's key id (kid).")
+        raise TokenRefused(NOT_SIGNED)
     audiences = [audience] if isinstance(audience, str) else list(audience)
-    claims = _decode(token, keys, alg, audiences, now)
-    exp = datetime.fromtimestamp(claims["exp"], tz=UTC)
-    if exp - now > MAX_LIFETIME + LEEWAY:
-        raise TokenRefused("The token lives too long: its expiry must be within five minutes.")
+    required = ["iss", "aud", "exp", "jti"] + (["iat"] if kind == "cds-hooks" else [])
+    claims = _decode(token, keys, alg, audiences, required)
+    exp = _expiry(claims["exp"], now)
     if kind == "bulk" and claims.get("sub") != issuer:
         raise TokenRefused("The assertion's subject (sub) must be the client id, as its issuer.")
     _remember_jti(issuer, str(claims["jti"]), exp, now)
@@ -244,10 +291,12 @@ def verify(
 
 
 def _decode(
-    token: str, keys: list[jwt.PyJWK], alg: str, audiences: list[str], now: datetime
+    token: str, keys: list[jwt.PyJWK], alg: str, audiences: list[str], required: list[str]
 ) -> dict[str, Any]:
-    refusal = TokenRefused("The token's signature does not match the client's registered keys.")
     for key in keys:
+        declared = _declared_alg(key)
+        if declared is not None and declared != alg:
+            continue  # the key is registered for another algorithm only (RFC 7517, 4.4)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -255,7 +304,7 @@ def _decode(
                 algorithms=[alg],
                 audience=audiences,
                 leeway=LEEWAY,
-                options={"require": ["iss", "aud", "exp", "jti"]},
+                options={"require": required},
             )
         except jwt.InvalidSignatureError:
             continue
@@ -280,7 +329,30 @@ def _decode(
             if not isinstance(claims.get("exp"), int | float):
                 raise TokenRefused("The token's exp must be a number.")
             return claims
-    raise refusal
+    raise TokenRefused(NOT_SIGNED)
+
+
+def _declared_alg(key: jwt.PyJWK) -> str | None:
+    """The ``alg`` the key was registered with, if it names one (PyJWK infers one when it does
+    not, so the registered JWK is read)."""
+    declared = getattr(key, "_jwk_data", {}).get("alg")
+    return declared if isinstance(declared, str) else None
+
+
+def _expiry(value: Any, now: datetime) -> datetime:
+    """The token's expiry, refused when it lies more than five minutes (and the clock skew)
+    ahead: compared as a number first, so that no huge or odd ``exp`` is ever converted."""
+    too_long = TokenRefused("The token lives too long: its expiry must be within five minutes.")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TokenRefused("The token's exp must be a number.")
+    if not math.isfinite(value):
+        raise too_long
+    if value - now.timestamp() > (MAX_LIFETIME + LEEWAY).total_seconds():
+        raise too_long
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise TokenRefused("The token's exp is not a valid time.") from None
 
 
 def _remember_jti(issuer: str, jti: str, exp: datetime, now: datetime) -> None:

@@ -415,6 +415,43 @@ def _cleaned_key(tokens: list[str]) -> str:
     return _key(tokens)
 
 
+#: RxNorm's names of clinical drugs and packs (its SCD, SBD, GPCK and BPCK term types), as
+#: EHRs send them in MedicationRequest.medicationCodeableConcept: a duration first for
+#: extended-release forms
+#: ("72 HR", "12 HR"), rates and metered doses as "<unit>/<unit>" ("MCG/HR", "MG/ACTUAT",
+#: "MG/ML"), the dose form "Transdermal System", and packs as "{...} Pack".
+_RXNORM_DURATIONS = frozenset({"h", "hr", "hrs", "hour", "hours", "day", "days", "week", "weeks"})
+_RXNORM_PER = frozenset(
+    {"h", "hr", "hour", "day", "actuat", "actuation", "ml", "g", "mg", "l", "unt", "cm2"}
+)
+_RXNORM_WORDS = frozenset({"system", "systems", "pack", "actuat", "actuation", "unt"})
+
+
+def _drop_rxnorm_words(tokens: list[str]) -> list[str]:
+    """An RxNorm-style name read as a medication-list entry: the leading duration, the
+    "per hour" or "per actuation" of a strength, "/" between two strengths of a combination,
+    and the words "System", "Pack" and "ACTUAT" dropped. Leaves any other name unchanged."""
+    out = list(tokens)
+    if len(out) > 2 and _NUMBER_RE.match(out[0]) and out[1] in _RXNORM_DURATIONS:
+        out = out[2:]
+    kept: list[str] = []
+    i = 0
+    while i < len(out):
+        word = out[i]
+        if word == "/" and kept and kept[-1] in _UNITS and i + 1 < len(out):
+            following = out[i + 1]
+            if following in _RXNORM_PER:
+                i += 2  # "MCG/HR": the rate's "per hour" goes, its strength stays
+                continue
+            if _NUMBER_RE.match(following):
+                i += 1  # "8 MG / 2 MG": two strengths of one combination product
+                continue
+        if word not in _RXNORM_WORDS:
+            kept.append(word)
+        i += 1
+    return kept
+
+
 _PAREN_RE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 
 
@@ -549,6 +586,8 @@ class Knowledge:
             readings.append(outer)
             if len(_split_parts(outer)) <= 1:
                 readings.extend(_tokens(i) for i in inner if i.strip())
+        # RxNorm's way of writing a name, tried after the entry as written.
+        readings += [r for r in map(_drop_rxnorm_words, readings) if r not in readings]
         return [r for r in readings if r]
 
     def _parse(self, tokens: list[str], probes: list[str]) -> list[_Entry] | None:

@@ -9,9 +9,13 @@ of KratomWatch (:mod:`kratomwatch.domain.safety`).
 - ``patient-view``: one card summarising the patient's open findings, most severe first, with
   a link to the patient's page in KratomWatch.
 - ``order-select`` / ``order-sign``: each drafted MedicationRequest (for ``order-select`` only
-  the newly selected ones) is screened with the patient's record; one card for each finding
-  the draft adds (present with it, absent without it). A card never proposes a kratom dose;
-  it carries a suggestion only when the rule's management is an action on the order.
+  the newly selected ones) is screened with the patient's record, the EHR's active
+  medications and (``order-select``) the drafts not selected, less those of the draft's own
+  ingredients (so a re-order is not hidden by the list it renews); one card for each finding
+  the draft adds (present with it, absent without it), and one ``info`` card for each draft
+  naming no medication KratomWatch recognizes (it was not screened: no finding is not no
+  risk). A card never proposes a kratom dose; it carries a suggestion only when the rule's
+  management is an action on the order.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ MEDICATIONS_PREFETCH = "MedicationRequest?patient={{context.patientId}}&status=a
 
 #: The most a request body may hold (a large draft-orders bundle stays far below).
 MAX_BODY_BYTES = 2_000_000
+#: The most drafted medication orders one call may ask to screen.
+MAX_DRAFTS = 50
 #: Card summaries must be shorter than 140 characters (CDS Hooks 2.0, Card attributes).
 MAX_SUMMARY = 139
 
@@ -120,6 +126,9 @@ class HookCall:
     #: Active medications the EHR prefetched (``prefetch.medications``), as the engine reads
     #: them; empty when none were sent.
     prefetched: tuple[Medication, ...] = ()
+    #: order-select: the drafted orders not selected (recognized ones), screened as part of
+    #: what the patient takes; empty for the other hooks.
+    others: tuple[Medication, ...] = ()
 
 
 # --------------------------------------------------------------------------- requests
@@ -133,6 +142,8 @@ def parse_call(body: bytes, service: Service) -> HookCall:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadHookRequest("The request body is not JSON.") from None
+    except RecursionError:
+        raise BadHookRequest("The request body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise BadHookRequest("The request body must be a JSON object.")
     hook = data.get("hook")
@@ -149,6 +160,7 @@ def parse_call(body: bytes, service: Service) -> HookCall:
     user_id = _text(context, "userId", "context")
     patient_id = _text(context, "patientId", "context")
     drafts: tuple[DraftMedication, ...] = ()
+    others: tuple[Medication, ...] = ()
     if hook in (ORDER_SELECT, ORDER_SIGN):
         bundle = _bundle(context.get("draftOrders"), "context.draftOrders")
         if bundle is None:
@@ -159,7 +171,19 @@ def parse_call(body: bytes, service: Service) -> HookCall:
             if not isinstance(chosen, list) or not all(isinstance(s, str) for s in chosen):
                 raise BadHookRequest("context.selections must be a list of order references.")
             selections = set(chosen)
-        drafts = tuple(_drafts(bundle, selections))
+        every = tuple(_drafts(bundle))
+        if len(every) > MAX_DRAFTS:
+            raise BadHookRequest(
+                f"context.draftOrders holds {len(every)} medication orders; at most "
+                f"{MAX_DRAFTS} are screened in one call."
+            )
+        chosen_ones = [selections is None or d.reference in selections for d in every]
+        drafts = tuple(d for d, on in zip(every, chosen_ones, strict=True) if on)
+        others = tuple(
+            d.medication
+            for d, on in zip(every, chosen_ones, strict=True)
+            if not on and d.medication is not None
+        )
     prefetch = data.get("prefetch")
     if prefetch is not None and not isinstance(prefetch, dict):
         raise BadHookRequest('"prefetch" must be a JSON object.')
@@ -169,7 +193,7 @@ def parse_call(body: bytes, service: Service) -> HookCall:
         if meds is None:
             raise BadHookRequest("prefetch.medications must be a FHIR Bundle.")
         prefetched = tuple(_active_medications(meds))
-    return HookCall(hook, instance, user_id, patient_id, drafts, prefetched)
+    return HookCall(hook, instance, user_id, patient_id, drafts, prefetched, others)
 
 
 def _text(data: Mapping[str, Any], key: str, where: str) -> str:
@@ -220,14 +244,12 @@ def _medication(
     return shown or match.matched, Medication(match.text or match.matched, dose)
 
 
-def _drafts(bundle: Mapping[str, Any], selections: set[str] | None) -> Iterable[DraftMedication]:
+def _drafts(bundle: Mapping[str, Any]) -> Iterable[DraftMedication]:
     for entry in bundle["entry"]:
         resource = entry["resource"]
         if resource["resourceType"] != "MedicationRequest":
             continue
         reference = f"MedicationRequest/{resource['id']}" if resource.get("id") else ""
-        if selections is not None and reference not in selections:
-            continue
         shown, medication = _medication(bundle, resource)
         yield DraftMedication(reference, shown, medication)
 
@@ -304,6 +326,24 @@ def order_card(
         ]
         card["selectionBehavior"] = "at-most-one"
     return card
+
+
+def unscreened_card(draft: DraftMedication) -> dict[str, Any]:
+    """The card for a drafted order naming no medication KratomWatch recognizes: silence
+    would read as "no interaction", so it is said that the order was not screened."""
+    name = " ".join(draft.shown.split()) or (draft.reference or "an order with no medication")
+    return {
+        "uuid": str(uuid.uuid4()),
+        "summary": _summary(f"KratomWatch could not screen {name}"),
+        "detail": (
+            f"KratomWatch does not recognize the medication {_md(name)}, so this order was not "
+            "checked against the patient's kratom use. No KratomWatch finding for this order "
+            "does not mean it carries no risk with kratom: check it in a drug-interaction "
+            "reference."
+        ),
+        "indicator": "info",
+        "source": {"label": "KratomWatch"},
+    }
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from kratomwatch.clinic import audit_chain
+from kratomwatch.clinic import access, audit_chain
 from kratomwatch.clinic.models import (
     Clinic,
     EhrClient,
@@ -64,7 +65,16 @@ def do_register_ehr_client(
                 admin, "ehr_client.create", object_type="ehr_client", object_uuid=client.uuid, ip=ip
             )
     except IntegrityError:
-        raise EhrError("A client with this issuer is already registered.") from None
+        if access.ehr_issuer_registered_in(clinic, kind, issuer):
+            raise EhrError(
+                gettext("A client with this issuer is already registered here.")
+            ) from None
+        # Registered by another clinic: say nothing about who, or whether.
+        raise EhrError(
+            gettext(
+                "This issuer cannot be registered here; if it is yours, ask KratomWatch's operator."
+            )
+        ) from None
     return client
 
 
@@ -125,20 +135,32 @@ def do_unlink_ehr_patient(*, user: User, link: EhrPatientLink, ip: str | None = 
         link.delete()
 
 
+#: Why a CDS Hooks call was refused, as recorded in its audit event's ``object_type``.
+CDS_REFUSALS = {
+    "unknown-service": "refused:unknown-service",  # no such service id (404)
+    "token": "refused:token",  # no token, or one not accepted (401)
+    "request": "refused:request",  # the body is not a call the service answers (400)
+}
+
+
 def do_audit_cds_call(
     *,
     client: EhrClient | None,
     action: str,
     patient: PatientProfile | None = None,
     ip: str | None = None,
+    refusal: str = "",
 ) -> None:
-    """Record one CDS Hooks call: ``cds.<hook>`` when accepted, ``cds.refused`` when not."""
+    """Record one CDS Hooks call: ``cds.<hook>`` when accepted (``object_type``
+    ``ehr_client``), ``cds.refused`` when not, with ``object_type`` saying why
+    (:data:`CDS_REFUSALS`). ``object_uuid`` is the calling client's when it is known."""
+    object_type = CDS_REFUSALS[refusal] if refusal else "ehr_client"
     with transaction.atomic():
         audit_chain.append(
             None,
             action,
             patient=patient,
-            object_type="ehr_client",
+            object_type=object_type,
             object_uuid=client.uuid if client is not None else None,
             ip=ip,
         )

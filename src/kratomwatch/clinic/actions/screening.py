@@ -24,6 +24,7 @@ from kratomwatch.domain.findings import Finding as DomainFinding
 from kratomwatch.domain.safety import Medication, ScreeningResult, load_knowledge
 from kratomwatch.domain.safety import screen as run_screen
 from kratomwatch.domain.safety.engine import cannot_run
+from kratomwatch.domain.substances import InvalidQueryError, Match, recognize
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +43,39 @@ def screen_drafts(
     now: datetime,
     current: Sequence[Medication],
     drafts: Sequence[Medication],
-) -> tuple[ScreeningResult, list[ScreeningResult]]:
-    """Screen a patient's record as if drafted medications were added (nothing is stored):
-    the result without any draft, then one result per draft. ``current`` are medications the
-    caller knows of beside the record (an EHR's active medication list); both screenings
-    include them."""
+) -> list[tuple[ScreeningResult, ScreeningResult]]:
+    """Screen a patient's record as if each drafted medication were added (nothing is
+    stored): for each draft, the result without it and the result with it. ``current`` are
+    medications the caller knows of beside the record (an EHR's active medication list, the
+    other orders being drafted); both screenings include them.
+
+    The screening without the draft leaves out the medications of the draft's own
+    ingredients (from the record or ``current``): a re-order, or a second order of a substance
+    already taken, is screened as the order it is, not hidden by the list it renews."""
     snapshot = patient_snapshot(patient, now)
-    base = replace(snapshot, medications=snapshot.medications + tuple(current))
-    return run_screen(base), [
-        run_screen(replace(base, medications=(*base.medications, draft))) for draft in drafts
-    ]
+    known = (*snapshot.medications, *current)
+    screened: dict[tuple[Medication, ...], ScreeningResult] = {}
+
+    def screened_with(medications: tuple[Medication, ...]) -> ScreeningResult:
+        if medications not in screened:
+            screened[medications] = run_screen(replace(snapshot, medications=medications))
+        return screened[medications]
+
+    results = []
+    for draft in drafts:
+        own = _ingredients(draft)
+        base = tuple(m for m in known if not (own and own & _ingredients(m)))
+        results.append((screened_with(base), screened_with((*base, draft))))
+    return results
+
+
+def _ingredients(medication: Medication) -> frozenset[str]:
+    """The substances a medication's name names; empty when it is not recognized."""
+    try:
+        found = recognize(medication.name)
+    except InvalidQueryError:
+        return frozenset()
+    return frozenset(found.ids) if isinstance(found, Match) else frozenset()
 
 
 def do_screen_patient(patient_id: int, now: datetime | None = None) -> bool:

@@ -106,8 +106,6 @@ class EhrClientForm(Form):
             issuer = (data.get("issuer") or "").strip()
             if not issuer:
                 self.add_error("issuer", _("Enter the issuer of the EHR's tokens."))
-            elif EhrClient.objects.filter(kind=kind, issuer=issuer).exists():
-                self.add_error("issuer", _("A client with this issuer is already registered."))
             data["issuer"] = issuer
         if kind == EhrClientKind.BULK and not data.get("scopes") and "scopes" not in self.errors:
             self.add_error("scopes", _("Choose what the client may export."))

@@ -39,6 +39,9 @@ class EhrClient(Record):
     jwks_url = models.URLField(max_length=500, blank=True, default="")
     jwks_fetched = models.JSONField(default=dict, blank=True)
     jwks_fetched_at = models.DateTimeField(null=True, blank=True)
+    #: When fetching the key set last failed (cleared by a successful fetch): no fetch is
+    #: tried again within a minute of it.
+    jwks_failed_at = models.DateTimeField(null=True, blank=True)
     #: Bulk export: the SMART system scopes this client may be granted, space separated.
     scopes = models.CharField(max_length=500, blank=True, default="")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -49,8 +52,13 @@ class EhrClient(Record):
     class Meta:
         ordering = ["clinic", "name"]
         constraints = [
-            # One issuer names one registration, so a token says which clinic it is for.
-            models.UniqueConstraint(fields=["kind", "issuer"], name="unique_ehr_client_issuer")
+            # One issuer names one active registration, so a token says which clinic it is
+            # for; a deactivated registration does not keep the issuer from a new one.
+            models.UniqueConstraint(
+                fields=["kind", "issuer"],
+                condition=models.Q(active=True),
+                name="unique_active_ehr_client_issuer",
+            )
         ]
 
     def __str__(self) -> str:

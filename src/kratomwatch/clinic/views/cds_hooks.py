@@ -5,7 +5,9 @@ carry ``Authorization: Bearer <JWT>`` signed by an EHR client the clinic registe
 (:func:`kratomwatch.clinic.ehr_auth.verify`, audience the service's own URL). The patient is
 the one the client's clinic linked to ``context.patientId`` for that client
 (:func:`access.ehr_linked_patient`); an unlinked id gets ``{"cards": []}``, the same answer as
-a patient with nothing to report, so that nothing is revealed. Every call is audited.
+a patient with nothing to report, so that nothing is revealed. Every call is audited, a refused
+one too (an unknown service id, a token refused, a body not read), with why
+(:data:`kratomwatch.clinic.actions.ehr.CDS_REFUSALS`).
 """
 
 from __future__ import annotations
@@ -65,15 +67,16 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _preflight()
     found = cds.SERVICES_BY_ID.get(service_id)
-    if found is None:
-        return _json({"error": f"There is no CDS service {service_id!r}."}, 404)
     ip = client_ip(request)
+    if found is None:
+        do_audit_cds_call(client=None, action="cds.refused", ip=ip, refusal="unknown-service")
+        return _json({"error": f"There is no CDS service {service_id!r}."}, 404)
     try:
         client, _claims = verify(
             _bearer(request), kind=EhrClientKind.CDS_HOOKS.value, audience=_audiences(request)
         )
     except TokenRefused as exc:
-        do_audit_cds_call(client=None, action="cds.refused", ip=ip)
+        do_audit_cds_call(client=None, action="cds.refused", ip=ip, refusal="token")
         return _json(
             {"error": exc.reason},
             401,
@@ -82,7 +85,7 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     try:
         call = cds.parse_call(request.body, found)
     except cds.BadHookRequest as exc:
-        do_audit_cds_call(client=client, action="cds.refused", ip=ip)
+        do_audit_cds_call(client=client, action="cds.refused", ip=ip, refusal="request")
         return _json({"error": str(exc)}, 400)
     patient = access.ehr_linked_patient(client, call.patient_id)
     do_audit_cds_call(client=client, action=f"cds.{call.hook}", patient=patient, ip=ip)
@@ -101,9 +104,9 @@ def _bearer(request: HttpRequest) -> str:
 
 
 def _audiences(request: HttpRequest) -> list[str]:
-    """The service's URL as configured and as this request reached it."""
-    configured = settings.KRATOMWATCH_BASE_URL.rstrip("/") + request.path
-    return list(dict.fromkeys([configured, request.build_absolute_uri(request.path)]))
+    """The service's URL as configured (KRATOMWATCH_BASE_URL): never one built from the
+    request's Host header, which the caller chooses."""
+    return [settings.KRATOMWATCH_BASE_URL.rstrip("/") + request.path]
 
 
 def _patient_link(patient: PatientProfile) -> str:
@@ -120,25 +123,26 @@ def _patient_view_card(patient: PatientProfile) -> dict[str, Any] | None:
 
 
 def _order_cards(patient: PatientProfile, call: cds.HookCall) -> list[dict[str, Any]]:
+    unscreened = [cds.unscreened_card(d) for d in call.drafts if d.medication is None]
     drafts = [d for d in call.drafts if d.medication is not None]
     if not drafts:
-        return []
-    base, with_drafts = screen_drafts(
+        return unscreened
+    screened = screen_drafts(
         patient,
         timezone.now(),
-        call.prefetched,
+        (*call.prefetched, *call.others),
         [d.medication for d in drafts if d.medication is not None],
     )
     rules = {rule.id: rule for rule in load_knowledge().rules}
     cards = []
-    for draft, result in zip(drafts, with_drafts, strict=True):
-        for finding in cds.new_findings(base.findings, result.findings, set(rules)):
+    for draft, (before, after) in zip(drafts, screened, strict=True):
+        for finding in cds.new_findings(before.findings, after.findings, set(rules)):
             cards.append(
                 cds.order_card(
                     finding,
                     draft,
-                    result.references,
+                    after.references,
                     removable=rules[finding.code].order_action == "remove",
                 )
             )
-    return cards
+    return cards + unscreened

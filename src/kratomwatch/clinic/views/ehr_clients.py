@@ -2,8 +2,8 @@
 
 A clinic admin registers, views and deactivates the clinic's EHR clients
 (:func:`access.ehr_clients`). The EHR's id for a patient, which is the only way a CDS Hooks
-call reaches a patient, is set by a clinician on the patient's care team or the clinic admin
-(:func:`access.ehr_links_patient`).
+call reaches a patient, is set only by a clinician on the patient's care team
+(:func:`access.ehr_links_patient`): never by the admin, who chooses the clients' keys.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _links_page(
     return render(request, "clinic/ehr_links.html", context, status=status)
 
 
-@access.role_required(Role.CLINICIAN, Role.CLINIC_ADMIN)
+@access.role_required(Role.CLINICIAN)
 @require_http_methods(["GET", "POST"])
 def ehr_links(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = user_of(request)
@@ -151,7 +151,7 @@ def ehr_links(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     return _links_page(request, patient, form, status=400)
 
 
-@access.role_required(Role.CLINICIAN, Role.CLINIC_ADMIN)
+@access.role_required(Role.CLINICIAN)
 @require_POST
 def ehr_link_remove(request: HttpRequest, patient_uuid: str) -> HttpResponse:
     user = user_of(request)
