@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clinic", "0026_ehr_clients"),
+        ("clinic", "0027_bulk_export"),
     ]
 
     operations = [
