@@ -125,6 +125,7 @@ def demo_triangle() -> Triangle:
         MedicationStatement.objects.create(patient=patient, name_entered="sertraline 50 mg")
     found = SimpleNamespace(
         patient=patient,
+        clinic=patient.clinic,
         clinician=clinician,
         checkin=CheckIn.objects.filter(patient=patient).latest("day"),
         response=response,
