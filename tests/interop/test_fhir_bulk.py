@@ -316,7 +316,7 @@ def test_refused_assertions_are_invalid_client(client: Client, key: ClientKey, b
     assert token_reply(client, key, bulk_a, client_assertion=replayed).status_code == 200
     for assertion, reason in (
         (expired, "expired"),
-        (wrong_key, "signature"),
+        (wrong_key, "not signed by a registered"),
         (replayed, "already used"),
     ):
         reply = token_reply(client, key, bulk_a, client_assertion=assertion)
