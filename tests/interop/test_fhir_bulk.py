@@ -4,10 +4,11 @@ download, cancellation, expiry, and that a client sees only its own clinic."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
@@ -180,6 +181,12 @@ def test_a_kick_off_without_prefer_respond_async_is_400(
         ({"_outputFormat": "text/csv"}, "_outputFormat"),
         ({"_since": "yesterday"}, "_since"),
         ({"_since": "2026-01-01T00:00:00"}, "time zone"),
+        ({"_since": "0001-01-01T00:00:00+01:00"}, "FHIR instant"),
+        ({"_since": "9999-12-31T23:59:59-01:00"}, "FHIR instant"),
+        ({"_since": "9999-12-31T00:00:00Z"}, "between"),
+        ({"_since": "1899-12-31T23:59:59Z"}, "between"),
+        ({"_since": "2026-01-01T00:00:00+20:00"}, "offset"),
+        ({"_since": "2026-01-01T00:00:00-13:00"}, "offset"),
         ({"_typeFilter": "Observation?code=x"}, "_typeFilter"),
     ],
 )
@@ -491,3 +498,41 @@ def test_types_built_beside_the_records_can_be_asked_for_alone(
         assert len(resources) == PatientProfile.objects.filter(clinic=clinic).count()
     else:
         assert len({r["id"] for r in resources}) == len(resources) > 0
+
+
+def test_since_is_kept_in_utc(client: Client, key: ClientKey, bulk_a: str) -> None:
+    token = access_token(client, key, bulk_a)
+    assert kickoff(client, token, _since="2026-01-01T10:00:00+14:00").status_code == 202
+    since = BulkExportJob.objects.get().since
+    assert since == timezone.make_aware(datetime(2025, 12, 31, 20, 0), UTC)
+
+
+def store_unreadable_since(pk: int) -> None:
+    """Store a ``since`` that cannot be read back, as a row written before it was checked."""
+    assert BulkExportJob._meta.db_table == "clinic_bulkexportjob"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE clinic_bulkexportjob SET since = %s WHERE id = %s", ["2026-13-45 00:00:00", pk]
+        )
+
+
+def test_a_job_row_that_cannot_be_loaded_does_not_stop_the_queue(
+    client: Client, key: ClientKey, bulk_a: str
+) -> None:
+    token = access_token(client, key, bulk_a)
+    assert kickoff(client, token, _type="Patient").status_code == 202
+    bad = BulkExportJob.objects.get()  # its row gets a stored time Python cannot read back
+    store_unreadable_since(bad.pk)
+    with pytest.raises(ValueError):
+        BulkExportJob.objects.get(pk=bad.pk)
+    BulkExportJob.objects.filter(pk=bad.pk).update(created=timezone.now() - timedelta(hours=1))
+    started = kickoff(client, token, _type="Patient")
+    assert started.status_code == 202
+    assert bulk_queue.run_round() == 1  # the good job runs; the bad one is failed and skipped
+    assert get(client, started["Content-Location"], token).status_code == 200
+    failed = BulkExportJob.objects.get(pk=bad.pk)
+    assert failed.status == "failed" and failed.since is None
+    store_unreadable_since(bad.pk)
+    BulkExportJob.objects.filter(pk=bad.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert bulk_queue.purge_expired() == 1
+    assert not BulkExportJob.objects.filter(pk=bad.pk).exists()

@@ -18,49 +18,107 @@ import logging
 import threading
 from datetime import datetime
 
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.models import BulkAccessToken, BulkExportJob, BulkJobStatus
-from kratomwatch.interop.fhir_bulk import STALLED_AFTER, run_job
+from kratomwatch.interop.fhir_bulk import KEPT_FOR, STALLED_AFTER, run_job
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 5.0
 
 
+#: What loading a job row can raise when a stored value cannot be read back (a date beyond
+#: what Python or the database driver converts).
+_UNLOADABLE = (ValueError, OverflowError, DatabaseError)
+
+
+def _mark_unloadable(pk: int, now: datetime) -> None:
+    """A job whose row cannot be loaded fails (without loading it), so it blocks nothing."""
+    logger.exception("bulk export job %s cannot be loaded; it is marked failed", pk)
+    BulkExportJob.objects.filter(pk=pk).update(
+        status=BulkJobStatus.FAILED,
+        since=None,
+        error="The export could not be read back on the server; start a new export.",
+        finished_at=now,
+        expires_at=now + KEPT_FOR,
+        modified=now,
+    )
+
+
+def _load(query: QuerySet[BulkExportJob], pk: int, now: datetime) -> BulkExportJob | None:
+    """The job ``pk`` of ``query``, or ``None`` if it is not there or cannot be loaded."""
+    try:
+        with transaction.atomic():  # a savepoint: a failed read leaves the caller's work
+            return query.filter(pk=pk).first()
+    except _UNLOADABLE:
+        _mark_unloadable(pk, now)
+        return None
+
+
 def claim_job(now: datetime | None = None) -> BulkExportJob | None:
-    """The oldest queued job, now marked running by this worker; ``None`` if none waits."""
+    """The oldest queued job, now marked running by this worker; ``None`` if none waits.
+
+    Primary keys are read first and each job is loaded on its own, so a row that cannot be
+    loaded is marked failed and skipped instead of stopping every clinic's queue.
+    """
     now = now or timezone.now()
     BulkExportJob.objects.filter(
         status=BulkJobStatus.RUNNING, modified__lt=now - STALLED_AFTER
     ).update(status=BulkJobStatus.QUEUED, modified=now)
-    with transaction.atomic():
-        queued = BulkExportJob.objects.filter(
-            status=BulkJobStatus.QUEUED, client__active=True
-        ).order_by("created")
-        if connection.features.has_select_for_update_skip_locked:
-            queued = queued.select_for_update(skip_locked=True, of=("self",))
-        job = queued.first()
-        if job is None:
-            return None
-        job.status = BulkJobStatus.RUNNING
-        job.started_at = job.transaction_time = now
-        job.patients_done = 0
-        job.files.all().delete()  # a stalled run's parts
-        job.patients_total = access.bulk_export_patients(job).count()
-        job.save()
-    return job
+    waiting = list(
+        BulkExportJob.objects.filter(status=BulkJobStatus.QUEUED, client__active=True)
+        .order_by("created", "pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in waiting:
+        with transaction.atomic():
+            queued = BulkExportJob.objects.filter(status=BulkJobStatus.QUEUED)
+            if connection.features.has_select_for_update_skip_locked:
+                queued = queued.select_for_update(skip_locked=True, of=("self",))
+            job = _load(queued, pk, now)
+            if job is None:
+                continue
+            job.status = BulkJobStatus.RUNNING
+            job.started_at = job.transaction_time = now
+            job.patients_done = 0
+            job.files.all().delete()  # a stalled run's parts
+            job.patients_total = access.bulk_export_patients(job).count()
+            job.save()
+        return job
+    return None
 
 
 def purge_expired(now: datetime | None = None) -> int:
-    """Delete expired jobs (their files go with them) and expired tokens; returns the jobs."""
+    """Delete expired jobs (their files go with them) and expired tokens; returns the jobs.
+
+    Each job is deleted on its own; one whose row cannot be loaded is first cleared of the
+    unreadable value (:func:`_mark_unloadable`) and deleted then."""
     now = now or timezone.now()
     BulkAccessToken.objects.filter(expires_at__lt=now).delete()
-    expired = BulkExportJob.objects.filter(expires_at__lt=now).exclude(status=BulkJobStatus.RUNNING)
-    deleted = expired.delete()[1]
-    return deleted.get(BulkExportJob._meta.label, 0)
+    expired = list(
+        BulkExportJob.objects.filter(expires_at__lt=now)
+        .exclude(status=BulkJobStatus.RUNNING)
+        .values_list("pk", flat=True)
+    )
+    deleted = 0
+    for pk in expired:
+        for _attempt in range(2):
+            try:
+                with transaction.atomic():
+                    deleted += (
+                        BulkExportJob.objects.filter(pk=pk)
+                        .delete()[1]
+                        .get(BulkExportJob._meta.label, 0)
+                    )
+                break
+            except _UNLOADABLE:
+                _mark_unloadable(pk, now)
+                BulkExportJob.objects.filter(pk=pk).update(expires_at=now - KEPT_FOR)
+    return deleted
 
 
 def run_round(now: datetime | None = None) -> int:

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -182,19 +182,37 @@ def parse_kickoff(params: Any, readable: tuple[str, ...], *, lenient: bool) -> E
         types = [t for t in EXPORT_TYPES if t in asked]
     if not types:
         raise BadRequest("The access token's scopes read none of the exported resource types.")
-    since = None
     raw_since = params.get("_since")
-    if raw_since is not None:
-        try:
-            since = parse_datetime(raw_since)
-        except ValueError:
-            since = None
-        if since is None or timezone.is_naive(since):
-            raise BadRequest(
-                f"_since {raw_since!r} is not a FHIR instant (e.g. 2026-01-31T09:00:00Z, "
-                "with its time zone)."
-            )
+    since = None if raw_since is None else parse_since(raw_since)
     return ExportRequest(types, since)
+
+
+#: UTC offsets in use (-12:00 to +14:00) and the years a ``_since`` may name.
+_OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
+_FIRST_YEAR = 1900
+
+
+def parse_since(raw: str, now: datetime | None = None) -> datetime:
+    """``_since`` as a UTC time; :class:`BadRequest` unless it is a FHIR instant with a real
+    time zone, from 1900 to a day from now (a value the database can store and compare)."""
+    latest = (now or timezone.now()) + timedelta(days=1)
+    try:
+        since = parse_datetime(raw)
+        offset = since.utcoffset() if since is not None else None
+        if since is None or offset is None:
+            raise ValueError(raw)
+        if not _OFFSETS[0] <= offset <= _OFFSETS[1]:
+            raise BadRequest(f"_since {raw!r} has a time zone offset outside -12:00 to +14:00.")
+        since = since.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        if isinstance(exc, BadRequest):
+            raise
+        raise BadRequest(
+            f"_since {raw!r} is not a FHIR instant (e.g. 2026-01-31T09:00:00Z, with its time zone)."
+        ) from None
+    if not _FIRST_YEAR <= since.year or since > latest:
+        raise BadRequest(f"_since {raw!r} must be between {_FIRST_YEAR} and now.")
+    return since
 
 
 # --------------------------------------------------------------------------- writing
