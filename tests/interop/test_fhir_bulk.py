@@ -536,3 +536,80 @@ def test_a_job_row_that_cannot_be_loaded_does_not_stop_the_queue(
     BulkExportJob.objects.filter(pk=bad.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert bulk_queue.purge_expired() == 1
     assert not BulkExportJob.objects.filter(pk=bad.pk).exists()
+
+
+def stall(job: BulkExportJob) -> None:
+    """Make the job look as if its worker stopped reporting."""
+    BulkExportJob.objects.filter(pk=job.pk).update(
+        modified=timezone.now() - fhir_bulk.STALLED_AFTER - timedelta(seconds=1)
+    )
+
+
+def test_a_worker_whose_job_was_taken_over_stops_quietly(
+    client: Client, key: ClientKey, bulk_a: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = access_token(client, key, bulk_a)
+    url = kickoff(client, token, _type="Patient")["Content-Location"]
+    first = bulk_queue.claim_job()
+    assert first is not None
+    taken: list[BulkExportJob] = []
+    original = fhir_bulk.patient_resources
+
+    def taken_over_midway(ex: Any, patient: PatientProfile) -> Any:
+        if not taken:  # the first worker looks stalled; another worker claims the job
+            stall(first)
+            second = bulk_queue.claim_job()
+            assert second is not None
+            taken.append(second)
+        return original(ex, patient)
+
+    monkeypatch.setattr(fhir_bulk, "patient_resources", taken_over_midway)
+    assert fhir_bulk.run_job(first, max_resources=1) == "cancelled"
+    assert BulkExportJob.objects.get().status == "running"  # the second claim still runs
+    monkeypatch.setattr(fhir_bulk, "patient_resources", original)
+    assert fhir_bulk.run_job(taken[0], max_resources=1) == "done"
+    manifest = get(client, url, token).json()
+    ids = [r["id"] for o in manifest["output"] for r in lines(client, o["url"], token)]
+    assert len(ids) == len(set(ids)) == 6
+
+
+def test_a_running_job_reports_between_patients_so_it_is_not_taken(
+    client: Client, key: ClientKey, bulk_a: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = access_token(client, key, bulk_a)
+    kickoff(client, token, _type="Patient")
+    job = bulk_queue.claim_job()
+    assert job is not None
+    original = fhir_bulk.patient_resources
+
+    def slow(ex: Any, patient: PatientProfile) -> Any:
+        stall(job)  # each patient takes the whole stall time, the page much longer
+        return original(ex, patient)
+
+    monkeypatch.setattr(fhir_bulk, "patient_resources", slow)
+    original_check = fhir_bulk._still_running
+
+    def check_then_claim(j: BulkExportJob) -> bool:
+        running = original_check(j)
+        assert bulk_queue.claim_job() is None  # the heartbeat keeps the job its worker's
+        return running
+
+    monkeypatch.setattr(fhir_bulk, "_still_running", check_then_claim)
+    assert fhir_bulk.run_job(job) == "done"
+
+
+def test_a_job_taken_too_many_times_fails_with_an_operation_outcome(
+    client: Client, key: ClientKey, bulk_a: str
+) -> None:
+    token = access_token(client, key, bulk_a)
+    url = kickoff(client, token, _type="Patient")["Content-Location"]
+    for _ in range(fhir_bulk.MAX_ATTEMPTS):
+        job = bulk_queue.claim_job()
+        assert job is not None
+        stall(job)
+    assert bulk_queue.claim_job() is None
+    manifest = get(client, url, token).json()
+    assert manifest["output"] == []
+    (error,) = manifest["error"]
+    (outcome,) = lines(client, error["url"], token)
+    assert "times" in outcome["issue"][0]["diagnostics"]

@@ -4,7 +4,10 @@ Jobs live in the database (:class:`~kratomwatch.clinic.models.BulkExportJob`), s
 keep no state. A worker claims the oldest queued job (``SELECT ... FOR UPDATE SKIP LOCKED`` on
 PostgreSQL; on SQLite the claiming transaction is ``IMMEDIATE``, so claims are serialized) and
 writes it with :func:`kratomwatch.interop.fhir_bulk.run_job`. A running job whose worker
-stopped reporting for :data:`~kratomwatch.interop.fhir_bulk.STALLED_AFTER` is queued again.
+stopped reporting for :data:`~kratomwatch.interop.fhir_bulk.STALLED_AFTER` is queued again;
+each claim counts an ``attempt`` that the worker's writes are tied to, so a worker whose job
+was taken over stops quietly, and a job taken
+:data:`~kratomwatch.interop.fhir_bulk.MAX_ATTEMPTS` times fails.
 Each round also deletes expired jobs with their files, and expired access tokens.
 
 Every app server (``kratomwatch serve``) and ``kratomwatch screen-worker`` run a
@@ -24,7 +27,7 @@ from django.utils import timezone
 
 from kratomwatch.clinic import access
 from kratomwatch.clinic.models import BulkAccessToken, BulkExportJob, BulkJobStatus
-from kratomwatch.interop.fhir_bulk import KEPT_FOR, STALLED_AFTER, run_job
+from kratomwatch.interop.fhir_bulk import KEPT_FOR, MAX_ATTEMPTS, STALLED_AFTER, fail_job, run_job
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +86,19 @@ def claim_job(now: datetime | None = None) -> BulkExportJob | None:
             if job is None:
                 continue
             job.status = BulkJobStatus.RUNNING
+            job.attempt += 1  # this claim; an earlier worker still running stops
             job.started_at = job.transaction_time = now
             job.patients_done = 0
-            job.files.all().delete()  # a stalled run's parts
+            job.files.filter(attempt__lt=job.attempt).delete()  # a stalled run's parts
             job.patients_total = access.bulk_export_patients(job).count()
             job.save()
+        if job.attempt > MAX_ATTEMPTS:
+            fail_job(
+                job,
+                f"The export was started {MAX_ATTEMPTS} times without finishing; "
+                "start a new export.",
+            )
+            continue
         return job
     return None
 

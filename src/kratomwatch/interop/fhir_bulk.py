@@ -64,6 +64,8 @@ PAGE = 200
 KEPT_FOR = timedelta(hours=24)
 #: A running job whose worker has not reported for this long is queued again (the worker died).
 STALLED_AFTER = timedelta(minutes=10)
+#: A job taken this many times (its workers died or stalled) fails instead of running again.
+MAX_ATTEMPTS = 3
 
 
 class BadRequest(ValueError):
@@ -253,6 +255,7 @@ class PartWriter:
             job=self.job,
             resource_type=kind,
             part=part.number,
+            attempt=self.job.attempt,
             count=len(part.lines),
             content="\n".join(part.lines) + "\n",
         )
@@ -314,15 +317,24 @@ def _patients(job: BulkExportJob) -> Iterator[list[PatientProfile]]:
         last = page[-1].pk
 
 
+def _mine(job: BulkExportJob) -> Any:
+    """The job's row while it is running on this worker's claim (its ``attempt``)."""
+    return BulkExportJob.objects.filter(
+        pk=job.pk, status=BulkJobStatus.RUNNING, attempt=job.attempt
+    )
+
+
 def _still_running(job: BulkExportJob) -> bool:
-    return BulkExportJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).exists()
+    """Whether the job still runs on this claim; if so its heartbeat (``modified``) is noted,
+    so a job is not taken as stalled while its worker works."""
+    return bool(_mine(job).update(modified=timezone.now()))
 
 
 def _stop_if_client_deactivated(job: BulkExportJob) -> None:
     """A job of a client deactivated meanwhile is cancelled (its tokens stopped working)."""
-    BulkExportJob.objects.filter(
-        pk=job.pk, status=BulkJobStatus.RUNNING, client__active=False
-    ).update(status=BulkJobStatus.CANCELLED, modified=timezone.now())
+    _mine(job).filter(client__active=False).update(
+        status=BulkJobStatus.CANCELLED, modified=timezone.now()
+    )
 
 
 def outcome(text: str, *, severity: str = "error", code: str = "processing") -> Resource:
@@ -379,16 +391,16 @@ def run_job(
                         object_type="patient",
                         object_uuid=patient.uuid,
                     )
-                BulkExportJob.objects.filter(pk=job.pk).update(
+                _mine(job).update(
                     patients_done=job.patients_done + len(page), modified=timezone.now()
                 )
                 job.patients_done += len(page)
         writer.flush_all()
     except Exception:  # noqa: BLE001 - the job fails with a report; the worker goes on
         logger.exception("bulk export %s failed", job.uuid)
-        return _fail(job, "The export failed on the server; start a new export.")
+        return fail_job(job, "The export failed on the server; start a new export.")
     now = timezone.now()
-    finished = BulkExportJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).update(
+    finished = _mine(job).update(
         status=BulkJobStatus.DONE, finished_at=now, expires_at=now + KEPT_FOR, modified=now
     )
     if not finished:
@@ -397,15 +409,17 @@ def run_job(
 
 
 def _drop_files(job: BulkExportJob) -> str:
-    BulkExportFile.objects.filter(job=job).delete()
+    """Delete the files this claim wrote (a job cancelled, or taken by another worker)."""
+    BulkExportFile.objects.filter(job=job, attempt=job.attempt).delete()
     return BulkJobStatus.CANCELLED
 
 
-def _fail(job: BulkExportJob, message: str) -> str:
+def fail_job(job: BulkExportJob, message: str) -> str:
+    """Mark the job, running on this claim, failed with an OperationOutcome saying ``message``."""
     now = timezone.now()
     with transaction.atomic():
-        BulkExportFile.objects.filter(job=job).delete()
-        updated = BulkExportJob.objects.filter(pk=job.pk, status=BulkJobStatus.RUNNING).update(
+        BulkExportFile.objects.filter(job=job, attempt=job.attempt).delete()
+        updated = _mine(job).update(
             status=BulkJobStatus.FAILED,
             error=message,
             finished_at=now,
@@ -417,6 +431,7 @@ def _fail(job: BulkExportJob, message: str) -> str:
                 job=job,
                 resource_type="OperationOutcome",
                 part=1,
+                attempt=job.attempt,
                 count=1,
                 content=json.dumps(outcome(message), separators=(",", ":")) + "\n",
             )
@@ -431,8 +446,10 @@ def manifest(job: BulkExportJob, file_url: Any) -> dict[str, Any]:
     file's absolute address."""
     output: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    files = job.files.select_related("job").only(
-        "uuid", "resource_type", "part", "count", "job__uuid"
+    files = (
+        job.files.filter(attempt=job.attempt)
+        .select_related("job")
+        .only("uuid", "resource_type", "part", "count", "job__uuid")
     )
     order = {name: index for index, name in enumerate(EXPORT_TYPES)}
     for f in sorted(files, key=lambda f: (order.get(f.resource_type, -1), f.part)):

@@ -56,6 +56,9 @@ class BulkExportJob(Record):
     transaction_time = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: The claim: how many times a worker has taken the job. A worker acts on the job (and
+    #: its files) only while this is still its claim's number.
+    attempt = models.PositiveIntegerField(default=0)
     #: Why a failed job failed, for the manifest's OperationOutcome.
     error = models.TextField(blank=True, default="")
     expires_at = models.DateTimeField(db_index=True)
@@ -73,6 +76,8 @@ class BulkExportFile(Record):
     job = models.ForeignKey(BulkExportJob, on_delete=models.CASCADE, related_name="files")
     resource_type = models.CharField(max_length=40)
     part = models.PositiveIntegerField()
+    #: The job's :attr:`~BulkExportJob.attempt` that wrote this part.
+    attempt = models.PositiveIntegerField(default=0)
     count = models.PositiveIntegerField()
     content = models.TextField()
 
@@ -80,7 +85,8 @@ class BulkExportFile(Record):
         ordering = ["resource_type", "part"]
         constraints = [
             models.UniqueConstraint(
-                fields=["job", "resource_type", "part"], name="unique_bulk_file_part"
+                fields=["job", "attempt", "resource_type", "part"],
+                name="unique_bulk_file_attempt_part",
             )
         ]
 
