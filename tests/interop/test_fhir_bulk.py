@@ -613,3 +613,22 @@ def test_a_job_taken_too_many_times_fails_with_an_operation_outcome(
     (error,) = manifest["error"]
     (outcome,) = lines(client, error["url"], token)
     assert "times" in outcome["issue"][0]["diagnostics"]
+
+
+def test_since_finds_a_change_in_the_same_second(
+    client: Client, key: ClientKey, bulk_a: str
+) -> None:
+    token = access_token(client, key, bulk_a)
+    second = (timezone.now() - timedelta(hours=1)).replace(microsecond=0)
+    PatientProfile.objects.update(modified=second - timedelta(days=1))
+    PatientProfile.objects.filter(user__username="patient01").update(
+        modified=second + timedelta(microseconds=700_000)
+    )
+    since = (second + timedelta(microseconds=500_000)).isoformat()
+    (patients,) = finished_manifest(client, token, _since=since, _type="Patient")["output"]
+    assert patients["count"] == 1
+    manifest = finished_manifest(client, token, _type="Patient")
+    job = BulkExportJob.objects.latest("created")
+    assert job.transaction_time is not None and job.started_at is not None
+    transaction_time = datetime.fromisoformat(manifest["transactionTime"])
+    assert transaction_time <= job.started_at  # a client reusing it as _since misses nothing

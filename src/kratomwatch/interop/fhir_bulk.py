@@ -267,8 +267,11 @@ class PartWriter:
 
 
 def _changed_since(resource: Resource, since: datetime) -> bool:
+    """Whether the resource may have changed after ``since``: ``meta.lastUpdated`` is cut to
+    the second, so a resource of ``since``'s own second is included (the specification allows
+    resources that did not change; it never allows missing one that did)."""
     updated = parse_datetime(resource.get("meta", {}).get("lastUpdated", "") or "")
-    return updated is None or updated > since
+    return updated is None or updated >= since.replace(microsecond=0)
 
 
 def selected_resources(
