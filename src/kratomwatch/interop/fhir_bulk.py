@@ -278,7 +278,8 @@ def selected_resources(
     ex: Exporter, patient: PatientProfile, types: Iterable[str], since: datetime | None
 ) -> list[Resource]:
     """The patient's resources of ``types`` (changed after ``since``, when given), the
-    Questionnaires their answers use, and a Provenance of them; empty when nothing is left.
+    Questionnaires their answers use, and a Provenance of those of them exported; empty when
+    nothing is left.
 
     A resource without ``meta.lastUpdated`` (a lot's Medication) is always included; a
     product's MedicationStatement, which summarises the product's doses, is included when the
@@ -302,9 +303,10 @@ def selected_resources(
     ]
     out = used_questionnaires if "Questionnaire" in wanted else []
     out += [r for r in changed if r["resourceType"] in wanted]
-    if "Provenance" in wanted:
-        # Of the patient's records exported, whichever types were asked for.
-        out.append(validated(provenance_resource(ex, used_questionnaires + changed)))
+    if "Provenance" in wanted and out:
+        # Of the records exported only: its targets name no resource of a type the client
+        # did not ask for or may not read.
+        out.append(validated(provenance_resource(ex, list(out))))
     return out
 
 
