@@ -430,6 +430,7 @@ def test_any_kick_off_query_is_202_or_an_operation_outcome(
     )
     @given(st.dictionaries(st.sampled_from(KICKOFF_PARAMS), NASTY, max_size=3))
     def check(params: dict[str, str]) -> None:
+        BulkExportJob.objects.update(status="done")  # one export at a time per client
         jobs = BulkExportJob.objects.count()
         reply = kickoff(client, token, **params)
         assert reply.status_code in (202, 400), params
@@ -538,6 +539,9 @@ def test_a_job_row_that_cannot_be_loaded_does_not_stop_the_queue(
     with pytest.raises(ValueError):
         BulkExportJob.objects.get(pk=bad.pk)
     BulkExportJob.objects.filter(pk=bad.pk).update(created=timezone.now() - timedelta(hours=1))
+    other_key = new_key("ES384")
+    register(bad.clinic, other_key, "bulk-other")
+    token = access_token(client, other_key, "bulk-other")
     started = kickoff(client, token, _type="Patient")
     assert started.status_code == 202
     assert bulk_queue.run_round() == 1  # the good job runs; the bad one is failed and skipped
@@ -644,3 +648,22 @@ def test_since_finds_a_change_in_the_same_second(
     assert job.transaction_time is not None and job.started_at is not None
     transaction_time = datetime.fromisoformat(manifest["transactionTime"])
     assert transaction_time <= job.started_at  # a client reusing it as _since misses nothing
+
+
+def test_a_second_export_of_a_client_waits_for_the_first(
+    client: Client, clinic: Clinic, key: ClientKey, bulk_a: str
+) -> None:
+    token = access_token(client, key, bulk_a)
+    first = kickoff(client, token, _type="Patient")
+    assert first.status_code == 202
+    busy = kickoff(client, token, _type="Patient")
+    assert busy.status_code == 429
+    assert int(busy["Retry-After"]) > 0
+    issue = busy.json()["issue"][0]
+    assert issue["code"] == "throttled" and first["Content-Location"] in issue["diagnostics"]
+    other_key = new_key("ES384")
+    register(clinic, other_key, "bulk-b")  # another client is not held up
+    assert kickoff(client, access_token(client, other_key, "bulk-b")).status_code == 202
+    assert BulkExportJob.objects.count() == 2
+    assert bulk_queue.run_round() == 2
+    assert kickoff(client, token, _type="Patient").status_code == 202  # the first one is done

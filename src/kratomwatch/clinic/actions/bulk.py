@@ -31,6 +31,14 @@ from kratomwatch.interop.fhir_bulk import KEPT_FOR, ExportRequest
 TOKEN_LIFETIME = timedelta(minutes=5)
 
 
+class ExportInProgress(Exception):
+    """The client already has a queued or running export (one at a time per client)."""
+
+    def __init__(self, job: BulkExportJob) -> None:
+        super().__init__(str(job.uuid))
+        self.job = job
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token: BulkAccessToken
@@ -63,8 +71,21 @@ def do_start_bulk_export(
     ip: str | None,
     now: datetime | None = None,
 ) -> BulkExportJob:
+    """Queue the export; :class:`ExportInProgress` if the client has one queued or running."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The client's row is locked so that two kick-offs at once cannot both start a job.
+        list(EhrClient.objects.select_for_update().filter(pk=token.client_id).values("pk"))
+        active = (
+            BulkExportJob.objects.filter(
+                client_id=token.client_id,
+                status__in=(BulkJobStatus.QUEUED, BulkJobStatus.RUNNING),
+            )
+            .only("uuid")
+            .first()
+        )
+        if active is not None:
+            raise ExportInProgress(active)
         job = BulkExportJob.objects.create(
             client=token.client,
             clinic=clinic,

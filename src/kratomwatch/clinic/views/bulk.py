@@ -4,7 +4,8 @@
 - ``POST /oauth/token``: a client of kind ``bulk`` exchanges a signed JWT assertion for an
   access token (five minutes) with the system scopes it asked for and is allowed.
 - ``GET /fhir/$export``, ``/fhir/Patient/$export``, ``/fhir/Group/<clinic uuid>/$export``:
-  start an export of the client's clinic (``Prefer: respond-async``); 202 and the status URL.
+  start an export of the client's clinic (``Prefer: respond-async``); 202 and the status URL,
+  or 429 while the client has an export queued or running (one at a time per client).
 - ``GET`` the status URL: 202 with ``X-Progress`` while it runs, then the manifest;
   ``DELETE`` cancels. ``GET`` a file URL: its NDJSON, streamed.
 
@@ -35,6 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kratomwatch.clinic import access
 from kratomwatch.clinic.actions.bulk import (
     TOKEN_LIFETIME,
+    ExportInProgress,
     do_cancel_bulk_export,
     do_issue_bulk_token,
     do_record_bulk_download,
@@ -64,6 +66,8 @@ FHIR_JSON = "application/fhir+json"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Seconds a client is asked to wait between two status requests.
 RETRY_AFTER = 10
+#: Seconds a client with an export in progress is asked to wait before kicking off another.
+BUSY_RETRY_AFTER = 60
 SCOPES_SUPPORTED = ("system/*.read", "system/*.rs")
 
 
@@ -203,9 +207,19 @@ def export(request: HttpRequest, group_uuid: uuid.UUID | None = None) -> HttpRes
         )
     except BadRequest as exc:
         return _outcome(400, str(exc))
-    job = do_start_bulk_export(
-        found, clinic, wanted, request.build_absolute_uri(), client_ip(request)
-    )
+    try:
+        job = do_start_bulk_export(
+            found, clinic, wanted, request.build_absolute_uri(), client_ip(request)
+        )
+    except ExportInProgress as busy:
+        running = request.build_absolute_uri(reverse("fhir_bulk_status", args=[busy.job.uuid]))
+        return _outcome(
+            429,
+            f"This client already has an export in progress ({running}); wait for it to "
+            "finish or cancel it (DELETE) before starting another.",
+            code="throttled",
+            Retry_After=str(BUSY_RETRY_AFTER),
+        )
     status_url = request.build_absolute_uri(reverse("fhir_bulk_status", args=[job.uuid]))
     response = _outcome(
         202, "The export has started; poll the Content-Location address.", code="informational"
