@@ -115,8 +115,16 @@ def _covers(allowed: Scope, wanted: Scope) -> bool:
     )
 
 
+def _read_form(scope: Scope) -> str:
+    """The scope reduced to reading, in its own version: ``.read`` (v1) or ``.rs`` (v2)."""
+    v1 = scope.text.rpartition(".")[2] in _V1
+    return f"system/{scope.resource_type}.{'read' if v1 else 'rs'}"
+
+
 def granted_scopes(requested: str, allowed: str) -> list[str]:
-    """The requested scopes the client is allowed, that read (export only reads)."""
+    """The requested scopes the client is allowed, that read, granted in their read form
+    only (export only reads: a client allowed ``system/*.*`` asking ``system/Patient.cruds``
+    gets ``system/Patient.rs``)."""
     allowed_scopes = [s for s in map(parse_scope, allowed.split()) if s is not None]
     out = []
     for text in requested.split():
@@ -124,10 +132,12 @@ def granted_scopes(requested: str, allowed: str) -> list[str]:
         if wanted is None or not {"r", "s"} <= wanted.permissions:
             continue
         if any(_covers(a, wanted) for a in allowed_scopes):
-            grant = [text]
+            grant = [_read_form(wanted)]
         else:  # a wider request is narrowed to the allowed scopes it covers
             grant = [
-                a.text for a in allowed_scopes if {"r", "s"} <= a.permissions and _covers(wanted, a)
+                _read_form(a)
+                for a in allowed_scopes
+                if {"r", "s"} <= a.permissions and _covers(wanted, a)
             ]
         out += [g for g in grant if g not in out]
     return out if len(" ".join(out)) <= MAX_SCOPE_CHARS else []
