@@ -15,7 +15,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kratomwatch.clinic import bulk_queue
+from kratomwatch.clinic import access, bulk_queue
 from kratomwatch.clinic.models import (
     AuditEvent,
     BulkAccessToken,
@@ -691,3 +691,28 @@ def test_only_read_scopes_are_granted(
     reply = token_reply(client, key, "bulk-rw", scope=asked)
     assert reply.status_code == 200, reply.content
     assert reply.json()["scope"] == granted
+
+
+def test_parts_stay_within_their_size_in_bytes(client: Client, key: ClientKey, bulk_a: str) -> None:
+    token = access_token(client, key, bulk_a)
+    kickoff(client, token, _type="Patient")
+    job = bulk_queue.claim_job()
+    assert job is not None
+    writer = fhir_bulk.PartWriter(job, max_resources=100, max_bytes=400)
+    for n in range(10):  # each line ~130 characters, ~250 bytes
+        writer.write(fhir_bulk.outcome(f"{n} " + "\u00e4\u20ac" * 40))
+    writer.flush_all()
+    parts = BulkExportFile.objects.filter(job=job)
+    assert parts.count() == 10
+    assert all(len(p.content.encode()) <= 400 for p in parts)
+
+
+def test_a_file_is_looked_up_without_its_content(
+    client: Client, key: ClientKey, bulk_a: str
+) -> None:
+    token = access_token(client, key, bulk_a)
+    manifest = finished_manifest(client, token, _type="Patient")
+    part = BulkExportFile.objects.get()
+    found = access.bulk_file_for(BulkAccessToken.objects.get(), part.job.uuid, part.uuid)
+    assert "content" in found.get_deferred_fields()
+    assert len(lines(client, manifest["output"][0]["url"], token)) == 6

@@ -591,8 +591,11 @@ def bulk_file_for(
 ) -> BulkExportFile:
     """An output file of a job ``token``'s client started; 404 for any other."""
     try:
-        return BulkExportFile.objects.select_related("job").get(
-            uuid=file_uuid, job__uuid=job_uuid, job__client=token.client
+        # The content is read once, when it is sent (``views.bulk._lines``).
+        return (
+            BulkExportFile.objects.select_related("job")
+            .defer("content")
+            .get(uuid=file_uuid, job__uuid=job_uuid, job__client=token.client)
         )
     except (BulkExportFile.DoesNotExist, ValueError, ValidationError) as exc:
         raise Http404("No such file") from exc

@@ -6,7 +6,7 @@ at a time (never the whole clinic in memory), each patient's resources are built
 :func:`.fhir_export.patient_resources` (the one implementation of the mapping, every resource
 validated against its R4B model) and appended to NDJSON parts, one part per resource type
 stored in the database when it reaches :data:`PART_RESOURCES` resources or
-:data:`PART_CHARS` characters. The manifest of a finished job lists the parts.
+:data:`PART_BYTES` bytes (UTF-8). The manifest of a finished job lists the parts.
 
 Also here: the SMART system scopes (which resource types a granted scope reads) and the
 kick-off parameters (``_type``, ``_since``, ``_outputFormat``), checked before a job exists.
@@ -56,8 +56,8 @@ OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 NDJSON = "application/fhir+ndjson"
 #: A part is stored when it holds this many resources ...
 PART_RESOURCES = 5000
-#: ... or this many characters of NDJSON.
-PART_CHARS = 8_000_000
+#: ... or would pass this many bytes of NDJSON (UTF-8) with the next resource.
+PART_BYTES = 8_000_000
 #: Patients read from the database at a time.
 PAGE = 200
 #: How long a finished job's files are kept.
@@ -233,27 +233,31 @@ def parse_since(raw: str, now: datetime | None = None) -> datetime:
 @dataclass
 class _Part:
     lines: list[str] = field(default_factory=list)
-    chars: int = 0
+    size: int = 0  # bytes, UTF-8
     number: int = 0
 
 
 class PartWriter:
     """NDJSON parts of one job, each stored when full (:data:`PART_RESOURCES`,
-    :data:`PART_CHARS`): at most one part per type is held in memory."""
+    :data:`PART_BYTES`): at most one part per type is held in memory. A part stays within
+    ``max_bytes`` unless one resource alone is larger."""
 
-    def __init__(self, job: BulkExportJob, *, max_resources: int, max_chars: int) -> None:
+    def __init__(self, job: BulkExportJob, *, max_resources: int, max_bytes: int) -> None:
         self.job = job
         self.max_resources = max_resources
-        self.max_chars = max_chars
+        self.max_bytes = max_bytes
         self.parts: dict[str, _Part] = {}
 
     def write(self, resource: Resource) -> None:
         kind = resource["resourceType"]
         part = self.parts.setdefault(kind, _Part())
         line = json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+        size = len(line.encode()) + 1
+        if part.lines and part.size + size > self.max_bytes:
+            self.flush(kind)
         part.lines.append(line)
-        part.chars += len(line) + 1
-        if len(part.lines) >= self.max_resources or part.chars >= self.max_chars:
+        part.size += size
+        if len(part.lines) >= self.max_resources or part.size >= self.max_bytes:
             self.flush(kind)
 
     def flush(self, kind: str) -> None:
@@ -269,7 +273,7 @@ class PartWriter:
             count=len(part.lines),
             content="\n".join(part.lines) + "\n",
         )
-        part.lines, part.chars = [], 0
+        part.lines, part.size = [], 0
 
     def flush_all(self) -> None:
         for kind in list(self.parts):
@@ -366,7 +370,7 @@ def run_job(
     job: BulkExportJob,
     *,
     max_resources: int = PART_RESOURCES,
-    max_chars: int = PART_CHARS,
+    max_bytes: int = PART_BYTES,
 ) -> str:
     """Write the export of a claimed (running) job; returns its final status.
 
@@ -375,7 +379,7 @@ def run_job(
     goes on; a failure of the job itself marks it failed with an OperationOutcome.
     """
     ex = Exporter("relative", job.transaction_time or timezone.now(), None)
-    writer = PartWriter(job, max_resources=max_resources, max_chars=max_chars)
+    writer = PartWriter(job, max_resources=max_resources, max_bytes=max_bytes)
     seen_questionnaires: set[str] = set()
     try:
         for page in _patients(job):
