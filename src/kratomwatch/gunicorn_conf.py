@@ -31,3 +31,11 @@ def post_worker_init(worker: Any) -> None:
     gc.freeze()
     ScreeningWorker().start()
     BulkExportWorker().start()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """As the worker exits (SIGTERM, restart): its bulk export thread stops between two
+    patients and puts its job back in the queue for another worker."""
+    from kratomwatch.clinic.bulk_queue import stop_workers
+
+    stop_workers()

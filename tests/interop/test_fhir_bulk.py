@@ -4,6 +4,7 @@ download, cancellation, expiry, and that a client sees only its own clinic."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -716,3 +717,40 @@ def test_a_file_is_looked_up_without_its_content(
     found = access.bulk_file_for(BulkAccessToken.objects.get(), part.job.uuid, part.uuid)
     assert "content" in found.get_deferred_fields()
     assert len(lines(client, manifest["output"][0]["url"], token)) == 6
+
+
+def test_a_stopping_worker_puts_its_job_back_in_the_queue(
+    client: Client, key: ClientKey, bulk_a: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = access_token(client, key, bulk_a)
+    url = kickoff(client, token, _type="Patient")["Content-Location"]
+    job = bulk_queue.claim_job()
+    assert job is not None
+    stop = threading.Event()
+    original = fhir_bulk.patient_resources
+
+    def shutdown_after_first(ex: Any, patient: PatientProfile) -> Any:
+        stop.set()  # SIGTERM arrives while the first patient is written
+        return original(ex, patient)
+
+    monkeypatch.setattr(fhir_bulk, "patient_resources", shutdown_after_first)
+    assert fhir_bulk.run_job(job, max_resources=1, stop=stop) == "queued"
+    queued = BulkExportJob.objects.get()
+    assert queued.status == "queued" and queued.attempt == 0  # a shutdown is no attempt
+    assert not BulkExportFile.objects.exists()
+    assert bulk_queue.run_round(stop=stop) == 0  # a stopping worker claims nothing more
+    monkeypatch.setattr(fhir_bulk, "patient_resources", original)
+    assert bulk_queue.run_round() == 1
+    (patients,) = get(client, url, token).json()["output"]
+    assert patients["count"] == 6
+
+
+def test_gunicorn_worker_exit_stops_the_bulk_thread() -> None:
+    from kratomwatch import gunicorn_conf
+
+    worker = bulk_queue.BulkExportWorker(interval=3600)
+    worker.start()
+    assert worker.is_alive()
+    gunicorn_conf.worker_exit(None, None)
+    worker.join(5)
+    assert not worker.is_alive()

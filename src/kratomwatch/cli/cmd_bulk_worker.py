@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import time
+import signal
+from collections.abc import Callable
 
 from .db import add_db_arguments, fail, setup_django
 
@@ -32,12 +33,15 @@ def run(args: argparse.Namespace) -> int:
     from kratomwatch.clinic.bulk_queue import BulkExportWorker
 
     worker = BulkExportWorker(args.interval)
+    stop_on_signals(worker.stop)  # the running job goes back in the queue between patients
     while True:
         ran = worker.round()
         print(f"ran {ran} bulk export jobs", flush=True)
-        if args.once:
+        if args.once or worker.stopped.wait(args.interval):
             return 0
-        try:
-            time.sleep(args.interval)
-        except KeyboardInterrupt:
-            return 0
+
+
+def stop_on_signals(stop: Callable[[], None]) -> None:
+    """Call ``stop`` on SIGTERM or SIGINT (Ctrl-C) instead of dying mid-job."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda _signum, _frame: stop())

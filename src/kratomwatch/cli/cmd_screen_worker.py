@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import time
+import threading
 
+from .cmd_bulk_worker import stop_on_signals
 from .db import add_db_arguments, fail, setup_django
 
 
@@ -30,12 +31,20 @@ def run(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         return fail(f"--interval must be positive (got {args.interval})")
     setup_django(args)
-    from kratomwatch.clinic.bulk_queue import BulkExportWorker
+    from kratomwatch.clinic.bulk_queue import BulkExportWorker, stop_workers
     from kratomwatch.clinic.screening_queue import ScreeningWorker, backlog
 
     worker = ScreeningWorker(args.interval)
+    stopping = threading.Event()
     if not args.once:
-        BulkExportWorker().start()  # bulk exports run beside screening, in their own thread
+        bulk = BulkExportWorker()
+        bulk.start()  # bulk exports run beside screening, in their own thread
+
+        def stop() -> None:  # the bulk thread puts its running job back in the queue
+            stopping.set()
+            bulk.stop()
+
+        stop_on_signals(stop)
     while True:
         screened = worker.round()
         waiting, oldest = backlog()
@@ -44,9 +53,6 @@ def run(args: argparse.Namespace) -> int:
             + (f", oldest for {oldest.total_seconds():.0f} s" if waiting else ""),
             flush=True,
         )
-        if args.once:
-            return 0
-        try:
-            time.sleep(args.interval)
-        except KeyboardInterrupt:
+        if args.once or stopping.wait(args.interval):
+            stop_workers()
             return 0

@@ -132,14 +132,30 @@ def purge_expired(now: datetime | None = None) -> int:
     return deleted
 
 
-def run_round(now: datetime | None = None) -> int:
-    """Purge what expired, then run queued jobs until none waits; returns the jobs run."""
+def run_round(now: datetime | None = None, stop: threading.Event | None = None) -> int:
+    """Purge what expired, then run queued jobs until none waits or ``stop`` is set (the
+    running job is then put back in the queue between two patients); returns the jobs run."""
     purge_expired(now)
     ran = 0
-    while (job := claim_job()) is not None:
-        run_job(job)
+    while not (stop is not None and stop.is_set()) and (job := claim_job()) is not None:
+        run_job(job, stop=stop)
         ran += 1
     return ran
+
+
+#: The worker threads started in this process, for :func:`stop_workers`.
+_started: list[BulkExportWorker] = []
+
+
+def stop_workers(timeout: float = 10.0) -> None:
+    """Stop this process's bulk export threads (at shutdown): each puts its running job back
+    in the queue before its next patient; waits up to ``timeout`` seconds in all."""
+    for worker in _started:
+        worker.stop()
+    for worker in _started:
+        if worker.is_alive() and worker is not threading.current_thread():
+            worker.join(timeout)
+    _started[:] = [w for w in _started if w.is_alive()]
 
 
 class BulkExportWorker(threading.Thread):
@@ -150,6 +166,10 @@ class BulkExportWorker(threading.Thread):
         self.interval = interval
         self._stopped = threading.Event()
 
+    def start(self) -> None:
+        _started.append(self)
+        super().start()
+
     def run(self) -> None:
         while not self._stopped.wait(self.interval):
             self.round()
@@ -158,12 +178,16 @@ class BulkExportWorker(threading.Thread):
     def round(self) -> int:
         close_old_connections()
         try:
-            return run_round()
+            return run_round(stop=self._stopped)
         except Exception:  # noqa: BLE001 - keep going; the next round retries
             logger.exception("bulk export round failed")
             return 0
         finally:
             close_old_connections()
+
+    @property
+    def stopped(self) -> threading.Event:
+        return self._stopped
 
     def stop(self) -> None:
         self._stopped.set()

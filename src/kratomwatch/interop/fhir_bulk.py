@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -371,10 +373,13 @@ def run_job(
     *,
     max_resources: int = PART_RESOURCES,
     max_bytes: int = PART_BYTES,
+    stop: threading.Event | None = None,
 ) -> str:
     """Write the export of a claimed (running) job; returns its final status.
 
-    Cancellation is noticed between patients: the job's files are then removed. A patient
+    Cancellation is noticed between patients: the job's files are then removed. So is
+    ``stop`` (the worker is shutting down): the job is then queued again for another worker,
+    without this run counting as an attempt. A patient
     whose record cannot be exported gets an OperationOutcome in the error file and the export
     goes on; a failure of the job itself marks it failed with an OperationOutcome.
     """
@@ -386,6 +391,8 @@ def run_job(
             _stop_if_client_deactivated(job)
             exported = []
             for patient in page:
+                if stop is not None and stop.is_set():
+                    return _put_back(job)
                 if not _still_running(job):
                     return _drop_files(job)
                 try:
@@ -425,6 +432,20 @@ def run_job(
     if not finished:
         return _drop_files(job)
     return BulkJobStatus.DONE
+
+
+def _put_back(job: BulkExportJob) -> str:
+    """Queue the job again (this claim's files deleted) as its worker stops; the claim it
+    had is not counted against :data:`MAX_ATTEMPTS`."""
+    with transaction.atomic():
+        BulkExportFile.objects.filter(job=job, attempt=job.attempt).delete()
+        queued = _mine(job).update(
+            status=BulkJobStatus.QUEUED,
+            attempt=F("attempt") - 1,
+            patients_done=0,
+            modified=timezone.now(),
+        )
+    return BulkJobStatus.QUEUED if queued else BulkJobStatus.CANCELLED
 
 
 def _drop_files(job: BulkExportJob) -> str:
